@@ -1,0 +1,1 @@
+"""The engine: compiled vectorised runs, the reference interpreter, the keyed generator."""

@@ -1,0 +1,67 @@
+"""The typer app, its consoles, and how user mistakes become messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from redline.errors import UserError
+from redline.scenario.errors import ScenarioError
+
+app = typer.Typer(
+    name="redline",
+    help="Model, simulate and analyse escalation between states and alliances.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+#: exit status for invalid input (scenario, options, files)
+EXIT_INVALID = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Print a message for a user's mistake and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into messages and exit 2 — never a traceback."""
+    try:
+        yield
+    except ScenarioError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        n = len(exc.issues)
+        err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    except UserError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def guarded(func: Callable[..., None]) -> Callable[..., None]:
+    """Decorator form of :func:`user_errors` for command functions."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        with user_errors():
+            func(*args, **kwargs)
+
+    return wrapper
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

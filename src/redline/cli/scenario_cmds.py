@@ -1,0 +1,78 @@
+"""Commands that read scenarios: validate, schema, scenarios, explain."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from redline.cli.app import EXIT_INVALID, app, err, guarded, out
+from redline.scenario.errors import ScenarioError
+from redline.scenario.explain import explain
+from redline.scenario.loader import builtin_scenarios, load_scenario
+from redline.scenario.schema import json_schema
+from redline.scenario.yamlsource import read_yaml
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files (or built-in names).")],
+) -> None:
+    """Check scenario files; list every problem with its file, line and element path."""
+    failed = 0
+    for name in files:
+        try:
+            loaded = load_scenario(name)
+        except ScenarioError as exc:
+            failed += 1
+            for issue in exc.issues:
+                err.print(str(issue), markup=False)
+            continue
+        s = loaded.scenario
+        out.print(f"{name}: valid — {s.title} ({len(s.actors)} actors, {len(s.actions)} actions, "
+                  f"{len(s.red_lines)} red lines, {len(s.outcomes)} outcomes, horizon "
+                  f"{s.time.horizon} {s.time.step}s)", markup=False)
+    if failed:
+        err.print(f"[bold red]{failed} of {len(files)} file{'s' if len(files) > 1 else ''} "
+                  "invalid[/]")
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) that every valid scenario satisfies."""
+    print(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+@guarded
+def scenarios() -> None:
+    """List the built-in scenarios with their titles and paths."""
+    table = Table("name", "title", "path", title="Built-in scenarios")
+    for name, path in builtin_scenarios().items():
+        data = read_yaml(path).data
+        title = data.get("title", "") if isinstance(data, dict) else ""
+        table.add_row(name, str(title), str(path))
+    out.print(table)
+
+
+@app.command("explain")
+@guarded
+def explain_cmd(
+    file: Annotated[str, typer.Argument(help="A scenario file or built-in name.")],
+    lowered: Annotated[
+        bool, typer.Option("--lowered", help="Print the core program the scenario compiles to.")
+    ] = False,
+) -> None:
+    """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses and the
+    assumptions register."""
+    loaded = load_scenario(file)
+    if lowered:
+        from redline.compile import compile_scenario
+        from redline.compile.describe import describe_program
+
+        out.print(describe_program(compile_scenario(loaded.scenario)), markup=False)
+        return
+    explain(loaded.scenario, out)

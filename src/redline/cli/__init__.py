@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from redline.cli import run_cmds, scenario_cmds
 from redline.cli.app import app
-from redline.cli import scenario_cmds  # noqa: F401  (registers commands)
 
-__all__ = ["app"]
+__all__ = ["app", "run_cmds", "scenario_cmds"]

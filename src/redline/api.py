@@ -1,0 +1,64 @@
+"""The Python API: load a scenario, simulate it, trace one run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pyarrow as pa
+
+from redline.compile import Configuration, compile_scenario, resolve
+from redline.engine.reference import RunResult, run_reference
+from redline.engine.simulate import DEFAULT_CHUNK, Backend, Job, run_chunks
+from redline.results import Results, chunk_table
+from redline.scenario.loader import LoadedScenario, load_scenario
+from redline.scenario.model import Scenario
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (or a built-in by name)."""
+    return load_scenario(path).scenario
+
+
+def _scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, LoadedScenario):
+        return scenario.scenario
+    return load(scenario)
+
+
+def simulate(
+    scenario: Scenario | LoadedScenario | str | Path,
+    runs: int,
+    seed: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    backend: Backend = "numpy",
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Results:
+    """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
+    worker count or backend."""
+    s = _scenario(scenario)
+    config = resolve(s, levers, lens)
+    job = Job.of(s, config)
+    program = job.program()
+    tables = [chunk_table(program, config, chunk)
+              for chunk in run_chunks(job, seed, runs, backend, chunk_size, workers, progress)]
+    return Results(pa.concat_tables(tables), program, config, seed)
+
+
+def trace(
+    scenario: Scenario | LoadedScenario | str | Path,
+    seed: int = 0,
+    run: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+) -> tuple[RunResult, Configuration]:
+    """One run, step by step, with every decision and rule reaction logged."""
+    s = _scenario(scenario)
+    config = resolve(s, levers, lens)
+    program = compile_scenario(s, config)
+    return run_reference(program, seed, run, keep_log=True), config

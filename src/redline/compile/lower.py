@@ -1,0 +1,338 @@
+"""Lower a scenario's domain front end to the core program.
+
+Red lines, treaty clauses, doctrines, scheduled events and generic rules all become core
+:class:`Rule` objects; an action with several actors becomes one core action per actor. The
+engine never sees a red line or a clause — only variables, actions, rules, dynamics, outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redline.compile.program import (
+    Action,
+    CExpr,
+    Crossing,
+    Decider,
+    Delta,
+    Dynamic,
+    Effect,
+    Outcome,
+    Param,
+    Program,
+    Rule,
+    Variable,
+)
+from redline.scenario import symbols as sym
+from redline.scenario.calendar import step_of
+from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_expr
+from redline.scenario.expr.ast import Bool, Num
+from redline.scenario.expr.patterns import compile_pattern
+from redline.scenario.ladders import builtin_ladder
+from redline.scenario.model import Scenario
+from redline.scenario.validate import scope_symbols
+
+#: how many rounds of rule reactions one step may have
+MAX_CASCADE_DEPTH = 8
+
+
+@dataclass
+class _Lowering:
+    s: Scenario
+
+    def __post_init__(self) -> None:
+        self.symbols = scope_symbols(self.s)
+        self.tags = sym.all_tags(self.s)
+        self.layout = Layout(tags=self.tags)
+        self.var_names = [v.id for v in self.s.variables] + [
+            sym.credibility_name(r.id) for r in self.s.red_lines
+        ]
+        self.rungs = self._rungs()
+        self.actions: list[Action] = []
+        self.action_index: dict[tuple[str, str], int] = {}
+
+    # -- expressions -------------------------------------------------------------------------
+    def expr(self, value: float | str, site: str, expect: Type = Type.NUMBER,
+             scope: str = "post") -> CExpr:
+        source = value if isinstance(value, str) else repr(float(value))
+        return self._compile(source, self.symbols[scope], expect, site)
+
+    def _compile(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
+        ast = check_source(source, symbols, expect)
+        constant: float | bool | None = None
+        if isinstance(ast, Num | Bool):
+            constant = ast.value
+        return CExpr(
+            source=source,
+            ast=ast,
+            site=site,
+            sample=compile_expr(ast, self.layout, site, "sample"),
+            mean=compile_expr(ast, self.layout, site, "mean"),
+            constant=constant,
+        )
+
+    def tag(self, name: str) -> int:
+        return self.tags.index(name)
+
+    def var(self, name: str) -> int:
+        return self.var_names.index(name)
+
+    def deltas(self, effects: dict[str, float | str], site: str, scope: str = "post"
+               ) -> tuple[Delta, ...]:
+        return tuple(
+            Delta(self.var(var), self.expr(value, f"{site}.{var}", scope=scope))
+            for var, value in effects.items()
+        )
+
+    # -- the ladder --------------------------------------------------------------------------
+    def _rungs(self) -> tuple[str, ...]:
+        if isinstance(self.s.ladder, str):
+            return tuple(r.name for r in builtin_ladder(self.s.ladder).rungs)
+        return tuple(r.name for r in self.s.ladder)
+
+    def rung_index(self, level: str | int | None) -> int:
+        if level is None:
+            return -1
+        if isinstance(level, int):
+            return level - 1
+        if isinstance(self.s.ladder, str):
+            return builtin_ladder(self.s.ladder).index(level)
+        return [r.id for r in self.s.ladder].index(level)
+
+    # -- actions -----------------------------------------------------------------------------
+    def lower_actions(self) -> None:
+        top = max(len(self.rungs) - 1, 1)
+        for action in self.s.actions:
+            level = self.rung_index(action.level)
+            escalation = action.escalation
+            if escalation is None:
+                escalation = max(level, 0) / top
+            for actor in action.actors:
+                self.action_index[(actor, action.id)] = len(self.actions)
+                self.actions.append(Action(
+                    id=action.id,
+                    actor=actor,
+                    requires=self.expr(action.requires, f"actions.{action.id}.requires@{actor}",
+                                       Type.BOOL, "pre"),
+                    effect=self.perform(actor, action.id, f"actions.{action.id}@{actor}"),
+                    escalation=escalation,
+                ))
+
+    def perform(self, actor: str, action_id: str, site: str) -> Effect:
+        """The effect of ``actor`` performing ``action_id``, its draws keyed under ``site``."""
+        action = next(a for a in self.s.actions if a.id == action_id)
+        tags = (*action.tags, sym.action_tag(actor, action_id))
+        return Effect(
+            deltas=self.deltas(action.effects, f"{site}.effects"),
+            tags=tuple(self.tag(t) for t in tags),
+            level=self.rung_index(action.level),
+            actions=(self.action_index.get((actor, action_id), -1),),
+        )
+
+    # -- rules -------------------------------------------------------------------------------
+    def lower_rules(self) -> list[Rule]:
+        return [*self.red_line_rules(), *self.clause_rules(), *self.doctrine_rules(),
+                *self.generic_rules()]
+
+    def red_line_rules(self) -> list[Rule]:
+        rules = []
+        lines = self.s.red_lines
+        for r in lines:
+            site = f"red_lines.{r.id}"
+            cred = sym.credibility_name(r.id)
+            c = r.credibility
+            rise = f"({c.rise}) * (1 - {cred})"
+            decay = f"{cred} * (({c.decay}) - 1)"
+            peers = [sym.credibility_name(o.id) for o in lines if o.owner == r.owner and o is not r]
+            fire_deltas = [(cred, rise)] + [(p, f"({c.spillover}) * {rise}") for p in peers]
+            fail_deltas = [(cred, decay)] + [(p, f"({c.spillover}) * {decay}") for p in peers]
+            response = self.perform(r.owner, r.response, f"{site}.response")
+            fire = Effect(
+                deltas=(*self.deltas(dict(fire_deltas), f"{site}.enforced"), *response.deltas),
+                tags=(self.tag(sym.crossed_tag(r.id)), self.tag(sym.enforced_tag(r.id)),
+                      *response.tags),
+                level=response.level,
+                actions=response.actions,
+            )
+            fail = Effect(deltas=self.deltas(dict(fail_deltas), f"{site}.unenforced"),
+                          tags=(self.tag(sym.crossed_tag(r.id)),))
+            rules.append(Rule(
+                id=r.id, kind="red_line",
+                trigger=self.expr(f'now("{r.crossing}") and ({r.when})', f"{site}.when",
+                                  Type.BOOL),
+                probability=self.expr(r.enforce if r.enforce is not None else cred,
+                                      f"{site}.enforce"),
+                fire=fire, fail=fail, evidence=self.evidence_quotes(r.evidence),
+            ))
+        return rules
+
+    def clause_rules(self) -> list[Rule]:
+        rules = []
+        for alliance in self.s.alliances:
+            for clause in alliance.clauses:
+                site = f"alliances.{alliance.id}.{clause.id}"
+                triggered = self.tag(sym.triggered_tag(alliance.id, clause.id))
+                response = (self.perform(alliance.id, clause.response, f"{site}.response")
+                            if clause.response else Effect())
+                fire = Effect(
+                    deltas=(*self.deltas(clause.effects, f"{site}.effects"), *response.deltas),
+                    tags=(triggered, self.tag(sym.invoked_tag(alliance.id, clause.id)),
+                          *(self.tag(t) for t in clause.tags), *response.tags),
+                    level=response.level, actions=response.actions,
+                )
+                trigger = sym.expand_members(clause.trigger, alliance.members)
+                rules.append(Rule(
+                    id=f"{alliance.id}.{clause.id}", kind="clause",
+                    trigger=self.expr(trigger, f"{site}.trigger", Type.BOOL),
+                    probability=self.expr(clause.invocation, f"{site}.invocation"),
+                    fire=fire, fail=Effect(tags=(triggered,)),
+                    evidence=self.evidence_quotes(clause.evidence),
+                ))
+        return rules
+
+    def doctrine_rules(self) -> list[Rule]:
+        return [
+            Rule(
+                id=d.id, kind="doctrine",
+                trigger=self.expr(d.when, f"doctrines.{d.id}.when", Type.BOOL),
+                probability=self.expr(d.probability, f"doctrines.{d.id}.probability"),
+                fire=self.perform(d.actor, d.action, f"doctrines.{d.id}.action"),
+                fail=Effect(), evidence=self.evidence_quotes(d.evidence),
+            )
+            for d in self.s.doctrines
+        ]
+
+    def generic_rules(self) -> list[Rule]:
+        return [
+            Rule(
+                id=r.id, kind="rule",
+                trigger=self.expr(r.when, f"rules.{r.id}.when", Type.BOOL),
+                probability=self.expr(r.probability, f"rules.{r.id}.probability"),
+                fire=Effect(
+                    deltas=self.deltas(r.effects, f"rules.{r.id}.effects"),
+                    tags=tuple(self.tag(t) for t in (*r.tags, f"rule:{r.id}")),
+                ),
+                fail=Effect(), evidence=self.evidence_quotes(r.evidence),
+            )
+            for r in self.s.rules
+        ]
+
+    def schedule_rules(self) -> list[Rule]:
+        rules = []
+        for e in self.s.schedule:
+            step = e.step if e.step is not None else step_of(e.at, self.s.time)  # type: ignore[arg-type]
+            site = f"schedule.{e.id}"
+            rules.append(Rule(
+                id=e.id, kind="schedule",
+                trigger=self.expr(e.when, f"{site}.when", Type.BOOL, "pre"),
+                probability=self.expr(e.probability, f"{site}.probability", scope="pre"),
+                fire=Effect(
+                    deltas=self.deltas(e.effects, f"{site}.effects", "pre"),
+                    tags=tuple(self.tag(t) for t in (*e.tags, f"{e.kind}:{e.id}")),
+                ),
+                fail=Effect(), at_step=step, evidence=self.evidence_quotes(e.evidence),
+            ))
+        return rules
+
+    def evidence_quotes(self, refs: list[object]) -> tuple[str, ...]:
+        from redline.scenario.register import resolve_evidence
+
+        return tuple(f"{c.source}: “{c.quote}”"
+                     for c in resolve_evidence(self.s, refs))  # type: ignore[arg-type]
+
+    # -- decision-makers ---------------------------------------------------------------------
+    def deciders(self, rules: list[Rule]) -> list[Decider]:
+        red_rules = {r.id: i for i, r in enumerate(rules) if r.kind == "red_line"}
+        out = []
+        for actor in self.s.actors:
+            d = actor.decision
+            site = f"actors.{actor.id}.decision"
+            candidates = [-1] + [i for i, a in enumerate(self.actions) if a.actor == actor.id]
+            crossings = tuple(self.crossings(actor.id, c, red_rules) for c in candidates)
+            plan: dict[int, int] = {}
+            for item in d.plan:
+                step = item.step if item.step is not None else step_of(item.at, self.s.time)  # type: ignore[arg-type]
+                target = -1 if item.action == "hold" else self.action_index[(actor.id, item.action)]
+                plan[step] = candidates.index(target)
+            responses = {
+                red_rules[r.id]: self.perform(r.owner, r.response, f"red_lines.{r.id}.response")
+                for r in self.s.red_lines
+            }
+            out.append(Decider(
+                actor=actor.id, kind=d.kind, candidates=tuple(candidates),
+                rationality=self.expr(d.rationality, f"{site}.lambda", scope="pre"),
+                weights=tuple((self.var(v), self.expr(w, f"{site}.weights.{v}", scope="pre"))
+                              for v, w in d.weights.items()),
+                escalation_cost=self.expr(d.escalation_cost, f"{site}.escalation_cost",
+                                          scope="pre"),
+                perception_noise=self.expr(d.perception_noise, f"{site}.perception_noise",
+                                           scope="pre"),
+                crossings=crossings, responses=responses, plan=plan,
+            ))
+        return out
+
+    def crossings(self, actor: str, candidate: int, red_rules: dict[str, int]
+                  ) -> tuple[Crossing, ...]:
+        if candidate < 0:
+            return ()
+        action = self.actions[candidate]
+        tags = [self.tags[t] for t in action.effect.tags]
+        found = []
+        for r in self.s.red_lines:
+            against = r.against or [a for a in sym.actors_of(self.s) if a != r.owner]
+            pattern = compile_pattern(r.crossing)
+            if actor in against and any(pattern.fullmatch(t) for t in tags):
+                found.append(Crossing(
+                    red_line=red_rules[r.id],
+                    credibility_var=self.var(sym.credibility_name(r.id)),
+                    when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL, "pre"),
+                    cost=(self.expr(r.cost, f"red_lines.{r.id}.cost@{actor}", scope="pre")
+                          if r.cost is not None else None),
+                ))
+        return tuple(found)
+
+    # -- everything --------------------------------------------------------------------------
+    def program(self) -> Program:
+        s = self.s
+        self.lower_actions()
+        variables = [
+            Variable(v.id, self.expr(v.initial, f"variables.{v.id}.initial", scope="static"),
+                     v.min if v.min is not None else float("-inf"),
+                     v.max if v.max is not None else float("inf"))
+            for v in s.variables
+        ] + [
+            Variable(sym.credibility_name(r.id),
+                     self.expr(r.credibility.initial, f"red_lines.{r.id}.credibility.initial",
+                               scope="static"), 0.0, 1.0)
+            for r in s.red_lines
+        ]
+        params = [Param(p.id, p.value) for p in s.parameters] + [
+            Param(u.id, None, u.distribution) for u in s.uncertainties
+        ]
+        rules = self.lower_rules()
+        return Program(
+            scenario_id=s.id,
+            horizon=s.time.horizon,
+            variables=tuple(variables),
+            params=tuple(params),
+            tags=self.tags,
+            actions=tuple(self.actions),
+            deciders=tuple(self.deciders(rules)),
+            schedule=tuple(self.schedule_rules()),
+            dynamics=tuple(
+                Dynamic(self.var(d.variable), self.expr(d.value, f"dynamics.{d.id}", scope="pre"))
+                for d in s.dynamics
+            ),
+            rules=tuple(rules),
+            outcomes=tuple(
+                Outcome(o.id, o.label, self.expr(o.when, f"outcomes.{o.id}", Type.BOOL), o.absorbing)
+                for o in s.outcomes
+            ),
+            rungs=self.rungs,
+            max_depth=MAX_CASCADE_DEPTH,
+        )
+
+
+def lower(scenario: Scenario) -> Program:
+    """Compile a validated scenario to its core program."""
+    return _Lowering(scenario).program()

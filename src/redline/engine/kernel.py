@@ -1,0 +1,318 @@
+"""The compiled engine: all live runs of a chunk advance together as NumPy arrays.
+
+One step (DESIGN §5): (1) scheduled events, (2) dynamics, (3) decisions, (4) effects and events,
+(5) rule cascades — each rule at most once per step, at most ``max_depth`` rounds, (6) outcomes,
+and absorbed runs leave the chunk. Within a phase every expression reads the state as the phase
+found it and all deltas are summed before they are applied, so the order of elements never
+changes a result. :mod:`redline.engine.reference` is the same semantics, one run at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redline.compile.program import CExpr, Decider, Effect, Program, Rule
+from redline.engine import rng
+from redline.engine.params import sample_params
+from redline.engine.sites import decide_site, fire_site, perceive_site
+
+F64 = NDArray[np.float64]
+HOLD = -1
+
+
+@dataclass
+class ChunkResult:
+    """Per-run summaries of one chunk, in the order of ``runs``."""
+
+    runs: NDArray[np.int64]
+    first_hit: NDArray[np.int32]  # (runs, outcomes); -1 where never reached
+    peak_level: NDArray[np.int32]
+    steps: NDArray[np.int32]  # steps the run lasted (horizon when never absorbed)
+    final: F64  # (runs, variables)
+    params: dict[str, F64]  # drawn uncertainties
+    trace: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class _Env:
+    """What compiled expressions read: the live runs' state, events and draws."""
+
+    values: dict[str, Any]
+    now: NDArray[np.bool_]
+    ever: NDArray[np.bool_]
+    count: NDArray[np.int32]
+    draws: rng.KeyedDraws
+    choices: dict[str, tuple[NDArray[np.int64], dict[str, int]]] = field(default_factory=dict)
+
+    def choice(self, actor: str, action: str) -> NDArray[np.bool_]:
+        chosen, positions = self.choices[actor]
+        return chosen == positions.get(action, -2)
+
+    def belief(self, actor: str, action: str) -> float:
+        chosen, positions = self.choices.get(actor, (None, {}))
+        return 1.0 / max(len(positions), 1)
+
+
+def _value(expr: CExpr, env: _Env, n: int) -> F64:
+    return np.broadcast_to(np.asarray(expr.sample(env), dtype=np.float64), (n,))
+
+
+def _truth(expr: CExpr, env: _Env, n: int) -> NDArray[np.bool_]:
+    return np.broadcast_to(np.asarray(expr.sample(env), dtype=np.bool_), (n,))
+
+
+class _Chunk:
+    """The mutable state of a chunk's live runs during one simulation."""
+
+    def __init__(self, program: Program, seed: int, runs: NDArray[np.int64], trace: bool) -> None:
+        self.p = program
+        self.seed = seed
+        n = len(runs)
+        self.runs = runs.astype(np.int64)
+        self.pos = np.arange(n)
+        self.params = sample_params(program.params, seed, self.runs)
+        self.lo = np.array([v.lo for v in program.variables])[:, None]
+        self.hi = np.array([v.hi for v in program.variables])[:, None]
+        n_tags = len(program.tags)
+        self.now = np.zeros((n, n_tags), dtype=np.bool_)
+        self.ever = np.zeros((n, n_tags), dtype=np.bool_)
+        self.count = np.zeros((n, n_tags), dtype=np.int32)
+        self.level = np.zeros(n)
+        self.peak = np.zeros(n)
+        self.X = np.zeros((len(program.variables), n))
+        env = self.env(0)
+        for i, var in enumerate(program.variables):
+            self.X[i] = _value(var.initial, env, n)
+        self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
+        # outputs, indexed by a run's position in the chunk
+        self.out_first = np.full((n, len(program.outcomes)), -1, dtype=np.int32)
+        self.first = self.out_first.copy()
+        self.out_peak = np.zeros(n, dtype=np.int32)
+        self.out_steps = np.full(n, program.horizon, dtype=np.int32)
+        self.out_final = np.zeros((n, len(program.variables)))
+        self.trace: list[dict[str, Any]] | None = [] if trace else None
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    def env(self, step: int) -> _Env:
+        values: dict[str, Any] = dict(self.params)
+        for i, var in enumerate(self.p.variables):
+            values[var.name] = self.X[i]
+        values["step"] = float(step)
+        values["level"] = self.level
+        values["peak_level"] = self.peak
+        return _Env(values, self.now, self.ever, self.count,
+                    rng.KeyedDraws(self.seed, step, self.runs))
+
+    # -- applying effects --------------------------------------------------------------------
+    def accumulate(self, D: F64, effect: Effect, mask: NDArray[np.bool_], env: _Env) -> None:
+        for delta in effect.deltas:
+            D[delta.var] += np.where(mask, _value(delta.expr, env, self.n), 0.0)
+
+    def emit(self, effect: Effect, mask: NDArray[np.bool_]) -> None:
+        if not effect.tags:
+            return
+        rows = np.flatnonzero(mask)
+        cols = np.array(sorted(set(effect.tags)))
+        idx = np.ix_(rows, cols)
+        self.now[idx] = True
+        self.ever[idx] = True
+        self.count[idx] += 1
+
+    def raise_level(self, step_level: F64, effect: Effect, mask: NDArray[np.bool_]) -> None:
+        if effect.level >= 0:
+            np.maximum(step_level, np.where(mask, float(effect.level), -1.0), out=step_level)
+
+    def apply(self, D: F64) -> None:
+        self.X = np.minimum(np.maximum(self.X + D, self.lo), self.hi)
+
+    def perform(self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env,
+                step_level: F64) -> None:
+        """Apply effects simultaneously: every delta read from the same state, then events."""
+        D = np.zeros_like(self.X)
+        for effect, mask in batch:
+            self.accumulate(D, effect, mask, env)
+        self.apply(D)
+        for effect, mask in batch:
+            self.emit(effect, mask)
+            self.raise_level(step_level, effect, mask)
+
+    # -- rules -------------------------------------------------------------------------------
+    def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
+                  step: int, step_level: F64, offset: int = 0) -> bool:
+        """One round: every unspent rule whose trigger holds fires or fails; True if any did."""
+        env = self.env(step)
+        batch: list[tuple[Effect, NDArray[np.bool_]]] = []
+        for r, rule in enumerate(rules):
+            trig = _truth(rule.trigger, env, self.n) & ~spent[:, offset + r]
+            if not trig.any():
+                continue
+            p = _value(rule.probability, env, self.n)
+            u = env.draws.uniform(fire_site(rule))
+            fire = trig & (u < p)
+            batch.append((rule.fire, fire))
+            batch.append((rule.fail, trig & ~fire))
+            spent[:, offset + r] |= trig
+        if not batch:
+            return False
+        self.perform(batch, env, step_level)
+        return True
+
+    # -- decisions ---------------------------------------------------------------------------
+    def decide(self, d: Decider, env: _Env, step: int) -> NDArray[np.int64]:
+        """Each live run's chosen candidate position for one actor (0 is hold)."""
+        n = self.n
+        if d.kind == "doctrine":
+            return np.zeros(n, dtype=np.int64)
+        if d.kind == "scripted":
+            return np.full(n, d.plan.get(step, 0), dtype=np.int64)
+        K = len(d.candidates)
+        feasible = np.ones((n, K), dtype=np.bool_)
+        U = np.zeros((n, K))
+        weights = {var: _value(w, env, n) for var, w in d.weights}
+        kappa = _value(d.escalation_cost, env, n)
+        sigma = _value(d.perception_noise, env, n)
+        perceived: dict[int, F64] = {}
+        for k in range(1, K):
+            action = self.p.actions[d.candidates[k]]
+            feasible[:, k] = _truth(action.requires, env, n)
+            u = _effect_value(action.effect, weights, env, n)
+            u = u - kappa * action.escalation
+            for c in d.crossings[k]:
+                if c.red_line not in perceived:
+                    noise = env.draws.normal(perceive_site(d.actor, c.red_line))
+                    cred = self.X[c.credibility_var] + sigma * noise
+                    perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
+                if c.cost is not None:
+                    cost = _value(c.cost, env, n)
+                else:
+                    cost = -_effect_value(d.responses[c.red_line], weights, env, n)
+                p_when = np.broadcast_to(np.asarray(c.when.mean(env), dtype=np.float64), (n,))
+                u = u - p_when * perceived[c.red_line] * cost
+            U[:, k] = u
+        lam = _value(d.rationality, env, n)
+        best = np.where(feasible, U, -np.inf).max(axis=1)
+        z = np.where(feasible, np.exp(lam[:, None] * (U - best[:, None])), 0.0)
+        cum = np.cumsum(z, axis=1)
+        target = env.draws.uniform(decide_site(d.actor)) * cum[:, -1]
+        return np.argmax(cum > target[:, None], axis=1).astype(np.int64)
+
+    # -- one step ----------------------------------------------------------------------------
+    def step(self, t: int) -> None:
+        p = self.p
+        n = self.n
+        self.now[:] = False
+        step_level = np.full(n, -1.0)
+        # (1) scheduled events
+        due = [r for r in p.schedule if r.at_step == t]
+        if due:
+            self.try_rules(due, np.zeros((n, len(due)), dtype=np.bool_), t, step_level)
+        # (2) dynamics, simultaneously
+        if p.dynamics:
+            env = self.env(t)
+            new = [(d.var, _value(d.value, env, n)) for d in p.dynamics]
+            for var, value in new:
+                self.X[var] = value
+            self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
+        # (3) decisions, all on the same state
+        env = self.env(t)
+        chosen = [self.decide(d, env, t) for d in p.deciders]
+        # (4) effects of the chosen actions, and their events
+        batch = []
+        for d, choice in zip(p.deciders, chosen, strict=True):
+            for k in range(1, len(d.candidates)):
+                mask = choice == k
+                if mask.any():
+                    batch.append((p.actions[d.candidates[k]].effect, mask))
+        self.perform(batch, env, step_level)
+        # (5) rule cascades
+        spent = np.zeros((n, len(p.rules)), dtype=np.bool_)
+        for _ in range(p.max_depth):
+            if not self.try_rules(p.rules, spent, t, step_level):
+                break
+        self.level = np.where(step_level >= 0, step_level, self.level)
+        self.peak = np.maximum(self.peak, self.level)
+        if self.trace is not None:
+            self.record(t, chosen, spent)
+        # (6) outcomes
+        env = self.env(t)
+        ended = np.zeros(n, dtype=np.bool_)
+        for o, outcome in enumerate(p.outcomes):
+            hit = _truth(outcome.when, env, n)
+            self.first[:, o] = np.where((self.first[:, o] < 0) & hit, t, self.first[:, o])
+            if outcome.absorbing:
+                ended |= hit
+        if ended.any():
+            self.out_steps[self.pos[ended]] = t + 1
+            self.retire(ended)
+
+    def record(self, t: int, chosen: list[NDArray[np.int64]], spent: NDArray[np.bool_]) -> None:
+        assert self.trace is not None
+        names = [v.name for v in self.p.variables]
+        for i in range(self.n):
+            actions = {}
+            for d, choice in zip(self.p.deciders, chosen, strict=True):
+                c = d.candidates[int(choice[i])]
+                actions[d.actor] = "hold" if c == HOLD else self.p.actions[c].id
+            self.trace.append({
+                "run": int(self.runs[i]), "step": t, "level": int(self.level[i]),
+                "actions": actions,
+                "rules": [r.id for r, s in zip(self.p.rules, spent[i], strict=True) if s],
+                "events": [self.p.tags[j] for j in np.flatnonzero(self.now[i])],
+                "state": dict(zip(names, self.X[:, i].tolist(), strict=True)),
+            })
+
+    def retire(self, ended: NDArray[np.bool_]) -> None:
+        """Write the summaries of ended runs and drop them from the live arrays."""
+        at = self.pos[ended]
+        self.out_first[at] = self.first[ended]
+        self.out_peak[at] = self.peak[ended].astype(np.int32)
+        self.out_final[at] = self.X[:, ended].T
+        keep = ~ended
+        self.runs, self.pos = self.runs[keep], self.pos[keep]
+        self.first = self.first[keep]
+        self.X = self.X[:, keep]
+        self.now, self.ever, self.count = self.now[keep], self.ever[keep], self.count[keep]
+        self.level, self.peak = self.level[keep], self.peak[keep]
+        self.params = {k: v[keep] if isinstance(v, np.ndarray) else v
+                       for k, v in self.params.items()}
+
+
+def _effect_value(effect: Effect, weights: dict[int, F64], env: _Env, n: int) -> F64:
+    """Σ weight × expected delta over the weighted variables an effect changes."""
+    total = np.zeros(n)
+    for delta in effect.deltas:
+        w = weights.get(delta.var)
+        if w is not None:
+            total = total + w * np.broadcast_to(
+                np.asarray(delta.expr.mean(env), dtype=np.float64), (n,))
+    return total
+
+
+def run_chunk(program: Program, seed: int, runs: NDArray[np.int64],
+              trace: bool = False) -> ChunkResult:
+    """Simulate the given runs to the horizon and return their summaries."""
+    with np.errstate(all="ignore"):
+        chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace)
+        drawn = {k: v.copy() for k, v in chunk.params.items() if isinstance(v, np.ndarray)}
+        for t in range(program.horizon):
+            if chunk.n == 0:
+                break
+            chunk.step(t)
+        if chunk.n:
+            chunk.retire(np.ones(chunk.n, dtype=np.bool_))
+    return ChunkResult(
+        runs=np.asarray(runs, dtype=np.int64), first_hit=chunk.out_first,
+        peak_level=chunk.out_peak, steps=chunk.out_steps, final=chunk.out_final,
+        params=drawn, trace=chunk.trace,
+    )
+
+
+ChunkRunner = Callable[[Program, int, NDArray[np.int64]], ChunkResult]

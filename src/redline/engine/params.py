@@ -1,0 +1,63 @@
+"""Per-run parameter values: fixed parameters, and uncertainties drawn from their distributions.
+
+Every draw is keyed by (seed, run, the uncertainty's name) before step 0, so a run's sampled
+values are the same however runs are chunked or distributed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from redline.compile.program import Param
+from redline.engine import rng
+from redline.scenario.model import Beta, Choice, Distribution, Normal, Triangular, Uniform
+
+
+def param_site(name: str) -> int:
+    return rng.site_id(f"uncertainty.{name}")
+
+
+def sample_distribution(
+    dist: Distribution, seed: int, site: int, runs: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Draw one value per run by inverse transform (Box–Muller for the normal)."""
+    if isinstance(dist, Normal):
+        return dist.mean + dist.sd * rng.standard_normal(seed, rng.SETUP_STEP, site, runs)
+    u = rng.uniform(seed, rng.SETUP_STEP, site, runs)
+    if isinstance(dist, Uniform):
+        return dist.low + (dist.high - dist.low) * u
+    if isinstance(dist, Triangular):
+        lo, mode, hi = dist.low, dist.mode, dist.high
+        width = hi - lo
+        if width == 0:
+            return np.full_like(u, lo)
+        cut = (mode - lo) / width
+        left = lo + np.sqrt(u * width * (mode - lo))
+        right = hi - np.sqrt((1.0 - u) * width * (hi - mode))
+        return np.where(u < cut, left, right)
+    if isinstance(dist, Beta):
+        x = np.asarray(special.betaincinv(dist.alpha, dist.beta, u), dtype=np.float64)
+        return dist.low + (dist.high - dist.low) * x
+    if isinstance(dist, Choice):
+        values = np.asarray(dist.values, dtype=np.float64)
+        weights = np.asarray(dist.weights or [1.0] * len(values), dtype=np.float64)
+        cum = np.cumsum(weights / weights.sum())
+        index = np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)
+        return values[index]
+    raise TypeError(f"unknown distribution {dist!r}")
+
+
+def sample_params(
+    params: tuple[Param, ...], seed: int, runs: NDArray[np.int64]
+) -> dict[str, NDArray[np.float64] | float]:
+    """Values of every parameter for the given runs: floats for fixed ones, arrays for drawn."""
+    values: dict[str, NDArray[np.float64] | float] = {}
+    for p in params:
+        if p.distribution is None:
+            assert p.value is not None
+            values[p.name] = float(p.value)
+        else:
+            values[p.name] = sample_distribution(p.distribution, seed, param_site(p.name), runs)
+    return values

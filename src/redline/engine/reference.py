@@ -1,0 +1,256 @@
+"""The reference interpreter: one run at a time, in plain Python — the specification.
+
+It walks the same core program as the compiled engine, with the scalar expression evaluator and
+the same random keys, and must give the same per-run summaries exactly (tests check this). It also
+keeps a readable log of what happened, which is what ``redline story`` narrates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from redline.compile.program import CExpr, Decider, Effect, Program, Rule
+from redline.engine import rng
+from redline.engine.params import sample_params
+from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.scenario.expr import evaluate
+
+HOLD = -1
+
+
+@dataclass
+class Happening:
+    """One thing that happened in a step: an actor's decision or a rule's reaction."""
+
+    kind: str  # "schedule", "decision" or a rule kind
+    id: str
+    actor: str | None
+    fired: bool
+    detail: str = ""
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass
+class StepLog:
+    step: int
+    level: int
+    happenings: list[Happening]
+    events: list[str]
+    state: dict[str, float]
+
+
+@dataclass
+class RunResult:
+    """The summary of one run (as the engine gives it) and, on request, its step log."""
+
+    run: int
+    first_hit: list[int]
+    peak_level: int
+    steps: int
+    final: list[float]
+    params: dict[str, float]
+    log: list[StepLog] = field(default_factory=list)
+
+
+class _Run:
+    """The state of one run, and the scalar environment its expressions read."""
+
+    def __init__(self, program: Program, seed: int, run: int, keep_log: bool) -> None:
+        self.p = program
+        self.seed = seed
+        self.run = run
+        self.step = 0
+        drawn = sample_params(program.params, seed, np.array([run], dtype=np.int64))
+        self.params = {k: np.float64(v[0] if isinstance(v, np.ndarray) else v)
+                       for k, v in drawn.items()}
+        self.now: set[str] = set()
+        self.ever: set[str] = set()
+        self.counts: Counter[str] = Counter()
+        self.choices: dict[str, str] = {}
+        self.level = np.float64(0.0)
+        self.peak = np.float64(0.0)
+        self.x: dict[str, np.float64] = {}
+        for var in program.variables:
+            self.x[var.name] = self.clip(var.name, self.num(var.initial))
+        self.keep_log = keep_log
+        self.happenings: list[Happening] = []
+
+    # -- the scalar environment (what expressions see) ---------------------------------------
+    @property
+    def values(self) -> dict[str, Any]:
+        return {**self.params, **self.x, "step": np.float64(self.step),
+                "level": self.level, "peak_level": self.peak}
+
+    def uniform(self, site: int, sub: int = 0) -> np.float64:
+        runs = np.array([self.run], dtype=np.int64)
+        return rng.uniform(self.seed, self.step, site, runs, sub)[0]  # type: ignore[no-any-return]
+
+    def normal(self, site: int) -> np.float64:
+        runs = np.array([self.run], dtype=np.int64)
+        return rng.standard_normal(self.seed, self.step, site, runs)[0]  # type: ignore[no-any-return]
+
+    def choice(self, actor: str, action: str) -> bool:
+        return self.choices.get(actor) == action
+
+    def belief(self, actor: str, action: str) -> float:
+        decider = next((d for d in self.p.deciders if d.actor == actor), None)
+        return 1.0 / len(decider.candidates) if decider else 1.0
+
+    def num(self, expr: CExpr, mode: str = "sample") -> np.float64:
+        return np.float64(evaluate(expr.ast, self, expr.site, mode))  # type: ignore[arg-type]
+
+    def truth(self, expr: CExpr) -> bool:
+        return bool(evaluate(expr.ast, self, expr.site, "sample"))  # type: ignore[arg-type]
+
+    def clip(self, name: str, value: np.float64) -> np.float64:
+        var = self.p.variables[self.p.var_index(name)]
+        return np.minimum(np.maximum(value, np.float64(var.lo)), np.float64(var.hi))
+
+    # -- applying effects --------------------------------------------------------------------
+    def perform(self, effects: list[Effect]) -> float:
+        """Apply effects simultaneously; return the highest rung reached (or -1)."""
+        names = self.p.var_names
+        delta = {name: np.float64(0.0) for name in names}
+        for effect in effects:
+            for d in effect.deltas:
+                delta[names[d.var]] = delta[names[d.var]] + self.num(d.expr)
+        for name in names:
+            self.x[name] = self.clip(name, self.x[name] + delta[name])
+        reached = -1.0
+        for effect in effects:
+            for t in sorted(set(effect.tags)):
+                tag = self.p.tags[t]
+                self.now.add(tag)
+                self.ever.add(tag)
+                self.counts[tag] += 1
+            reached = max(reached, float(effect.level))
+        return reached
+
+    def round(self, rules: tuple[Rule, ...] | list[Rule], spent: set[str]) -> float | None:
+        """One round of reactions; the highest rung reached, or None if no rule reacted."""
+        effects: list[Effect] = []
+        for rule in rules:
+            if rule.id in spent or not self.truth(rule.trigger):
+                continue
+            fired = bool(self.uniform(fire_site(rule)) < self.num(rule.probability))
+            effects.append(rule.fire if fired else rule.fail)
+            spent.add(rule.id)
+            self.note(rule.kind, rule.id, None, fired, rule.evidence)
+        if not effects:
+            return None
+        return self.perform(effects)
+
+    def note(self, kind: str, ident: str, actor: str | None, fired: bool,
+             evidence: tuple[str, ...] = (), detail: str = "") -> None:
+        if self.keep_log:
+            self.happenings.append(Happening(kind, ident, actor, fired, detail, evidence))
+
+    # -- decisions ---------------------------------------------------------------------------
+    def effect_value(self, effect: Effect, weights: dict[int, np.float64]) -> np.float64:
+        total = np.float64(0.0)
+        for d in effect.deltas:
+            if d.var in weights:
+                total = total + weights[d.var] * self.num(d.expr, "mean")
+        return total
+
+    def decide(self, d: Decider) -> int:
+        """The position of the chosen candidate among the decider's candidates (0 is hold)."""
+        if d.kind == "doctrine":
+            return 0
+        if d.kind == "scripted":
+            return d.plan.get(self.step, 0)
+        weights = {var: self.num(w) for var, w in d.weights}
+        kappa = self.num(d.escalation_cost)
+        sigma = self.num(d.perception_noise)
+        perceived: dict[int, np.float64] = {}
+        utility = [np.float64(0.0)]
+        feasible = [True]
+        for k in range(1, len(d.candidates)):
+            action = self.p.actions[d.candidates[k]]
+            feasible.append(self.truth(action.requires))
+            u = self.effect_value(action.effect, weights)
+            u = u - kappa * np.float64(action.escalation)
+            for c in d.crossings[k]:
+                if c.red_line not in perceived:
+                    cred = self.x[self.p.variables[c.credibility_var].name]
+                    cred = cred + sigma * self.normal(perceive_site(d.actor, c.red_line))
+                    perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
+                if c.cost is not None:
+                    cost = self.num(c.cost)
+                else:
+                    cost = -self.effect_value(d.responses[c.red_line], weights)
+                u = u - self.num(c.when, "mean") * perceived[c.red_line] * cost
+            utility.append(u)
+        lam = self.num(d.rationality)
+        best = max(u for u, ok in zip(utility, feasible, strict=True) if ok)
+        cumulative = []
+        acc = np.float64(0.0)
+        for u, ok in zip(utility, feasible, strict=True):
+            acc = acc + (np.exp(lam * (u - best)) if ok else np.float64(0.0))
+            cumulative.append(acc)
+        target = self.uniform(decide_site(d.actor)) * cumulative[-1]
+        return next(k for k, c in enumerate(cumulative) if c > target)
+
+    # -- one step ----------------------------------------------------------------------------
+    def advance(self) -> list[bool]:
+        """Run one step; return which outcomes hold at its end."""
+        p, t = self.p, self.step
+        self.now.clear()
+        self.choices = {}
+        self.happenings = []
+        reached = -1.0
+        due = [r for r in p.schedule if r.at_step == t]
+        if due:
+            reached = max(reached, self.round(due, set()) or -1.0)
+        new = [(p.variables[d.var].name, self.num(d.value)) for d in p.dynamics]
+        for name, value in new:
+            self.x[name] = value
+        for name in p.var_names:
+            self.x[name] = self.clip(name, self.x[name])
+        chosen = [self.decide(d) for d in p.deciders]
+        performed = []
+        for d, k in zip(p.deciders, chosen, strict=True):
+            action = "hold" if k == 0 else p.actions[d.candidates[k]].id
+            self.choices[d.actor] = action
+            self.note("decision", action, d.actor, True)
+            if k:
+                performed.append(p.actions[d.candidates[k]].effect)
+        reached = max(reached, self.perform(performed))
+        spent: set[str] = set()
+        for _ in range(p.max_depth):
+            got = self.round(p.rules, spent)
+            if got is None:
+                break
+            reached = max(reached, got)
+        if reached >= 0:
+            self.level = np.float64(reached)
+        self.peak = max(self.peak, self.level)
+        return [self.truth(o.when) for o in p.outcomes]
+
+
+def run_reference(program: Program, seed: int, run: int, keep_log: bool = False) -> RunResult:
+    """Simulate one run to its end, exactly as the compiled engine would."""
+    state = _Run(program, seed, run, keep_log)
+    first = [-1] * len(program.outcomes)
+    steps = program.horizon
+    log: list[StepLog] = []
+    with np.errstate(all="ignore"):
+        for t in range(program.horizon):
+            state.step = t
+            hits = state.advance()
+            for o, hit in enumerate(hits):
+                if hit and first[o] < 0:
+                    first[o] = t
+            if keep_log:
+                log.append(StepLog(t, int(state.level), state.happenings, sorted(state.now),
+                                   {k: float(v) for k, v in state.x.items()}))
+            if any(hit and o.absorbing for hit, o in zip(hits, program.outcomes, strict=True)):
+                steps = t + 1
+                break
+    drawn = {p.name: float(state.params[p.name]) for p in program.params if p.distribution}
+    return RunResult(run=run, first_hit=first, peak_level=int(state.peak), steps=steps,
+                     final=[float(state.x[n]) for n in program.var_names], params=drawn, log=log)

@@ -1,0 +1,129 @@
+"""Running many runs: chunks of runs, backends, and worker processes.
+
+A run's result depends only on (scenario, configuration, seed, run index); chunks are slices of
+run indices, so chunk size, worker count and backend never change a result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from redline.compile import Configuration, Program, compile_scenario
+from redline.engine.kernel import ChunkResult, run_chunk
+from redline.engine.reference import run_reference
+from redline.errors import UserError
+from redline.scenario.model import Scenario
+
+Backend = Literal["numpy", "reference"]
+BACKENDS: tuple[str, ...] = ("numpy", "reference")
+#: the most runs one call may ask for (memory stays bounded by the chunk; time does not)
+MAX_RUNS = 100_000_000
+MAX_CHUNK = 1_000_000
+DEFAULT_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to rebuild a program in another process: picklable, no closures."""
+
+    scenario_json: str
+    levers: tuple[tuple[str, str], ...]
+    lens: str | None
+
+    @classmethod
+    def of(cls, scenario: Scenario, config: Configuration) -> Job:
+        return cls(scenario.model_dump_json(by_alias=True), tuple(sorted(config.levers.items())),
+                   config.lens)
+
+    def program(self) -> Program:
+        return _compiled(self)
+
+
+@lru_cache(maxsize=32)
+def _compiled(job: Job) -> Program:
+    scenario = Scenario.model_validate(json.loads(job.scenario_json))
+    return compile_scenario(scenario, Configuration(dict(job.levers), job.lens))
+
+
+def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkResult:
+    """The reference interpreter over a chunk, shaped like the engine's result."""
+    results = [run_reference(program, seed, int(r)) for r in runs]
+    names = [p.name for p in program.params if p.distribution is not None]
+    n_out, n_var = len(program.outcomes), len(program.variables)
+    return ChunkResult(
+        runs=np.asarray(runs, dtype=np.int64),
+        first_hit=np.array([r.first_hit for r in results], dtype=np.int32).reshape(-1, n_out),
+        peak_level=np.array([r.peak_level for r in results], dtype=np.int32),
+        steps=np.array([r.steps for r in results], dtype=np.int32),
+        final=np.array([r.final for r in results], dtype=np.float64).reshape(-1, n_var),
+        params={k: np.array([r.params[k] for r in results]) for k in names},
+    )
+
+
+def _chunk_in_worker(job: Job, backend: Backend, seed: int, start: int, stop: int) -> ChunkResult:
+    runs = np.arange(start, stop, dtype=np.int64)
+    runner = run_chunk if backend == "numpy" else run_reference_chunk
+    return runner(job.program(), seed, runs)
+
+
+def chunk_bounds(runs: int, chunk_size: int, first: int = 0) -> list[tuple[int, int]]:
+    """Half-open run-index ranges of at most ``chunk_size`` runs covering ``first..first+runs``."""
+    return [(a, min(a + chunk_size, first + runs)) for a in range(first, first + runs, chunk_size)]
+
+
+def check_sizes(runs: int, chunk_size: int, workers: int, backend: str) -> None:
+    if not 1 <= runs <= MAX_RUNS:
+        raise UserError(f"--runs must be between 1 and {MAX_RUNS:,}, got {runs:,}")
+    if not 1 <= chunk_size <= MAX_CHUNK:
+        raise UserError(f"--chunk-size must be between 1 and {MAX_CHUNK:,}, got {chunk_size:,}")
+    if not 1 <= workers <= 256:
+        raise UserError(f"--workers must be between 1 and 256, got {workers}")
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+
+
+def run_chunks(
+    job: Job,
+    seed: int,
+    runs: int,
+    backend: Backend = "numpy",
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[ChunkResult]:
+    """Yield chunk results in run order; ``progress`` is told how many runs each chunk held."""
+    check_sizes(runs, chunk_size, workers, backend)
+    bounds = chunk_bounds(runs, chunk_size)
+    if workers == 1:
+        for start, stop in bounds:
+            result = _chunk_in_worker(job, backend, seed, start, stop)
+            if progress:
+                progress(stop - start)
+            yield result
+        return
+    # a bounded window of chunks in flight keeps memory independent of the number of runs
+    todo = iter(bounds)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        window: deque[tuple[int, Future[ChunkResult]]] = deque()
+        for start, stop in islice(todo, 2 * workers):
+            window.append((stop - start, pool.submit(_chunk_in_worker, job, backend, seed,
+                                                     start, stop)))
+        while window:
+            size, future = window.popleft()
+            result = future.result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                window.append((nxt[1] - nxt[0], pool.submit(_chunk_in_worker, job, backend,
+                                                            seed, *nxt)))
+            if progress:
+                progress(size)
+            yield result

@@ -1,0 +1,32 @@
+"""Draw sites of the engine's own random choices (decisions, rule firing, perception).
+
+Expressions number their own random calls; these are the draws the step semantics makes
+around them. Both the engine and the reference interpreter key their draws through here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redline.compile.program import Rule
+from redline.engine.rng import site_id
+
+
+@lru_cache(maxsize=4096)
+def _site(path: str) -> int:
+    return site_id(path)
+
+
+def decide_site(actor: str) -> int:
+    """The uniform that picks an actor's action from its choice probabilities."""
+    return _site(f"decide.{actor}")
+
+
+def fire_site(rule: Rule) -> int:
+    """The uniform compared with a rule's probability when its trigger holds."""
+    return _site(f"fire.{rule.kind}.{rule.id}")
+
+
+def perceive_site(actor: str, red_line: int) -> int:
+    """The normal noise on an actor's perception of a red line's credibility."""
+    return _site(f"perceive.{actor}.{red_line}")

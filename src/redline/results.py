@@ -1,0 +1,106 @@
+"""Simulation results as an Arrow table (one row per run), with the summaries users read.
+
+Columns: ``run``; ``lever.<id>`` and ``lens`` for the configuration; ``param.<id>`` for each drawn
+uncertainty; ``first.<outcome>`` (the step an outcome was first reached, null if never);
+``peak_level``; ``steps`` (how long the run lasted); ``final.<variable>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from redline.compile import Configuration, Program
+from redline.engine.kernel import ChunkResult
+from redline.stats import wilson_interval
+
+
+def chunk_table(program: Program, config: Configuration, chunk: ChunkResult) -> pa.Table:
+    """One chunk's runs as table rows."""
+    n = len(chunk.runs)
+    columns: dict[str, pa.Array] = {"run": pa.array(chunk.runs, pa.int64())}
+    for lever, option in config.levers.items():
+        columns[f"lever.{lever}"] = pa.array([option] * n, pa.string())
+    columns["lens"] = pa.array([config.lens] * n, pa.string())
+    for name, values in chunk.params.items():
+        columns[f"param.{name}"] = pa.array(values, pa.float64())
+    for o, outcome in enumerate(program.outcomes):
+        hit = chunk.first_hit[:, o]
+        columns[f"first.{outcome.id}"] = pa.array(hit, pa.int32(), mask=hit < 0)
+    columns["peak_level"] = pa.array(chunk.peak_level, pa.int32())
+    columns["steps"] = pa.array(chunk.steps, pa.int32())
+    for v, name in enumerate(program.var_names):
+        columns[f"final.{name}"] = pa.array(chunk.final[:, v], pa.float64())
+    return pa.table(columns)
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    """How often an outcome was reached, with a 95% Wilson interval, and when on average."""
+
+    id: str
+    name: str
+    hits: int
+    runs: int
+    p: float
+    lo: float
+    hi: float
+    mean_first_step: float | None
+
+
+def summarize(table: pa.Table, outcomes: Iterable[tuple[str, str]],
+              confidence: float = 0.95) -> list[OutcomeSummary]:
+    """Probability, interval and mean first-hit step of each outcome in a results table."""
+    runs = table.num_rows
+    out = []
+    for ident, name in outcomes:
+        column = table.column(f"first.{ident}")
+        hits = runs - column.null_count
+        lo, hi = wilson_interval(hits, runs, confidence)
+        mean = pc.mean(column).as_py() if hits else None
+        out.append(OutcomeSummary(ident, name, hits, runs, hits / runs if runs else float("nan"),
+                                  lo, hi, mean))
+    return out
+
+
+@dataclass
+class Results:
+    """Results of a simulation: the Arrow table and what is needed to read it."""
+
+    table: pa.Table
+    program: Program
+    config: Configuration
+    seed: int
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        return [(o.id, o.name) for o in self.program.outcomes]
+
+    def summary(self, confidence: float = 0.95) -> list[OutcomeSummary]:
+        return summarize(self.table, self.outcomes, confidence)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``--json`` form: horizon, runs, and per outcome p, lo, hi, mean first-hit step."""
+        return {
+            "scenario": self.program.scenario_id,
+            "horizon": self.program.horizon,
+            "runs": self.table.num_rows,
+            "seed": self.seed,
+            "levers": dict(self.config.levers),
+            "lens": self.config.lens,
+            "outcomes": {
+                s.id: {"name": s.name, "p": s.p, "lo": s.lo, "hi": s.hi,
+                       "mean_first_step": s.mean_first_step}
+                for s in self.summary()
+            },
+        }
+
+    def level_occupancy(self) -> np.ndarray:
+        """Share of runs by peak ladder level (index = rung)."""
+        peaks = self.table.column("peak_level").to_numpy()
+        counts = np.bincount(peaks, minlength=len(self.program.rungs))
+        return counts / max(len(peaks), 1)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Id = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 ]
+#: a scenario id: like an element id, hyphens allowed (``nato-russia``)
+ScenarioId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
 #: an expression in the scenario language (docs/expressions.md)
 ExprText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 #: a literal number or an expression that evaluates to one
@@ -292,7 +294,7 @@ class Lens(Element):
 class Scenario(Strict):
     """A whole scenario: the typed form of one YAML file (after ``extends`` is resolved)."""
 
-    id: Id
+    id: ScenarioId
     title: str
     description: str | None = None
     extends: str | None = None

@@ -67,6 +67,11 @@ class Effect:
     level: int = -1
     actions: tuple[int, ...] = ()
 
+    @property
+    def unique_tags(self) -> tuple[int, ...]:
+        """Each tag once, in order: an effect emits a tag at most once."""
+        return tuple(dict.fromkeys(self.tags))
+
 
 @dataclass(frozen=True)
 class Action:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redline.compile.program import CExpr, Decider, Effect, Program, Rule
-from redline.engine import rng
+from redline.engine import numeric, rng
 from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
@@ -75,13 +75,15 @@ class _Chunk:
         n = len(runs)
         self.runs = runs.astype(np.int64)
         self.pos = np.arange(n)
+        self.done = np.zeros(n, dtype=np.bool_)
         self.params = sample_params(program.params, seed, self.runs)
         self.lo = np.array([v.lo for v in program.variables])[:, None]
         self.hi = np.array([v.hi for v in program.variables])[:, None]
+        # event tables are stored one row per tag, so emitting is a row operation
         n_tags = len(program.tags)
-        self.now = np.zeros((n, n_tags), dtype=np.bool_)
-        self.ever = np.zeros((n, n_tags), dtype=np.bool_)
-        self.count = np.zeros((n, n_tags), dtype=np.int32)
+        self.now = np.zeros((n_tags, n), dtype=np.bool_)
+        self.ever = np.zeros((n_tags, n), dtype=np.bool_)
+        self.count = np.zeros((n_tags, n), dtype=np.int32)
         self.level = np.zeros(n)
         self.peak = np.zeros(n)
         self.X = np.zeros((len(program.variables), n))
@@ -108,35 +110,39 @@ class _Chunk:
         values["step"] = float(step)
         values["level"] = self.level
         values["peak_level"] = self.peak
-        return _Env(values, self.now, self.ever, self.count,
+        return _Env(values, self.now.T, self.ever.T, self.count.T,
                     rng.KeyedDraws(self.seed, step, self.runs))
 
     # -- applying effects --------------------------------------------------------------------
-    def accumulate(self, D: F64, effect: Effect, mask: NDArray[np.bool_], env: _Env) -> None:
+    def accumulate(self, D: dict[int, F64], effect: Effect, mask: NDArray[np.bool_],
+                   env: _Env) -> None:
         for delta in effect.deltas:
-            D[delta.var] += np.where(mask, _value(delta.expr, env, self.n), 0.0)
+            value = np.where(mask, _value(delta.expr, env, self.n), 0.0)
+            if delta.var in D:
+                D[delta.var] += value
+            else:
+                D[delta.var] = 0.0 + value
 
     def emit(self, effect: Effect, mask: NDArray[np.bool_]) -> None:
-        if not effect.tags:
-            return
-        rows = np.flatnonzero(mask)
-        cols = np.array(sorted(set(effect.tags)))
-        idx = np.ix_(rows, cols)
-        self.now[idx] = True
-        self.ever[idx] = True
-        self.count[idx] += 1
+        for tag in effect.unique_tags:
+            self.now[tag] |= mask
+            self.ever[tag] |= mask
+            self.count[tag] += mask
 
     def raise_level(self, step_level: F64, effect: Effect, mask: NDArray[np.bool_]) -> None:
         if effect.level >= 0:
             np.maximum(step_level, np.where(mask, float(effect.level), -1.0), out=step_level)
 
-    def apply(self, D: F64) -> None:
-        self.X = np.minimum(np.maximum(self.X + D, self.lo), self.hi)
+    def apply(self, D: dict[int, F64]) -> None:
+        """Add summed deltas to the variables they touch and clip those to their bounds."""
+        for var, delta in D.items():
+            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
+                       out=self.X[var])
 
     def perform(self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env,
                 step_level: F64) -> None:
         """Apply effects simultaneously: every delta read from the same state, then events."""
-        D = np.zeros_like(self.X)
+        D: dict[int, F64] = {}
         for effect, mask in batch:
             self.accumulate(D, effect, mask, env)
         self.apply(D)
@@ -174,15 +180,15 @@ class _Chunk:
         if d.kind == "scripted":
             return np.full(n, d.plan.get(step, 0), dtype=np.int64)
         K = len(d.candidates)
-        feasible = np.ones((n, K), dtype=np.bool_)
-        U = np.zeros((n, K))
+        feasible: list[NDArray[np.bool_]] = [np.ones(n, dtype=np.bool_)]
+        utility: list[F64] = [np.zeros(n)]
         weights = {var: _value(w, env, n) for var, w in d.weights}
         kappa = _value(d.escalation_cost, env, n)
         sigma = _value(d.perception_noise, env, n)
         perceived: dict[int, F64] = {}
         for k in range(1, K):
             action = self.p.actions[d.candidates[k]]
-            feasible[:, k] = _truth(action.requires, env, n)
+            feasible.append(_truth(action.requires, env, n))
             u = _effect_value(action.effect, weights, env, n)
             u = u - kappa * action.escalation
             for c in d.crossings[k]:
@@ -196,13 +202,23 @@ class _Chunk:
                     cost = -_effect_value(d.responses[c.red_line], weights, env, n)
                 p_when = np.broadcast_to(np.asarray(c.when.mean(env), dtype=np.float64), (n,))
                 u = u - p_when * perceived[c.red_line] * cost
-            U[:, k] = u
+            utility.append(u)
         lam = _value(d.rationality, env, n)
-        best = np.where(feasible, U, -np.inf).max(axis=1)
-        z = np.where(feasible, np.exp(lam[:, None] * (U - best[:, None])), 0.0)
-        cum = np.cumsum(z, axis=1)
-        target = env.draws.uniform(decide_site(d.actor)) * cum[:, -1]
-        return np.argmax(cum > target[:, None], axis=1).astype(np.int64)
+        best = utility[0]
+        for ok, u in zip(feasible[1:], utility[1:], strict=True):
+            best = np.where(ok, np.maximum(best, u), best)
+        # choice probabilities ∝ exp(λ(U − max U)); the first cumulative weight above u·total
+        target: F64 | None = None
+        cumulative: list[F64] = []
+        acc = np.zeros(n)
+        for ok, u in zip(feasible, utility, strict=True):
+            acc = acc + np.where(ok, numeric.exp(lam * (u - best)), 0.0)
+            cumulative.append(acc)
+        target = env.draws.uniform(decide_site(d.actor)) * acc
+        chosen = np.zeros(n, dtype=np.int64)
+        for cum in cumulative[:-1]:
+            chosen += cum <= target
+        return chosen
 
     # -- one step ----------------------------------------------------------------------------
     def step(self, t: int) -> None:
@@ -249,6 +265,7 @@ class _Chunk:
             self.first[:, o] = np.where((self.first[:, o] < 0) & hit, t, self.first[:, o])
             if outcome.absorbing:
                 ended |= hit
+        ended &= ~self.done
         if ended.any():
             self.out_steps[self.pos[ended]] = t + 1
             self.retire(ended)
@@ -256,7 +273,7 @@ class _Chunk:
     def record(self, t: int, chosen: list[NDArray[np.int64]], spent: NDArray[np.bool_]) -> None:
         assert self.trace is not None
         names = [v.name for v in self.p.variables]
-        for i in range(self.n):
+        for i in np.flatnonzero(~self.done):
             actions = {}
             for d, choice in zip(self.p.deciders, chosen, strict=True):
                 c = d.candidates[int(choice[i])]
@@ -265,21 +282,29 @@ class _Chunk:
                 "run": int(self.runs[i]), "step": t, "level": int(self.level[i]),
                 "actions": actions,
                 "rules": [r.id for r, s in zip(self.p.rules, spent[i], strict=True) if s],
-                "events": [self.p.tags[j] for j in np.flatnonzero(self.now[i])],
+                "events": [self.p.tags[j] for j in np.flatnonzero(self.now[:, i])],
                 "state": dict(zip(names, self.X[:, i].tolist(), strict=True)),
             })
 
     def retire(self, ended: NDArray[np.bool_]) -> None:
-        """Write the summaries of ended runs and drop them from the live arrays."""
+        """Write the summaries of newly ended runs; drop finished runs once they are many.
+
+        A finished run left in the arrays keeps being stepped, but its summary is already
+        written and runs never read each other, so this only trades memory traffic for work."""
+        ended = ended & ~self.done
         at = self.pos[ended]
         self.out_first[at] = self.first[ended]
         self.out_peak[at] = self.peak[ended].astype(np.int32)
         self.out_final[at] = self.X[:, ended].T
-        keep = ~ended
-        self.runs, self.pos = self.runs[keep], self.pos[keep]
+        self.done |= ended
+        if self.done.sum() * 4 < self.n:
+            return
+        keep = ~self.done
+        self.runs, self.pos, self.done = self.runs[keep], self.pos[keep], self.done[keep]
         self.first = self.first[keep]
         self.X = self.X[:, keep]
-        self.now, self.ever, self.count = self.now[keep], self.ever[keep], self.count[keep]
+        self.now, self.ever, self.count = (self.now[:, keep], self.ever[:, keep],
+                                           self.count[:, keep])
         self.level, self.peak = self.level[keep], self.peak[keep]
         self.params = {k: v[keep] if isinstance(v, np.ndarray) else v
                        for k, v in self.params.items()}
@@ -303,11 +328,10 @@ def run_chunk(program: Program, seed: int, runs: NDArray[np.int64],
         chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace)
         drawn = {k: v.copy() for k, v in chunk.params.items() if isinstance(v, np.ndarray)}
         for t in range(program.horizon):
-            if chunk.n == 0:
+            if chunk.done.all():
                 break
             chunk.step(t)
-        if chunk.n:
-            chunk.retire(np.ones(chunk.n, dtype=np.bool_))
+        chunk.retire(np.ones(chunk.n, dtype=np.bool_))
     return ChunkResult(
         runs=np.asarray(runs, dtype=np.int64), first_hit=chunk.out_first,
         peak_level=chunk.out_peak, steps=chunk.out_steps, final=chunk.out_final,

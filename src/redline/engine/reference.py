@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from redline.compile.program import CExpr, Decider, Effect, Program, Rule
-from redline.engine import rng
+from redline.engine import numeric, rng
 from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
 from redline.scenario.expr import evaluate
@@ -186,11 +186,14 @@ class _Run:
                 u = u - self.num(c.when, "mean") * perceived[c.red_line] * cost
             utility.append(u)
         lam = self.num(d.rationality)
-        best = max(u for u, ok in zip(utility, feasible, strict=True) if ok)
+        best = utility[0]
+        for u, ok in zip(utility[1:], feasible[1:], strict=True):
+            if ok:
+                best = np.maximum(best, u)
         cumulative = []
         acc = np.float64(0.0)
         for u, ok in zip(utility, feasible, strict=True):
-            acc = acc + (np.exp(lam * (u - best)) if ok else np.float64(0.0))
+            acc = acc + (numeric.exp(lam * (u - best)) if ok else np.float64(0.0))
             cumulative.append(acc)
         target = self.uniform(decide_site(d.actor)) * cumulative[-1]
         return next(k for k, c in enumerate(cumulative) if c > target)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from redline.engine import numeric
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -69,8 +71,8 @@ def standard_normal(
     """Standard normal draws by Box–Muller from sub-draws 0 and 1 of the same key."""
     u1 = uniform(seed, step, site, runs, sub=0)
     u2 = uniform(seed, step, site, runs, sub=1)
-    radius = np.sqrt(-2.0 * np.log1p(-u1))
-    return radius * np.cos(2.0 * np.pi * u2)
+    radius = numeric.sqrt(-2.0 * numeric.log1p(-u1))
+    return radius * numeric.cos(2.0 * np.pi * u2)
 
 
 @dataclass(frozen=True)

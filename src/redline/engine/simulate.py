@@ -7,12 +7,12 @@ run indices, so chunk size, worker count and backend never change a result.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from itertools import islice
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Literal
 
 import numpy as np

@@ -151,10 +151,7 @@ def _pydantic_issues(error: ValidationError, doc: SourceDoc) -> list[Issue]:
         node: Any = doc.data
         for part in err["loc"]:
             # pydantic adds union-member and discriminator names that are not data keys
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                loc.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
                 loc.append(part)
                 node = node[part]
             elif err["type"] in ("missing", "extra_forbidden") and isinstance(part, str):

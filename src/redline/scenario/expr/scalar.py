@@ -48,7 +48,7 @@ def evaluate(
     if mode not in ("sample", "mean"):
         raise ValueError(f"mode must be 'sample' or 'mean', got {mode!r}")
     with np.errstate(all="ignore"):
-        value = _Walk(env, site_base, mode == "mean").eval(expr)
+        value = _Walk(env, site_base, mode == "mean").visit(expr)
     if isinstance(value, np.bool_):
         return bool(value)
     return np.float64(value)
@@ -72,7 +72,7 @@ class _Walk:
         """A bool result: np.bool_ in sample mode, 0.0/1.0 in mean mode."""
         return np.float64(1.0 if value else 0.0) if self.mean else np.bool_(value)
 
-    def eval(self, expr: Expr) -> Any:
+    def visit(self, expr: Expr) -> Any:
         if isinstance(expr, Num):
             return np.float64(expr.value)
         if isinstance(expr, Bool):
@@ -83,9 +83,9 @@ class _Walk:
                 return self.truth(bool(value))
             return np.float64(value)
         if isinstance(expr, Unary):
-            return self.unary(expr.op, self.eval(expr.operand))
+            return self.unary(expr.op, self.visit(expr.operand))
         if isinstance(expr, Binary):
-            return self.binary(expr.op, self.eval(expr.left), self.eval(expr.right))
+            return self.binary(expr.op, self.visit(expr.left), self.visit(expr.right))
         if isinstance(expr, Compare):
             return self.compare(expr)
         if isinstance(expr, Call):
@@ -125,7 +125,7 @@ class _Walk:
         raise ExprError(f"unknown operator '{op}'")
 
     def compare(self, expr: Compare) -> Any:
-        values = [self.eval(e) for e in (expr.first, *expr.rest)]
+        values = [self.visit(e) for e in (expr.first, *expr.rest)]
         holds = True
         for op, left, right in zip(expr.ops, values, values[1:], strict=False):
             if op == "<":
@@ -158,7 +158,7 @@ class _Walk:
         if func in ("normal", "uniform", "bernoulli"):
             site = rng.site_id(f"{self.site_base}#{self.random_calls}")
             self.random_calls += 1
-        args = [self.eval(arg) for arg in expr.args]
+        args = [self.visit(arg) for arg in expr.args]
         if func == "min":
             result = args[0]
             for arg in args[1:]:

@@ -1,0 +1,167 @@
+"""Hostile input: rejected with ExprError (never another exception); no way to run code."""
+
+from __future__ import annotations
+
+import ast as pyast
+import io
+import re
+import time
+import tokenize
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from redline.scenario.expr import (
+    ExprError,
+    Layout,
+    Symbols,
+    Type,
+    check_source,
+    compile_expr,
+    parse,
+)
+
+SYMBOLS = Symbols(
+    names={"a": Type.NUMBER, "x": Type.NUMBER, "y": Type.NUMBER},
+    tags=("attack:RUS->POL",),
+    choices=frozenset(),
+)
+
+HOSTILE = [
+    "__import__('os').system('x')",
+    "__import__('os')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "a.__class__",
+    "a.__class__.__mro__",
+    "lambda: 1",
+    "(lambda: 1)()",
+    "[x for x in y]",
+    "x[0]",
+    "{}",
+    "x if y else a",
+    '"a" + "b"',
+    "'a' * 3",
+    'exec("1")',
+    'eval("1")',
+    'compile("1", "f", "exec")',
+    'open("f")',
+    'getattr(a, "b")',
+    "globals()",
+    "x.real",
+    "x; y",
+    "x := 1",
+    "`x`",
+    "x @ y",
+    "x // y",
+    "x << 1",
+    "~x",
+    "f'{x}'",
+    "'\\x41'",
+    "b'x'",
+    "1j",
+    "0x10",
+    "1_000",
+    "(" * 5000 + "x" + ")" * 5000,
+    "not " * 5000 + "x > 1",
+    "(" * 1000 + "x" + ")" * 1000,
+    "-" * 2000 + "x",
+    "not " * 900 + "true",
+    "min(" * 1000 + "x" + ")" * 1000,
+    "1" * 10_000,
+    "1" * 3000 + "." + "1" * 900,
+    "x + " * 25_000 + "x",
+    "x\x00 > 1",
+    "\x00",
+    "х > 1",  # Cyrillic х
+    "ｘ > 1",  # fullwidth x
+    "x ＞ 1",  # fullwidth >
+    "ｍin(x, 1)",
+    "x\u200b > 1",  # zero-width space
+    "x\u00a0> 1",  # no-break space
+    "１ + 1",  # fullwidth digit
+    "x > 1 аnd y > 1",  # Cyrillic а
+    "x\n\x0b> 1",
+    "happened('attack:*'\n)" + "\u2028",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_is_rejected_with_exprerror(source: str) -> None:
+    with pytest.raises(ExprError):
+        check_source(source, SYMBOLS, None)
+
+
+def test_huge_powers_are_inf_and_quick() -> None:
+    tree = check_source("9**9**9**9", SYMBOLS, Type.NUMBER)
+    compiled = compile_expr(tree, Layout(()), "s", "sample")
+    assert compiled.constant == np.inf
+    tree = check_source("x ** 9 ** 9 ** 9 ** 9", SYMBOLS, Type.NUMBER)
+    compiled = compile_expr(tree, Layout(()), "s", "sample")
+
+    env = SimpleNamespace(values={"x": np.array([2.0, 0.5, -3.0, 0.0])})
+    assert list(compiled(env)) == [np.inf, 0.0, np.inf, 0.0]  # type: ignore[arg-type]
+
+
+def test_catastrophic_backtracking_patterns_are_linear() -> None:
+    tags = ("a" * 3000, "a" * 200 + "c", "b" * 500)
+    symbols = Symbols(names={}, tags=tags)
+    start = time.perf_counter()
+    for pattern in ("*a" * 40 + "*b", "{a,aa}" * 8 + "*" + "a*" * 30 + "c", "*" + "{a,b}*" * 8):
+        try:
+            check_source(f"happened('{pattern}')", symbols, Type.BOOL)
+        except ExprError as exc:
+            assert "matches no event" in exc.message or "too many" in exc.message
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(ExprError, match="too many alternatives"):
+        parse_and_check("happened('" + "{a,b,c}" * 6 + "')", symbols)
+
+
+def parse_and_check(source: str, symbols: Symbols) -> None:
+    check_source(source, symbols, None)
+
+
+def test_the_package_never_evaluates_or_imports_dynamically() -> None:
+    package = Path(__file__).resolve().parents[2] / "src" / "redline" / "scenario" / "expr"
+    files = sorted(package.glob("*.py"))
+    assert len(files) >= 8
+    banned = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "globals", "vars"}
+    call = re.compile(r"(?<![\w.])(eval|exec|compile|__import__|getattr|setattr)\s*\(")
+    for path in files:
+        text = path.read_text()
+        assert not call.search(_code_only(text)), path
+        assert "importlib" not in text, path
+        for node in pyast.walk(pyast.parse(text)):
+            if isinstance(node, pyast.Call) and isinstance(node.func, pyast.Name):
+                assert node.func.id not in banned, (path, node.func.id)
+            if isinstance(node, pyast.Import | pyast.ImportFrom):
+                names = [alias.name for alias in node.names]
+                module = getattr(node, "module", None) or ""
+                assert "importlib" not in module and "importlib" not in names, path
+
+
+def _code_only(text: str) -> str:
+    """The source with comments and string literals (docstrings included) blanked out."""
+    kept = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type not in (tokenize.COMMENT, tokenize.STRING):
+            kept.append(token.string)
+    return re.sub(r"\s*\.\s*", ".", " ".join(kept))
+
+
+def test_the_grep_can_fail() -> None:
+    call = re.compile(r"(?<![\w.])(eval|exec|compile|__import__|getattr|setattr)\s*\(")
+    assert call.search(_code_only('"""doc"""\nx = eval(s)  # eval(\n'))
+    assert not call.search(_code_only('"""eval(x)"""\n# exec(\n'))
+    assert call.search("getattr (obj, name)")
+    assert not call.search("re.compile(r'x')")
+    assert not call.search("compile_expr(e)")
+
+
+def test_rejection_is_quick_for_the_largest_inputs() -> None:
+    start = time.perf_counter()
+    for source in ("(" * 100_000, "x" * 1_000_000, "1" * 1_000_000, "\x00" * 1_000_000):
+        with pytest.raises(ExprError):
+            parse(source)
+    assert time.perf_counter() - start < 2.0

@@ -26,7 +26,7 @@ from redline.compile.program import (
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_expr
-from redline.scenario.expr.ast import Bool, Num
+from redline.scenario.expr.ast import Bool, Call, Expr, Num, children
 from redline.scenario.expr.patterns import compile_pattern
 from redline.scenario.ladders import builtin_ladder
 from redline.scenario.model import Scenario
@@ -310,6 +310,7 @@ class _Lowering:
             Param(u.id, None, u.distribution) for u in s.uncertainties
         ]
         rules = self.lower_rules()
+        deciders = self.deciders(rules)
         return Program(
             scenario_id=s.id,
             horizon=s.time.horizon,
@@ -317,7 +318,7 @@ class _Lowering:
             params=tuple(params),
             tags=self.tags,
             actions=tuple(self.actions),
-            deciders=tuple(self.deciders(rules)),
+            deciders=tuple(deciders),
             schedule=tuple(self.schedule_rules()),
             dynamics=tuple(
                 Dynamic(self.var(d.variable), self.expr(d.value, f"dynamics.{d.id}", scope="pre"))
@@ -330,7 +331,25 @@ class _Lowering:
             ),
             rungs=self.rungs,
             max_depth=MAX_CASCADE_DEPTH,
+            strategic=any(_reads_choices(d, self.actions) for d in deciders),
         )
+
+
+def _calls_chose(expr: Expr) -> bool:
+    if isinstance(expr, Call) and expr.func == "chose":
+        return True
+    return any(_calls_chose(child) for child in children(expr))
+
+
+def _reads_choices(d: Decider, actions: list[Action]) -> bool:
+    """Whether a logit decider's utilities read what others choose this step."""
+    if d.kind != "logit":
+        return False
+    exprs = [delta.expr for c in d.candidates[1:] for delta in actions[c].effect.deltas]
+    exprs += [delta.expr for effect in d.responses.values() for delta in effect.deltas]
+    exprs += [x for crossing in d.crossings for c in crossing
+              for x in (c.when, c.cost) if x is not None]
+    return any(_calls_chose(x.ast) for x in exprs)
 
 
 def lower(scenario: Scenario) -> Program:

@@ -157,6 +157,9 @@ class Program:
     outcomes: tuple[Outcome, ...]
     rungs: tuple[str, ...]
     max_depth: int = 8
+    #: whether some actor's utilities read another's choice (``chose()``): decisions then
+    #: solve for a quantal response equilibrium
+    strategic: bool = False
 
     @property
     def var_names(self) -> tuple[str, ...]:

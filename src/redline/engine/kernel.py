@@ -23,6 +23,8 @@ from redline.engine.sites import decide_site, fire_site, perceive_site
 
 F64 = NDArray[np.float64]
 HOLD = -1
+#: rounds of smooth fictitious play when actors' utilities depend on each other's choices
+QRE_ROUNDS = 200
 
 
 @dataclass
@@ -47,15 +49,16 @@ class _Env:
     ever: NDArray[np.bool_]
     count: NDArray[np.int32]
     draws: rng.KeyedDraws
-    choices: dict[str, tuple[NDArray[np.int64], dict[str, int]]] = field(default_factory=dict)
+    positions: dict[str, dict[str, int]]
+    choices: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    beliefs: dict[str, list[F64]] = field(default_factory=dict)
 
     def choice(self, actor: str, action: str) -> NDArray[np.bool_]:
-        chosen, positions = self.choices[actor]
-        return chosen == positions.get(action, -2)
+        return self.choices[actor] == self.positions[actor].get(action, -2)
 
-    def belief(self, actor: str, action: str) -> float:
-        chosen, positions = self.choices.get(actor, (None, {}))
-        return 1.0 / max(len(positions), 1)
+    def belief(self, actor: str, action: str) -> F64 | float:
+        position = self.positions[actor].get(action)
+        return 0.0 if position is None else self.beliefs[actor][position]
 
 
 def _value(expr: CExpr, env: _Env, n: int) -> F64:
@@ -86,6 +89,12 @@ class _Chunk:
         self.count = np.zeros((n_tags, n), dtype=np.int32)
         self.level = np.zeros(n)
         self.peak = np.zeros(n)
+        self.choices: dict[str, NDArray[np.int64]] = {}
+        self.positions = {
+            d.actor: {("hold" if c == HOLD else program.actions[c].id): k
+                      for k, c in enumerate(d.candidates)}
+            for d in program.deciders
+        }
         self.X = np.zeros((len(program.variables), n))
         env = self.env(0)
         for i, var in enumerate(program.variables):
@@ -111,7 +120,7 @@ class _Chunk:
         values["level"] = self.level
         values["peak_level"] = self.peak
         return _Env(values, self.now.T, self.ever.T, self.count.T,
-                    rng.KeyedDraws(self.seed, step, self.runs))
+                    rng.KeyedDraws(self.seed, step, self.runs), self.positions, self.choices)
 
     # -- applying effects --------------------------------------------------------------------
     def accumulate(self, D: dict[int, F64], effect: Effect, mask: NDArray[np.bool_],
@@ -172,21 +181,16 @@ class _Chunk:
         return True
 
     # -- decisions ---------------------------------------------------------------------------
-    def decide(self, d: Decider, env: _Env, step: int) -> NDArray[np.int64]:
-        """Each live run's chosen candidate position for one actor (0 is hold)."""
+    def utilities(self, d: Decider, env: _Env, perceived: dict[int, F64]
+                  ) -> tuple[list[NDArray[np.bool_]], list[F64]]:
+        """Which candidates are available, and each one's expected one-step utility."""
         n = self.n
-        if d.kind == "doctrine":
-            return np.zeros(n, dtype=np.int64)
-        if d.kind == "scripted":
-            return np.full(n, d.plan.get(step, 0), dtype=np.int64)
-        K = len(d.candidates)
         feasible: list[NDArray[np.bool_]] = [np.ones(n, dtype=np.bool_)]
         utility: list[F64] = [np.zeros(n)]
         weights = {var: _value(w, env, n) for var, w in d.weights}
         kappa = _value(d.escalation_cost, env, n)
         sigma = _value(d.perception_noise, env, n)
-        perceived: dict[int, F64] = {}
-        for k in range(1, K):
+        for k in range(1, len(d.candidates)):
             action = self.p.actions[d.candidates[k]]
             feasible.append(_truth(action.requires, env, n))
             u = _effect_value(action.effect, weights, env, n)
@@ -203,22 +207,82 @@ class _Chunk:
                 p_when = np.broadcast_to(np.asarray(c.when.mean(env), dtype=np.float64), (n,))
                 u = u - p_when * perceived[c.red_line] * cost
             utility.append(u)
-        lam = _value(d.rationality, env, n)
+        return feasible, utility
+
+    def weights_of(self, d: Decider, env: _Env, feasible: list[NDArray[np.bool_]],
+                   utility: list[F64]) -> list[F64]:
+        """Logit choice weights exp(λ(U − max U)), zero where unavailable."""
+        lam = _value(d.rationality, env, self.n)
         best = utility[0]
         for ok, u in zip(feasible[1:], utility[1:], strict=True):
             best = np.where(ok, np.maximum(best, u), best)
-        # choice probabilities ∝ exp(λ(U − max U)); the first cumulative weight above u·total
-        target: F64 | None = None
+        return [np.where(ok, numeric.exp(lam * (u - best)), 0.0)
+                for ok, u in zip(feasible, utility, strict=True)]
+
+    def draw(self, d: Decider, env: _Env, weights: list[F64]) -> NDArray[np.int64]:
+        """The candidate whose cumulative weight first exceeds u × total."""
         cumulative: list[F64] = []
-        acc = np.zeros(n)
-        for ok, u in zip(feasible, utility, strict=True):
-            acc = acc + np.where(ok, numeric.exp(lam * (u - best)), 0.0)
+        acc = np.zeros(self.n)
+        for z in weights:
+            acc = acc + z
             cumulative.append(acc)
         target = env.draws.uniform(decide_site(d.actor)) * acc
-        chosen = np.zeros(n, dtype=np.int64)
+        chosen = np.zeros(self.n, dtype=np.int64)
         for cum in cumulative[:-1]:
             chosen += cum <= target
         return chosen
+
+    def fixed(self, d: Decider, step: int) -> NDArray[np.int64]:
+        """Choices of the non-deliberating kinds: doctrine holds, scripted follows its plan."""
+        return np.full(self.n, d.plan.get(step, 0) if d.kind == "scripted" else 0, dtype=np.int64)
+
+    def decide(self, env: _Env, step: int) -> list[NDArray[np.int64]]:
+        """Every actor's choice (candidate position; 0 is hold), all on the same state.
+
+        When utilities depend on what others choose (``chose()``), logit actors play the
+        logit quantal response equilibrium, found by smooth fictitious play from uniform
+        beliefs (:data:`QRE_ROUNDS` rounds)."""
+        p = self.p
+        perceived: list[dict[int, F64]] = [{} for _ in p.deciders]
+        logit = [i for i, d in enumerate(p.deciders) if d.kind == "logit"]
+        weights: dict[int, list[F64]] = {}
+        if p.strategic:
+            self.set_beliefs(env, step, None)
+            for rnd in range(QRE_ROUNDS):
+                shares = {}
+                for i in logit:
+                    z = self.weights_of(p.deciders[i], env,
+                                        *self.utilities(p.deciders[i], env, perceived[i]))
+                    total = z[0]
+                    for zk in z[1:]:
+                        total = total + zk
+                    shares[i] = [zk / total for zk in z]
+                    weights[i] = z
+                self.set_beliefs(env, step, shares, 1.0 / (rnd + 2))
+        else:
+            for i in logit:
+                d = p.deciders[i]
+                weights[i] = self.weights_of(d, env, *self.utilities(d, env, perceived[i]))
+        return [self.draw(d, env, weights[i]) if d.kind == "logit" else self.fixed(d, step)
+                for i, d in enumerate(p.deciders)]
+
+    def set_beliefs(self, env: _Env, step: int, shares: dict[int, list[F64]] | None,
+                    rate: float = 0.0) -> None:
+        """Start beliefs (uniform over a logit actor's candidates, certain for the others), or
+        move them a step of size ``rate`` towards the latest choice shares."""
+        for i, d in enumerate(self.p.deciders):
+            K = len(d.candidates)
+            if shares is None:
+                if d.kind == "logit":
+                    belief = [np.full(self.n, 1.0 / K) for _ in range(K)]
+                else:
+                    fixed = self.fixed(d, step)
+                    belief = [(fixed == k).astype(np.float64) for k in range(K)]
+                env.beliefs[d.actor] = belief
+            elif i in shares:
+                old = env.beliefs[d.actor]
+                env.beliefs[d.actor] = [b + rate * (q - b)
+                                        for b, q in zip(old, shares[i], strict=True)]
 
     # -- one step ----------------------------------------------------------------------------
     def step(self, t: int) -> None:
@@ -239,7 +303,9 @@ class _Chunk:
             self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
         # (3) decisions, all on the same state
         env = self.env(t)
-        chosen = [self.decide(d, env, t) for d in p.deciders]
+        chosen = self.decide(env, t)
+        self.choices.clear()
+        self.choices.update((d.actor, c) for d, c in zip(p.deciders, chosen, strict=True))
         # (4) effects of the chosen actions, and their events
         batch = []
         for d, choice in zip(p.deciders, chosen, strict=True):

@@ -16,6 +16,7 @@ import numpy as np
 from redline.compile.program import CExpr, Decider, Effect, Program, Rule
 from redline.engine import numeric, rng
 from redline.engine.params import sample_params
+from redline.engine.kernel import QRE_ROUNDS
 from redline.engine.sites import decide_site, fire_site, perceive_site
 from redline.scenario.expr import evaluate
 
@@ -76,6 +77,7 @@ class _Run:
         self.x: dict[str, np.float64] = {}
         for var in program.variables:
             self.x[var.name] = self.clip(var.name, self.num(var.initial))
+        self.beliefs: dict[str, list[np.float64]] = {}
         self.keep_log = keep_log
         self.happenings: list[Happening] = []
 
@@ -96,9 +98,12 @@ class _Run:
     def choice(self, actor: str, action: str) -> bool:
         return self.choices.get(actor) == action
 
-    def belief(self, actor: str, action: str) -> float:
-        decider = next((d for d in self.p.deciders if d.actor == actor), None)
-        return 1.0 / len(decider.candidates) if decider else 1.0
+    def belief(self, actor: str, action: str) -> np.float64:
+        decider = next(d for d in self.p.deciders if d.actor == actor)
+        for k, c in enumerate(decider.candidates):
+            if (c == HOLD and action == "hold") or (c != HOLD and self.p.actions[c].id == action):
+                return self.beliefs[actor][k]
+        return np.float64(0.0)
 
     def num(self, expr: CExpr, mode: str = "sample") -> np.float64:
         return np.float64(evaluate(expr.ast, self, expr.site, mode))  # type: ignore[arg-type]
@@ -157,16 +162,12 @@ class _Run:
                 total = total + weights[d.var] * self.num(d.expr, "mean")
         return total
 
-    def decide(self, d: Decider) -> int:
-        """The position of the chosen candidate among the decider's candidates (0 is hold)."""
-        if d.kind == "doctrine":
-            return 0
-        if d.kind == "scripted":
-            return d.plan.get(self.step, 0)
+    def utilities(self, d: Decider, perceived: dict[int, np.float64]
+                  ) -> tuple[list[bool], list[np.float64]]:
+        """Which candidates are available, and each one's expected one-step utility."""
         weights = {var: self.num(w) for var, w in d.weights}
         kappa = self.num(d.escalation_cost)
         sigma = self.num(d.perception_noise)
-        perceived: dict[int, np.float64] = {}
         utility = [np.float64(0.0)]
         feasible = [True]
         for k in range(1, len(d.candidates)):
@@ -185,18 +186,67 @@ class _Run:
                     cost = -self.effect_value(d.responses[c.red_line], weights)
                 u = u - self.num(c.when, "mean") * perceived[c.red_line] * cost
             utility.append(u)
+        return feasible, utility
+
+    def choice_weights(self, d: Decider, feasible: list[bool], utility: list[np.float64]
+                       ) -> list[np.float64]:
+        """exp(λ(U − max U)) for each available candidate, 0 for the others."""
         lam = self.num(d.rationality)
         best = utility[0]
         for u, ok in zip(utility[1:], feasible[1:], strict=True):
             if ok:
                 best = np.maximum(best, u)
+        return [numeric.exp(lam * (u - best)) if ok else np.float64(0.0)
+                for u, ok in zip(utility, feasible, strict=True)]
+
+    def draw(self, d: Decider, weights: list[np.float64]) -> int:
         cumulative = []
         acc = np.float64(0.0)
-        for u, ok in zip(utility, feasible, strict=True):
-            acc = acc + (numeric.exp(lam * (u - best)) if ok else np.float64(0.0))
+        for z in weights:
+            acc = acc + z
             cumulative.append(acc)
         target = self.uniform(decide_site(d.actor)) * cumulative[-1]
-        return next(k for k, c in enumerate(cumulative) if c > target)
+        return next((k for k, c in enumerate(cumulative) if c > target), len(cumulative) - 1)
+
+    def fixed(self, d: Decider) -> int:
+        return d.plan.get(self.step, 0) if d.kind == "scripted" else 0
+
+    def decide(self) -> list[int]:
+        """Every actor's chosen candidate position (0 is hold), all on the same state; with
+        interdependent utilities, by smooth fictitious play towards the logit QRE."""
+        deciders = self.p.deciders
+        perceived: list[dict[int, np.float64]] = [{} for _ in deciders]
+        weights: dict[int, list[np.float64]] = {}
+        logit = [i for i, d in enumerate(deciders) if d.kind == "logit"]
+        if self.p.strategic:
+            self.beliefs = {}
+            for d in deciders:
+                K = len(d.candidates)
+                if d.kind == "logit":
+                    self.beliefs[d.actor] = [np.float64(1.0 / K)] * K
+                else:
+                    self.beliefs[d.actor] = [np.float64(k == self.fixed(d)) for k in range(K)]
+            for rnd in range(QRE_ROUNDS):
+                shares = {}
+                for i in logit:
+                    z = self.choice_weights(deciders[i],
+                                            *self.utilities(deciders[i], perceived[i]))
+                    total = z[0]
+                    for zk in z[1:]:
+                        total = total + zk
+                    shares[i] = [zk / total for zk in z]
+                    weights[i] = z
+                rate = 1.0 / (rnd + 2)
+                for i, share in shares.items():
+                    old = self.beliefs[deciders[i].actor]
+                    self.beliefs[deciders[i].actor] = [b + rate * (q - b)
+                                                       for b, q in zip(old, share, strict=True)]
+        else:
+            for i in logit:
+                weights[i] = self.choice_weights(deciders[i],
+                                                 *self.utilities(deciders[i], perceived[i]))
+        return [self.draw(d, weights[i]) if d.kind == "logit" else self.fixed(d)
+                for i, d in enumerate(deciders)]
 
     # -- one step ----------------------------------------------------------------------------
     def advance(self) -> list[bool]:
@@ -214,7 +264,7 @@ class _Run:
             self.x[name] = value
         for name in p.var_names:
             self.x[name] = self.clip(name, self.x[name])
-        chosen = [self.decide(d) for d in p.deciders]
+        chosen = self.decide()
         performed = []
         for d, k in zip(p.deciders, chosen, strict=True):
             action = "hold" if k == 0 else p.actions[d.candidates[k]].id

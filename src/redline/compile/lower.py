@@ -29,7 +29,8 @@ from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_e
 from redline.scenario.expr.ast import Bool, Call, Expr, Num, children
 from redline.scenario.expr.patterns import compile_pattern
 from redline.scenario.ladders import builtin_ladder
-from redline.scenario.model import Scenario
+from redline.scenario.model import EvidenceRef, Scenario
+from redline.scenario.register import resolve_evidence
 from redline.scenario.validate import scope_symbols
 
 #: how many rounds of rule reactions one step may have
@@ -234,11 +235,8 @@ class _Lowering:
             ))
         return rules
 
-    def evidence_quotes(self, refs: list[object]) -> tuple[str, ...]:
-        from redline.scenario.register import resolve_evidence
-
-        return tuple(f"{c.source}: “{c.quote}”"
-                     for c in resolve_evidence(self.s, refs))  # type: ignore[arg-type]
+    def evidence_quotes(self, refs: list[EvidenceRef]) -> tuple[str, ...]:
+        return tuple(f"{c.source}: “{c.quote}”" for c in resolve_evidence(self.s, refs))
 
     # -- decision-makers ---------------------------------------------------------------------
     def deciders(self, rules: list[Rule]) -> list[Decider]:

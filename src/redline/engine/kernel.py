@@ -54,7 +54,8 @@ class _Env:
     beliefs: dict[str, list[F64]] = field(default_factory=dict)
 
     def choice(self, actor: str, action: str) -> NDArray[np.bool_]:
-        return self.choices[actor] == self.positions[actor].get(action, -2)
+        chosen: NDArray[np.bool_] = self.choices[actor] == self.positions[actor].get(action, -2)
+        return chosen
 
     def belief(self, actor: str, action: str) -> F64 | float:
         position = self.positions[actor].get(action)

@@ -18,7 +18,7 @@ from redline.engine import numeric, rng
 from redline.engine.params import sample_params
 from redline.engine.kernel import QRE_ROUNDS
 from redline.engine.sites import decide_site, fire_site, perceive_site
-from redline.scenario.expr import evaluate
+from redline.scenario.expr import Mode, evaluate
 
 HOLD = -1
 
@@ -89,11 +89,11 @@ class _Run:
 
     def uniform(self, site: int, sub: int = 0) -> np.float64:
         runs = np.array([self.run], dtype=np.int64)
-        return rng.uniform(self.seed, self.step, site, runs, sub)[0]  # type: ignore[no-any-return]
+        return np.float64(rng.uniform(self.seed, self.step, site, runs, sub)[0])
 
     def normal(self, site: int) -> np.float64:
         runs = np.array([self.run], dtype=np.int64)
-        return rng.standard_normal(self.seed, self.step, site, runs)[0]  # type: ignore[no-any-return]
+        return np.float64(rng.standard_normal(self.seed, self.step, site, runs)[0])
 
     def choice(self, actor: str, action: str) -> bool:
         return self.choices.get(actor) == action
@@ -105,15 +105,15 @@ class _Run:
                 return self.beliefs[actor][k]
         return np.float64(0.0)
 
-    def num(self, expr: CExpr, mode: str = "sample") -> np.float64:
-        return np.float64(evaluate(expr.ast, self, expr.site, mode))  # type: ignore[arg-type]
+    def num(self, expr: CExpr, mode: Mode = "sample") -> np.float64:
+        return np.float64(evaluate(expr.ast, self, expr.site, mode))
 
     def truth(self, expr: CExpr) -> bool:
-        return bool(evaluate(expr.ast, self, expr.site, "sample"))  # type: ignore[arg-type]
+        return bool(evaluate(expr.ast, self, expr.site, "sample"))
 
     def clip(self, name: str, value: np.float64) -> np.float64:
         var = self.p.variables[self.p.var_index(name)]
-        return np.minimum(np.maximum(value, np.float64(var.lo)), np.float64(var.hi))
+        return np.float64(np.minimum(np.maximum(value, var.lo), var.hi))
 
     # -- applying effects --------------------------------------------------------------------
     def perform(self, effects: list[Effect]) -> float:
@@ -196,7 +196,7 @@ class _Run:
         for u, ok in zip(utility[1:], feasible[1:], strict=True):
             if ok:
                 best = np.maximum(best, u)
-        return [numeric.exp(lam * (u - best)) if ok else np.float64(0.0)
+        return [np.float64(numeric.exp(lam * (u - best))) if ok else np.float64(0.0)
                 for u, ok in zip(utility, feasible, strict=True)]
 
     def draw(self, d: Decider, weights: list[np.float64]) -> int:

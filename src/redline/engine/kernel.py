@@ -37,6 +37,7 @@ class ChunkResult:
     steps: NDArray[np.int32]  # steps the run lasted (horizon when never absorbed)
     final: F64  # (runs, variables)
     params: dict[str, F64]  # drawn uncertainties
+    occupancy: NDArray[np.int64]  # (steps, rungs): live runs on each rung after each step
     trace: list[dict[str, Any]] | None = None
 
 
@@ -107,6 +108,7 @@ class _Chunk:
         self.out_peak = np.zeros(n, dtype=np.int32)
         self.out_steps = np.full(n, program.horizon, dtype=np.int32)
         self.out_final = np.zeros((n, len(program.variables)))
+        self.occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
         self.trace: list[dict[str, Any]] | None = [] if trace else None
 
     @property
@@ -322,6 +324,9 @@ class _Chunk:
                 break
         self.level = np.where(step_level >= 0, step_level, self.level)
         self.peak = np.maximum(self.peak, self.level)
+        live = ~self.done
+        self.occupancy[t] += np.bincount(self.level[live].astype(np.int64),
+                                         minlength=len(p.rungs))[: len(p.rungs)]
         if self.trace is not None:
             self.record(t, chosen, spent)
         # (6) outcomes
@@ -402,7 +407,7 @@ def run_chunk(program: Program, seed: int, runs: NDArray[np.int64],
     return ChunkResult(
         runs=np.asarray(runs, dtype=np.int64), first_hit=chunk.out_first,
         peak_level=chunk.out_peak, steps=chunk.out_steps, final=chunk.out_final,
-        params=drawn, trace=chunk.trace,
+        params=drawn, occupancy=chunk.occupancy, trace=chunk.trace,
     )
 
 

@@ -54,6 +54,7 @@ class RunResult:
     steps: int
     final: list[float]
     params: dict[str, float]
+    levels: list[int] = field(default_factory=list)  # the ladder rung after each step
     log: list[StepLog] = field(default_factory=list)
 
 
@@ -291,10 +292,12 @@ def run_reference(program: Program, seed: int, run: int, keep_log: bool = False)
     first = [-1] * len(program.outcomes)
     steps = program.horizon
     log: list[StepLog] = []
+    levels: list[int] = []
     with np.errstate(all="ignore"):
         for t in range(program.horizon):
             state.step = t
             hits = state.advance()
+            levels.append(int(state.level))
             for o, hit in enumerate(hits):
                 if hit and first[o] < 0:
                     first[o] = t
@@ -306,4 +309,5 @@ def run_reference(program: Program, seed: int, run: int, keep_log: bool = False)
                 break
     drawn = {p.name: float(state.params[p.name]) for p in program.params if p.distribution}
     return RunResult(run=run, first_hit=first, peak_level=int(state.peak), steps=steps,
-                     final=[float(state.x[n]) for n in program.var_names], params=drawn, log=log)
+                     final=[float(state.x[n]) for n in program.var_names], params=drawn,
+                     levels=levels, log=log)

@@ -58,6 +58,10 @@ def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkR
     """The reference interpreter over a chunk, shaped like the engine's result."""
     results = [run_reference(program, seed, int(r)) for r in runs]
     names = [p.name for p in program.params if p.distribution is not None]
+    occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
+    for r in results:
+        for t, level in enumerate(r.levels):
+            occupancy[t, level] += 1
     n_out, n_var = len(program.outcomes), len(program.variables)
     return ChunkResult(
         runs=np.asarray(runs, dtype=np.int64),
@@ -66,6 +70,7 @@ def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkR
         steps=np.array([r.steps for r in results], dtype=np.int32),
         final=np.array([r.final for r in results], dtype=np.float64).reshape(-1, n_var),
         params={k: np.array([r.params[k] for r in results]) for k in names},
+        occupancy=occupancy,
     )
 
 

@@ -1,0 +1,50 @@
+"""What a report shows, gathered from stored results: the renderer needs nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redline.report.story import StoryLine
+from redline.results import OutcomeSummary
+from redline.scenario.register import RegisterRow
+
+
+@dataclass(frozen=True)
+class ConfigurationReport:
+    """Results of one configuration (lever options and lens)."""
+
+    label: str
+    levers: dict[str, str]
+    lens: str | None
+    runs: int
+    outcomes: list[OutcomeSummary]
+    #: per outcome id: cumulative incidence after each step (length = horizon), Aalen–Johansen
+    incidence: dict[str, list[float]]
+    #: (horizon, rungs) counts of live runs on each rung after each step
+    occupancy: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows."""
+
+    scenario_id: str
+    title: str
+    description: str
+    horizon: int
+    step_unit: str
+    start: dt.date | None
+    rungs: list[str]
+    outcome_names: dict[str, str]
+    configurations: list[ConfigurationReport]
+    story_label: str
+    story: list[StoryLine]
+    register: list[RegisterRow]
+    seed: int
+    version: str
+    generated: dt.datetime
+    notes: list[str] = field(default_factory=list)

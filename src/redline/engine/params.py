@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from redline.compile.program import Param
-from redline.engine import rng
+from redline.engine import numeric, rng
 from redline.scenario.model import Beta, Choice, Distribution, Normal, Triangular, Uniform
 
 
@@ -19,13 +19,10 @@ def param_site(name: str) -> int:
     return rng.site_id(f"uncertainty.{name}")
 
 
-def sample_distribution(
-    dist: Distribution, seed: int, site: int, runs: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Draw one value per run by inverse transform (Box–Muller for the normal)."""
+def transform(dist: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The distribution's inverse CDF at uniforms ``u`` (used for drawing and for designs)."""
     if isinstance(dist, Normal):
-        return dist.mean + dist.sd * rng.standard_normal(seed, rng.SETUP_STEP, site, runs)
-    u = rng.uniform(seed, rng.SETUP_STEP, site, runs)
+        return dist.mean + dist.sd * np.asarray(special.ndtri(u), dtype=np.float64)
     if isinstance(dist, Uniform):
         return dist.low + (dist.high - dist.low) * u
     if isinstance(dist, Triangular):
@@ -34,8 +31,8 @@ def sample_distribution(
         if width == 0:
             return np.full_like(u, lo)
         cut = (mode - lo) / width
-        left = lo + np.sqrt(u * width * (mode - lo))
-        right = hi - np.sqrt((1.0 - u) * width * (hi - mode))
+        left = lo + numeric.sqrt(u * width * (mode - lo))
+        right = hi - numeric.sqrt((1.0 - u) * width * (hi - mode))
         return np.where(u < cut, left, right)
     if isinstance(dist, Beta):
         x = np.asarray(special.betaincinv(dist.alpha, dist.beta, u), dtype=np.float64)
@@ -47,6 +44,15 @@ def sample_distribution(
         index = np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)
         return values[index]
     raise TypeError(f"unknown distribution {dist!r}")
+
+
+def sample_distribution(
+    dist: Distribution, seed: int, site: int, runs: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Draw one value per run: Box–Muller for the normal, the inverse CDF for the others."""
+    if isinstance(dist, Normal):
+        return dist.mean + dist.sd * rng.standard_normal(seed, rng.SETUP_STEP, site, runs)
+    return transform(dist, rng.uniform(seed, rng.SETUP_STEP, site, runs))
 
 
 def sample_params(

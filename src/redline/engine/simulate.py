@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from redline.compile import Configuration, Program, compile_scenario
+from redline.compile.configure import configure
 from redline.engine.kernel import ChunkResult, run_chunk
 from redline.engine.reference import run_reference
 from redline.errors import UserError
@@ -33,25 +34,35 @@ DEFAULT_CHUNK = 50_000
 
 @dataclass(frozen=True)
 class Job:
-    """Everything needed to rebuild a program in another process: picklable, no closures."""
+    """Everything needed to rebuild a program in another process: picklable, no closures.
+
+    ``fixed`` holds parameter values set on top of the configuration (design points)."""
 
     scenario_json: str
     levers: tuple[tuple[str, str], ...]
     lens: str | None
+    fixed: tuple[tuple[str, float], ...] = ()
 
     @classmethod
-    def of(cls, scenario: Scenario, config: Configuration) -> Job:
+    def of(cls, scenario: Scenario, config: Configuration,
+           fixed: tuple[tuple[str, float], ...] = ()) -> Job:
         return cls(scenario.model_dump_json(by_alias=True), tuple(sorted(config.levers.items())),
-                   config.lens)
+                   config.lens, fixed)
+
+    @property
+    def config(self) -> Configuration:
+        return Configuration(dict(self.levers), self.lens)
 
     def program(self) -> Program:
-        return _compiled(self)
+        program = _compiled(self.scenario_json, self.levers, self.lens)
+        return configure(program, dict(self.fixed)) if self.fixed else program
 
 
-@lru_cache(maxsize=32)
-def _compiled(job: Job) -> Program:
-    scenario = Scenario.model_validate(json.loads(job.scenario_json))
-    return compile_scenario(scenario, Configuration(dict(job.levers), job.lens))
+@lru_cache(maxsize=64)
+def _compiled(scenario_json: str, levers: tuple[tuple[str, str], ...], lens: str | None
+              ) -> Program:
+    scenario = Scenario.model_validate(json.loads(scenario_json))
+    return compile_scenario(scenario, Configuration(dict(levers), lens))
 
 
 def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkResult:

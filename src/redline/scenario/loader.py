@@ -144,7 +144,8 @@ def merge_docs(base: SourceDoc, child: SourceDoc) -> SourceDoc:
     return SourceDoc(data=data, file=child.file, lines=lines)
 
 
-def _pydantic_issues(error: ValidationError, doc: SourceDoc) -> list[Issue]:
+def pydantic_issues(error: ValidationError, doc: SourceDoc) -> list[Issue]:
+    """pydantic errors as issues at the line of the offending value."""
     issues = []
     for err in error.errors():
         loc: list[str | int] = []
@@ -183,7 +184,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_issues(exc, doc)) from None
+        raise ScenarioError(pydantic_issues(exc, doc)) from None
     loaded = LoadedScenario(scenario=scenario, source=doc, path=resolved)
     issues = validate(loaded)
     if issues:

@@ -1,0 +1,126 @@
+"""Design points (lever options × lenses × sampled uncertainties) and the units of work.
+
+A unit is (design point, run range): the deterministic grain that is computed, committed and
+resumed. Every design point uses the same run indices, so comparisons between points use common
+random numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import qmc
+
+from redline.compile import Configuration
+from redline.compile.configure import resolve
+from redline.engine.params import transform
+from redline.engine.simulate import chunk_bounds
+from redline.errors import UserError
+from redline.experiment.spec import ExperimentSpec
+from redline.scenario.errors import suggest
+from redline.scenario.model import Choice, Distribution, Scenario
+
+GRID_QUANTILES = (0.1, 0.5, 0.9)
+#: the most design points × units one experiment may have
+MAX_UNITS = 1_000_000
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    index: int
+    config: Configuration
+    fixed: tuple[tuple[str, float], ...]  # uncertainties fixed by the sampling plan
+
+    def label(self) -> str:
+        parts = [self.config.label()] + [f"{k}={v:.4g}" for k, v in self.fixed]
+        return ", ".join(p for p in parts if p != "defaults") or "defaults"
+
+
+@dataclass(frozen=True)
+class Unit:
+    index: int
+    point: int
+    start: int
+    stop: int
+
+
+def configurations(s: Scenario, levers: dict[str, list[str]] | None,
+                   lenses: list[str] | None) -> list[Configuration]:
+    """Every combination of the chosen lever options and lenses (all of them when not given)."""
+    known = {lv.id: lv for lv in s.levers}
+    for name, options in (levers or {}).items():
+        if name not in known:
+            raise UserError(suggest(name, known, "lever"))
+        ids = [o.id for o in known[name].options]
+        for option in options:
+            if option not in ids:
+                raise UserError(f"lever '{name}': " + suggest(option, ids, "option"))
+    axes = [(levers or {}).get(lv.id) or [o.id for o in lv.options] for lv in s.levers]
+    lens_ids = [x.id for x in s.lenses]
+    for lens in lenses or []:
+        if lens not in lens_ids:
+            raise UserError(suggest(lens, lens_ids, "lens"))
+    chosen: list[str | None] = list(lenses) if lenses else (list(lens_ids) or [None])
+    out = []
+    for combo in itertools.product(*axes):
+        for lens in chosen:
+            levers_of = dict(zip([lv.id for lv in s.levers], combo, strict=True))
+            out.append(resolve(s, levers_of, lens))
+    return out
+
+
+def _uncertainties(s: Scenario, lens: str | None) -> list[tuple[str, Distribution]]:
+    """The distributions a configuration draws: the scenario's, as its lens may replace them."""
+    lens_set = next((x.set for x in s.lenses if x.id == lens), {}) if lens else {}
+    out = []
+    for u in s.uncertainties:
+        value = lens_set.get(u.id, u.distribution)
+        if not isinstance(value, float | int):
+            out.append((u.id, value))
+    return out
+
+
+def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
+    """The design points of an experiment, in a fixed order."""
+    points: list[DesignPoint] = []
+    for config in configurations(s, spec.levers, spec.lenses):
+        dists = _uncertainties(s, config.lens)
+        kind, _, k = spec.sample.partition(":")
+        if kind == "per_run" or not dists:
+            plans: list[tuple[tuple[str, float], ...]] = [()]
+        elif kind == "grid":
+            axes = []
+            for _, d in dists:
+                if isinstance(d, Choice):
+                    axes.append(np.asarray(d.values, dtype=np.float64))
+                else:
+                    axes.append(transform(d, np.array(GRID_QUANTILES)))
+            plans = [tuple(zip([n for n, _ in dists], map(float, combo), strict=True))
+                     for combo in itertools.product(*axes)]
+        else:
+            n = int(k)
+            engine = (qmc.LatinHypercube(d=len(dists), seed=spec.seed) if kind == "lhs"
+                      else qmc.Sobol(d=len(dists), scramble=True, seed=spec.seed))
+            unit_cube = engine.random(n)
+            columns = [transform(d, unit_cube[:, j]) for j, (_, d) in enumerate(dists)]
+            plans = [tuple((name, float(columns[j][i])) for j, (name, _) in enumerate(dists))
+                     for i in range(n)]
+        for fixed in plans:
+            points.append(DesignPoint(len(points), config, fixed))
+    return points
+
+
+def units(points: list[DesignPoint], runs: int, chunk_size: int) -> list[Unit]:
+    """Units of work: each design point's runs cut into chunks."""
+    bounds = chunk_bounds(runs, chunk_size)
+    if len(points) * len(bounds) > MAX_UNITS:
+        raise UserError(f"{len(points)} design points × {len(bounds)} chunks is more than "
+                        f"{MAX_UNITS:,} units; use a larger --chunk-size or fewer points")
+    out = []
+    for point in points:
+        for start, stop in bounds:
+            out.append(Unit(len(out), point.index, start, stop))
+    return out
+

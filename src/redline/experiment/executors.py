@@ -1,0 +1,170 @@
+"""Where units are computed: this process, local worker processes, or a Dask cluster.
+
+Every executor runs the same pure function on the same unit descriptions, so where a unit was
+computed never changes its result. A bounded window of units is in flight at any time, which
+keeps memory independent of the size of the sweep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from redline.engine.kernel import run_chunk
+from redline.engine.simulate import Backend, Job, run_reference_chunk
+from redline.errors import UserError
+from redline.experiment.design import Unit
+from redline.results import chunk_table
+
+
+@dataclass(frozen=True)
+class UnitTask:
+    """One unit of work, as sent to a worker."""
+
+    job: Job
+    unit: Unit
+    seed: int
+    backend: Backend = "numpy"
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    table: pa.Table
+    occupancy: np.ndarray
+    seconds: float
+
+
+def compute_unit(task: UnitTask) -> UnitResult:
+    """Simulate one unit and shape its rows for the store (a pure function of the task)."""
+    started = time.perf_counter()
+    program = task.job.program()
+    runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
+    runner = run_chunk if task.backend == "numpy" else run_reference_chunk
+    chunk = runner(program, task.seed, runs)
+    table = chunk_table(program, task.job.config, chunk)
+    for name, value in reversed(task.job.fixed):
+        table = table.add_column(2, f"param.{name}", pa.array([value] * table.num_rows,
+                                                                pa.float64()))
+    table = table.add_column(0, "point", pa.array([task.unit.point] * table.num_rows, pa.int32()))
+    return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
+
+
+class Executor(Protocol):
+    """Runs unit tasks and yields their results as they complete."""
+
+    description: str
+
+    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Units computed one after another in this process."""
+
+    description = "this process"
+
+    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
+        for task in tasks:
+            yield compute_unit(task)
+
+    def close(self) -> None:
+        return None
+
+
+def _windowed(submit: Callable[[UnitTask], Any], wait_any: Callable[[set[Any]], set[Any]],
+              result: Callable[[Any], UnitResult], tasks: list[UnitTask],
+              window: int) -> Iterator[UnitResult]:
+    todo = iter(tasks)
+    pending: set[Any] = set()
+    for task in todo:
+        pending.add(submit(task))
+        if len(pending) >= window:
+            break
+    while pending:
+        done = wait_any(pending)
+        pending -= done
+        for future in done:
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.add(submit(nxt))
+            yield result(future)
+
+
+class LocalProcesses:
+    """Units computed by a pool of worker processes on this machine."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.description = f"{workers} local worker processes"
+        self.pool = ProcessPoolExecutor(max_workers=workers)
+
+    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
+        def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:
+            return wait(pending, return_when=FIRST_COMPLETED).done
+
+        return _windowed(lambda t: self.pool.submit(compute_unit, t), wait_any,
+                         lambda f: f.result(), tasks, 2 * self.workers)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class DaskCluster:
+    """Units computed on a Dask distributed cluster: a scheduler address, or a LocalCluster."""
+
+    def __init__(self, scheduler: str | None = None, local_workers: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError("Dask is not installed: pip install 'redline[dask]'") from None
+        self.cluster = None
+        try:
+            if scheduler is not None:
+                self.client = Client(scheduler, timeout="10s")
+                self.description = f"Dask cluster at {scheduler}"
+            else:
+                self.cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+                self.description = f"Dask LocalCluster with {local_workers} workers"
+        except (OSError, TimeoutError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
+
+    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
+        from distributed import wait as dask_wait
+
+        def wait_any(pending: set[Any]) -> set[Any]:
+            return set(dask_wait(list(pending), return_when="FIRST_COMPLETED").done)
+
+        return _windowed(lambda t: self.client.submit(compute_unit, t, pure=False), wait_any,
+                         lambda f: f.result(), tasks, 2 * self.workers)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(workers: int = 1, dask_local: int | None = None,
+                  scheduler: str | None = None) -> Executor:
+    """The executor the command-line options ask for (at most one of them)."""
+    if sum(x is not None for x in (dask_local, scheduler)) + (workers > 1) > 1:
+        raise UserError("choose one of --workers, --dask-local and --scheduler")
+    if scheduler is not None:
+        return DaskCluster(scheduler=scheduler)
+    if dask_local is not None:
+        if not 1 <= dask_local <= 256:
+            raise UserError(f"--dask-local must be between 1 and 256, got {dask_local}")
+        return DaskCluster(local_workers=dask_local)
+    if not 1 <= workers <= 256:
+        raise UserError(f"--workers must be between 1 and 256, got {workers}")
+    return LocalProcesses(workers) if workers > 1 else InProcess()

@@ -1,0 +1,64 @@
+"""An experiment: which scenario, which lever options × lenses, how uncertainties are sampled,
+how many runs, which seed. Given on the command line or as a YAML file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
+from redline.scenario.errors import Issue, ScenarioError
+from redline.scenario.loader import pydantic_issues
+from redline.scenario.yamlsource import read_yaml
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")]
+SAMPLE_PATTERN = re.compile(r"^(per_run|grid|(lhs|sobol):[1-9][0-9]{0,5})$")
+Sample = Annotated[str, StringConstraints(pattern=SAMPLE_PATTERN.pattern)]
+
+
+class ExperimentSpec(BaseModel):
+    """What a sweep runs. ``levers``/``lenses`` left out mean every option / every lens.
+
+    ``sample``: ``per_run`` draws each uncertainty per run (the default); ``lhs:K`` and
+    ``sobol:K`` fix uncertainties at K design points from a Latin hypercube or Sobol sequence;
+    ``grid`` at their 10th, 50th and 90th percentiles (or every value of a choice)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    scenario: str
+    levers: dict[str, list[str]] | None = None
+    lenses: list[str] | None = None
+    sample: Sample = "per_run"
+    runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 20_000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    chunk_size: Annotated[int, Field(ge=1, le=MAX_CHUNK)] = DEFAULT_CHUNK
+
+    def fingerprint(self, scenario_digest: str) -> str:
+        """What must match for a stored experiment to be resumed: everything but the name and
+        the scenario's path, plus the scenario's content."""
+        body = self.model_dump(exclude={"name", "scenario"})
+        body["scenario_digest"] = scenario_digest
+        text = json.dumps(body, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_spec(path: Path) -> ExperimentSpec:
+    """Read an experiment file; errors name the file, the line and the key."""
+    doc = read_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([Issue(doc.file, 1, "", "an experiment file must be a mapping")])
+    data = dict(doc.data)
+    if isinstance(data.get("scenario"), str):
+        scenario = Path(data["scenario"])
+        if not scenario.is_absolute() and (path.parent / scenario).exists():
+            data["scenario"] = str(path.parent / scenario)
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(pydantic_issues(exc, doc)) from None

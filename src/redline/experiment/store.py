@@ -1,0 +1,271 @@
+"""The store: an embedded DuckDB file with experiments, their design points, units and results.
+
+A unit's result rows, its ladder occupancy and its completion record are written in one
+transaction, so a sweep killed at any moment leaves only whole units behind. The file is opened
+for each transaction and closed after it, so several processes can take turns writing to one
+store; one that cannot get the file for a while is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from redline import __version__
+from redline.errors import UserError
+from redline.experiment.design import DesignPoint, Unit
+from redline.experiment.spec import ExperimentSpec
+
+DEFAULT_STORE = Path("redline.duckdb")
+#: how long to wait for a store that another process is writing
+LOCK_WAIT_SECONDS = 60.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
+    scenario_id VARCHAR NOT NULL, scenario_digest VARCHAR NOT NULL, version VARCHAR NOT NULL,
+    seed UBIGINT NOT NULL, status VARCHAR NOT NULL, created TIMESTAMP NOT NULL,
+    finished TIMESTAMP, points INTEGER NOT NULL, units INTEGER NOT NULL, runs BIGINT NOT NULL,
+    seconds DOUBLE NOT NULL DEFAULT 0, results_table VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS points (
+    experiment VARCHAR NOT NULL, point INTEGER NOT NULL, label VARCHAR NOT NULL,
+    levers VARCHAR NOT NULL, lens VARCHAR, fixed VARCHAR NOT NULL,
+    PRIMARY KEY (experiment, point));
+CREATE TABLE IF NOT EXISTS units (
+    experiment VARCHAR NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
+    run_start BIGINT NOT NULL, run_stop BIGINT NOT NULL, seconds DOUBLE NOT NULL,
+    finished TIMESTAMP NOT NULL, PRIMARY KEY (experiment, unit));
+CREATE TABLE IF NOT EXISTS occupancy (
+    experiment VARCHAR NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
+    step INTEGER NOT NULL, rung INTEGER NOT NULL, runs BIGINT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    name: str
+    spec: ExperimentSpec
+    fingerprint: str
+    scenario_id: str
+    scenario_digest: str
+    version: str
+    status: str
+    created: dt.datetime
+    finished: dt.datetime | None
+    points: int
+    units: int
+    runs: int
+    seconds: float
+    results_table: str
+    done_units: int = 0
+
+
+def _table_name(name: str) -> str:
+    return "results_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+class Store:
+    """One DuckDB file of experiments."""
+
+    def __init__(self, path: Path = DEFAULT_STORE) -> None:
+        self.path = Path(path)
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one piece of work; waits for other processes, then refuses."""
+        if read_only and not self.path.exists():
+            raise UserError(f"no store at {self.path} (run a sweep first, or name one with "
+                            "--store)")
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise UserError(f"store {self.path} is in use by another process and did "
+                                    f"not come free within {LOCK_WAIT_SECONDS:.0f} s") from None
+                time.sleep(0.05)
+            except duckdb.Error as exc:
+                raise UserError(f"{self.path} is not a redline store: {exc}") from None
+        try:
+            con.execute(_SCHEMA)
+            yield con
+        finally:
+            con.close()
+
+    # -- experiments -------------------------------------------------------------------------
+    def get(self, name: str) -> ExperimentRecord | None:
+        with self.connect(read_only=True) as con:
+            return self._get(con, name)
+
+    def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
+        row = con.execute(
+            "SELECT name, spec, fingerprint, scenario_id, scenario_digest, version, status, "
+            "created, finished, points, units, runs, seconds, results_table, "
+            "(SELECT count(*) FROM units u WHERE u.experiment = e.name) "
+            "FROM experiments e WHERE name = ?", [name]).fetchone()
+        if row is None:
+            return None
+        return ExperimentRecord(row[0], ExperimentSpec.model_validate_json(row[1]), *row[2:])
+
+    def list(self) -> list[ExperimentRecord]:
+        if not self.path.exists():
+            return []
+        with self.connect(read_only=True) as con:
+            names = [r[0] for r in con.execute(
+                "SELECT name FROM experiments ORDER BY created").fetchall()]
+            return [rec for n in names if (rec := self._get(con, n)) is not None]
+
+    def begin(self, spec: ExperimentSpec, fingerprint: str, scenario_id: str, digest: str,
+              points: list[DesignPoint], units: list[Unit]) -> ExperimentRecord:
+        """Register an experiment, or find the same one to resume; refuse a different spec
+        under an existing name."""
+        with self.connect() as con:
+            existing = self._get(con, spec.name)
+            if existing is not None:
+                if existing.fingerprint != fingerprint:
+                    raise UserError(
+                        f"an experiment named '{spec.name}' already exists in {self.path} with a "
+                        "different specification or scenario; choose another --name, or "
+                        f"delete it with: redline results delete {spec.name}")
+                return existing
+            con.begin()
+            con.execute(
+                "INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?, ?, "
+                "?, 0, ?)",
+                [spec.name, spec.model_dump_json(), fingerprint, scenario_id, digest,
+                 __version__, spec.seed, dt.datetime.now(), len(points), len(units),
+                 spec.runs * len(points), _table_name(spec.name)])
+            con.executemany(
+                "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
+                [[spec.name, p.index, p.label(), json.dumps(dict(p.config.levers)),
+                  p.config.lens, json.dumps(dict(p.fixed))] for p in points])
+            con.commit()
+            record = self._get(con, spec.name)
+            assert record is not None
+            return record
+
+    def done_units(self, name: str) -> set[int]:
+        with self.connect() as con:
+            return {r[0] for r in con.execute(
+                "SELECT unit FROM units WHERE experiment = ?", [name]).fetchall()}
+
+    def commit_unit(self, record: ExperimentRecord, unit: Unit, table: pa.Table,
+                    occupancy: np.ndarray, seconds: float) -> None:
+        """Write one unit's rows, occupancy and completion in a single transaction."""
+        rows = [(record.name, unit.index, unit.point, int(t), int(r), int(occupancy[t, r]))
+                for t, r in zip(*np.nonzero(occupancy), strict=True)]
+        with self.connect() as con:
+            con.register("unit_rows", table)
+            con.begin()
+            try:
+                con.execute(f'CREATE TABLE IF NOT EXISTS "{record.results_table}" AS '
+                            "SELECT * FROM unit_rows LIMIT 0")
+                con.execute(f'INSERT INTO "{record.results_table}" SELECT * FROM unit_rows')
+                if rows:
+                    con.executemany("INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)", rows)
+                con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [record.name, unit.index, unit.point, unit.start, unit.stop, seconds,
+                             dt.datetime.now()])
+                con.execute("UPDATE experiments SET seconds = seconds + ? WHERE name = ?",
+                            [seconds, record.name])
+                con.commit()
+            except duckdb.ConstraintException:
+                con.rollback()  # another process committed this unit first: keep theirs
+
+    def finish(self, name: str) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
+                        "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
+                        [dt.datetime.now(), name, name])
+
+    def delete(self, name: str) -> None:
+        with self.connect() as con:
+            record = self._get(con, name)
+            if record is None:
+                raise UserError(f"no experiment named '{name}' in {self.path}")
+            con.begin()
+            con.execute(f'DROP TABLE IF EXISTS "{record.results_table}"')
+            for table in ("occupancy", "units", "points", "experiments"):
+                column = "name" if table == "experiments" else "experiment"
+                con.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+            con.commit()
+
+    # -- reading results ---------------------------------------------------------------------
+    def require(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord:
+        record = self._get(con, name)
+        if record is None:
+            known = [r[0] for r in con.execute("SELECT name FROM experiments").fetchall()]
+            from redline.scenario.errors import suggest
+
+            raise UserError(suggest(name, known, "experiment") + f" (store: {self.path})")
+        return record
+
+    def results(self, name: str, columns: str = "*") -> pa.Table:
+        """The per-run rows of an experiment, ordered by design point and run."""
+        with self.connect(read_only=True) as con:
+            record = self.require(con, name)
+            if not self._has_table(con, record.results_table):
+                return pa.table({})
+            return con.execute(f'SELECT {columns} FROM "{record.results_table}" '
+                               "ORDER BY point, run").to_arrow_table()
+
+    def points(self, name: str) -> list[dict[str, Any]]:
+        with self.connect(read_only=True) as con:
+            self.require(con, name)
+            rows = con.execute("SELECT point, label, levers, lens, fixed FROM points "
+                               "WHERE experiment = ? ORDER BY point", [name]).fetchall()
+        return [{"point": r[0], "label": r[1], "levers": json.loads(r[2]), "lens": r[3],
+                 "fixed": json.loads(r[4])} for r in rows]
+
+    def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
+        with self.connect(read_only=True) as con:
+            rows = con.execute("SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
+                               "AND point = ? GROUP BY step, rung", [name, point]).fetchall()
+        out = np.zeros((horizon, rungs), dtype=np.int64)
+        for step, rung, runs in rows:
+            out[step, rung] = runs
+        return out
+
+    def export(self, name: str, fmt: str, target: Path) -> int:
+        """Write an experiment's rows to CSV or Parquet, atomically; return the row count."""
+        if fmt not in ("csv", "parquet"):
+            raise UserError(f"unknown format '{fmt}'; known: csv, parquet")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with self.connect(read_only=True) as con:
+            record = self.require(con, name)
+            if not self._has_table(con, record.results_table):
+                raise UserError(f"experiment '{name}' has no results yet")
+            option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
+            try:
+                con.execute(f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
+                            f"TO '{_sql_path(tmp)}' {option}")
+                count = con.execute(
+                    f'SELECT count(*) FROM "{record.results_table}"').fetchone()
+            except duckdb.Error as exc:
+                tmp.unlink(missing_ok=True)
+                raise UserError(f"cannot write {target}: {exc}") from None
+        os.replace(tmp, target)
+        return int(count[0]) if count else 0
+
+    @staticmethod
+    def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = ?", [table]).fetchone()[0])  # type: ignore[index]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,84 @@
+"""Run an experiment: its units that the store does not hold yet, on an executor.
+
+Started again after being killed, a sweep does only the missing units; its final results equal
+an uninterrupted sweep's, because every unit is a pure function of (scenario, design point, seed,
+run range).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redline.compile.configure import Configuration
+from redline.engine.simulate import Backend, Job
+from redline.experiment.design import DesignPoint, Unit, design, units
+from redline.experiment.executors import Executor, UnitTask
+from redline.experiment.spec import ExperimentSpec
+from redline.experiment.store import ExperimentRecord, Store
+from redline.scenario.loader import load_scenario
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep will do before it does it."""
+
+    spec: ExperimentSpec
+    record: ExperimentRecord
+    points: list[DesignPoint]
+    units: list[Unit]
+    todo: list[Unit]
+
+    @property
+    def runs_todo(self) -> int:
+        return sum(u.stop - u.start for u in self.todo)
+
+
+def plan(spec: ExperimentSpec, store: Store) -> Plan:
+    """Load the scenario, lay out design points and units, and register (or find) the
+    experiment in the store."""
+    loaded = load_scenario(spec.scenario)
+    s = loaded.scenario
+    points = design(s, spec)
+    all_units = units(points, spec.runs, spec.chunk_size)
+    record = store.begin(spec, spec.fingerprint(loaded.digest), s.id, loaded.digest, points,
+                         all_units)
+    done = store.done_units(spec.name)
+    todo = [u for u in all_units if u.index not in done]
+    return Plan(spec, record, points, all_units, todo)
+
+
+def tasks(p: Plan, backend: Backend = "numpy") -> list[UnitTask]:
+    scenario = load_scenario(p.spec.scenario).scenario
+    jobs = {pt.index: Job.of(scenario, pt.config, pt.fixed) for pt in p.points}
+    return [UnitTask(jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
+
+
+def run_plan(p: Plan, store: Store, executor: Executor, backend: Backend = "numpy",
+             progress: Callable[[int], None] | None = None) -> ExperimentRecord:
+    """Compute the missing units, committing each as it completes; then mark the experiment
+    done. Interrupted (Ctrl-C), whatever was committed stays."""
+    if p.todo:
+        try:
+            for result in executor.run(tasks(p, backend)):
+                store.commit_unit(p.record, result.unit, result.table, result.occupancy,
+                                  result.seconds)
+                if progress:
+                    progress(result.unit.stop - result.unit.start)
+        finally:
+            executor.close()
+    else:
+        executor.close()
+    store.finish(p.spec.name)
+    record = store.get(p.spec.name)
+    assert record is not None
+    return record
+
+
+def point_config(point: dict[str, object]) -> Configuration:
+    """A stored design point's configuration."""
+    levers = point["levers"]
+    lens = point["lens"]
+    assert isinstance(levers, dict)
+    return Configuration({str(k): str(v) for k, v in levers.items()},
+                         lens if isinstance(lens, str) else None)

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from typing import Annotated, cast
+from pathlib import Path
+from typing import Annotated, Any, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from redline.api import simulate
-from redline.cli.app import app, guarded, out
-from redline.compile import Configuration
-from redline.engine.simulate import DEFAULT_CHUNK, Backend
+from redline.cli.app import app, err, guarded, out
+from redline.compile import resolve
+from redline.engine.simulate import BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
-from redline.results import Results
-from redline.scenario.loader import load_scenario
+from redline.experiment.executors import make_executor
+from redline.experiment.spec import ExperimentSpec
+from redline.experiment.store import DEFAULT_STORE, Store
+from redline.experiment.sweep import Plan, plan, run_plan
+from redline.results import OutcomeSummary, summarize
+from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
 DEFAULT_SCENARIO = "convoy-strike"
@@ -27,6 +37,7 @@ LeverOpt = Annotated[
 ]
 LensOpt = Annotated[str | None, typer.Option("--lens", help="Use one lens (default: every lens).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store file.")]
 
 
 def parse_levers(items: list[str] | None) -> dict[str, str]:
@@ -39,32 +50,47 @@ def parse_levers(items: list[str] | None) -> dict[str, str]:
     return levers
 
 
-def grid(s: Scenario, levers: dict[str, str], lens: str | None) -> list[Configuration]:
-    """Every option of each unfixed lever × every lens (or the given one)."""
-    from redline.compile import resolve
-
-    resolve(s, levers, lens)  # checks names
-    axes = [[levers[lv.id]] if lv.id in levers else [o.id for o in lv.options]
-            for lv in s.levers]
-    lenses: list[str | None] = [lens] if lens else ([x.id for x in s.lenses] or [None])
-    return [Configuration(dict(zip([lv.id for lv in s.levers], combo, strict=True)), lz)
-            for combo in itertools.product(*axes) for lz in lenses]
-
-
-def outcome_table(results: list[Results], title: str) -> Table:
-    """Outcome probabilities (95% Wilson intervals) for each configuration."""
-    first = results[0]
-    table = Table("configuration", *[name for _, name in first.outcomes], title=title)
-    for r in results:
-        cells = [f"{s.p:6.1%} [{s.lo:.1%}, {s.hi:.1%}]" for s in r.summary()]
-        table.add_row(r.config.label(), *cells)
+def outcome_table(rows: list[tuple[str, list[OutcomeSummary]]], names: list[str],
+                  title: str) -> Table:
+    """Outcome probabilities (95% Wilson intervals), one row per configuration."""
+    table = Table("configuration", *names, title=title)
+    for label, summaries in rows:
+        table.add_row(label, *[f"{x.p:6.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summaries])
     return table
 
 
-def progress_bar(total: int) -> Progress:
+def progress_bar() -> Progress:
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(), console=out,
-                    transient=True, disable=not out.is_terminal)
+                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def execute(spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any],
+            backend: Backend = "numpy") -> Plan:
+    """Plan an experiment and run its missing units with a progress bar."""
+    p = plan(spec, store)
+    executor = make_executor(**executor_opts)
+    with progress_bar() as bar:
+        task = bar.add_task(f"{spec.name}: {len(p.points)} configuration(s) on "
+                            f"{executor.description}", total=p.runs_todo)
+        try:
+            run_plan(p, store, executor, backend, progress=lambda k: bar.advance(task, k))
+        except KeyboardInterrupt:
+            done = len(store.done_units(spec.name))
+            err.print(f"stopped: {done} of {len(p.units)} units are stored; run the same "
+                      "command again to finish")
+            raise
+    return p
+
+
+def summaries(store: Store, name: str, outcomes: list[tuple[str, str]]
+              ) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
+    """Per design point: its label, its stored point record, its outcome summaries."""
+    from redline.report.build import point_tables
+
+    tables = point_tables(store, name)
+    return [(pt["label"], pt, summarize(tables[pt["point"]], outcomes))
+            for pt in store.points(name) if pt["point"] in tables]
 
 
 @app.command()
@@ -78,33 +104,62 @@ def run(
     backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
     chunk_size: Annotated[int, typer.Option(help="Runs per chunk.")] = DEFAULT_CHUNK,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    store_path: StoreOpt = DEFAULT_STORE,
+    report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Simulate a scenario and print outcome probabilities with 95% intervals, for every lever
-    option × lens unless fixed with --lever/--lens."""
+    """Simulate a scenario for every lever option × lens (unless fixed with --lever/--lens):
+    print outcome probabilities with 95% intervals, store the results and write a report."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     loaded = load_scenario(file)
     s = loaded.scenario
-    configs = grid(s, parse_levers(lever), lens)
-    results: list[Results] = []
-    with progress_bar(runs * len(configs)) as bar:
-        task = bar.add_task(f"{s.id}: {len(configs)} configuration(s)", total=runs * len(configs))
-        for config in configs:
-            results.append(simulate(
-                s, runs, seed, levers=config.levers, lens=config.lens,
-                backend=cast(Backend, backend),
-                chunk_size=chunk_size, workers=workers,
-                progress=lambda k: bar.advance(task, k),
-            ))
+    levers = parse_levers(lever)
+    resolve(s, levers, lens)
+    spec = ExperimentSpec(
+        name="run", scenario=str(loaded.path), runs=runs, seed=seed, chunk_size=chunk_size,
+        levers={k: [v] for k, v in levers.items()} or None, lenses=[lens] if lens else None)
+    name = f"run-{s.id}-{spec.fingerprint(loaded.digest)[:10]}"
+    spec = spec.model_copy(update={"name": name})
+    store = Store(store_path)
+    execute(spec, store, {"workers": workers}, cast(Backend, backend))
+    outcomes = [(o.id, o.label) for o in s.outcomes]
+    rows = summaries(store, name, outcomes)
     if as_json:
-        if len(results) == 1:
-            payload = results[0].to_json()
-        else:
-            payload = {"scenario": s.id, "horizon": s.time.horizon, "runs": runs, "seed": seed,
-                       "configurations": [r.to_json() for r in results]}
+        payloads = [_json(s, runs, seed, pt, summ) for _, pt, summ in rows]
+        payload = payloads[0] if len(payloads) == 1 else {
+            "scenario": s.id, "horizon": s.time.horizon, "runs": runs, "seed": seed,
+            "configurations": payloads}
         print(json.dumps(payload, indent=2))
         return
-    out.print(outcome_table(results, f"{s.title} — {runs:,} runs each, seed {seed}, "
-                                     f"horizon {s.time.horizon} {s.time.step}s"))
+    out.print(outcome_table([(label, summ) for label, _, summ in rows],
+                            [name for _, name in outcomes],
+                            f"{s.title} — {runs:,} runs each, seed {seed}, horizon "
+                            f"{s.time.horizon} {s.time.step}s"))
+    out.print(f"results: experiment '{name}' in {store.path}")
+    path = write_experiment_report(store, name, loaded, report or Path(f"redline-report-{s.id}.html"))
+    out.print(f"report: {path}")
+
+
+def _json(s: Scenario, runs: int, seed: int, point: dict[str, Any],
+          summ: list[OutcomeSummary]) -> dict[str, Any]:
+    return {"scenario": s.id, "horizon": s.time.horizon, "runs": runs, "seed": seed,
+            "levers": point["levers"], "lens": point["lens"],
+            "outcomes": {x.id: {"name": x.name, "p": x.p, "lo": x.lo, "hi": x.hi,
+                                "mean_first_step": x.mean_first_step} for x in summ}}
+
+
+def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, path: Path
+                            ) -> Path:
+    """Write the self-contained HTML report of a stored experiment."""
+    try:
+        from redline.report.html import write_report
+    except ImportError:
+        raise UserError("the report needs plotly and jinja2: pip install 'redline[report]'"
+                        ) from None
+    from redline.report.build import report_data
+
+    return write_report(report_data(store, name, loaded), path)
 
 
 @app.command("story")

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from redline import __version__
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
 from redline.scenario.errors import Issue, ScenarioError
 from redline.scenario.loader import pydantic_issues
@@ -44,6 +45,7 @@ class ExperimentSpec(BaseModel):
         the scenario's path, plus the scenario's content."""
         body = self.model_dump(exclude={"name", "scenario"})
         body["scenario_digest"] = scenario_digest
+        body["version"] = __version__
         text = json.dumps(body, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

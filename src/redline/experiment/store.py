@@ -112,13 +112,14 @@ class Store:
             return self._get(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
-        row = con.execute(
+        rows = con.execute(
             "SELECT name, spec, fingerprint, scenario_id, scenario_digest, version, status, "
             "created, finished, points, units, runs, seconds, results_table, "
             "(SELECT count(*) FROM units u WHERE u.experiment = e.name) "
-            "FROM experiments e WHERE name = ?", [name]).fetchone()
-        if row is None:
+            "FROM experiments e WHERE name = ?", [name]).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         return ExperimentRecord(row[0], ExperimentSpec.model_validate_json(row[1]), *row[2:])
 
     def list(self) -> list[ExperimentRecord]:
@@ -220,8 +221,8 @@ class Store:
             record = self.require(con, name)
             if not self._has_table(con, record.results_table):
                 return pa.table({})
-            return con.execute(f'SELECT {columns} FROM "{record.results_table}" '
-                               "ORDER BY point, run").to_arrow_table()
+            return con.sql(f'SELECT {columns} FROM "{record.results_table}" '
+                           "ORDER BY point, run").to_arrow_table()
 
     def points(self, name: str) -> list[dict[str, Any]]:
         with self.connect(read_only=True) as con:
@@ -254,17 +255,18 @@ class Store:
                 con.execute(f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
                             f"TO '{_sql_path(tmp)}' {option}")
                 count = con.execute(
-                    f'SELECT count(*) FROM "{record.results_table}"').fetchone()
+                    f'SELECT count(*) FROM "{record.results_table}"').fetchall()[0]
             except duckdb.Error as exc:
                 tmp.unlink(missing_ok=True)
                 raise UserError(f"cannot write {target}: {exc}") from None
         os.replace(tmp, target)
-        return int(count[0]) if count else 0
+        return int(count[0])
 
     @staticmethod
     def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-        return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = ?", [table]).fetchone()[0])  # type: ignore[index]
+        rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                           [table]).fetchall()
+        return bool(rows[0][0])
 
 
 def _sql_path(path: Path) -> str:

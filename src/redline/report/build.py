@@ -1,0 +1,89 @@
+"""Gather a stored experiment into report data: summaries, incidence curves, ladder occupancy,
+one narrated run and the assumptions register."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from redline import __version__
+from redline.analysis.incidence import outcome_incidence
+from redline.api import trace
+from redline.compile import compile_scenario
+from redline.experiment.store import Store
+from redline.experiment.sweep import point_config
+from redline.report.data import ConfigurationReport, ReportData
+from redline.report.story import story
+from redline.results import summarize
+from redline.scenario.loader import LoadedScenario
+from redline.scenario.register import register
+
+#: how many runs of the first configuration are searched for an eventful one to narrate
+STORY_SEARCH = 200
+
+
+def point_tables(store: Store, name: str) -> dict[int, pa.Table]:
+    """An experiment's rows split by design point."""
+    table = store.results(name)
+    points = table.column("point").to_numpy()
+    out = {}
+    for point in np.unique(points):
+        out[int(point)] = table.filter(pc.equal(table.column("point"), int(point)))
+    return out
+
+
+def configuration_reports(store: Store, name: str, loaded: LoadedScenario
+                          ) -> list[ConfigurationReport]:
+    s = loaded.scenario
+    outcomes = [(o.id, o.label) for o in s.outcomes]
+    tables = point_tables(store, name)
+    reports = []
+    program = compile_scenario(s)
+    for point in store.points(name):
+        table = tables.get(point["point"])
+        if table is None:
+            continue
+        reports.append(ConfigurationReport(
+            label=point["label"], levers=point["levers"], lens=point["lens"],
+            runs=table.num_rows, outcomes=summarize(table, outcomes),
+            incidence={o: outcome_incidence(table, o, s.time.horizon).tolist()
+                       for o, _ in outcomes},
+            occupancy=store.occupancy(name, point["point"], s.time.horizon,
+                                      len(program.rungs)),
+        ))
+    return reports
+
+
+def narrated_run(loaded: LoadedScenario, store: Store, name: str) -> tuple[str, int]:
+    """The most eventful run among the first ones of the first configuration: the highest
+    peak on the ladder, the earliest on ties."""
+    first = store.points(name)[0]
+    table = point_tables(store, name)[first["point"]].slice(0, STORY_SEARCH)
+    peaks = table.column("peak_level").to_numpy()
+    index = int(np.argmax(peaks))
+    return first["label"], int(table.column("run")[index].as_py())
+
+
+def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
+    s = loaded.scenario
+    record = store.get(name)
+    assert record is not None
+    label, run = narrated_run(loaded, store, name)
+    first = store.points(name)[0]
+    config = point_config(first)
+    result, config = trace(s, record.spec.seed, run, config.levers, config.lens)
+    program = compile_scenario(s, config)
+    return ReportData(
+        scenario_id=s.id, title=s.title, description=(s.description or "").strip(),
+        horizon=s.time.horizon, step_unit=s.time.step, start=s.time.start,
+        rungs=list(program.rungs), outcome_names={o.id: o.label for o in s.outcomes},
+        configurations=configuration_reports(store, name, loaded),
+        story_label=f"run {run} of {label} (seed {record.spec.seed})",
+        story=story(s, program, result), register=register(s), seed=record.spec.seed,
+        version=__version__, generated=dt.datetime.now().replace(microsecond=0),
+        notes=[f"experiment '{name}' in {store.path}: {record.points} configurations × "
+               f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"],
+    )

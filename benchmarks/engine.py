@@ -1,0 +1,117 @@
+"""Engine benchmark: run-steps per second of the compiled engine and the reference interpreter
+on the largest built-in scenario, their ratio, and peak memory at 10^7 runs (DESIGN §9).
+
+    python benchmarks/engine.py                 # full: 10^6 runs, memory at 10^7
+    python benchmarks/engine.py --quick         # smaller counts, for a smoke check
+
+Run-steps are nominal (runs × horizon), as the targets are stated; the actual steps simulated
+(runs end early when absorbed) are printed too. The memory figure is measured in a fresh child
+process that streams 10^7 runs through the engine chunk by chunk, keeping per-outcome counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from redline.compile import compile_scenario, resolve
+from redline.engine.kernel import run_chunk
+from redline.engine.reference import run_reference
+from redline.scenario.loader import builtin_scenarios, load_scenario
+
+TARGET_RATE = 2_000_000
+TARGET_RATIO = 100
+TARGET_MEMORY_GB = 2.0
+
+
+def largest_builtin() -> str:
+    """The built-in scenario with the most elements (actions, rules, actors, variables)."""
+    def size(name: str) -> int:
+        s = load_scenario(name).scenario
+        return (len(s.actions) + len(s.red_lines) + len(s.doctrines) + len(s.rules)
+                + sum(len(a.clauses) for a in s.alliances) + len(s.actors) + len(s.variables))
+    return max(builtin_scenarios(), key=size)
+
+
+def engine_rate(name: str, runs: int, chunk: int, seed: int = 1) -> tuple[float, float, float]:
+    s = load_scenario(name).scenario
+    program = compile_scenario(s, resolve(s))
+    run_chunk(program, seed, np.arange(min(chunk, 1000)))  # warm-up
+    steps = 0
+    started = time.perf_counter()
+    for start in range(0, runs, chunk):
+        result = run_chunk(program, seed, np.arange(start, min(start + chunk, runs)))
+        steps += int(result.steps.sum())
+    elapsed = time.perf_counter() - started
+    return runs * program.horizon / elapsed, steps / elapsed, elapsed
+
+
+def reference_rate(name: str, runs: int, seed: int = 1) -> tuple[float, float, float]:
+    s = load_scenario(name).scenario
+    program = compile_scenario(s, resolve(s))
+    steps = 0
+    started = time.perf_counter()
+    for run in range(runs):
+        steps += run_reference(program, seed, run).steps
+    elapsed = time.perf_counter() - started
+    return runs * program.horizon / elapsed, steps / elapsed, elapsed
+
+
+def stream(name: str, runs: int, chunk: int) -> None:
+    """Child process: stream ``runs`` runs in chunks, keep only outcome counts; print JSON."""
+    s = load_scenario(name).scenario
+    program = compile_scenario(s, resolve(s))
+    hits = np.zeros(len(program.outcomes), dtype=np.int64)
+    started = time.perf_counter()
+    for start in range(0, runs, chunk):
+        result = run_chunk(program, 1, np.arange(start, min(start + chunk, runs)))
+        hits += (result.first_hit >= 0).sum(axis=0)
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"runs": runs, "seconds": elapsed, "peak_gb": peak_kb / 1024**2,
+                      "p": (hits / runs).tolist()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts (smoke check)")
+    parser.add_argument("--scenario", default=None, help="scenario (default: the largest)")
+    parser.add_argument("--chunk", type=int, default=50_000)
+    parser.add_argument("--stream", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    name = args.scenario or largest_builtin()
+    if args.stream:
+        stream(name, args.stream, args.chunk)
+        return
+    runs = 100_000 if args.quick else 1_000_000
+    ref_runs = 50 if args.quick else 300
+    memory_runs = 1_000_000 if args.quick else 10_000_000
+
+    print(f"scenario: {name} (largest built-in)" if args.scenario is None else f"scenario: {name}")
+    rate, actual, elapsed = engine_rate(name, runs, args.chunk)
+    print(f"engine:    {runs:>10,} runs in {elapsed:7.1f} s  {rate:>12,.0f} run-steps/s nominal "
+          f"({actual:,.0f} actual)   target ≥ {TARGET_RATE:,}: "
+          f"{'met' if rate >= TARGET_RATE else 'NOT met'}")
+    ref, ref_actual, ref_elapsed = reference_rate(name, ref_runs)
+    print(f"reference: {ref_runs:>10,} runs in {ref_elapsed:7.1f} s  {ref:>12,.0f} run-steps/s "
+          f"nominal ({ref_actual:,.0f} actual)")
+    ratio = rate / ref
+    print(f"ratio engine/reference: {ratio:,.0f}×   target ≥ {TARGET_RATIO}×: "
+          f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}")
+    child = subprocess.run(
+        [sys.executable, __file__, "--stream", str(memory_runs), "--chunk", str(args.chunk),
+         "--scenario", name], capture_output=True, text=True, check=True)
+    mem = json.loads(child.stdout)
+    print(f"memory:    {memory_runs:>10,} runs in {mem['seconds']:7.1f} s, peak RSS "
+          f"{mem['peak_gb']:.2f} GB   target < {TARGET_MEMORY_GB} GB: "
+          f"{'met' if mem['peak_gb'] < TARGET_MEMORY_GB else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from statsmodels.stats.proportion import proportion_confint
-
 
 def wilson_interval(hits: int, runs: int, confidence: float = 0.95) -> tuple[float, float]:
     """The Wilson score interval for ``hits`` successes in ``runs`` trials."""
     if runs == 0:
         return (math.nan, math.nan)
+    from statsmodels.stats.proportion import proportion_confint  # slow to import: on use
+
     lo, hi = proportion_confint(hits, runs, alpha=1.0 - confidence, method="wilson")
     return (float(lo), float(hi))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statsmodels.stats.proportion import confint_proportions_2indep
-
 
 @dataclass(frozen=True)
 class Difference:
@@ -27,6 +25,8 @@ def difference(outcome: str, a: str, hits_a: int, runs_a: int, b: str, hits_b: i
 
     Configurations share run indices (common random numbers), so their results are positively
     correlated and an interval for independent samples is conservative."""
+    from statsmodels.stats.proportion import confint_proportions_2indep  # slow to import
+
     lo, hi = confint_proportions_2indep(hits_a, runs_a, hits_b, runs_b, method="newcomb",
                                         compare="diff", alpha=1.0 - confidence)
     p_a, p_b = hits_a / runs_a, hits_b / runs_b

@@ -11,7 +11,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from redline.compile import Configuration
 from redline.compile.configure import resolve
@@ -100,6 +99,8 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
             plans = [tuple(zip([n for n, _ in dists], map(float, combo), strict=True))
                      for combo in itertools.product(*axes)]
         else:
+            from scipy.stats import qmc  # slow to import: on use
+
             n = int(k)
             engine = (qmc.LatinHypercube(d=len(dists), seed=spec.seed) if kind == "lhs"
                       else qmc.Sobol(d=len(dists), scramble=True, seed=spec.seed))

@@ -81,6 +81,7 @@ class Store:
 
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         self.path = Path(path)
+        self._schema_ready = False
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -101,7 +102,9 @@ class Store:
             except duckdb.Error as exc:
                 raise UserError(f"{self.path} is not a redline store: {exc}") from None
         try:
-            con.execute(_SCHEMA)
+            if not self._schema_ready:
+                con.execute(_SCHEMA)
+                self._schema_ready = True
             yield con
         finally:
             con.close()
@@ -167,17 +170,22 @@ class Store:
     def commit_unit(self, record: ExperimentRecord, unit: Unit, table: pa.Table,
                     occupancy: np.ndarray, seconds: float) -> None:
         """Write one unit's rows, occupancy and completion in a single transaction."""
-        rows = [(record.name, unit.index, unit.point, int(t), int(r), int(occupancy[t, r]))
-                for t, r in zip(*np.nonzero(occupancy), strict=True)]
+        steps, rungs = np.nonzero(occupancy)
+        occupied = pa.table({
+            "experiment": pa.array([record.name] * len(steps), pa.string()),
+            "unit": pa.array([unit.index] * len(steps), pa.int32()),
+            "point": pa.array([unit.point] * len(steps), pa.int32()),
+            "step": pa.array(steps, pa.int32()), "rung": pa.array(rungs, pa.int32()),
+            "runs": pa.array(occupancy[steps, rungs], pa.int64())})
         with self.connect() as con:
             con.register("unit_rows", table)
+            con.register("unit_occupancy", occupied)
             con.begin()
             try:
                 con.execute(f'CREATE TABLE IF NOT EXISTS "{record.results_table}" AS '
                             "SELECT * FROM unit_rows LIMIT 0")
                 con.execute(f'INSERT INTO "{record.results_table}" SELECT * FROM unit_rows')
-                if rows:
-                    con.executemany("INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)", rows)
+                con.execute("INSERT INTO occupancy SELECT * FROM unit_occupancy")
                 con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
                             [record.name, unit.index, unit.point, unit.start, unit.stop, seconds,
                              dt.datetime.now()])

@@ -164,20 +164,24 @@ class _Chunk:
 
     # -- rules -------------------------------------------------------------------------------
     def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
-                  step: int, step_level: F64, offset: int = 0) -> bool:
-        """One round: every unspent rule whose trigger holds fires or fails; True if any did."""
+                  step: int, step_level: F64) -> bool:
+        """One round: every unspent rule whose trigger holds fires or fails; True if any did.
+
+        ``spent`` has a row per rule: the runs in which it has reacted this step."""
         env = self.env(step)
         batch: list[tuple[Effect, NDArray[np.bool_]]] = []
         for r, rule in enumerate(rules):
-            trig = _truth(rule.trigger, env, self.n) & ~spent[:, offset + r]
-            if not trig.any():
+            trig = _truth(rule.trigger, env, self.n) & ~spent[r]
+            at = np.flatnonzero(trig)
+            if not len(at):
                 continue
-            p = _value(rule.probability, env, self.n)
-            u = env.draws.uniform(fire_site(rule))
-            fire = trig & (u < p)
+            p = _value(rule.probability, env, self.n)[at]
+            u = rng.uniform(self.seed, step, fire_site(rule), self.runs[at])
+            fire = np.zeros(self.n, dtype=np.bool_)
+            fire[at[u < p]] = True
             batch.append((rule.fire, fire))
             batch.append((rule.fail, trig & ~fire))
-            spent[:, offset + r] |= trig
+            spent[r] |= trig
         if not batch:
             return False
         self.perform(batch, env, step_level)
@@ -296,7 +300,7 @@ class _Chunk:
         # (1) scheduled events
         due = [r for r in p.schedule if r.at_step == t]
         if due:
-            self.try_rules(due, np.zeros((n, len(due)), dtype=np.bool_), t, step_level)
+            self.try_rules(due, np.zeros((len(due), n), dtype=np.bool_), t, step_level)
         # (2) dynamics, simultaneously
         if p.dynamics:
             env = self.env(t)
@@ -318,7 +322,7 @@ class _Chunk:
                     batch.append((p.actions[d.candidates[k]].effect, mask))
         self.perform(batch, env, step_level)
         # (5) rule cascades
-        spent = np.zeros((n, len(p.rules)), dtype=np.bool_)
+        spent = np.zeros((len(p.rules), n), dtype=np.bool_)
         for _ in range(p.max_depth):
             if not self.try_rules(p.rules, spent, t, step_level):
                 break
@@ -353,7 +357,7 @@ class _Chunk:
             self.trace.append({
                 "run": int(self.runs[i]), "step": t, "level": int(self.level[i]),
                 "actions": actions,
-                "rules": [r.id for r, s in zip(self.p.rules, spent[i], strict=True) if s],
+                "rules": [r.id for r, s in zip(self.p.rules, spent[:, i], strict=True) if s],
                 "events": [self.p.tags[j] for j in np.flatnonzero(self.now[:, i])],
                 "state": dict(zip(names, self.X[:, i].tolist(), strict=True)),
             })

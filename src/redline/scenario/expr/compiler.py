@@ -135,6 +135,24 @@ def _lift(op: _Op, parts: Sequence[_Part]) -> _Part:
     return _Part(lambda env: op(*(g(env) for g in getters)))
 
 
+def _short_circuit(left: _Part, right: _Part, op: _Op, stop_when: bool) -> _Part:
+    """``and``/``or`` that skips its right side when the left decides every run.
+
+    Skipping is safe: evaluation has no side effects and draws are keyed, not streamed."""
+    if left.fn is None or right.fn is None:
+        return _lift(op, [left, right])
+    a, b = left.fn, right.fn
+
+    def run(env: Any) -> Any:
+        first = a(env)
+        decided = first.all() if stop_when else not first.any()
+        if decided and isinstance(first, np.ndarray):
+            return first.copy()
+        return op(first, b(env))
+
+    return _Part(run)
+
+
 def _stable(ufunc: np.ufunc, *args: Any) -> Any:
     """Apply a transcendental ufunc on contiguous arrays of at least two elements.
 
@@ -290,9 +308,13 @@ class _Compiler:
         if op in ARITH_OPS:
             return _lift(_ARITH[op], [left, right])
         if op == "and":
-            return _lift(np.multiply if self.mean else np.logical_and, [left, right])
+            if self.mean:
+                return _lift(np.multiply, [left, right])
+            return _short_circuit(left, right, np.logical_and, stop_when=False)
         if op == "or":
-            return _lift(_mean_or if self.mean else np.logical_or, [left, right])
+            if self.mean:
+                return _lift(_mean_or, [left, right])
+            return _short_circuit(left, right, np.logical_or, stop_when=True)
         raise ExprError(f"unknown operator '{op}'", pos)
 
     def compare(self, ops: tuple[str, ...], parts: list[_Part], pos: int) -> _Part:

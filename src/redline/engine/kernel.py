@@ -188,38 +188,40 @@ class _Chunk:
         return True
 
     # -- decisions ---------------------------------------------------------------------------
-    def utilities(self, d: Decider, env: _Env, perceived: dict[int, F64]
-                  ) -> tuple[list[NDArray[np.bool_]], list[F64]]:
-        """Which candidates are available, and each one's expected one-step utility."""
-        n = self.n
-        feasible: list[NDArray[np.bool_]] = [np.ones(n, dtype=np.bool_)]
-        utility: list[F64] = [np.zeros(n)]
-        weights = {var: _value(w, env, n) for var, w in d.weights}
-        kappa = _value(d.escalation_cost, env, n)
-        sigma = _value(d.perception_noise, env, n)
+    def utilities(self, d: Decider, env: _Env, perceived: dict[int, Any]
+                  ) -> tuple[list[Any], list[Any]]:
+        """Which candidates are available, and each one's expected one-step utility.
+
+        Values stay scalars where they do not vary across runs: most utilities are constants,
+        and arithmetic on them is the same IEEE arithmetic as on arrays."""
+        feasible: list[Any] = [np.bool_(True)]
+        utility: list[Any] = [np.float64(0.0)]
+        weights = {var: _raw(w, env) for var, w in d.weights}
+        kappa = _raw(d.escalation_cost, env)
+        sigma = _raw(d.perception_noise, env)
         for k in range(1, len(d.candidates)):
             action = self.p.actions[d.candidates[k]]
-            feasible.append(_truth(action.requires, env, n))
-            u = _effect_value(action.effect, weights, env, n)
+            feasible.append(_raw(action.requires, env))
+            u = _effect_value(action.effect, weights, env)
             u = u - kappa * action.escalation
             for c in d.crossings[k]:
                 if c.red_line not in perceived:
-                    noise = env.draws.normal(perceive_site(d.actor, c.red_line))
-                    cred = self.X[c.credibility_var] + sigma * noise
+                    cred = self.X[c.credibility_var]
+                    if np.ndim(sigma) or sigma != 0.0:
+                        cred = cred + sigma * env.draws.normal(perceive_site(d.actor, c.red_line))
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
-                    cost = _value(c.cost, env, n)
+                    cost = _raw(c.cost, env)
                 else:
-                    cost = -_effect_value(d.responses[c.red_line], weights, env, n)
-                p_when = np.broadcast_to(np.asarray(c.when.mean(env), dtype=np.float64), (n,))
-                u = u - p_when * perceived[c.red_line] * cost
+                    cost = -_effect_value(d.responses[c.red_line], weights, env)
+                u = u - c.when.mean(env) * perceived[c.red_line] * cost
             utility.append(u)
         return feasible, utility
 
-    def weights_of(self, d: Decider, env: _Env, feasible: list[NDArray[np.bool_]],
-                   utility: list[F64]) -> list[F64]:
+    def weights_of(self, d: Decider, env: _Env, feasible: list[Any], utility: list[Any]
+                   ) -> list[Any]:
         """Logit choice weights exp(λ(U − max U)), zero where unavailable."""
-        lam = _value(d.rationality, env, self.n)
+        lam = _raw(d.rationality, env)
         best = utility[0]
         for ok, u in zip(feasible[1:], utility[1:], strict=True):
             best = np.where(ok, np.maximum(best, u), best)
@@ -386,14 +388,18 @@ class _Chunk:
                        for k, v in self.params.items()}
 
 
-def _effect_value(effect: Effect, weights: dict[int, F64], env: _Env, n: int) -> F64:
+def _raw(expr: CExpr, env: _Env) -> Any:
+    """An expression's value as computed: a scalar where it does not vary across runs."""
+    return expr.sample(env)
+
+
+def _effect_value(effect: Effect, weights: dict[int, Any], env: _Env) -> Any:
     """Σ weight × expected delta over the weighted variables an effect changes."""
-    total = np.zeros(n)
+    total: Any = np.float64(0.0)
     for delta in effect.deltas:
         w = weights.get(delta.var)
         if w is not None:
-            total = total + w * np.broadcast_to(
-                np.asarray(delta.expr.mean(env), dtype=np.float64), (n,))
+            total = total + w * delta.expr.mean(env)
     return total
 
 

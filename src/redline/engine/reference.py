@@ -179,7 +179,8 @@ class _Run:
             for c in d.crossings[k]:
                 if c.red_line not in perceived:
                     cred = self.x[self.p.variables[c.credibility_var].name]
-                    cred = cred + sigma * self.normal(perceive_site(d.actor, c.red_line))
+                    if sigma != 0.0:
+                        cred = cred + sigma * self.normal(perceive_site(d.actor, c.red_line))
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
                     cost = self.num(c.cost)

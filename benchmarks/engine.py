@@ -32,10 +32,19 @@ TARGET_MEMORY_GB = 2.0
 
 def largest_builtin() -> str:
     """The built-in scenario with the most elements (actions, rules, actors, variables)."""
+
     def size(name: str) -> int:
         s = load_scenario(name).scenario
-        return (len(s.actions) + len(s.red_lines) + len(s.doctrines) + len(s.rules)
-                + sum(len(a.clauses) for a in s.alliances) + len(s.actors) + len(s.variables))
+        return (
+            len(s.actions)
+            + len(s.red_lines)
+            + len(s.doctrines)
+            + len(s.rules)
+            + sum(len(a.clauses) for a in s.alliances)
+            + len(s.actors)
+            + len(s.variables)
+        )
+
     return max(builtin_scenarios(), key=size)
 
 
@@ -74,8 +83,16 @@ def stream(name: str, runs: int, chunk: int) -> None:
         hits += (result.first_hit >= 0).sum(axis=0)
     elapsed = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"runs": runs, "seconds": elapsed, "peak_gb": peak_kb / 1024**2,
-                      "p": (hits / runs).tolist()}))
+    print(
+        json.dumps(
+            {
+                "runs": runs,
+                "seconds": elapsed,
+                "peak_gb": peak_kb / 1024**2,
+                "p": (hits / runs).tolist(),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -95,22 +112,42 @@ def main() -> None:
 
     print(f"scenario: {name} (largest built-in)" if args.scenario is None else f"scenario: {name}")
     rate, actual, elapsed = engine_rate(name, runs, args.chunk)
-    print(f"engine:    {runs:>10,} runs in {elapsed:7.1f} s  {rate:>12,.0f} run-steps/s nominal "
-          f"({actual:,.0f} actual)   target ≥ {TARGET_RATE:,}: "
-          f"{'met' if rate >= TARGET_RATE else 'NOT met'}")
+    print(
+        f"engine:    {runs:>10,} runs in {elapsed:7.1f} s  {rate:>12,.0f} run-steps/s nominal "
+        f"({actual:,.0f} actual)   target ≥ {TARGET_RATE:,}: "
+        f"{'met' if rate >= TARGET_RATE else 'NOT met'}"
+    )
     ref, ref_actual, ref_elapsed = reference_rate(name, ref_runs)
-    print(f"reference: {ref_runs:>10,} runs in {ref_elapsed:7.1f} s  {ref:>12,.0f} run-steps/s "
-          f"nominal ({ref_actual:,.0f} actual)")
+    print(
+        f"reference: {ref_runs:>10,} runs in {ref_elapsed:7.1f} s  {ref:>12,.0f} run-steps/s "
+        f"nominal ({ref_actual:,.0f} actual)"
+    )
     ratio = rate / ref
-    print(f"ratio engine/reference: {ratio:,.0f}×   target ≥ {TARGET_RATIO}×: "
-          f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}")
+    print(
+        f"ratio engine/reference: {ratio:,.0f}×   target ≥ {TARGET_RATIO}×: "
+        f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}"
+    )
     child = subprocess.run(
-        [sys.executable, __file__, "--stream", str(memory_runs), "--chunk", str(args.chunk),
-         "--scenario", name], capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            __file__,
+            "--stream",
+            str(memory_runs),
+            "--chunk",
+            str(args.chunk),
+            "--scenario",
+            name,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     mem = json.loads(child.stdout)
-    print(f"memory:    {memory_runs:>10,} runs in {mem['seconds']:7.1f} s, peak RSS "
-          f"{mem['peak_gb']:.2f} GB   target < {TARGET_MEMORY_GB} GB: "
-          f"{'met' if mem['peak_gb'] < TARGET_MEMORY_GB else 'NOT met'}")
+    print(
+        f"memory:    {memory_runs:>10,} runs in {mem['seconds']:7.1f} s, peak RSS "
+        f"{mem['peak_gb']:.2f} GB   target < {TARGET_MEMORY_GB} GB: "
+        f"{'met' if mem['peak_gb'] < TARGET_MEMORY_GB else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

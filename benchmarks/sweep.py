@@ -48,19 +48,37 @@ def main() -> None:
     per_point = max(args.runs // points, 1)
     total = per_point * points
     horizon = s.time.horizon
-    print(f"scenario {s.id}: {points} configurations × {per_point:,} runs = {total:,} runs "
-          f"({total * horizon:,} nominal run-steps)")
-    for label, extra in (("local, 1 process", []), ("local, --workers 2", ["--workers", "2"]),
-                         ("Dask, --dask-local 2", ["--dask-local", "2"])):
+    print(
+        f"scenario {s.id}: {points} configurations × {per_point:,} runs = {total:,} runs "
+        f"({total * horizon:,} nominal run-steps)"
+    )
+    for label, extra in (
+        ("local, 1 process", []),
+        ("local, --workers 2", ["--workers", "2"]),
+        ("Dask, --dask-local 2", ["--dask-local", "2"]),
+    ):
         with tempfile.TemporaryDirectory() as tmp:
             store = Path(tmp) / "bench.duckdb"
-            elapsed, peak = sweep([args.scenario, "--name", "bench", "--runs", str(per_point),
-                                   "--chunk-size", str(args.chunk), "--store", str(store),
-                                   *extra])
+            elapsed, peak = sweep(
+                [
+                    args.scenario,
+                    "--name",
+                    "bench",
+                    "--runs",
+                    str(per_point),
+                    "--chunk-size",
+                    str(args.chunk),
+                    "--store",
+                    str(store),
+                    *extra,
+                ]
+            )
             size = store.stat().st_size / 1024**2
-        print(f"{label:22s} {elapsed:8.1f} s  {total / elapsed:>12,.0f} runs/s  "
-              f"{total * horizon / elapsed:>12,.0f} run-steps/s  peak RSS {peak:5.2f} GB  "
-              f"store {size:,.0f} MB")
+        print(
+            f"{label:22s} {elapsed:8.1f} s  {total / elapsed:>12,.0f} runs/s  "
+            f"{total * horizon / elapsed:>12,.0f} run-steps/s  peak RSS {peak:5.2f} GB  "
+            f"store {size:,.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,10 @@ def simulate(
     config = resolve(s, levers, lens)
     job = Job.of(s, config)
     program = job.program()
-    tables = [chunk_table(program, config, chunk)
-              for chunk in run_chunks(job, seed, runs, backend, chunk_size, workers, progress)]
+    tables = [
+        chunk_table(program, config, chunk)
+        for chunk in run_chunks(job, seed, runs, backend, chunk_size, workers, progress)
+    ]
     return Results(pa.concat_tables(tables), program, config, seed)
 
 

@@ -52,8 +52,9 @@ class OutcomeSummary:
     mean_first_step: float | None
 
 
-def summarize(table: pa.Table, outcomes: Iterable[tuple[str, str]],
-              confidence: float = 0.95) -> list[OutcomeSummary]:
+def summarize(
+    table: pa.Table, outcomes: Iterable[tuple[str, str]], confidence: float = 0.95
+) -> list[OutcomeSummary]:
     """Probability, interval and mean first-hit step of each outcome in a results table."""
     runs = table.num_rows
     out = []
@@ -62,8 +63,11 @@ def summarize(table: pa.Table, outcomes: Iterable[tuple[str, str]],
         hits = runs - column.null_count
         lo, hi = wilson_interval(hits, runs, confidence)
         mean = pc.mean(column).as_py() if hits else None
-        out.append(OutcomeSummary(ident, name, hits, runs, hits / runs if runs else float("nan"),
-                                  lo, hi, mean))
+        out.append(
+            OutcomeSummary(
+                ident, name, hits, runs, hits / runs if runs else float("nan"), lo, hi, mean
+            )
+        )
     return out
 
 
@@ -93,8 +97,13 @@ class Results:
             "levers": dict(self.config.levers),
             "lens": self.config.lens,
             "outcomes": {
-                s.id: {"name": s.name, "p": s.p, "lo": s.lo, "hi": s.hi,
-                       "mean_first_step": s.mean_first_step}
+                s.id: {
+                    "name": s.name,
+                    "p": s.p,
+                    "lo": s.lo,
+                    "hi": s.hi,
+                    "mean_first_step": s.mean_first_step,
+                }
                 for s in self.summary()
             },
         }

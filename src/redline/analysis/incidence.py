@@ -14,8 +14,9 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 
-def aalen_johansen(times: NDArray[np.int64], causes: NDArray[np.int64], horizon: int,
-                   cause: int = 1) -> NDArray[np.float64]:
+def aalen_johansen(
+    times: NDArray[np.int64], causes: NDArray[np.int64], horizon: int, cause: int = 1
+) -> NDArray[np.float64]:
     """Cumulative incidence of ``cause`` after each step 0..horizon-1.
 
     ``times[i]`` is the step of run i's event, ``causes[i]`` its type (0 = censored at that step,

@@ -18,14 +18,15 @@ from redline.cli.run_cmds import (
     parse_levers,
     summaries,
 )
-from redline.engine.simulate import BACKENDS, DEFAULT_CHUNK, Backend
+from redline.engine.simulate import BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.scenario.loader import load_scenario
 
-results_app = typer.Typer(help="Stored experiments: list, show, export, delete.",
-                          no_args_is_help=True)
+results_app = typer.Typer(
+    help="Stored experiments: list, show, export, delete.", no_args_is_help=True
+)
 app.add_typer(results_app, name="results")
 
 
@@ -41,26 +42,37 @@ def _lever_lists(items: list[str] | None) -> dict[str, list[str]] | None:
 @app.command()
 @guarded
 def sweep(
-    file: Annotated[str, typer.Argument(help="A scenario, or an experiment file (YAML with "
-                                             "'scenario:' and 'name:').")],
-    name: Annotated[str | None, typer.Option(help="Experiment name (required for a "
-                                                  "scenario).")] = None,
-    runs: Annotated[int | None, typer.Option("--runs", "-n", help="Runs per design point.")
-                    ] = None,
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="A scenario, or an experiment file (YAML with 'scenario:' and 'name:')."
+        ),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Experiment name (required for a scenario).")
+    ] = None,
+    runs: Annotated[int | None, typer.Option("--runs", "-n", help="Runs per design point.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    lever: Annotated[list[str] | None, typer.Option(
-        "--lever", help="NAME=OPTION to include (repeatable; default: every option).")] = None,
-    lens: Annotated[list[str] | None, typer.Option(
-        "--lens", help="A lens to include (repeatable; default: every lens).")] = None,
-    sample: Annotated[str | None, typer.Option(
-        help="Uncertainties: per_run (default), lhs:K, sobol:K or grid.")] = None,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option("--lever", help="NAME=OPTION to include (repeatable; default: every option)."),
+    ] = None,
+    lens: Annotated[
+        list[str] | None,
+        typer.Option("--lens", help="A lens to include (repeatable; default: every lens)."),
+    ] = None,
+    sample: Annotated[
+        str | None, typer.Option(help="Uncertainties: per_run (default), lhs:K, sobol:K or grid.")
+    ] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Runs per unit of work.")] = None,
     store_path: StoreOpt = DEFAULT_STORE,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
-    dask_local: Annotated[int | None, typer.Option(
-        help="Start a Dask LocalCluster with this many workers.")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler (tcp://host:port).")] = None,
+    dask_local: Annotated[
+        int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
+    ] = None,
     backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
 ) -> None:
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
@@ -70,8 +82,13 @@ def sweep(
     if sample is not None and not SAMPLE_PATTERN.match(sample):
         raise UserError(f"--sample must be per_run, grid, lhs:K or sobol:K, got '{sample}'")
     given: dict[str, Any] = {
-        "name": name, "runs": runs, "seed": seed, "sample": sample, "chunk_size": chunk_size,
-        "levers": _lever_lists(lever), "lenses": lens or None,
+        "name": name,
+        "runs": runs,
+        "seed": seed,
+        "sample": sample,
+        "chunk_size": chunk_size,
+        "levers": _lever_lists(lever),
+        "lenses": lens or None,
     }
     path = Path(file)
     if path.suffix in (".yaml", ".yml") and path.exists() and _is_experiment_file(path):
@@ -88,17 +105,28 @@ def sweep(
     before = store.get(spec.name) if store.path.exists() else None
     if before is not None and before.status == "done":
         p = execute(spec, store, {}, cast(Backend, backend))  # checks the spec matches
-        out.print(f"experiment '{spec.name}' is already complete in {store.path}: "
-                  f"{p.record.units} units, {p.record.runs:,} runs; nothing to do")
+        out.print(
+            f"experiment '{spec.name}' is already complete in {store.path}: "
+            f"{p.record.units} units, {p.record.runs:,} runs; nothing to do"
+        )
         return
-    p = execute(spec, store, {"workers": workers, "dask_local": dask_local,
-                              "scheduler": scheduler}, cast(Backend, backend))
+    p = execute(
+        spec,
+        store,
+        {"workers": workers, "dask_local": dask_local, "scheduler": scheduler},
+        cast(Backend, backend),
+    )
     record = store.get(spec.name)
     assert record is not None
-    resumed = f" (resumed: {len(p.units) - len(p.todo)} units were already stored)" \
-        if len(p.todo) < len(p.units) else ""
-    out.print(f"experiment '{spec.name}': {record.points} design points, {record.runs:,} runs, "
-              f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}")
+    resumed = (
+        f" (resumed: {len(p.units) - len(p.todo)} units were already stored)"
+        if len(p.todo) < len(p.units)
+        else ""
+    )
+    out.print(
+        f"experiment '{spec.name}': {record.points} design points, {record.runs:,} runs, "
+        f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
+    )
 
 
 def _is_experiment_file(path: Path) -> bool:
@@ -112,12 +140,28 @@ def _is_experiment_file(path: Path) -> bool:
 @guarded
 def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
     """List the experiments in a store."""
-    table = Table("name", "scenario", "status", "points", "runs", "units done", "seconds",
-                  "created", title=f"Experiments in {store_path}")
+    table = Table(
+        "name",
+        "scenario",
+        "status",
+        "points",
+        "runs",
+        "units done",
+        "seconds",
+        "created",
+        title=f"Experiments in {store_path}",
+    )
     for r in Store(store_path).list():
-        table.add_row(r.name, r.scenario_id, r.status, str(r.points), f"{r.runs:,}",
-                      f"{r.done_units}/{r.units}", f"{r.seconds:.1f}",
-                      r.created.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            r.name,
+            r.scenario_id,
+            r.status,
+            str(r.points),
+            f"{r.runs:,}",
+            f"{r.done_units}/{r.units}",
+            f"{r.seconds:.1f}",
+            r.created.strftime("%Y-%m-%d %H:%M"),
+        )
     out.print(table)
 
 
@@ -132,13 +176,20 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
             store.require(con, name)
         return
     s = load_scenario(record.spec.scenario).scenario
-    out.print(f"[bold]{name}[/]: {record.scenario_id} (digest {record.scenario_digest}), "
-              f"redline {record.version}, seed {record.spec.seed}, sample {record.spec.sample}, "
-              f"{record.status}, {record.done_units}/{record.units} units")
+    out.print(
+        f"[bold]{name}[/]: {record.scenario_id} (digest {record.scenario_digest}), "
+        f"redline {record.version}, seed {record.spec.seed}, sample {record.spec.sample}, "
+        f"{record.status}, {record.done_units}/{record.units} units"
+    )
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = summaries(store, name, outcomes)
-    out.print(outcome_table([(label, summ) for label, _, summ in rows],
-                            [n for _, n in outcomes], f"{name}: outcome probabilities"))
+    out.print(
+        outcome_table(
+            [(label, summ) for label, _, summ in rows],
+            [n for _, n in outcomes],
+            f"{name}: outcome probabilities",
+        )
+    )
 
 
 @results_app.command("export")
@@ -147,7 +198,8 @@ def results_export(
     name: str,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "parquet",
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")] = Path(
-        "results.parquet"),
+        "results.parquet"
+    ),
     store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Export an experiment's per-run rows to CSV or Parquet."""
@@ -186,13 +238,19 @@ def compare(
     rows = summaries(store, name, outcomes)
     axes = [lv.id for lv in s.levers] if by == "lever" else ["lens"]
     for axis in axes:
-        table = Table("outcome", "compared", "baseline", "difference [95% interval]",
-                      title=f"{name}: by {axis}")
+        table = Table(
+            "outcome",
+            "compared",
+            "baseline",
+            "difference [95% interval]",
+            title=f"{name}: by {axis}",
+        )
         groups: dict[tuple[Any, ...], list[tuple[str, list[Any]]]] = {}
         for _, point, summ in rows:
             value = point["lens"] if axis == "lens" else point["levers"].get(axis)
             rest = tuple(sorted((k, v) for k, v in point["levers"].items() if k != axis)) + (
-                () if axis == "lens" else (("lens", point["lens"]),))
+                () if axis == "lens" else (("lens", point["lens"]),)
+            )
             groups.setdefault(rest, []).append((str(value), summ))
         for rest, members in groups.items():
             if len(members) < 2:
@@ -202,8 +260,12 @@ def compare(
             for label, summ in members[1:]:
                 for x, b in zip(summ, base, strict=True):
                     d = difference(x.name, label, x.hits, x.runs, base_label, b.hits, b.runs)
-                    table.add_row(x.name, f"{label} ({held})" if held else label, base_label,
-                                  f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]")
+                    table.add_row(
+                        x.name,
+                        f"{label} ({held})" if held else label,
+                        base_label,
+                        f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
+                    )
         if table.row_count:
             out.print(table)
         else:

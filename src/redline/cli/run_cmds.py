@@ -33,7 +33,9 @@ DEFAULT_SCENARIO = "convoy-strike"
 
 LeverOpt = Annotated[
     list[str] | None,
-    typer.Option("--lever", help="Fix a lever: NAME=OPTION (repeatable). Unfixed levers: all options."),
+    typer.Option(
+        "--lever", help="Fix a lever: NAME=OPTION (repeatable). Unfixed levers: all options."
+    ),
 ]
 LensOpt = Annotated[str | None, typer.Option("--lens", help="Use one lens (default: every lens).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
@@ -50,8 +52,9 @@ def parse_levers(items: list[str] | None) -> dict[str, str]:
     return levers
 
 
-def outcome_table(rows: list[tuple[str, list[OutcomeSummary]]], names: list[str],
-                  title: str) -> Table:
+def outcome_table(
+    rows: list[tuple[str, list[OutcomeSummary]]], names: list[str], title: str
+) -> Table:
     """Outcome probabilities (95% Wilson intervals), one row per configuration."""
     table = Table("configuration", *names, title=title)
     for label, summaries in rows:
@@ -60,37 +63,53 @@ def outcome_table(rows: list[tuple[str, list[OutcomeSummary]]], names: list[str]
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
-def execute(spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any],
-            backend: Backend = "numpy") -> Plan:
+def execute(
+    spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any], backend: Backend = "numpy"
+) -> Plan:
     """Plan an experiment and run its missing units with a progress bar."""
     p = plan(spec, store)
     executor = make_executor(**executor_opts)
     with progress_bar() as bar:
-        task = bar.add_task(f"{spec.name}: {len(p.points)} configuration(s) on "
-                            f"{executor.description}", total=p.runs_todo)
+        task = bar.add_task(
+            f"{spec.name}: {len(p.points)} configuration(s) on {executor.description}",
+            total=p.runs_todo,
+        )
         try:
             run_plan(p, store, executor, backend, progress=lambda k: bar.advance(task, k))
         except KeyboardInterrupt:
             done = len(store.done_units(spec.name))
-            err.print(f"stopped: {done} of {len(p.units)} units are stored; run the same "
-                      "command again to finish")
+            err.print(
+                f"stopped: {done} of {len(p.units)} units are stored; run the same "
+                "command again to finish"
+            )
             raise
     return p
 
 
-def summaries(store: Store, name: str, outcomes: list[tuple[str, str]]
-              ) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
+def summaries(
+    store: Store, name: str, outcomes: list[tuple[str, str]]
+) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
     """Per design point: its label, its stored point record, its outcome summaries."""
     from redline.report.build import point_tables
 
     tables = point_tables(store, name)
-    return [(pt["label"], pt, summarize(tables[pt["point"]], outcomes))
-            for pt in store.points(name) if pt["point"] in tables]
+    return [
+        (pt["label"], pt, summarize(tables[pt["point"]], outcomes))
+        for pt in store.points(name)
+        if pt["point"] in tables
+    ]
 
 
 @app.command()
@@ -117,8 +136,14 @@ def run(
     levers = parse_levers(lever)
     resolve(s, levers, lens)
     spec = ExperimentSpec(
-        name="run", scenario=str(loaded.path), runs=runs, seed=seed, chunk_size=chunk_size,
-        levers={k: [v] for k, v in levers.items()} or None, lenses=[lens] if lens else None)
+        name="run",
+        scenario=str(loaded.path),
+        runs=runs,
+        seed=seed,
+        chunk_size=chunk_size,
+        levers={k: [v] for k, v in levers.items()} or None,
+        lenses=[lens] if lens else None,
+    )
     name = f"run-{s.id}-{spec.fingerprint(loaded.digest)[:10]}"
     spec = spec.model_copy(update={"name": name})
     store = Store(store_path)
@@ -127,36 +152,64 @@ def run(
     rows = summaries(store, name, outcomes)
     if as_json:
         payloads = [_json(s, runs, seed, pt, summ) for _, pt, summ in rows]
-        payload = payloads[0] if len(payloads) == 1 else {
-            "scenario": s.id, "horizon": s.time.horizon, "runs": runs, "seed": seed,
-            "configurations": payloads}
+        payload = (
+            payloads[0]
+            if len(payloads) == 1
+            else {
+                "scenario": s.id,
+                "horizon": s.time.horizon,
+                "runs": runs,
+                "seed": seed,
+                "configurations": payloads,
+            }
+        )
         print(json.dumps(payload, indent=2))
         return
-    out.print(outcome_table([(label, summ) for label, _, summ in rows],
-                            [name for _, name in outcomes],
-                            f"{s.title} — {runs:,} runs each, seed {seed}, horizon "
-                            f"{s.time.horizon} {s.time.step}s"))
+    out.print(
+        outcome_table(
+            [(label, summ) for label, _, summ in rows],
+            [name for _, name in outcomes],
+            f"{s.title} — {runs:,} runs each, seed {seed}, horizon {s.time.horizon} {s.time.step}s",
+        )
+    )
     out.print(f"results: experiment '{name}' in {store.path}")
-    path = write_experiment_report(store, name, loaded, report or Path(f"redline-report-{s.id}.html"))
+    path = write_experiment_report(
+        store, name, loaded, report or Path(f"redline-report-{s.id}.html")
+    )
     out.print(f"report: {path}")
 
 
-def _json(s: Scenario, runs: int, seed: int, point: dict[str, Any],
-          summ: list[OutcomeSummary]) -> dict[str, Any]:
-    return {"scenario": s.id, "horizon": s.time.horizon, "runs": runs, "seed": seed,
-            "levers": point["levers"], "lens": point["lens"],
-            "outcomes": {x.id: {"name": x.name, "p": x.p, "lo": x.lo, "hi": x.hi,
-                                "mean_first_step": x.mean_first_step} for x in summ}}
+def _json(
+    s: Scenario, runs: int, seed: int, point: dict[str, Any], summ: list[OutcomeSummary]
+) -> dict[str, Any]:
+    return {
+        "scenario": s.id,
+        "horizon": s.time.horizon,
+        "runs": runs,
+        "seed": seed,
+        "levers": point["levers"],
+        "lens": point["lens"],
+        "outcomes": {
+            x.id: {
+                "name": x.name,
+                "p": x.p,
+                "lo": x.lo,
+                "hi": x.hi,
+                "mean_first_step": x.mean_first_step,
+            }
+            for x in summ
+        },
+    }
 
 
-def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, path: Path
-                            ) -> Path:
+def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, path: Path) -> Path:
     """Write the self-contained HTML report of a stored experiment."""
     try:
         from redline.report.html import write_report
     except ImportError:
-        raise UserError("the report needs plotly and jinja2: pip install 'redline[report]'"
-                        ) from None
+        raise UserError(
+            "the report needs plotly and jinja2: pip install 'redline[report]'"
+        ) from None
     from redline.report.build import report_data
 
     return write_report(report_data(store, name, loaded), path)
@@ -193,5 +246,7 @@ def story_cmd(
         for quote in line.evidence:
             out.print(f"{'':>24}[green]{quote}[/]")
     ended = "ended" if result.steps < s.time.horizon else "reached the horizon"
-    out.print(f"The run {ended} after {result.steps} steps; peak ladder level: "
-              f"{program.rungs[result.peak_level]}.")
+    out.print(
+        f"The run {ended} after {result.steps} steps; peak ladder level: "
+        f"{program.rungs[result.peak_level]}."
+    )

@@ -30,8 +30,9 @@ class Configuration:
         return ", ".join(parts) or "defaults"
 
 
-def resolve(scenario: Scenario, levers: Mapping[str, str] | None = None,
-            lens: str | None = None) -> Configuration:
+def resolve(
+    scenario: Scenario, levers: Mapping[str, str] | None = None, lens: str | None = None
+) -> Configuration:
     """Check lever and lens names and fill in each lever's default option."""
     chosen: dict[str, str] = {}
     known = {lever.id: lever for lever in scenario.levers}

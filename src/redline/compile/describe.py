@@ -15,21 +15,27 @@ def _effect(p: Program, e: Effect) -> str:
 
 def _rule(p: Program, r: Rule) -> list[str]:
     at = f" at step {r.at_step}" if r.at_step is not None else ""
-    return [f"  rule {r.kind}:{r.id}{at}",
-            f"    when {r.trigger}",
-            f"    with probability {r.probability}",
-            f"    fire: {_effect(p, r.fire)}",
-            f"    fail: {_effect(p, r.fail)}"]
+    return [
+        f"  rule {r.kind}:{r.id}{at}",
+        f"    when {r.trigger}",
+        f"    with probability {r.probability}",
+        f"    fire: {_effect(p, r.fire)}",
+        f"    fail: {_effect(p, r.fail)}",
+    ]
 
 
 def describe_program(p: Program) -> str:
     """Every variable, parameter, action, decider, rule, dynamic and outcome of the core."""
-    lines = [f"program {p.scenario_id}: horizon {p.horizon}, {len(p.tags)} event tags, "
-             f"cascade depth ≤ {p.max_depth}", "variables:"]
+    lines = [
+        f"program {p.scenario_id}: horizon {p.horizon}, {len(p.tags)} event tags, "
+        f"cascade depth ≤ {p.max_depth}",
+        "variables:",
+    ]
     lines += [f"  {v.name} = {v.initial}  in [{v.lo}, {v.hi}]" for v in p.variables]
     lines.append("parameters:")
-    lines += [f"  {q.name} = {q.value if q.distribution is None else q.distribution}"
-              for q in p.params]
+    lines += [
+        f"  {q.name} = {q.value if q.distribution is None else q.distribution}" for q in p.params
+    ]
     lines.append("actions:")
     for a in p.actions:
         lines.append(f"  {a.actor}:{a.id}  requires {a.requires}  escalation {a.escalation:.2f}")
@@ -47,6 +53,5 @@ def describe_program(p: Program) -> str:
     for r in p.rules:
         lines += _rule(p, r)
     lines.append("outcomes:")
-    lines += [f"  {o.id}: {o.when}{'  (ends the run)' if o.absorbing else ''}"
-              for o in p.outcomes]
+    lines += [f"  {o.id}: {o.when}{'  (ends the run)' if o.absorbing else ''}" for o in p.outcomes]
     return "\n".join(lines)

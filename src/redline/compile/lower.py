@@ -53,8 +53,9 @@ class _Lowering:
         self.action_index: dict[tuple[str, str], int] = {}
 
     # -- expressions -------------------------------------------------------------------------
-    def expr(self, value: float | str, site: str, expect: Type = Type.NUMBER,
-             scope: str = "post") -> CExpr:
+    def expr(
+        self, value: float | str, site: str, expect: Type = Type.NUMBER, scope: str = "post"
+    ) -> CExpr:
         source = value if isinstance(value, str) else repr(float(value))
         return self._compile(source, self.symbols[scope], expect, site)
 
@@ -78,8 +79,9 @@ class _Lowering:
     def var(self, name: str) -> int:
         return self.var_names.index(name)
 
-    def deltas(self, effects: dict[str, float | str], site: str, scope: str = "post"
-               ) -> tuple[Delta, ...]:
+    def deltas(
+        self, effects: dict[str, float | str], site: str, scope: str = "post"
+    ) -> tuple[Delta, ...]:
         return tuple(
             Delta(self.var(var), self.expr(value, f"{site}.{var}", scope=scope))
             for var, value in effects.items()
@@ -110,14 +112,20 @@ class _Lowering:
                 escalation = max(level, 0) / top
             for actor in action.actors:
                 self.action_index[(actor, action.id)] = len(self.actions)
-                self.actions.append(Action(
-                    id=action.id,
-                    actor=actor,
-                    requires=self.expr(action.requires, f"actions.{action.id}.requires@{actor}",
-                                       Type.BOOL, "pre"),
-                    effect=self.perform(actor, action.id, f"actions.{action.id}@{actor}"),
-                    escalation=escalation,
-                ))
+                self.actions.append(
+                    Action(
+                        id=action.id,
+                        actor=actor,
+                        requires=self.expr(
+                            action.requires,
+                            f"actions.{action.id}.requires@{actor}",
+                            Type.BOOL,
+                            "pre",
+                        ),
+                        effect=self.perform(actor, action.id, f"actions.{action.id}@{actor}"),
+                        escalation=escalation,
+                    )
+                )
 
     def perform(self, actor: str, action_id: str, site: str) -> Effect:
         """The effect of ``actor`` performing ``action_id``, its draws keyed under ``site``."""
@@ -132,8 +140,12 @@ class _Lowering:
 
     # -- rules -------------------------------------------------------------------------------
     def lower_rules(self) -> list[Rule]:
-        return [*self.red_line_rules(), *self.clause_rules(), *self.doctrine_rules(),
-                *self.generic_rules()]
+        return [
+            *self.red_line_rules(),
+            *self.clause_rules(),
+            *self.doctrine_rules(),
+            *self.generic_rules(),
+        ]
 
     def red_line_rules(self) -> list[Rule]:
         rules = []
@@ -150,21 +162,33 @@ class _Lowering:
             response = self.perform(r.owner, r.response, f"{site}.response")
             fire = Effect(
                 deltas=(*self.deltas(dict(fire_deltas), f"{site}.enforced"), *response.deltas),
-                tags=(self.tag(sym.crossed_tag(r.id)), self.tag(sym.enforced_tag(r.id)),
-                      *response.tags),
+                tags=(
+                    self.tag(sym.crossed_tag(r.id)),
+                    self.tag(sym.enforced_tag(r.id)),
+                    *response.tags,
+                ),
                 level=response.level,
                 actions=response.actions,
             )
-            fail = Effect(deltas=self.deltas(dict(fail_deltas), f"{site}.unenforced"),
-                          tags=(self.tag(sym.crossed_tag(r.id)),))
-            rules.append(Rule(
-                id=r.id, kind="red_line",
-                trigger=self.expr(f'now("{r.crossing}") and ({r.when})', f"{site}.when",
-                                  Type.BOOL),
-                probability=self.expr(r.enforce if r.enforce is not None else cred,
-                                      f"{site}.enforce"),
-                fire=fire, fail=fail, evidence=self.evidence_quotes(r.evidence),
-            ))
+            fail = Effect(
+                deltas=self.deltas(dict(fail_deltas), f"{site}.unenforced"),
+                tags=(self.tag(sym.crossed_tag(r.id)),),
+            )
+            rules.append(
+                Rule(
+                    id=r.id,
+                    kind="red_line",
+                    trigger=self.expr(
+                        f'now("{r.crossing}") and ({r.when})', f"{site}.when", Type.BOOL
+                    ),
+                    probability=self.expr(
+                        r.enforce if r.enforce is not None else cred, f"{site}.enforce"
+                    ),
+                    fire=fire,
+                    fail=fail,
+                    evidence=self.evidence_quotes(r.evidence),
+                )
+            )
         return rules
 
     def clause_rules(self) -> list[Rule]:
@@ -173,32 +197,46 @@ class _Lowering:
             for clause in alliance.clauses:
                 site = f"alliances.{alliance.id}.{clause.id}"
                 triggered = self.tag(sym.triggered_tag(alliance.id, clause.id))
-                response = (self.perform(alliance.id, clause.response, f"{site}.response")
-                            if clause.response else Effect())
+                response = (
+                    self.perform(alliance.id, clause.response, f"{site}.response")
+                    if clause.response
+                    else Effect()
+                )
                 fire = Effect(
                     deltas=(*self.deltas(clause.effects, f"{site}.effects"), *response.deltas),
-                    tags=(triggered, self.tag(sym.invoked_tag(alliance.id, clause.id)),
-                          *(self.tag(t) for t in clause.tags), *response.tags),
-                    level=response.level, actions=response.actions,
+                    tags=(
+                        triggered,
+                        self.tag(sym.invoked_tag(alliance.id, clause.id)),
+                        *(self.tag(t) for t in clause.tags),
+                        *response.tags,
+                    ),
+                    level=response.level,
+                    actions=response.actions,
                 )
                 trigger = sym.expand_members(clause.trigger, alliance.members)
-                rules.append(Rule(
-                    id=f"{alliance.id}.{clause.id}", kind="clause",
-                    trigger=self.expr(trigger, f"{site}.trigger", Type.BOOL),
-                    probability=self.expr(clause.invocation, f"{site}.invocation"),
-                    fire=fire, fail=Effect(tags=(triggered,)),
-                    evidence=self.evidence_quotes(clause.evidence),
-                ))
+                rules.append(
+                    Rule(
+                        id=f"{alliance.id}.{clause.id}",
+                        kind="clause",
+                        trigger=self.expr(trigger, f"{site}.trigger", Type.BOOL),
+                        probability=self.expr(clause.invocation, f"{site}.invocation"),
+                        fire=fire,
+                        fail=Effect(tags=(triggered,)),
+                        evidence=self.evidence_quotes(clause.evidence),
+                    )
+                )
         return rules
 
     def doctrine_rules(self) -> list[Rule]:
         return [
             Rule(
-                id=d.id, kind="doctrine",
+                id=d.id,
+                kind="doctrine",
                 trigger=self.expr(d.when, f"doctrines.{d.id}.when", Type.BOOL),
                 probability=self.expr(d.probability, f"doctrines.{d.id}.probability"),
                 fire=self.perform(d.actor, d.action, f"doctrines.{d.id}.action"),
-                fail=Effect(), evidence=self.evidence_quotes(d.evidence),
+                fail=Effect(),
+                evidence=self.evidence_quotes(d.evidence),
             )
             for d in self.s.doctrines
         ]
@@ -206,14 +244,16 @@ class _Lowering:
     def generic_rules(self) -> list[Rule]:
         return [
             Rule(
-                id=r.id, kind="rule",
+                id=r.id,
+                kind="rule",
                 trigger=self.expr(r.when, f"rules.{r.id}.when", Type.BOOL),
                 probability=self.expr(r.probability, f"rules.{r.id}.probability"),
                 fire=Effect(
                     deltas=self.deltas(r.effects, f"rules.{r.id}.effects"),
                     tags=tuple(self.tag(t) for t in (*r.tags, f"rule:{r.id}")),
                 ),
-                fail=Effect(), evidence=self.evidence_quotes(r.evidence),
+                fail=Effect(),
+                evidence=self.evidence_quotes(r.evidence),
             )
             for r in self.s.rules
         ]
@@ -223,16 +263,21 @@ class _Lowering:
         for e in self.s.schedule:
             step = e.step if e.step is not None else step_of(e.at, self.s.time)  # type: ignore[arg-type]
             site = f"schedule.{e.id}"
-            rules.append(Rule(
-                id=e.id, kind="schedule",
-                trigger=self.expr(e.when, f"{site}.when", Type.BOOL, "pre"),
-                probability=self.expr(e.probability, f"{site}.probability", scope="pre"),
-                fire=Effect(
-                    deltas=self.deltas(e.effects, f"{site}.effects", "pre"),
-                    tags=tuple(self.tag(t) for t in (*e.tags, f"{e.kind}:{e.id}")),
-                ),
-                fail=Effect(), at_step=step, evidence=self.evidence_quotes(e.evidence),
-            ))
+            rules.append(
+                Rule(
+                    id=e.id,
+                    kind="schedule",
+                    trigger=self.expr(e.when, f"{site}.when", Type.BOOL, "pre"),
+                    probability=self.expr(e.probability, f"{site}.probability", scope="pre"),
+                    fire=Effect(
+                        deltas=self.deltas(e.effects, f"{site}.effects", "pre"),
+                        tags=tuple(self.tag(t) for t in (*e.tags, f"{e.kind}:{e.id}")),
+                    ),
+                    fail=Effect(),
+                    at_step=step,
+                    evidence=self.evidence_quotes(e.evidence),
+                )
+            )
         return rules
 
     def evidence_quotes(self, refs: list[EvidenceRef]) -> tuple[str, ...]:
@@ -256,21 +301,32 @@ class _Lowering:
                 red_rules[r.id]: self.perform(r.owner, r.response, f"red_lines.{r.id}.response")
                 for r in self.s.red_lines
             }
-            out.append(Decider(
-                actor=actor.id, kind=d.kind, candidates=tuple(candidates),
-                rationality=self.expr(d.rationality, f"{site}.lambda", scope="pre"),
-                weights=tuple((self.var(v), self.expr(w, f"{site}.weights.{v}", scope="pre"))
-                              for v, w in d.weights.items()),
-                escalation_cost=self.expr(d.escalation_cost, f"{site}.escalation_cost",
-                                          scope="pre"),
-                perception_noise=self.expr(d.perception_noise, f"{site}.perception_noise",
-                                           scope="pre"),
-                crossings=crossings, responses=responses, plan=plan,
-            ))
+            out.append(
+                Decider(
+                    actor=actor.id,
+                    kind=d.kind,
+                    candidates=tuple(candidates),
+                    rationality=self.expr(d.rationality, f"{site}.lambda", scope="pre"),
+                    weights=tuple(
+                        (self.var(v), self.expr(w, f"{site}.weights.{v}", scope="pre"))
+                        for v, w in d.weights.items()
+                    ),
+                    escalation_cost=self.expr(
+                        d.escalation_cost, f"{site}.escalation_cost", scope="pre"
+                    ),
+                    perception_noise=self.expr(
+                        d.perception_noise, f"{site}.perception_noise", scope="pre"
+                    ),
+                    crossings=crossings,
+                    responses=responses,
+                    plan=plan,
+                )
+            )
         return out
 
-    def crossings(self, actor: str, candidate: int, red_rules: dict[str, int]
-                  ) -> tuple[Crossing, ...]:
+    def crossings(
+        self, actor: str, candidate: int, red_rules: dict[str, int]
+    ) -> tuple[Crossing, ...]:
         if candidate < 0:
             return ()
         action = self.actions[candidate]
@@ -280,13 +336,18 @@ class _Lowering:
             against = r.against or [a for a in sym.actors_of(self.s) if a != r.owner]
             pattern = compile_pattern(r.crossing)
             if actor in against and any(pattern.fullmatch(t) for t in tags):
-                found.append(Crossing(
-                    red_line=red_rules[r.id],
-                    credibility_var=self.var(sym.credibility_name(r.id)),
-                    when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL, "pre"),
-                    cost=(self.expr(r.cost, f"red_lines.{r.id}.cost@{actor}", scope="pre")
-                          if r.cost is not None else None),
-                ))
+                found.append(
+                    Crossing(
+                        red_line=red_rules[r.id],
+                        credibility_var=self.var(sym.credibility_name(r.id)),
+                        when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL, "pre"),
+                        cost=(
+                            self.expr(r.cost, f"red_lines.{r.id}.cost@{actor}", scope="pre")
+                            if r.cost is not None
+                            else None
+                        ),
+                    )
+                )
         return tuple(found)
 
     # -- everything --------------------------------------------------------------------------
@@ -294,14 +355,22 @@ class _Lowering:
         s = self.s
         self.lower_actions()
         variables = [
-            Variable(v.id, self.expr(v.initial, f"variables.{v.id}.initial", scope="static"),
-                     v.min if v.min is not None else float("-inf"),
-                     v.max if v.max is not None else float("inf"))
+            Variable(
+                v.id,
+                self.expr(v.initial, f"variables.{v.id}.initial", scope="static"),
+                v.min if v.min is not None else float("-inf"),
+                v.max if v.max is not None else float("inf"),
+            )
             for v in s.variables
         ] + [
-            Variable(sym.credibility_name(r.id),
-                     self.expr(r.credibility.initial, f"red_lines.{r.id}.credibility.initial",
-                               scope="static"), 0.0, 1.0)
+            Variable(
+                sym.credibility_name(r.id),
+                self.expr(
+                    r.credibility.initial, f"red_lines.{r.id}.credibility.initial", scope="static"
+                ),
+                0.0,
+                1.0,
+            )
             for r in s.red_lines
         ]
         params = [Param(p.id, p.value) for p in s.parameters] + [
@@ -324,7 +393,9 @@ class _Lowering:
             ),
             rules=tuple(rules),
             outcomes=tuple(
-                Outcome(o.id, o.label, self.expr(o.when, f"outcomes.{o.id}", Type.BOOL), o.absorbing)
+                Outcome(
+                    o.id, o.label, self.expr(o.when, f"outcomes.{o.id}", Type.BOOL), o.absorbing
+                )
                 for o in s.outcomes
             ),
             rungs=self.rungs,
@@ -345,8 +416,9 @@ def _reads_choices(d: Decider, actions: list[Action]) -> bool:
         return False
     exprs = [delta.expr for c in d.candidates[1:] for delta in actions[c].effect.deltas]
     exprs += [delta.expr for effect in d.responses.values() for delta in effect.deltas]
-    exprs += [x for crossing in d.crossings for c in crossing
-              for x in (c.when, c.cost) if x is not None]
+    exprs += [
+        x for crossing in d.crossings for c in crossing for x in (c.when, c.cost) if x is not None
+    ]
     return any(_calls_chose(x.ast) for x in exprs)
 
 

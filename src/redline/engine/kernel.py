@@ -93,8 +93,10 @@ class _Chunk:
         self.peak = np.zeros(n)
         self.choices: dict[str, NDArray[np.int64]] = {}
         self.positions = {
-            d.actor: {("hold" if c == HOLD else program.actions[c].id): k
-                      for k, c in enumerate(d.candidates)}
+            d.actor: {
+                ("hold" if c == HOLD else program.actions[c].id): k
+                for k, c in enumerate(d.candidates)
+            }
             for d in program.deciders
         }
         self.X = np.zeros((len(program.variables), n))
@@ -122,12 +124,20 @@ class _Chunk:
         values["step"] = float(step)
         values["level"] = self.level
         values["peak_level"] = self.peak
-        return _Env(values, self.now.T, self.ever.T, self.count.T,
-                    rng.KeyedDraws(self.seed, step, self.runs), self.positions, self.choices)
+        return _Env(
+            values,
+            self.now.T,
+            self.ever.T,
+            self.count.T,
+            rng.KeyedDraws(self.seed, step, self.runs),
+            self.positions,
+            self.choices,
+        )
 
     # -- applying effects --------------------------------------------------------------------
-    def accumulate(self, D: dict[int, F64], effect: Effect, mask: NDArray[np.bool_],
-                   env: _Env) -> None:
+    def accumulate(
+        self, D: dict[int, F64], effect: Effect, mask: NDArray[np.bool_], env: _Env
+    ) -> None:
         for delta in effect.deltas:
             value = np.where(mask, _value(delta.expr, env, self.n), 0.0)
             if delta.var in D:
@@ -148,11 +158,11 @@ class _Chunk:
     def apply(self, D: dict[int, F64]) -> None:
         """Add summed deltas to the variables they touch and clip those to their bounds."""
         for var, delta in D.items():
-            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
-                       out=self.X[var])
+            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var], out=self.X[var])
 
-    def perform(self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env,
-                step_level: F64) -> None:
+    def perform(
+        self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env, step_level: F64
+    ) -> None:
         """Apply effects simultaneously: every delta read from the same state, then events."""
         D: dict[int, F64] = {}
         for effect, mask in batch:
@@ -163,8 +173,13 @@ class _Chunk:
             self.raise_level(step_level, effect, mask)
 
     # -- rules -------------------------------------------------------------------------------
-    def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
-                  step: int, step_level: F64) -> bool:
+    def try_rules(
+        self,
+        rules: tuple[Rule, ...] | list[Rule],
+        spent: NDArray[np.bool_],
+        step: int,
+        step_level: F64,
+    ) -> bool:
         """One round: every unspent rule whose trigger holds fires or fails; True if any did.
 
         ``spent`` has a row per rule: the runs in which it has reacted this step."""
@@ -188,8 +203,9 @@ class _Chunk:
         return True
 
     # -- decisions ---------------------------------------------------------------------------
-    def utilities(self, d: Decider, env: _Env, perceived: dict[int, Any]
-                  ) -> tuple[list[Any], list[Any]]:
+    def utilities(
+        self, d: Decider, env: _Env, perceived: dict[int, Any]
+    ) -> tuple[list[Any], list[Any]]:
         """Which candidates are available, and each one's expected one-step utility.
 
         Values stay scalars where they do not vary across runs: most utilities are constants,
@@ -218,15 +234,18 @@ class _Chunk:
             utility.append(u)
         return feasible, utility
 
-    def weights_of(self, d: Decider, env: _Env, feasible: list[Any], utility: list[Any]
-                   ) -> list[Any]:
+    def weights_of(
+        self, d: Decider, env: _Env, feasible: list[Any], utility: list[Any]
+    ) -> list[Any]:
         """Logit choice weights exp(λ(U − max U)), zero where unavailable."""
         lam = _raw(d.rationality, env)
         best = utility[0]
         for ok, u in zip(feasible[1:], utility[1:], strict=True):
             best = np.where(ok, np.maximum(best, u), best)
-        return [np.where(ok, numeric.exp(lam * (u - best)), 0.0)
-                for ok, u in zip(feasible, utility, strict=True)]
+        return [
+            np.where(ok, numeric.exp(lam * (u - best)), 0.0)
+            for ok, u in zip(feasible, utility, strict=True)
+        ]
 
     def draw(self, d: Decider, env: _Env, weights: list[F64]) -> NDArray[np.int64]:
         """The candidate whose cumulative weight first exceeds u × total."""
@@ -260,8 +279,9 @@ class _Chunk:
             for rnd in range(QRE_ROUNDS):
                 shares = {}
                 for i in logit:
-                    z = self.weights_of(p.deciders[i], env,
-                                        *self.utilities(p.deciders[i], env, perceived[i]))
+                    z = self.weights_of(
+                        p.deciders[i], env, *self.utilities(p.deciders[i], env, perceived[i])
+                    )
                     total = z[0]
                     for zk in z[1:]:
                         total = total + zk
@@ -272,11 +292,14 @@ class _Chunk:
             for i in logit:
                 d = p.deciders[i]
                 weights[i] = self.weights_of(d, env, *self.utilities(d, env, perceived[i]))
-        return [self.draw(d, env, weights[i]) if d.kind == "logit" else self.fixed(d, step)
-                for i, d in enumerate(p.deciders)]
+        return [
+            self.draw(d, env, weights[i]) if d.kind == "logit" else self.fixed(d, step)
+            for i, d in enumerate(p.deciders)
+        ]
 
-    def set_beliefs(self, env: _Env, step: int, shares: dict[int, list[F64]] | None,
-                    rate: float = 0.0) -> None:
+    def set_beliefs(
+        self, env: _Env, step: int, shares: dict[int, list[F64]] | None, rate: float = 0.0
+    ) -> None:
         """Start beliefs (uniform over a logit actor's candidates, certain for the others), or
         move them a step of size ``rate`` towards the latest choice shares."""
         for i, d in enumerate(self.p.deciders):
@@ -290,8 +313,9 @@ class _Chunk:
                 env.beliefs[d.actor] = belief
             elif i in shares:
                 old = env.beliefs[d.actor]
-                env.beliefs[d.actor] = [b + rate * (q - b)
-                                        for b, q in zip(old, shares[i], strict=True)]
+                env.beliefs[d.actor] = [
+                    b + rate * (q - b) for b, q in zip(old, shares[i], strict=True)
+                ]
 
     # -- one step ----------------------------------------------------------------------------
     def step(self, t: int) -> None:
@@ -331,8 +355,9 @@ class _Chunk:
         self.level = np.where(step_level >= 0, step_level, self.level)
         self.peak = np.maximum(self.peak, self.level)
         live = ~self.done
-        self.occupancy[t] += np.bincount(self.level[live].astype(np.int64),
-                                         minlength=len(p.rungs))[: len(p.rungs)]
+        self.occupancy[t] += np.bincount(self.level[live].astype(np.int64), minlength=len(p.rungs))[
+            : len(p.rungs)
+        ]
         if self.trace is not None:
             self.record(t, chosen, spent)
         # (6) outcomes
@@ -356,13 +381,17 @@ class _Chunk:
             for d, choice in zip(self.p.deciders, chosen, strict=True):
                 c = d.candidates[int(choice[i])]
                 actions[d.actor] = "hold" if c == HOLD else self.p.actions[c].id
-            self.trace.append({
-                "run": int(self.runs[i]), "step": t, "level": int(self.level[i]),
-                "actions": actions,
-                "rules": [r.id for r, s in zip(self.p.rules, spent[:, i], strict=True) if s],
-                "events": [self.p.tags[j] for j in np.flatnonzero(self.now[:, i])],
-                "state": dict(zip(names, self.X[:, i].tolist(), strict=True)),
-            })
+            self.trace.append(
+                {
+                    "run": int(self.runs[i]),
+                    "step": t,
+                    "level": int(self.level[i]),
+                    "actions": actions,
+                    "rules": [r.id for r, s in zip(self.p.rules, spent[:, i], strict=True) if s],
+                    "events": [self.p.tags[j] for j in np.flatnonzero(self.now[:, i])],
+                    "state": dict(zip(names, self.X[:, i].tolist(), strict=True)),
+                }
+            )
 
     def retire(self, ended: NDArray[np.bool_]) -> None:
         """Write the summaries of newly ended runs; drop finished runs once they are many.
@@ -381,11 +410,15 @@ class _Chunk:
         self.runs, self.pos, self.done = self.runs[keep], self.pos[keep], self.done[keep]
         self.first = self.first[keep]
         self.X = self.X[:, keep]
-        self.now, self.ever, self.count = (self.now[:, keep], self.ever[:, keep],
-                                           self.count[:, keep])
+        self.now, self.ever, self.count = (
+            self.now[:, keep],
+            self.ever[:, keep],
+            self.count[:, keep],
+        )
         self.level, self.peak = self.level[keep], self.peak[keep]
-        self.params = {k: v[keep] if isinstance(v, np.ndarray) else v
-                       for k, v in self.params.items()}
+        self.params = {
+            k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.params.items()
+        }
 
 
 def _raw(expr: CExpr, env: _Env) -> Any:
@@ -403,8 +436,9 @@ def _effect_value(effect: Effect, weights: dict[int, Any], env: _Env) -> Any:
     return total
 
 
-def run_chunk(program: Program, seed: int, runs: NDArray[np.int64],
-              trace: bool = False) -> ChunkResult:
+def run_chunk(
+    program: Program, seed: int, runs: NDArray[np.int64], trace: bool = False
+) -> ChunkResult:
     """Simulate the given runs to the horizon and return their summaries."""
     with np.errstate(all="ignore"):
         chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace)
@@ -415,9 +449,14 @@ def run_chunk(program: Program, seed: int, runs: NDArray[np.int64],
             chunk.step(t)
         chunk.retire(np.ones(chunk.n, dtype=np.bool_))
     return ChunkResult(
-        runs=np.asarray(runs, dtype=np.int64), first_hit=chunk.out_first,
-        peak_level=chunk.out_peak, steps=chunk.out_steps, final=chunk.out_final,
-        params=drawn, occupancy=chunk.occupancy, trace=chunk.trace,
+        runs=np.asarray(runs, dtype=np.int64),
+        first_hit=chunk.out_first,
+        peak_level=chunk.out_peak,
+        steps=chunk.out_steps,
+        final=chunk.out_final,
+        params=drawn,
+        occupancy=chunk.occupancy,
+        trace=chunk.trace,
     )
 
 

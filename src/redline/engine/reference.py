@@ -15,8 +15,8 @@ import numpy as np
 
 from redline.compile.program import CExpr, Decider, Effect, Program, Rule
 from redline.engine import numeric, rng
-from redline.engine.params import sample_params
 from redline.engine.kernel import QRE_ROUNDS
+from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
 from redline.scenario.expr import Mode, evaluate
 
@@ -67,8 +67,9 @@ class _Run:
         self.run = run
         self.step = 0
         drawn = sample_params(program.params, seed, np.array([run], dtype=np.int64))
-        self.params = {k: np.float64(v[0] if isinstance(v, np.ndarray) else v)
-                       for k, v in drawn.items()}
+        self.params = {
+            k: np.float64(v[0] if isinstance(v, np.ndarray) else v) for k, v in drawn.items()
+        }
         self.now: set[str] = set()
         self.ever: set[str] = set()
         self.counts: Counter[str] = Counter()
@@ -85,8 +86,13 @@ class _Run:
     # -- the scalar environment (what expressions see) ---------------------------------------
     @property
     def values(self) -> dict[str, Any]:
-        return {**self.params, **self.x, "step": np.float64(self.step),
-                "level": self.level, "peak_level": self.peak}
+        return {
+            **self.params,
+            **self.x,
+            "step": np.float64(self.step),
+            "level": self.level,
+            "peak_level": self.peak,
+        }
 
     def uniform(self, site: int, sub: int = 0) -> np.float64:
         runs = np.array([self.run], dtype=np.int64)
@@ -150,8 +156,15 @@ class _Run:
             return None
         return self.perform(effects)
 
-    def note(self, kind: str, ident: str, actor: str | None, fired: bool,
-             evidence: tuple[str, ...] = (), detail: str = "") -> None:
+    def note(
+        self,
+        kind: str,
+        ident: str,
+        actor: str | None,
+        fired: bool,
+        evidence: tuple[str, ...] = (),
+        detail: str = "",
+    ) -> None:
         if self.keep_log:
             self.happenings.append(Happening(kind, ident, actor, fired, detail, evidence))
 
@@ -163,8 +176,9 @@ class _Run:
                 total = total + weights[d.var] * self.num(d.expr, "mean")
         return total
 
-    def utilities(self, d: Decider, perceived: dict[int, np.float64]
-                  ) -> tuple[list[bool], list[np.float64]]:
+    def utilities(
+        self, d: Decider, perceived: dict[int, np.float64]
+    ) -> tuple[list[bool], list[np.float64]]:
         """Which candidates are available, and each one's expected one-step utility."""
         weights = {var: self.num(w) for var, w in d.weights}
         kappa = self.num(d.escalation_cost)
@@ -190,16 +204,19 @@ class _Run:
             utility.append(u)
         return feasible, utility
 
-    def choice_weights(self, d: Decider, feasible: list[bool], utility: list[np.float64]
-                       ) -> list[np.float64]:
+    def choice_weights(
+        self, d: Decider, feasible: list[bool], utility: list[np.float64]
+    ) -> list[np.float64]:
         """exp(λ(U − max U)) for each available candidate, 0 for the others."""
         lam = self.num(d.rationality)
         best = utility[0]
         for u, ok in zip(utility[1:], feasible[1:], strict=True):
             if ok:
                 best = np.maximum(best, u)
-        return [np.float64(numeric.exp(lam * (u - best))) if ok else np.float64(0.0)
-                for u, ok in zip(utility, feasible, strict=True)]
+        return [
+            np.float64(numeric.exp(lam * (u - best))) if ok else np.float64(0.0)
+            for u, ok in zip(utility, feasible, strict=True)
+        ]
 
     def draw(self, d: Decider, weights: list[np.float64]) -> int:
         cumulative = []
@@ -231,8 +248,7 @@ class _Run:
             for rnd in range(QRE_ROUNDS):
                 shares = {}
                 for i in logit:
-                    z = self.choice_weights(deciders[i],
-                                            *self.utilities(deciders[i], perceived[i]))
+                    z = self.choice_weights(deciders[i], *self.utilities(deciders[i], perceived[i]))
                     total = z[0]
                     for zk in z[1:]:
                         total = total + zk
@@ -241,14 +257,18 @@ class _Run:
                 rate = 1.0 / (rnd + 2)
                 for i, share in shares.items():
                     old = self.beliefs[deciders[i].actor]
-                    self.beliefs[deciders[i].actor] = [b + rate * (q - b)
-                                                       for b, q in zip(old, share, strict=True)]
+                    self.beliefs[deciders[i].actor] = [
+                        b + rate * (q - b) for b, q in zip(old, share, strict=True)
+                    ]
         else:
             for i in logit:
-                weights[i] = self.choice_weights(deciders[i],
-                                                 *self.utilities(deciders[i], perceived[i]))
-        return [self.draw(d, weights[i]) if d.kind == "logit" else self.fixed(d)
-                for i, d in enumerate(deciders)]
+                weights[i] = self.choice_weights(
+                    deciders[i], *self.utilities(deciders[i], perceived[i])
+                )
+        return [
+            self.draw(d, weights[i]) if d.kind == "logit" else self.fixed(d)
+            for i, d in enumerate(deciders)
+        ]
 
     # -- one step ----------------------------------------------------------------------------
     def advance(self) -> list[bool]:
@@ -303,12 +323,26 @@ def run_reference(program: Program, seed: int, run: int, keep_log: bool = False)
                 if hit and first[o] < 0:
                     first[o] = t
             if keep_log:
-                log.append(StepLog(t, int(state.level), state.happenings, sorted(state.now),
-                                   {k: float(v) for k, v in state.x.items()}))
+                log.append(
+                    StepLog(
+                        t,
+                        int(state.level),
+                        state.happenings,
+                        sorted(state.now),
+                        {k: float(v) for k, v in state.x.items()},
+                    )
+                )
             if any(hit and o.absorbing for hit, o in zip(hits, program.outcomes, strict=True)):
                 steps = t + 1
                 break
     drawn = {p.name: float(state.params[p.name]) for p in program.params if p.distribution}
-    return RunResult(run=run, first_hit=first, peak_level=int(state.peak), steps=steps,
-                     final=[float(state.x[n]) for n in program.var_names], params=drawn,
-                     levels=levels, log=log)
+    return RunResult(
+        run=run,
+        first_hit=first,
+        peak_level=int(state.peak),
+        steps=steps,
+        final=[float(state.x[n]) for n in program.var_names],
+        params=drawn,
+        levels=levels,
+        log=log,
+    )

@@ -44,10 +44,15 @@ class Job:
     fixed: tuple[tuple[str, float], ...] = ()
 
     @classmethod
-    def of(cls, scenario: Scenario, config: Configuration,
-           fixed: tuple[tuple[str, float], ...] = ()) -> Job:
-        return cls(scenario.model_dump_json(by_alias=True), tuple(sorted(config.levers.items())),
-                   config.lens, fixed)
+    def of(
+        cls, scenario: Scenario, config: Configuration, fixed: tuple[tuple[str, float], ...] = ()
+    ) -> Job:
+        return cls(
+            scenario.model_dump_json(by_alias=True),
+            tuple(sorted(config.levers.items())),
+            config.lens,
+            fixed,
+        )
 
     @property
     def config(self) -> Configuration:
@@ -59,8 +64,7 @@ class Job:
 
 
 @lru_cache(maxsize=64)
-def _compiled(scenario_json: str, levers: tuple[tuple[str, str], ...], lens: str | None
-              ) -> Program:
+def _compiled(scenario_json: str, levers: tuple[tuple[str, str], ...], lens: str | None) -> Program:
     scenario = Scenario.model_validate(json.loads(scenario_json))
     return compile_scenario(scenario, Configuration(dict(levers), lens))
 
@@ -131,15 +135,17 @@ def run_chunks(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[tuple[int, Future[ChunkResult]]] = deque()
         for start, stop in islice(todo, 2 * workers):
-            window.append((stop - start, pool.submit(_chunk_in_worker, job, backend, seed,
-                                                     start, stop)))
+            window.append(
+                (stop - start, pool.submit(_chunk_in_worker, job, backend, seed, start, stop))
+            )
         while window:
             size, future = window.popleft()
             result = future.result()
             nxt = next(todo, None)
             if nxt is not None:
-                window.append((nxt[1] - nxt[0], pool.submit(_chunk_in_worker, job, backend,
-                                                            seed, *nxt)))
+                window.append(
+                    (nxt[1] - nxt[0], pool.submit(_chunk_in_worker, job, backend, seed, *nxt))
+                )
             if progress:
                 progress(size)
             yield result

@@ -45,8 +45,9 @@ class Unit:
     stop: int
 
 
-def configurations(s: Scenario, levers: dict[str, list[str]] | None,
-                   lenses: list[str] | None) -> list[Configuration]:
+def configurations(
+    s: Scenario, levers: dict[str, list[str]] | None, lenses: list[str] | None
+) -> list[Configuration]:
     """Every combination of the chosen lever options and lenses (all of them when not given)."""
     known = {lv.id: lv for lv in s.levers}
     for name, options in (levers or {}).items():
@@ -96,18 +97,25 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
                     axes.append(np.asarray(d.values, dtype=np.float64))
                 else:
                     axes.append(transform(d, np.array(GRID_QUANTILES)))
-            plans = [tuple(zip([n for n, _ in dists], map(float, combo), strict=True))
-                     for combo in itertools.product(*axes)]
+            plans = [
+                tuple(zip([n for n, _ in dists], map(float, combo), strict=True))
+                for combo in itertools.product(*axes)
+            ]
         else:
             from scipy.stats import qmc  # slow to import: on use
 
             n = int(k)
-            engine = (qmc.LatinHypercube(d=len(dists), seed=spec.seed) if kind == "lhs"
-                      else qmc.Sobol(d=len(dists), scramble=True, seed=spec.seed))
+            engine = (
+                qmc.LatinHypercube(d=len(dists), seed=spec.seed)
+                if kind == "lhs"
+                else qmc.Sobol(d=len(dists), scramble=True, seed=spec.seed)
+            )
             unit_cube = engine.random(n)
             columns = [transform(d, unit_cube[:, j]) for j, (_, d) in enumerate(dists)]
-            plans = [tuple((name, float(columns[j][i])) for j, (name, _) in enumerate(dists))
-                     for i in range(n)]
+            plans = [
+                tuple((name, float(columns[j][i])) for j, (name, _) in enumerate(dists))
+                for i in range(n)
+            ]
         for fixed in plans:
             points.append(DesignPoint(len(points), config, fixed))
     return points
@@ -117,11 +125,12 @@ def units(points: list[DesignPoint], runs: int, chunk_size: int) -> list[Unit]:
     """Units of work: each design point's runs cut into chunks."""
     bounds = chunk_bounds(runs, chunk_size)
     if len(points) * len(bounds) > MAX_UNITS:
-        raise UserError(f"{len(points)} design points × {len(bounds)} chunks is more than "
-                        f"{MAX_UNITS:,} units; use a larger --chunk-size or fewer points")
+        raise UserError(
+            f"{len(points)} design points × {len(bounds)} chunks is more than "
+            f"{MAX_UNITS:,} units; use a larger --chunk-size or fewer points"
+        )
     out = []
     for point in points:
         for start, stop in bounds:
             out.append(Unit(len(out), point.index, start, stop))
     return out
-

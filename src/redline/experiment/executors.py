@@ -50,8 +50,9 @@ def compute_unit(task: UnitTask) -> UnitResult:
     chunk = runner(program, task.seed, runs)
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
-        table = table.add_column(2, f"param.{name}", pa.array([value] * table.num_rows,
-                                                                pa.float64()))
+        table = table.add_column(
+            2, f"param.{name}", pa.array([value] * table.num_rows, pa.float64())
+        )
     table = table.add_column(0, "point", pa.array([task.unit.point] * table.num_rows, pa.int32()))
     return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
 
@@ -79,9 +80,13 @@ class InProcess:
         return None
 
 
-def _windowed(submit: Callable[[UnitTask], Any], wait_any: Callable[[set[Any]], set[Any]],
-              result: Callable[[Any], UnitResult], tasks: list[UnitTask],
-              window: int) -> Iterator[UnitResult]:
+def _windowed(
+    submit: Callable[[UnitTask], Any],
+    wait_any: Callable[[set[Any]], set[Any]],
+    result: Callable[[Any], UnitResult],
+    tasks: list[UnitTask],
+    window: int,
+) -> Iterator[UnitResult]:
     todo = iter(tasks)
     pending: set[Any] = set()
     for task in todo:
@@ -110,8 +115,13 @@ class LocalProcesses:
         def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:
             return wait(pending, return_when=FIRST_COMPLETED).done
 
-        return _windowed(lambda t: self.pool.submit(compute_unit, t), wait_any,
-                         lambda f: f.result(), tasks, 2 * self.workers)
+        return _windowed(
+            lambda t: self.pool.submit(compute_unit, t),
+            wait_any,
+            lambda f: f.result(),
+            tasks,
+            2 * self.workers,
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -131,8 +141,12 @@ class DaskCluster:
                 self.client = Client(scheduler, timeout="10s")
                 self.description = f"Dask cluster at {scheduler}"
             else:
-                self.cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                self.cluster = LocalCluster(
+                    n_workers=local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
                 self.client = Client(self.cluster)
                 self.description = f"Dask LocalCluster with {local_workers} workers"
         except (OSError, TimeoutError) as exc:
@@ -145,8 +159,13 @@ class DaskCluster:
         def wait_any(pending: set[Any]) -> set[Any]:
             return set(dask_wait(list(pending), return_when="FIRST_COMPLETED").done)
 
-        return _windowed(lambda t: self.client.submit(compute_unit, t, pure=False), wait_any,
-                         lambda f: f.result(), tasks, 2 * self.workers)
+        return _windowed(
+            lambda t: self.client.submit(compute_unit, t, pure=False),
+            wait_any,
+            lambda f: f.result(),
+            tasks,
+            2 * self.workers,
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -154,8 +173,9 @@ class DaskCluster:
             self.cluster.close()
 
 
-def make_executor(workers: int = 1, dask_local: int | None = None,
-                  scheduler: str | None = None) -> Executor:
+def make_executor(
+    workers: int = 1, dask_local: int | None = None, scheduler: str | None = None
+) -> Executor:
     """The executor the command-line options ask for (at most one of them)."""
     if sum(x is not None for x in (dask_local, scheduler)) + (workers > 1) > 1:
         raise UserError("choose one of --workers, --dask-local and --scheduler")

@@ -87,8 +87,9 @@ class Store:
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one piece of work; waits for other processes, then refuses."""
         if read_only and not self.path.exists():
-            raise UserError(f"no store at {self.path} (run a sweep first, or name one with "
-                            "--store)")
+            raise UserError(
+                f"no store at {self.path} (run a sweep first, or name one with --store)"
+            )
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
@@ -96,8 +97,10 @@ class Store:
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise UserError(f"store {self.path} is in use by another process and did "
-                                    f"not come free within {LOCK_WAIT_SECONDS:.0f} s") from None
+                    raise UserError(
+                        f"store {self.path} is in use by another process and did "
+                        f"not come free within {LOCK_WAIT_SECONDS:.0f} s"
+                    ) from None
                 time.sleep(0.05)
             except duckdb.Error as exc:
                 raise UserError(f"{self.path} is not a redline store: {exc}") from None
@@ -119,7 +122,9 @@ class Store:
             "SELECT name, spec, fingerprint, scenario_id, scenario_digest, version, status, "
             "created, finished, points, units, runs, seconds, results_table, "
             "(SELECT count(*) FROM units u WHERE u.experiment = e.name) "
-            "FROM experiments e WHERE name = ?", [name]).fetchall()
+            "FROM experiments e WHERE name = ?",
+            [name],
+        ).fetchall()
         if not rows:
             return None
         row = rows[0]
@@ -129,12 +134,21 @@ class Store:
         if not self.path.exists():
             return []
         with self.connect(read_only=True) as con:
-            names = [r[0] for r in con.execute(
-                "SELECT name FROM experiments ORDER BY created").fetchall()]
+            names = [
+                r[0]
+                for r in con.execute("SELECT name FROM experiments ORDER BY created").fetchall()
+            ]
             return [rec for n in names if (rec := self._get(con, n)) is not None]
 
-    def begin(self, spec: ExperimentSpec, fingerprint: str, scenario_id: str, digest: str,
-              points: list[DesignPoint], units: list[Unit]) -> ExperimentRecord:
+    def begin(
+        self,
+        spec: ExperimentSpec,
+        fingerprint: str,
+        scenario_id: str,
+        digest: str,
+        points: list[DesignPoint],
+        units: list[Unit],
+    ) -> ExperimentRecord:
         """Register an experiment, or find the same one to resume; refuse a different spec
         under an existing name."""
         with self.connect() as con:
@@ -144,19 +158,42 @@ class Store:
                     raise UserError(
                         f"an experiment named '{spec.name}' already exists in {self.path} with a "
                         "different specification or scenario; choose another --name, or "
-                        f"delete it with: redline results delete {spec.name}")
+                        f"delete it with: redline results delete {spec.name}"
+                    )
                 return existing
             con.begin()
             con.execute(
                 "INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?, ?, "
                 "?, 0, ?)",
-                [spec.name, spec.model_dump_json(), fingerprint, scenario_id, digest,
-                 __version__, spec.seed, dt.datetime.now(), len(points), len(units),
-                 spec.runs * len(points), _table_name(spec.name)])
+                [
+                    spec.name,
+                    spec.model_dump_json(),
+                    fingerprint,
+                    scenario_id,
+                    digest,
+                    __version__,
+                    spec.seed,
+                    dt.datetime.now(),
+                    len(points),
+                    len(units),
+                    spec.runs * len(points),
+                    _table_name(spec.name),
+                ],
+            )
             con.executemany(
                 "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
-                [[spec.name, p.index, p.label(), json.dumps(dict(p.config.levers)),
-                  p.config.lens, json.dumps(dict(p.fixed))] for p in points])
+                [
+                    [
+                        spec.name,
+                        p.index,
+                        p.label(),
+                        json.dumps(dict(p.config.levers)),
+                        p.config.lens,
+                        json.dumps(dict(p.fixed)),
+                    ]
+                    for p in points
+                ],
+            )
             con.commit()
             record = self._get(con, spec.name)
             assert record is not None
@@ -164,42 +201,71 @@ class Store:
 
     def done_units(self, name: str) -> set[int]:
         with self.connect() as con:
-            return {r[0] for r in con.execute(
-                "SELECT unit FROM units WHERE experiment = ?", [name]).fetchall()}
+            return {
+                r[0]
+                for r in con.execute(
+                    "SELECT unit FROM units WHERE experiment = ?", [name]
+                ).fetchall()
+            }
 
-    def commit_unit(self, record: ExperimentRecord, unit: Unit, table: pa.Table,
-                    occupancy: np.ndarray, seconds: float) -> None:
+    def commit_unit(
+        self,
+        record: ExperimentRecord,
+        unit: Unit,
+        table: pa.Table,
+        occupancy: np.ndarray,
+        seconds: float,
+    ) -> None:
         """Write one unit's rows, occupancy and completion in a single transaction."""
         steps, rungs = np.nonzero(occupancy)
-        occupied = pa.table({
-            "experiment": pa.array([record.name] * len(steps), pa.string()),
-            "unit": pa.array([unit.index] * len(steps), pa.int32()),
-            "point": pa.array([unit.point] * len(steps), pa.int32()),
-            "step": pa.array(steps, pa.int32()), "rung": pa.array(rungs, pa.int32()),
-            "runs": pa.array(occupancy[steps, rungs], pa.int64())})
+        occupied = pa.table(
+            {
+                "experiment": pa.array([record.name] * len(steps), pa.string()),
+                "unit": pa.array([unit.index] * len(steps), pa.int32()),
+                "point": pa.array([unit.point] * len(steps), pa.int32()),
+                "step": pa.array(steps, pa.int32()),
+                "rung": pa.array(rungs, pa.int32()),
+                "runs": pa.array(occupancy[steps, rungs], pa.int64()),
+            }
+        )
         with self.connect() as con:
             con.register("unit_rows", table)
             con.register("unit_occupancy", occupied)
             con.begin()
             try:
-                con.execute(f'CREATE TABLE IF NOT EXISTS "{record.results_table}" AS '
-                            "SELECT * FROM unit_rows LIMIT 0")
+                con.execute(
+                    f'CREATE TABLE IF NOT EXISTS "{record.results_table}" AS '
+                    "SELECT * FROM unit_rows LIMIT 0"
+                )
                 con.execute(f'INSERT INTO "{record.results_table}" SELECT * FROM unit_rows')
                 con.execute("INSERT INTO occupancy SELECT * FROM unit_occupancy")
-                con.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [record.name, unit.index, unit.point, unit.start, unit.stop, seconds,
-                             dt.datetime.now()])
-                con.execute("UPDATE experiments SET seconds = seconds + ? WHERE name = ?",
-                            [seconds, record.name])
+                con.execute(
+                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        record.name,
+                        unit.index,
+                        unit.point,
+                        unit.start,
+                        unit.stop,
+                        seconds,
+                        dt.datetime.now(),
+                    ],
+                )
+                con.execute(
+                    "UPDATE experiments SET seconds = seconds + ? WHERE name = ?",
+                    [seconds, record.name],
+                )
                 con.commit()
             except duckdb.ConstraintException:
                 con.rollback()  # another process committed this unit first: keep theirs
 
     def finish(self, name: str) -> None:
         with self.connect() as con:
-            con.execute("UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
-                        "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
-                        [dt.datetime.now(), name, name])
+            con.execute(
+                "UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
+                "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
+                [dt.datetime.now(), name, name],
+            )
 
     def delete(self, name: str) -> None:
         with self.connect() as con:
@@ -229,21 +295,36 @@ class Store:
             record = self.require(con, name)
             if not self._has_table(con, record.results_table):
                 return pa.table({})
-            return con.sql(f'SELECT {columns} FROM "{record.results_table}" '
-                           "ORDER BY point, run").to_arrow_table()
+            return con.sql(
+                f'SELECT {columns} FROM "{record.results_table}" ORDER BY point, run'
+            ).to_arrow_table()
 
     def points(self, name: str) -> list[dict[str, Any]]:
         with self.connect(read_only=True) as con:
             self.require(con, name)
-            rows = con.execute("SELECT point, label, levers, lens, fixed FROM points "
-                               "WHERE experiment = ? ORDER BY point", [name]).fetchall()
-        return [{"point": r[0], "label": r[1], "levers": json.loads(r[2]), "lens": r[3],
-                 "fixed": json.loads(r[4])} for r in rows]
+            rows = con.execute(
+                "SELECT point, label, levers, lens, fixed FROM points "
+                "WHERE experiment = ? ORDER BY point",
+                [name],
+            ).fetchall()
+        return [
+            {
+                "point": r[0],
+                "label": r[1],
+                "levers": json.loads(r[2]),
+                "lens": r[3],
+                "fixed": json.loads(r[4]),
+            }
+            for r in rows
+        ]
 
     def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
         with self.connect(read_only=True) as con:
-            rows = con.execute("SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
-                               "AND point = ? GROUP BY step, rung", [name, point]).fetchall()
+            rows = con.execute(
+                "SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
+                "AND point = ? GROUP BY step, rung",
+                [name, point],
+            ).fetchall()
         out = np.zeros((horizon, rungs), dtype=np.int64)
         for step, rung, runs in rows:
             out[step, rung] = runs
@@ -260,10 +341,11 @@ class Store:
                 raise UserError(f"experiment '{name}' has no results yet")
             option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
             try:
-                con.execute(f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
-                            f"TO '{_sql_path(tmp)}' {option}")
-                count = con.execute(
-                    f'SELECT count(*) FROM "{record.results_table}"').fetchall()[0]
+                con.execute(
+                    f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
+                    f"TO '{_sql_path(tmp)}' {option}"
+                )
+                count = con.execute(f'SELECT count(*) FROM "{record.results_table}"').fetchall()[0]
             except duckdb.Error as exc:
                 tmp.unlink(missing_ok=True)
                 raise UserError(f"cannot write {target}: {exc}") from None
@@ -272,8 +354,9 @@ class Store:
 
     @staticmethod
     def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-        rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                           [table]).fetchall()
+        rows = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchall()
         return bool(rows[0][0])
 
 

@@ -41,8 +41,9 @@ def plan(spec: ExperimentSpec, store: Store) -> Plan:
     s = loaded.scenario
     points = design(s, spec)
     all_units = units(points, spec.runs, spec.chunk_size)
-    record = store.begin(spec, spec.fingerprint(loaded.digest), s.id, loaded.digest, points,
-                         all_units)
+    record = store.begin(
+        spec, spec.fingerprint(loaded.digest), s.id, loaded.digest, points, all_units
+    )
     done = store.done_units(spec.name)
     todo = [u for u in all_units if u.index not in done]
     return Plan(spec, record, points, all_units, todo)
@@ -54,15 +55,21 @@ def tasks(p: Plan, backend: Backend = "numpy") -> list[UnitTask]:
     return [UnitTask(jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
 
 
-def run_plan(p: Plan, store: Store, executor: Executor, backend: Backend = "numpy",
-             progress: Callable[[int], None] | None = None) -> ExperimentRecord:
+def run_plan(
+    p: Plan,
+    store: Store,
+    executor: Executor,
+    backend: Backend = "numpy",
+    progress: Callable[[int], None] | None = None,
+) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes; then mark the experiment
     done. Interrupted (Ctrl-C), whatever was committed stays."""
     if p.todo:
         try:
             for result in executor.run(tasks(p, backend)):
-                store.commit_unit(p.record, result.unit, result.table, result.occupancy,
-                                  result.seconds)
+                store.commit_unit(
+                    p.record, result.unit, result.table, result.occupancy, result.seconds
+                )
                 if progress:
                     progress(result.unit.stop - result.unit.start)
         finally:
@@ -80,5 +87,6 @@ def point_config(point: dict[str, object]) -> Configuration:
     levers = point["levers"]
     lens = point["lens"]
     assert isinstance(levers, dict)
-    return Configuration({str(k): str(v) for k, v in levers.items()},
-                         lens if isinstance(lens, str) else None)
+    return Configuration(
+        {str(k): str(v) for k, v in levers.items()}, lens if isinstance(lens, str) else None
+    )

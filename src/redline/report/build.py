@@ -35,8 +35,9 @@ def point_tables(store: Store, name: str) -> dict[int, pa.Table]:
     return out
 
 
-def configuration_reports(store: Store, name: str, loaded: LoadedScenario
-                          ) -> list[ConfigurationReport]:
+def configuration_reports(
+    store: Store, name: str, loaded: LoadedScenario
+) -> list[ConfigurationReport]:
     s = loaded.scenario
     outcomes = [(o.id, o.label) for o in s.outcomes]
     tables = point_tables(store, name)
@@ -46,14 +47,19 @@ def configuration_reports(store: Store, name: str, loaded: LoadedScenario
         table = tables.get(point["point"])
         if table is None:
             continue
-        reports.append(ConfigurationReport(
-            label=point["label"], levers=point["levers"], lens=point["lens"],
-            runs=table.num_rows, outcomes=summarize(table, outcomes),
-            incidence={o: outcome_incidence(table, o, s.time.horizon).tolist()
-                       for o, _ in outcomes},
-            occupancy=store.occupancy(name, point["point"], s.time.horizon,
-                                      len(program.rungs)),
-        ))
+        reports.append(
+            ConfigurationReport(
+                label=point["label"],
+                levers=point["levers"],
+                lens=point["lens"],
+                runs=table.num_rows,
+                outcomes=summarize(table, outcomes),
+                incidence={
+                    o: outcome_incidence(table, o, s.time.horizon).tolist() for o, _ in outcomes
+                },
+                occupancy=store.occupancy(name, point["point"], s.time.horizon, len(program.rungs)),
+            )
+        )
     return reports
 
 
@@ -77,13 +83,23 @@ def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
     result, config = trace(s, record.spec.seed, run, config.levers, config.lens)
     program = compile_scenario(s, config)
     return ReportData(
-        scenario_id=s.id, title=s.title, description=(s.description or "").strip(),
-        horizon=s.time.horizon, step_unit=s.time.step, start=s.time.start,
-        rungs=list(program.rungs), outcome_names={o.id: o.label for o in s.outcomes},
+        scenario_id=s.id,
+        title=s.title,
+        description=(s.description or "").strip(),
+        horizon=s.time.horizon,
+        step_unit=s.time.step,
+        start=s.time.start,
+        rungs=list(program.rungs),
+        outcome_names={o.id: o.label for o in s.outcomes},
         configurations=configuration_reports(store, name, loaded),
         story_label=f"run {run} of {label} (seed {record.spec.seed})",
-        story=story(s, program, result), register=register(s), seed=record.spec.seed,
-        version=__version__, generated=dt.datetime.now().replace(microsecond=0),
-        notes=[f"experiment '{name}' in {store.path}: {record.points} configurations × "
-               f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"],
+        story=story(s, program, result),
+        register=register(s),
+        seed=record.spec.seed,
+        version=__version__,
+        generated=dt.datetime.now().replace(microsecond=0),
+        notes=[
+            f"experiment '{name}' in {store.path}: {record.points} configurations × "
+            f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"
+        ],
     )

@@ -27,8 +27,9 @@ class StoryLine:
     evidence: tuple[str, ...] = ()
 
 
-def story(s: Scenario, program: Program, result: RunResult, verbose: bool = False
-          ) -> list[StoryLine]:
+def story(
+    s: Scenario, program: Program, result: RunResult, verbose: bool = False
+) -> list[StoryLine]:
     """The lines of a run's story; quiet steps (everyone holds, nothing reacts) are skipped
     unless ``verbose``."""
     names = {a.id: a.label for a in s.actors} | {a.id: a.label for a in s.alliances}
@@ -41,8 +42,11 @@ def story(s: Scenario, program: Program, result: RunResult, verbose: bool = Fals
         for h in log.happenings:
             if h.kind == "decision":
                 if h.id != "hold" or verbose:
-                    lines.append(StoryLine(log.step, when, f"{names.get(h.actor or '', h.actor)} "
-                                                          f"chose {h.id}"))
+                    lines.append(
+                        StoryLine(
+                            log.step, when, f"{names.get(h.actor or '', h.actor)} chose {h.id}"
+                        )
+                    )
                 continue
             rule = rules.get(h.id)
             verb = _VERBS.get(h.kind, ("fired", "held"))[0 if h.fired else 1]
@@ -54,6 +58,7 @@ def story(s: Scenario, program: Program, result: RunResult, verbose: bool = Fals
     for o, first in enumerate(result.first_hit):
         if first >= 0:
             ident = program.outcomes[o].id
-            lines.append(StoryLine(first, f"step {first}",
-                                   f"outcome reached: {outcome_names[ident]}"))
+            lines.append(
+                StoryLine(first, f"step {first}", f"outcome reached: {outcome_names[ident]}")
+            )
     return sorted(lines, key=lambda line: line.step)

@@ -17,8 +17,10 @@ def explain(s: Scenario, console: Console) -> None:
     """Print actors, alliances and clauses, red lines, doctrines, schedule, levers, lenses,
     outcomes and the assumptions register."""
     start = f" from {s.time.start}" if s.time.start else ""
-    console.print(f"[bold]{s.title}[/] ({s.id}) — {s.time.horizon} {s.time.step}s{start}, "
-                  f"ladder: {s.ladder if isinstance(s.ladder, str) else 'inline'}")
+    console.print(
+        f"[bold]{s.title}[/] ({s.id}) — {s.time.horizon} {s.time.step}s{start}, "
+        f"ladder: {s.ladder if isinstance(s.ladder, str) else 'inline'}"
+    )
     if s.description:
         console.print(s.description.strip(), markup=False)
 
@@ -30,23 +32,35 @@ def explain(s: Scenario, console: Console) -> None:
     console.print(actors)
 
     if s.alliances:
-        table = Table("alliance / clause", "kind", "trigger", "invocation", "response",
-                      title="Alliances and treaty clauses")
+        table = Table(
+            "alliance / clause",
+            "kind",
+            "trigger",
+            "invocation",
+            "response",
+            title="Alliances and treaty clauses",
+        )
         for al in s.alliances:
-            table.add_row(f"[bold]{al.id}[/]", f"{len(al.members)} members",
-                          ", ".join(al.members), "", "")
+            table.add_row(
+                f"[bold]{al.id}[/]", f"{len(al.members)} members", ", ".join(al.members), "", ""
+            )
             for c in al.clauses:
-                table.add_row(f"  {c.id}", c.kind, c.trigger, _num(c.invocation),
-                              c.response or "—")
+                table.add_row(f"  {c.id}", c.kind, c.trigger, _num(c.invocation), c.response or "—")
         console.print(table)
 
     if s.red_lines:
-        table = Table("red line", "owner", "crossed by", "response", "credibility",
-                      title="Red lines")
+        table = Table(
+            "red line", "owner", "crossed by", "response", "credibility", title="Red lines"
+        )
         for r in s.red_lines:
             c = r.credibility
-            table.add_row(r.label, r.owner, r.crossing, r.response,
-                          f"{c.initial} (rise {c.rise}, decay {c.decay}, spill {c.spillover})")
+            table.add_row(
+                r.label,
+                r.owner,
+                r.crossing,
+                r.response,
+                f"{c.initial} (rise {c.rise}, decay {c.decay}, spill {c.spillover})",
+            )
         console.print(table)
 
     if s.doctrines:
@@ -95,5 +109,7 @@ def explain(s: Scenario, console: Console) -> None:
         table.add_row(row.element, row.name, row.value, support)
     console.print(table)
     counts = {k: sum(r.status == k for r in rows) for k in ("cited", "assumption", "unsupported")}
-    console.print(f"{counts['cited']} cited, {counts['assumption']} marked as assumptions, "
-                  f"{counts['unsupported']} unsupported")
+    console.print(
+        f"{counts['cited']} cited, {counts['assumption']} marked as assumptions, "
+        f"{counts['unsupported']} unsupported"
+    )

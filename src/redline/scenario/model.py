@@ -274,9 +274,7 @@ class Choice(Strict):
     weights: list[Annotated[float, Field(ge=0.0)]] | None = None
 
 
-Distribution = Annotated[
-    Uniform | Normal | Triangular | Beta | Choice, Field(discriminator="kind")
-]
+Distribution = Annotated[Uniform | Normal | Triangular | Beta | Choice, Field(discriminator="kind")]
 
 
 class Uncertainty(Element):

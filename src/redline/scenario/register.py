@@ -67,9 +67,12 @@ def resolve_evidence(scenario: Scenario, refs: list[EvidenceRef]) -> tuple[Citat
 def _values(element: Element) -> Iterator[tuple[str, str]]:
     if isinstance(element, RedLine):
         c = element.credibility
-        yield from (("credibility.initial", str(c.initial)), ("credibility.rise", str(c.rise)),
-                    ("credibility.decay", str(c.decay)),
-                    ("credibility.spillover", str(c.spillover)))
+        yield from (
+            ("credibility.initial", str(c.initial)),
+            ("credibility.rise", str(c.rise)),
+            ("credibility.decay", str(c.decay)),
+            ("credibility.spillover", str(c.spillover)),
+        )
         if element.enforce is not None:
             yield ("enforce", str(element.enforce))
         return
@@ -93,11 +96,20 @@ def register(scenario: Scenario) -> list[RegisterRow]:
     def add(section: str, element: Element) -> None:
         cites = resolve_evidence(scenario, element.evidence)
         for name, value in _values(element):
-            rows.append(RegisterRow(f"{section}.{element.id}", name, value, cites,
-                                    element.assumption))
+            rows.append(
+                RegisterRow(f"{section}.{element.id}", name, value, cites, element.assumption)
+            )
 
-    for section in ("parameters", "uncertainties", "variables", "red_lines", "doctrines",
-                    "schedule", "rules", "lenses"):
+    for section in (
+        "parameters",
+        "uncertainties",
+        "variables",
+        "red_lines",
+        "doctrines",
+        "schedule",
+        "rules",
+        "lenses",
+    ):
         for element in getattr(scenario, section):
             add(section, element)
     for alliance in scenario.alliances:
@@ -112,5 +124,6 @@ def _lever_rows(scenario: Scenario, lever: Lever) -> Iterator[RegisterRow]:
     for option in lever.options:
         cites = resolve_evidence(scenario, [*lever.evidence, *option.evidence])
         shown = ", ".join(f"{k}={v}" for k, v in option.set.items()) or "(no change)"
-        yield RegisterRow(f"levers.{lever.id}", f"option {option.id}", shown, cites,
-                          lever.assumption)
+        yield RegisterRow(
+            f"levers.{lever.id}", f"option {option.id}", shown, cites, lever.assumption
+        )

@@ -151,7 +151,7 @@ def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
         "created",
         title=f"Experiments in {store_path}",
     )
-    for r in Store(store_path).list():
+    for r in Store(store_path).experiments():
         table.add_row(
             r.name,
             r.scenario_id,

@@ -59,11 +59,11 @@ def configurations(
                 raise UserError(f"lever '{name}': " + suggest(option, ids, "option"))
     axes = [(levers or {}).get(lv.id) or [o.id for o in lv.options] for lv in s.levers]
     lens_ids = [x.id for x in s.lenses]
-    for lens in lenses or []:
-        if lens not in lens_ids:
-            raise UserError(suggest(lens, lens_ids, "lens"))
+    for given in lenses or []:
+        if given not in lens_ids:
+            raise UserError(suggest(given, lens_ids, "lens"))
     chosen: list[str | None] = list(lenses) if lenses else (list(lens_ids) or [None])
-    out = []
+    out: list[Configuration] = []
     for combo in itertools.product(*axes):
         for lens in chosen:
             levers_of = dict(zip([lv.id for lv in s.levers], combo, strict=True))
@@ -129,7 +129,7 @@ def units(points: list[DesignPoint], runs: int, chunk_size: int) -> list[Unit]:
             f"{len(points)} design points × {len(bounds)} chunks is more than "
             f"{MAX_UNITS:,} units; use a larger --chunk-size or fewer points"
         )
-    out = []
+    out: list[Unit] = []
     for point in points:
         for start, stop in bounds:
             out.append(Unit(len(out), point.index, start, stop))

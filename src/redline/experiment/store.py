@@ -130,7 +130,7 @@ class Store:
         row = rows[0]
         return ExperimentRecord(row[0], ExperimentSpec.model_validate_json(row[1]), *row[2:])
 
-    def list(self) -> list[ExperimentRecord]:
+    def experiments(self) -> list[ExperimentRecord]:
         if not self.path.exists():
             return []
         with self.connect(read_only=True) as con:

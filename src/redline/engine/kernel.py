@@ -117,90 +117,86 @@ class _Chunk:
     def n(self) -> int:
         return len(self.runs)
 
-    def env(self, step: int) -> _Env:
-        values: dict[str, Any] = dict(self.params)
+    def env(self, step: int, rows: NDArray[np.intp] | None = None) -> _Env:
+        """What expressions read: every live run, or only the runs at positions ``rows``."""
+        if rows is None:
+            values: dict[str, Any] = dict(self.params)
+            for i, var in enumerate(self.p.variables):
+                values[var.name] = self.X[i]
+            values.update(step=float(step), level=self.level, peak_level=self.peak)
+            return _Env(values, self.now.T, self.ever.T, self.count.T,
+                        rng.KeyedDraws(self.seed, step, self.runs), self.positions,
+                        self.choices)
+        values = {k: v[rows] if isinstance(v, np.ndarray) else v for k, v in self.params.items()}
         for i, var in enumerate(self.p.variables):
-            values[var.name] = self.X[i]
-        values["step"] = float(step)
-        values["level"] = self.level
-        values["peak_level"] = self.peak
-        return _Env(
-            values,
-            self.now.T,
-            self.ever.T,
-            self.count.T,
-            rng.KeyedDraws(self.seed, step, self.runs),
-            self.positions,
-            self.choices,
-        )
+            values[var.name] = self.X[i, rows]
+        values.update(step=float(step), level=self.level[rows], peak_level=self.peak[rows])
+        return _Env(values, self.now[:, rows].T, self.ever[:, rows].T, self.count[:, rows].T,
+                    rng.KeyedDraws(self.seed, step, self.runs[rows]), self.positions,
+                    {actor: chosen[rows] for actor, chosen in self.choices.items()})
 
     # -- applying effects --------------------------------------------------------------------
-    def accumulate(
-        self, D: dict[int, F64], effect: Effect, mask: NDArray[np.bool_], env: _Env
-    ) -> None:
-        for delta in effect.deltas:
-            value = np.where(mask, _value(delta.expr, env, self.n), 0.0)
-            if delta.var in D:
-                D[delta.var] += value
-            else:
-                D[delta.var] = 0.0 + value
-
-    def emit(self, effect: Effect, mask: NDArray[np.bool_]) -> None:
-        for tag in effect.unique_tags:
-            self.now[tag] |= mask
-            self.ever[tag] |= mask
-            self.count[tag] += mask
-
-    def raise_level(self, step_level: F64, effect: Effect, mask: NDArray[np.bool_]) -> None:
-        if effect.level >= 0:
-            np.maximum(step_level, np.where(mask, float(effect.level), -1.0), out=step_level)
-
-    def apply(self, D: dict[int, F64]) -> None:
-        """Add summed deltas to the variables they touch and clip those to their bounds."""
-        for var, delta in D.items():
-            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var], out=self.X[var])
-
-    def perform(
-        self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env, step_level: F64
-    ) -> None:
-        """Apply effects simultaneously: every delta read from the same state, then events."""
+    def perform(self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env,
+                step_level: F64, rows: NDArray[np.intp] | None = None) -> None:
+        """Apply effects simultaneously: every delta read from the same state (``env``), then
+        the events. Masks are over the runs ``env`` holds: all, or those at ``rows``."""
+        size = self.n if rows is None else len(rows)
         D: dict[int, F64] = {}
         for effect, mask in batch:
-            self.accumulate(D, effect, mask, env)
-        self.apply(D)
+            for delta in effect.deltas:
+                value = np.where(mask, _value(delta.expr, env, size), 0.0)
+                D[delta.var] = D[delta.var] + value if delta.var in D else 0.0 + value
+        for var, delta in D.items():
+            if rows is None:
+                np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
+                           out=self.X[var])
+            else:
+                self.X[var, rows] = np.minimum(np.maximum(self.X[var, rows] + delta,
+                                                          self.lo[var]), self.hi[var])
         for effect, mask in batch:
-            self.emit(effect, mask)
-            self.raise_level(step_level, effect, mask)
+            at = np.flatnonzero(mask) if rows is None else rows[mask]
+            for tag in effect.unique_tags:
+                self.now[tag, at] = True
+                self.ever[tag, at] = True
+                self.count[tag, at] += 1
+            if effect.level >= 0:
+                step_level[at] = np.maximum(step_level[at], float(effect.level))
 
     # -- rules -------------------------------------------------------------------------------
-    def try_rules(
-        self,
-        rules: tuple[Rule, ...] | list[Rule],
-        spent: NDArray[np.bool_],
-        step: int,
-        step_level: F64,
-    ) -> bool:
-        """One round: every unspent rule whose trigger holds fires or fails; True if any did.
+    def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
+                  step: int, step_level: F64, rows: NDArray[np.intp] | None = None
+                  ) -> NDArray[np.intp]:
+        """One round of reactions among all runs, or only those at ``rows``: every unspent rule
+        whose trigger holds fires or fails. Returns the positions of the runs that reacted.
 
-        ``spent`` has a row per rule: the runs in which it has reacted this step."""
-        env = self.env(step)
+        ``spent`` has a row per rule: the runs in which it has reacted this step. A run in
+        which nothing reacted keeps its state, so a later round need only look at the runs
+        that did react (``rows``)."""
+        env = self.env(step, rows)
+        runs = self.runs if rows is None else self.runs[rows]
+        size = len(runs)
         batch: list[tuple[Effect, NDArray[np.bool_]]] = []
+        reacted = np.zeros(size, dtype=np.bool_)
         for r, rule in enumerate(rules):
-            trig = _truth(rule.trigger, env, self.n) & ~spent[r]
+            done = spent[r] if rows is None else spent[r, rows]
+            trig = _truth(rule.trigger, env, size) & ~done
             at = np.flatnonzero(trig)
             if not len(at):
                 continue
-            p = _value(rule.probability, env, self.n)[at]
-            u = rng.uniform(self.seed, step, fire_site(rule), self.runs[at])
-            fire = np.zeros(self.n, dtype=np.bool_)
+            p = _value(rule.probability, env, size)[at]
+            u = rng.uniform(self.seed, step, fire_site(rule), runs[at])
+            fire = np.zeros(size, dtype=np.bool_)
             fire[at[u < p]] = True
-            batch.append((rule.fire, fire))
-            batch.append((rule.fail, trig & ~fire))
-            spent[r] |= trig
-        if not batch:
-            return False
-        self.perform(batch, env, step_level)
-        return True
+            fail = trig & ~fire
+            if fire.any():
+                batch.append((rule.fire, fire))
+            if fail.any():
+                batch.append((rule.fail, fail))
+            reacted |= trig
+            spent[r, at if rows is None else rows[at]] = True
+        if batch:
+            self.perform(batch, env, step_level, rows)
+        return np.flatnonzero(reacted) if rows is None else rows[reacted]
 
     # -- decisions ---------------------------------------------------------------------------
     def utilities(
@@ -349,8 +345,10 @@ class _Chunk:
         self.perform(batch, env, step_level)
         # (5) rule cascades
         spent = np.zeros((len(p.rules), n), dtype=np.bool_)
+        rows: NDArray[np.intp] | None = None
         for _ in range(p.max_depth):
-            if not self.try_rules(p.rules, spent, t, step_level):
+            rows = self.try_rules(p.rules, spent, t, step_level, rows)
+            if not len(rows):
                 break
         self.level = np.where(step_level >= 0, step_level, self.level)
         self.peak = np.maximum(self.peak, self.level)

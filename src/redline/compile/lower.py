@@ -339,6 +339,7 @@ class _Lowering:
                 found.append(
                     Crossing(
                         red_line=red_rules[r.id],
+                        owner=r.owner,
                         credibility_var=self.var(sym.credibility_name(r.id)),
                         when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL, "pre"),
                         cost=(

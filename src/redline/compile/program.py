@@ -89,6 +89,7 @@ class Crossing:
     """A red line that an action would cross, as the deciding actor sees it."""
 
     red_line: int  # rule index of the red line
+    owner: str
     credibility_var: int
     when: CExpr
     cost: CExpr | None  # explicit cost, or None to value the response's effects

@@ -9,7 +9,7 @@ changes a result. :mod:`redline.engine.reference` is the same semantics, one run
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +45,10 @@ class ChunkResult:
 class _Env:
     """What compiled expressions read: the live runs' state, events and draws."""
 
-    values: dict[str, Any]
-    now: NDArray[np.bool_]
-    ever: NDArray[np.bool_]
-    count: NDArray[np.int32]
+    values: Mapping[str, Any]
+    now: Any  # (runs, tags) bool array, or a _Rows view of one
+    ever: Any
+    count: Any
     draws: rng.KeyedDraws
     positions: dict[str, dict[str, int]]
     choices: dict[str, NDArray[np.int64]] = field(default_factory=dict)
@@ -61,6 +61,48 @@ class _Env:
     def belief(self, actor: str, action: str) -> F64 | float:
         position = self.positions[actor].get(action)
         return 0.0 if position is None else self.beliefs[actor][position]
+
+
+class _Rows:
+    """Columns of a (tags, runs) event table for the runs at ``rows``, gathered on demand:
+    expressions read a few tags, so only those are copied."""
+
+    def __init__(self, table: NDArray[Any], rows: NDArray[np.intp]) -> None:
+        self.table, self.rows = table, rows
+
+    def __getitem__(self, key: tuple[slice, Any]) -> NDArray[Any]:
+        _, columns = key
+        return self.table[columns][..., self.rows].T  # type: ignore[no-any-return]
+
+
+class _RowValues(Mapping[str, Any]):
+    """``env.values`` for the runs at ``rows``: each name gathered when first read."""
+
+    def __init__(self, chunk: _Chunk, step: int, rows: NDArray[np.intp]) -> None:
+        self.chunk, self.rows, self.step = chunk, rows, float(step)
+        self.index = {v.name: i for i, v in enumerate(chunk.p.variables)}
+        self.cache: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.cache:
+            c = self.chunk
+            if name in self.index:
+                value: Any = c.X[self.index[name], self.rows]
+            elif name == "step":
+                value = self.step
+            elif name in ("level", "peak_level"):
+                value = (c.level if name == "level" else c.peak)[self.rows]
+            else:
+                value = c.params[name]
+                value = value[self.rows] if isinstance(value, np.ndarray) else value
+            self.cache[name] = value
+        return self.cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.index, "step", "level", "peak_level", *self.chunk.params])
+
+    def __len__(self) -> int:
+        return len(self.index) + 3 + len(self.chunk.params)
 
 
 def _value(expr: CExpr, env: _Env, n: int) -> F64:
@@ -127,12 +169,9 @@ class _Chunk:
             return _Env(values, self.now.T, self.ever.T, self.count.T,
                         rng.KeyedDraws(self.seed, step, self.runs), self.positions,
                         self.choices)
-        values = {k: v[rows] if isinstance(v, np.ndarray) else v for k, v in self.params.items()}
-        for i, var in enumerate(self.p.variables):
-            values[var.name] = self.X[i, rows]
-        values.update(step=float(step), level=self.level[rows], peak_level=self.peak[rows])
-        return _Env(values, self.now[:, rows].T, self.ever[:, rows].T, self.count[:, rows].T,
-                    rng.KeyedDraws(self.seed, step, self.runs[rows]), self.positions,
+        return _Env(_RowValues(self, step, rows), _Rows(self.now, rows), _Rows(self.ever, rows),
+                    _Rows(self.count, rows), rng.KeyedDraws(self.seed, step, self.runs[rows]),
+                    self.positions,
                     {actor: chosen[rows] for actor, chosen in self.choices.items()})
 
     # -- applying effects --------------------------------------------------------------------
@@ -154,7 +193,16 @@ class _Chunk:
                 self.X[var, rows] = np.minimum(np.maximum(self.X[var, rows] + delta,
                                                           self.lo[var]), self.hi[var])
         for effect, mask in batch:
-            at = np.flatnonzero(mask) if rows is None else rows[mask]
+            if rows is None:  # dense masks: whole-row operations
+                for tag in effect.unique_tags:
+                    self.now[tag] |= mask
+                    self.ever[tag] |= mask
+                    self.count[tag] += mask
+                if effect.level >= 0:
+                    np.maximum(step_level, np.where(mask, float(effect.level), -1.0),
+                               out=step_level)
+                continue
+            at = rows[mask]
             for tag in effect.unique_tags:
                 self.now[tag, at] = True
                 self.ever[tag, at] = True
@@ -200,7 +248,7 @@ class _Chunk:
 
     # -- decisions ---------------------------------------------------------------------------
     def utilities(
-        self, d: Decider, env: _Env, perceived: dict[int, Any]
+        self, d: Decider, env: _Env, perceived: dict[int | str, Any]
     ) -> tuple[list[Any], list[Any]]:
         """Which candidates are available, and each one's expected one-step utility.
 
@@ -220,7 +268,9 @@ class _Chunk:
                 if c.red_line not in perceived:
                     cred = self.X[c.credibility_var]
                     if np.ndim(sigma) or sigma != 0.0:
-                        cred = cred + sigma * env.draws.normal(perceive_site(d.actor, c.red_line))
+                        if c.owner not in perceived:
+                            perceived[c.owner] = env.draws.normal(perceive_site(d.actor, c.owner))
+                        cred = cred + sigma * perceived[c.owner]
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
                     cost = _raw(c.cost, env)
@@ -267,7 +317,7 @@ class _Chunk:
         logit quantal response equilibrium, found by smooth fictitious play from uniform
         beliefs (:data:`QRE_ROUNDS` rounds)."""
         p = self.p
-        perceived: list[dict[int, F64]] = [{} for _ in p.deciders]
+        perceived: list[dict[int | str, Any]] = [{} for _ in p.deciders]
         logit = [i for i, d in enumerate(p.deciders) if d.kind == "logit"]
         weights: dict[int, list[F64]] = {}
         if p.strategic:

@@ -177,7 +177,7 @@ class _Run:
         return total
 
     def utilities(
-        self, d: Decider, perceived: dict[int, np.float64]
+        self, d: Decider, perceived: dict[int | str, np.float64]
     ) -> tuple[list[bool], list[np.float64]]:
         """Which candidates are available, and each one's expected one-step utility."""
         weights = {var: self.num(w) for var, w in d.weights}
@@ -194,7 +194,9 @@ class _Run:
                 if c.red_line not in perceived:
                     cred = self.x[self.p.variables[c.credibility_var].name]
                     if sigma != 0.0:
-                        cred = cred + sigma * self.normal(perceive_site(d.actor, c.red_line))
+                        if c.owner not in perceived:
+                            perceived[c.owner] = self.normal(perceive_site(d.actor, c.owner))
+                        cred = cred + sigma * perceived[c.owner]
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
                     cost = self.num(c.cost)
@@ -234,7 +236,7 @@ class _Run:
         """Every actor's chosen candidate position (0 is hold), all on the same state; with
         interdependent utilities, by smooth fictitious play towards the logit QRE."""
         deciders = self.p.deciders
-        perceived: list[dict[int, np.float64]] = [{} for _ in deciders]
+        perceived: list[dict[int | str, np.float64]] = [{} for _ in deciders]
         weights: dict[int, list[np.float64]] = {}
         logit = [i for i, d in enumerate(deciders) if d.kind == "logit"]
         if self.p.strategic:

@@ -27,6 +27,7 @@ def fire_site(rule: Rule) -> int:
     return _site(f"fire.{rule.kind}.{rule.id}")
 
 
-def perceive_site(actor: str, red_line: int) -> int:
-    """The normal noise on an actor's perception of a red line's credibility."""
-    return _site(f"perceive.{actor}.{red_line}")
+def perceive_site(actor: str, owner: str) -> int:
+    """The normal noise on an actor's reading of an owner's resolve: one error a step, shared
+    by all the owner's red lines."""
+    return _site(f"perceive.{actor}.{owner}")

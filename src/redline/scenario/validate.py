@@ -6,6 +6,7 @@ every mistake in one go.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
     from redline.scenario.loader import LoadedScenario
 
 PathT = tuple[str | int, ...]
+
+#: how one element of each section is called in messages
+_SINGULAR = {
+    "actors": "actor", "alliances": "alliance", "parameters": "parameter",
+    "variables": "variable", "actions": "action", "red_lines": "red line",
+    "doctrines": "doctrine", "schedule": "scheduled event", "dynamics": "dynamic",
+    "rules": "rule", "outcomes": "outcome", "levers": "lever", "uncertainties": "uncertainty",
+    "lenses": "lens", "evidence": "evidence",
+}
 
 
 @dataclass(frozen=True)
@@ -125,11 +135,14 @@ class _Checker:
         file, line = self.doc.where(path)
         self.issues.append(Issue(file, line, path, message))
 
-    def unique(self, section: str, ids: Iterable[str], what: str) -> None:
+    def unique(self, base: PathT, ids: Iterable[str | None], what: str) -> None:
+        """Report repeated ids under ``base`` (ids that are None are skipped, keeping indices)."""
         seen: set[str] = set()
         for i, ident in enumerate(ids):
+            if ident is None:
+                continue
             if ident in seen:
-                self.add((section, i, "id"), f"duplicate {what} id '{ident}'")
+                self.add((*base, i, "id"), f"duplicate {what} id '{ident}'")
             seen.add(ident)
 
     def ref(self, path: PathT, name: str, known: Iterable[str], what: str) -> bool:
@@ -164,12 +177,12 @@ class _Checker:
                         "doctrines", "schedule", "dynamics", "rules", "outcomes", "levers",
                         "uncertainties", "lenses", "evidence"):
             elements = getattr(s, section)
-            self.unique(section, [e.id for e in elements if e.id is not None], section.rstrip("s"))
+            self.unique((section,), [e.id for e in elements], _SINGULAR[section])
         actor_ids = {a.id for a in s.actors}
         for i, alliance in enumerate(s.alliances):
             if alliance.id in actor_ids:
                 self.add(("alliances", i, "id"), f"'{alliance.id}' is already an actor id")
-            self.unique(f"alliances[{i}].clauses", [c.id for c in alliance.clauses], "clause")
+            self.unique(("alliances", i, "clauses"), [c.id for c in alliance.clauses], "clause")
         names: dict[str, str] = {}
         for section in ("parameters", "uncertainties", "variables"):
             for i, element in enumerate(getattr(s, section)):
@@ -205,11 +218,14 @@ class _Checker:
             for var in action.effects:
                 self.ref(("actions", i, "effects", var), var, variables, "variable")
         for i, red_line in enumerate(s.red_lines):
-            self.ref(("red_lines", i, "owner"), red_line.owner, movers, "actor")
+            owner_known = self.ref(("red_lines", i, "owner"), red_line.owner, movers, "actor")
             for j, actor in enumerate(red_line.against):
                 self.ref(("red_lines", i, "against", j), actor, movers, "actor")
-            self._action_by(("red_lines", i, "response"), red_line.response, red_line.owner,
-                            by_action, actions)
+            if owner_known:
+                self._action_by(("red_lines", i, "response"), red_line.response, red_line.owner,
+                                by_action, actions)
+            else:
+                self.ref(("red_lines", i, "response"), red_line.response, actions, "action")
             self._pattern(("red_lines", i, "crossing"), red_line.crossing)
         for i, doctrine in enumerate(s.doctrines):
             if self.ref(("doctrines", i, "actor"), doctrine.actor, movers, "actor"):
@@ -239,7 +255,7 @@ class _Checker:
         settable = sym.parameter_names(s)
         for i, lever in enumerate(s.levers):
             option_ids = [o.id for o in lever.options]
-            self.unique(f"levers[{i}].options", option_ids, "option")
+            self.unique(("levers", i, "options"), option_ids, "option")
             if lever.default is not None:
                 self.ref(("levers", i, "default"), lever.default, option_ids, "option")
             for j, option in enumerate(lever.options):
@@ -278,7 +294,7 @@ class _Checker:
             rung_ids = [r.id for r in builtin_ladder(s.ladder).rungs]
         else:
             rung_ids = [r.id for r in s.ladder]
-            self.unique("ladder", rung_ids, "rung")
+            self.unique(("ladder",), rung_ids, "rung")
         for i, action in enumerate(s.actions):
             level = action.level
             if isinstance(level, int) and level > len(rung_ids):
@@ -333,14 +349,16 @@ class _Checker:
     def time(self) -> None:
         s = self.s
         horizon = s.time.horizon
-        dated = [("schedule", i, e.at, e.step) for i, e in enumerate(s.schedule)]
+        dated: list[tuple[PathT, dt.date | None, int | None]] = [
+            (("schedule", i), e.at, e.step) for i, e in enumerate(s.schedule)
+        ]
         for i, actor in enumerate(s.actors):
             for j, item in enumerate(actor.decision.plan):
-                dated.append((f"actors[{i}].decision.plan", j, item.at, item.step))
-        for section, i, at, step in dated:
+                dated.append((("actors", i, "decision", "plan", j), item.at, item.step))
+        for base, at, step in dated:
             if at is not None:
                 if s.time.start is None:
-                    self.add((section, i, "at"), "a date needs time.start to be set")
+                    self.add((*base, "at"), "a date needs time.start to be set")
                     continue
                 step = step_of(at, s.time)
                 key = "at"
@@ -348,7 +366,7 @@ class _Checker:
                 key = "step"
             if step is not None and not 0 <= step < horizon:
                 shown = f"date {at}" if at is not None else f"step {step}"
-                self.add((section, i, key),
+                self.add((*base, key),
                          f"{shown} is outside the horizon (steps 0..{horizon - 1})")
 
     def evidence(self) -> None:

@@ -24,6 +24,9 @@ MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
 
+#: the only tags a mapping or sequence may carry (the implicit ones)
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
 
 @dataclass
 class SourceDoc:
@@ -46,7 +49,9 @@ def read_yaml(path: Path, display: str | None = None) -> SourceDoc:
     """Read and compose one YAML file safely; raise :class:`ScenarioError` on any problem."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            # never read more than the cap (a huge file, /dev/zero …)
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([Issue(name, 0, "", "file not found")]) from None
     except IsADirectoryError:
@@ -60,7 +65,7 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
     """Compose YAML bytes into a :class:`SourceDoc`."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            [Issue(name, 0, "", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+            [Issue(name, 0, "", f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")]
         )
     if not raw.strip():
         raise ScenarioError([Issue(name, 0, "", "file is empty")])
@@ -72,14 +77,23 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError([Issue(name, line, "", "not UTF-8 text")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        message = f"invalid YAML: character U+{exc.character:04X} is not allowed ({exc.reason})"
+        raise ScenarioError([Issue(name, line, "", message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
         problem = exc.problem or exc.context or "invalid YAML"
+        context = exc.context_mark
+        if exc.problem and exc.context and context is not None and context.line + 1 != line:
+            # e.g. "expected ',' or '}' ... (while parsing a flow mapping started on line 94)"
+            problem += f" ({exc.context} started on line {context.line + 1})"
         raise ScenarioError([Issue(name, line, "", f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Issue(name, 0, "", f"invalid YAML: {exc}")]) from None
+        message = " ".join(str(exc).split())
+        raise ScenarioError([Issue(name, 0, "", f"invalid YAML: {message}")]) from None
     if node is None:
         raise ScenarioError([Issue(name, 0, "", "file holds no YAML document")])
     doc = SourceDoc(data=None, file=name)
@@ -88,12 +102,32 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
     return doc
 
 
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than :data:`MAX_DEPTH` while composing (PyYAML's
+    composer recurses once per level, so a deep document would otherwise exhaust the stack)."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 class _Builder:
     """Turns a composed node graph into plain data, recording lines and enforcing limits."""
 
     def __init__(self, doc: SourceDoc) -> None:
         self.doc = doc
         self.count = 0
+        self.open: set[int] = set()  # the collections being built, to catch recursive aliases
         self.constructor = yaml.SafeLoader("")
 
     def _fail(self, node: yaml.Node, path: PathKey, message: str) -> ScenarioError:
@@ -108,20 +142,37 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self._fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
         self.doc.lines.setdefault(path, (self.doc.file, node.start_mark.line + 1))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            # the safe constructor is bypassed for collections, so refuse tags here
+            raise self._fail(node, path, f"YAML tag '{node.tag}' is not allowed")
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                raise self._fail(node, path, "recursive alias (a value that contains itself)")
+            self.open.add(id(node))
+            try:
+                return self._collection(node, path, depth)
+            finally:
+                self.open.discard(id(node))
+        return self._scalar(node, path)
+
+    def _collection(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise self._fail(key_node, path, "YAML merge keys ('<<') are not supported")
                 key = self._scalar(key_node, path)
                 if not isinstance(key, str | int | float | bool) or key is None:
                     raise self._fail(key_node, path, "mapping keys must be plain scalars")
                 skey = str(key)
                 if skey in out:
                     raise self._fail(key_node, (*path, skey), f"duplicate key '{skey}'")
+                # a value's line is its key's (a block value starts on the line below it)
+                key_line = key_node.start_mark.line + 1
+                self.doc.lines.setdefault((*path, skey), (self.doc.file, key_line))
                 out[skey] = self.build(value_node, (*path, skey), depth + 1)
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalar(node, path)
+        return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -130,3 +181,6 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise self._fail(node, path, f"invalid value: {exc.problem}") from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            # e.g. a timestamp like 2024-02-30 or an explicitly tagged !!int that is not one
+            raise self._fail(node, path, f"invalid value '{node.value}': {exc}") from None

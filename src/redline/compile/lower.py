@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from redline.compile.program import (
     Action,
     CExpr,
@@ -26,7 +28,7 @@ from redline.compile.program import (
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_expr
-from redline.scenario.expr.ast import Bool, Call, Expr, Num, children
+from redline.scenario.expr.ast import Call, Expr, children
 from redline.scenario.expr.patterns import compile_pattern
 from redline.scenario.ladders import builtin_ladder
 from redline.scenario.model import EvidenceRef, Scenario
@@ -61,14 +63,18 @@ class _Lowering:
 
     def _compile(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
         ast = check_source(source, symbols, expect)
+        sample = compile_expr(ast, self.layout, site, "sample")
+        folded = sample.constant
         constant: float | bool | None = None
-        if isinstance(ast, Num | Bool):
-            constant = ast.value
+        if isinstance(folded, np.bool_ | bool):
+            constant = bool(folded)
+        elif folded is not None:
+            constant = float(folded)
         return CExpr(
             source=source,
             ast=ast,
             site=site,
-            sample=compile_expr(ast, self.layout, site, "sample"),
+            sample=sample,
             mean=compile_expr(ast, self.layout, site, "mean"),
             constant=constant,
         )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.compile.program import CExpr, Decider, Effect, Program, Rule
+from redline.compile.program import CExpr, Decider, Delta, Effect, Program, Rule
 from redline.engine import numeric, rng
 from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
@@ -61,6 +61,35 @@ class _Env:
     def belief(self, actor: str, action: str) -> F64 | float:
         position = self.positions[actor].get(action)
         return 0.0 if position is None else self.beliefs[actor][position]
+
+
+@dataclass(frozen=True)
+class _ChoiceTable:
+    """One actor's candidates as lookup tables indexed by the chosen position: constant deltas
+    per variable, deltas that need evaluating, emitted tags, and ladder levels."""
+
+    constant: list[tuple[int, F64]]
+    computed: list[tuple[int, Delta]]
+    tags: list[tuple[int, NDArray[np.bool_]]]
+    levels: F64
+
+    @classmethod
+    def of(cls, program: Program, d: Decider) -> _ChoiceTable:
+        K = len(d.candidates)
+        effects = [Effect() if c == HOLD else program.actions[c].effect for c in d.candidates]
+        constant: dict[int, F64] = {}
+        computed: list[tuple[int, Delta]] = []
+        tags: dict[int, NDArray[np.bool_]] = {}
+        for k, effect in enumerate(effects):
+            for delta in effect.deltas:
+                if isinstance(delta.expr.constant, float):
+                    constant.setdefault(delta.var, np.zeros(K))[k] = delta.expr.constant
+                else:
+                    computed.append((k, delta))
+            for tag in effect.unique_tags:
+                tags.setdefault(tag, np.zeros(K, dtype=np.bool_))[k] = True
+        levels = np.array([float(e.level) for e in effects])
+        return cls(list(constant.items()), computed, list(tags.items()), levels)
 
 
 class _Rows:
@@ -141,6 +170,7 @@ class _Chunk:
             }
             for d in program.deciders
         }
+        self.tables = [_ChoiceTable.of(program, d) for d in program.deciders]
         self.X = np.zeros((len(program.variables), n))
         env = self.env(0)
         for i, var in enumerate(program.variables):
@@ -209,6 +239,31 @@ class _Chunk:
                 self.count[tag, at] += 1
             if effect.level >= 0:
                 step_level[at] = np.maximum(step_level[at], float(effect.level))
+
+    def perform_choices(self, chosen: list[NDArray[np.int64]], env: _Env, step_level: F64
+                        ) -> None:
+        """Apply every actor's chosen action: :meth:`perform` for one batch, computed through
+        per-actor lookup tables indexed by the choice instead of a mask per candidate."""
+        D: dict[int, Any] = {}
+        for table, choice in zip(self.tables, chosen, strict=True):
+            contribution: dict[int, Any] = {var: lut[choice] for var, lut in table.constant}
+            for k, delta in table.computed:
+                mask = choice == k
+                if mask.any():
+                    value = np.where(mask, _value(delta.expr, env, self.n), 0.0)
+                    contribution[delta.var] = contribution.get(delta.var, 0.0) + value
+            for var, value in contribution.items():
+                D[var] = D[var] + value if var in D else 0.0 + value
+        for var, delta in D.items():
+            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
+                       out=self.X[var])
+        for table, choice in zip(self.tables, chosen, strict=True):
+            for tag, lut in table.tags:
+                hit = lut[choice]
+                self.now[tag] |= hit
+                self.ever[tag] |= hit
+                self.count[tag] += hit
+            np.maximum(step_level, table.levels[choice], out=step_level)
 
     # -- rules -------------------------------------------------------------------------------
     def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
@@ -386,13 +441,7 @@ class _Chunk:
         self.choices.clear()
         self.choices.update((d.actor, c) for d, c in zip(p.deciders, chosen, strict=True))
         # (4) effects of the chosen actions, and their events
-        batch = []
-        for d, choice in zip(p.deciders, chosen, strict=True):
-            for k in range(1, len(d.candidates)):
-                mask = choice == k
-                if mask.any():
-                    batch.append((p.actions[d.candidates[k]].effect, mask))
-        self.perform(batch, env, step_level)
+        self.perform_choices(chosen, env, step_level)
         # (5) rule cascades
         spent = np.zeros((len(p.rules), n), dtype=np.bool_)
         rows: NDArray[np.intp] | None = None

@@ -73,6 +73,11 @@ class _ChoiceTable:
     tags: list[tuple[int, NDArray[np.bool_]]]
     levels: F64
 
+    @property
+    def trivial(self) -> bool:
+        """An actor with nothing to choose but hold."""
+        return len(self.levels) == 1
+
     @classmethod
     def of(cls, program: Program, d: Decider) -> _ChoiceTable:
         K = len(d.candidates)
@@ -246,6 +251,8 @@ class _Chunk:
         per-actor lookup tables indexed by the choice instead of a mask per candidate."""
         D: dict[int, Any] = {}
         for table, choice in zip(self.tables, chosen, strict=True):
+            if table.trivial:
+                continue
             contribution: dict[int, Any] = {var: lut[choice] for var, lut in table.constant}
             for k, delta in table.computed:
                 mask = choice == k
@@ -258,6 +265,8 @@ class _Chunk:
             np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
                        out=self.X[var])
         for table, choice in zip(self.tables, chosen, strict=True):
+            if table.trivial:
+                continue
             for tag, lut in table.tags:
                 hit = lut[choice]
                 self.now[tag] |= hit

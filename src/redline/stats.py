@@ -12,4 +12,6 @@ def wilson_interval(hits: int, runs: int, confidence: float = 0.95) -> tuple[flo
     from statsmodels.stats.proportion import proportion_confint  # slow to import: on use
 
     lo, hi = proportion_confint(hits, runs, alpha=1.0 - confidence, method="wilson")
-    return (float(lo), float(hi))
+    # the score interval always contains the estimate; rounding can put 0 hits at 1e-19
+    p = hits / runs
+    return (min(max(float(lo), 0.0), p), max(min(float(hi), 1.0), p))

@@ -65,6 +65,9 @@ def sweep(
         str | None, typer.Option(help="Uncertainties: per_run (default), lhs:K, sobol:K or grid.")
     ] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Runs per unit of work.")] = None,
+    one_at_a_time: Annotated[bool, typer.Option(
+        "--one-at-a-time", help="Vary one lever at a time (others at their defaults) instead "
+        "of every combination.")] = False,
     store_path: StoreOpt = DEFAULT_STORE,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     dask_local: Annotated[
@@ -89,6 +92,7 @@ def sweep(
         "chunk_size": chunk_size,
         "levers": _lever_lists(lever),
         "lenses": lens or None,
+        "levers_design": "one_at_a_time" if one_at_a_time else None,
     }
     path = Path(file)
     if path.suffix in (".yaml", ".yml") and path.exists() and _is_experiment_file(path):

@@ -125,9 +125,13 @@ def run(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     store_path: StoreOpt = DEFAULT_STORE,
     report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
+    factorial: Annotated[bool, typer.Option(
+        "--factorial/--one-at-a-time",
+        help="Every combination of lever options, or (default) each option of one lever at a "
+        "time with the others at their defaults.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Simulate a scenario for every lever option × lens (unless fixed with --lever/--lens):
+    """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals, store the results and write a report."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")

@@ -46,9 +46,14 @@ class Unit:
 
 
 def configurations(
-    s: Scenario, levers: dict[str, list[str]] | None, lenses: list[str] | None
+    s: Scenario,
+    levers: dict[str, list[str]] | None,
+    lenses: list[str] | None,
+    levers_design: str = "factorial",
 ) -> list[Configuration]:
-    """Every combination of the chosen lever options and lenses (all of them when not given)."""
+    """The chosen lever options (all of them when not given) under each chosen lens: every
+    combination (``factorial``), or each option of one lever at a time with the other levers
+    at their defaults (``one_at_a_time``)."""
     known = {lv.id: lv for lv in s.levers}
     for name, options in (levers or {}).items():
         if name not in known:
@@ -63,11 +68,21 @@ def configurations(
         if given not in lens_ids:
             raise UserError(suggest(given, lens_ids, "lens"))
     chosen: list[str | None] = list(lenses) if lenses else (list(lens_ids) or [None])
+    ids = [lv.id for lv in s.levers]
+    if levers_design == "factorial":
+        combos = list(itertools.product(*axes))
+    else:
+        default = [lv.default or lv.options[0].id for lv in s.levers]
+        combos = [tuple(default)]
+        for i, options in enumerate(axes):
+            for option in options:
+                combo = (*default[:i], option, *default[i + 1 :])
+                if combo not in combos:
+                    combos.append(combo)
     out: list[Configuration] = []
-    for combo in itertools.product(*axes):
+    for combo in combos:
         for lens in chosen:
-            levers_of = dict(zip([lv.id for lv in s.levers], combo, strict=True))
-            out.append(resolve(s, levers_of, lens))
+            out.append(resolve(s, dict(zip(ids, combo, strict=True)), lens))
     return out
 
 
@@ -85,7 +100,7 @@ def _uncertainties(s: Scenario, lens: str | None) -> list[tuple[str, Distributio
 def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
     """The design points of an experiment, in a fixed order."""
     points: list[DesignPoint] = []
-    for config in configurations(s, spec.levers, spec.lenses):
+    for config in configurations(s, spec.levers, spec.lenses, spec.levers_design):
         dists = _uncertainties(s, config.lens)
         kind, _, k = spec.sample.partition(":")
         if kind == "per_run" or not dists:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -27,7 +27,9 @@ class ExperimentSpec(BaseModel):
 
     ``sample``: ``per_run`` draws each uncertainty per run (the default); ``lhs:K`` and
     ``sobol:K`` fix uncertainties at K design points from a Latin hypercube or Sobol sequence;
-    ``grid`` at their 10th, 50th and 90th percentiles (or every value of a choice)."""
+    ``grid`` at their 10th, 50th and 90th percentiles (or every value of a choice).
+    ``levers_design``: every combination of lever options, or one lever at a time with the
+    others at their defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,6 +37,7 @@ class ExperimentSpec(BaseModel):
     scenario: str
     levers: dict[str, list[str]] | None = None
     lenses: list[str] | None = None
+    levers_design: Literal["factorial", "one_at_a_time"] = "factorial"
     sample: Sample = "per_run"
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 20_000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

@@ -312,3 +312,21 @@ def test_real_process_gives_messages_not_tracebacks(tmp_path: Path) -> None:
     for name in names:
         assert any(line.startswith(f"{name}:") for line in lines), name
     assert not (tmp_path / MARKER).exists()
+
+
+def test_markup_in_names_is_shown_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scenario text that looks like console markup is printed verbatim, not interpreted (an
+    unmatched closing tag used to crash ``redline explain``)."""
+    text = BASE_TEXT.replace("title: Corpus base", 'title: "Corpus [/] base [bold]"').replace(
+        "  - id: RED\n",
+        '  - id: RED\n    name: "Red [/bold] side [link=file:///etc/passwd]x[/link]"\n',
+    )
+    (tmp_path / "markup.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("explain", "markup.yaml", width=400)
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code == 0, result.output
+    assert "Corpus [/] base [bold]" in result.stdout
+    assert "Red [/bold] side [link=file:///etc/passwd]x[/link]" in result.stdout

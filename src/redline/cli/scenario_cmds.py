@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from redline.cli.app import EXIT_INVALID, app, err, guarded, out
 from redline.scenario.errors import ScenarioError
@@ -55,7 +56,7 @@ def scenarios() -> None:
     for name, path in builtin_scenarios().items():
         data = read_yaml(path).data
         title = data.get("title", "") if isinstance(data, dict) else ""
-        table.add_row(name, str(title), str(path))
+        table.add_row(name, Text(str(title)), str(path))  # a title is text, never markup
     out.print(table)
 
 

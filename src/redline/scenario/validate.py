@@ -7,7 +7,7 @@ every mistake in one go.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,9 +58,9 @@ def expression_sites(s: Scenario) -> Iterator[ExprSite]:
                            ("perception_noise", d.perception_noise)):
             if (text := _num(value)) is not None:
                 yield ExprSite((*base, key), text, n, "pre")
-        for var, weight in d.weights.items():
+        for weighed, weight in d.weights.items():
             if (text := _num(weight)) is not None:
-                yield ExprSite((*base, "weights", var), text, n, "pre")
+                yield ExprSite((*base, "weights", weighed), text, n, "pre")
     for i, alliance in enumerate(s.alliances):
         for j, clause in enumerate(alliance.clauses):
             base = ("alliances", i, "clauses", j)
@@ -213,14 +213,14 @@ class _Checker:
                 for var in clause.effects:
                     self.ref((*base, "effects", var), var, variables, "variable")
         for i, action in enumerate(s.actions):
-            for j, actor in enumerate(action.actors):
-                self.ref(("actions", i, "actors", j), actor, movers, "actor")
+            for j, mover in enumerate(action.actors):
+                self.ref(("actions", i, "actors", j), mover, movers, "actor")
             for var in action.effects:
                 self.ref(("actions", i, "effects", var), var, variables, "variable")
         for i, red_line in enumerate(s.red_lines):
             owner_known = self.ref(("red_lines", i, "owner"), red_line.owner, movers, "actor")
-            for j, actor in enumerate(red_line.against):
-                self.ref(("red_lines", i, "against", j), actor, movers, "actor")
+            for j, target in enumerate(red_line.against):
+                self.ref(("red_lines", i, "against", j), target, movers, "actor")
             if owner_known:
                 self._action_by(("red_lines", i, "response"), red_line.response, red_line.owner,
                                 by_action, actions)
@@ -266,7 +266,7 @@ class _Checker:
                 self.ref(("lenses", i, "set", name), name, settable, "parameter")
         self._ladder_refs()
 
-    def _action_by(self, path: PathT, action: str, actor: str, by_action: dict[str, object],
+    def _action_by(self, path: PathT, action: str, actor: str, by_action: Mapping[str, object],
                    actions: list[str]) -> None:
         if not self.ref(path, action, actions, "action"):
             return

@@ -352,10 +352,7 @@ class _Chunk:
         best = utility[0]
         for ok, u in zip(feasible[1:], utility[1:], strict=True):
             best = np.where(ok, np.maximum(best, u), best)
-        return [
-            np.where(ok, numeric.exp(lam * (u - best)), 0.0)
-            for ok, u in zip(feasible, utility, strict=True)
-        ]
+        return [_masked_exp(ok, lam * (u - best)) for ok, u in zip(feasible, utility, strict=True)]
 
     def draw(self, d: Decider, env: _Env, weights: list[F64]) -> NDArray[np.int64]:
         """The candidate whose cumulative weight first exceeds u × total."""
@@ -525,6 +522,19 @@ class _Chunk:
         self.params = {
             k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.params.items()
         }
+
+
+def _masked_exp(ok: Any, x: Any) -> Any:
+    """exp(x) where ``ok``, 0 elsewhere — computing exp only where it is needed."""
+    if np.ndim(ok) == 0:
+        return numeric.exp(x) if ok else np.float64(0.0)
+    at = np.flatnonzero(ok)
+    if len(at) == len(ok):
+        return np.broadcast_to(numeric.exp(x), ok.shape)
+    out = np.zeros(len(ok))
+    if len(at):
+        out[at] = numeric.exp(np.broadcast_to(x, ok.shape)[at])
+    return out
 
 
 def _raw(expr: CExpr, env: _Env) -> Any:

@@ -135,7 +135,7 @@ TOKEN = st.text(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     ident=st.sampled_from(BASE_IDS),
     replacement=TOKEN | st.sampled_from(BASE_IDS),

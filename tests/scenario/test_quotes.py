@@ -3,6 +3,7 @@ appears in that file verbatim (up to runs of whitespace)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def test_there_are_builtins() -> None:
     assert BUILTINS
 
 
+@functools.cache
 def _check(scenario: Path, sources: Path) -> tuple[int, list[str]]:
     """How many quotes cite a shared file, and those not found in it."""
     s = load_scenario(scenario).scenario

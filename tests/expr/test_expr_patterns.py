@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from redline.scenario.expr import ExprError, compile_pattern, match_tags, validate_pattern
@@ -85,4 +85,9 @@ piece = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(piece, min_size=1, max_size=7).map("".join), st.text("ab.", max_size=9))
 def test_agrees_with_the_reference_matcher(pattern: str, tag: str) -> None:
-    assert bool(compile_pattern(pattern).fullmatch(tag)) == reference(pattern, tag)
+    try:
+        compiled = compile_pattern(pattern)
+    except ExprError as exc:  # seven groups can exceed the cap on alternatives: that is refused
+        assert "too many alternatives" in exc.message
+        assume(False)
+    assert bool(compiled.fullmatch(tag)) == reference(pattern, tag)

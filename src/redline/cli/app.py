@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from redline.errors import UserError
@@ -31,7 +32,8 @@ EXIT_INVALID = 2
 
 def fail(message: str) -> NoReturn:
     """Print a message for a user's mistake and exit with status 2."""
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    err.print("[bold red]error:[/] ", end="")
+    err.print(message, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -42,12 +44,14 @@ def user_errors() -> Iterator[None]:
         yield
     except ScenarioError as exc:
         for issue in exc.issues:
-            err.print(str(issue), markup=False)
+            err.print(str(issue), markup=False, soft_wrap=True)
         n = len(exc.issues)
         err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found[/]")
         raise typer.Exit(EXIT_INVALID) from None
     except UserError as exc:
         fail(str(exc))
+    except ValidationError as exc:  # options that build a validated model (experiment specs)
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None

@@ -51,9 +51,18 @@ def builtin_scenarios() -> dict[str, Path]:
 
 
 def resolve_path(name: str, relative_to: Path | None = None) -> Path:
-    """A scenario path from a file name, a path relative to another file, or a built-in name."""
+    """A scenario path from a file name, a path relative to another file, or a built-in name.
+
+    Relative to another file (``extends``), only a built-in name or a path inside that file's
+    folder is accepted: a scenario from a stranger must not make redline read other files."""
     candidate = Path(name)
-    if relative_to is not None and not candidate.is_absolute():
+    if relative_to is not None:
+        if candidate.is_absolute() or ".." in candidate.parts:
+            builtins = builtin_scenarios()
+            if candidate.stem in builtins and candidate.name in (name, f"{candidate.stem}.yaml"):
+                return builtins[candidate.stem]
+            raise ValueError("extends must name a built-in scenario or a file in the same "
+                             "folder (no absolute paths, no '..')")
         candidate = relative_to.parent / candidate
     if candidate.exists():
         return candidate
@@ -97,7 +106,11 @@ def _read_chain(path: Path) -> SourceDoc:
             file, line = doc.where(("extends",))
             raise ScenarioError([Issue(file, line, "extends", "must be a file name")])
         else:
-            nxt = resolve_path(parent, current)
+            try:
+                nxt = resolve_path(parent, current)
+            except ValueError as exc:
+                file, line = doc.where(("extends",))
+                raise ScenarioError([Issue(file, line, "extends", str(exc))]) from None
             if not nxt.exists():
                 file, line = doc.where(("extends",))
                 raise ScenarioError([Issue(file, line, "extends",

@@ -28,7 +28,9 @@ Category = Literal["diplomatic", "economic", "proxy", "conventional", "nuclear"]
 class Strict(BaseModel):
     """Base of every model: unknown keys are errors, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class EvidenceItem(Strict):

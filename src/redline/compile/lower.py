@@ -53,6 +53,8 @@ class _Lowering:
         self.rungs = self._rungs()
         self.actions: list[Action] = []
         self.action_index: dict[tuple[str, str], int] = {}
+        # the same expression at the same draw site compiles once (responses recur per actor)
+        self.compiled: dict[tuple[str, int, Type, str], CExpr] = {}
 
     # -- expressions -------------------------------------------------------------------------
     def expr(
@@ -62,6 +64,12 @@ class _Lowering:
         return self._compile(source, self.symbols[scope], expect, site)
 
     def _compile(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
+        key = (source, id(symbols), expect, site)
+        if key not in self.compiled:
+            self.compiled[key] = self._compile_new(source, symbols, expect, site)
+        return self.compiled[key]
+
+    def _compile_new(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
         ast = check_source(source, symbols, expect)
         sample = compile_expr(ast, self.layout, site, "sample")
         folded = sample.constant

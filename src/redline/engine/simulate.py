@@ -17,8 +17,9 @@ from typing import Literal
 
 import numpy as np
 
-from redline.compile import Configuration, Program, compile_scenario
-from redline.compile.configure import configure
+from redline.compile import Configuration, Program
+from redline.compile.configure import configure, overrides
+from redline.compile.lower import lower
 from redline.engine.kernel import ChunkResult, run_chunk
 from redline.engine.reference import run_reference
 from redline.errors import UserError
@@ -59,14 +60,17 @@ class Job:
         return Configuration(dict(self.levers), self.lens)
 
     def program(self) -> Program:
-        program = _compiled(self.scenario_json, self.levers, self.lens)
-        return configure(program, dict(self.fixed)) if self.fixed else program
+        """The configured program; the scenario is lowered once per process and reused."""
+        scenario, lowered = _lowered(self.scenario_json)
+        values = overrides(scenario, self.config)
+        values.update(self.fixed)
+        return configure(lowered, values)
 
 
-@lru_cache(maxsize=64)
-def _compiled(scenario_json: str, levers: tuple[tuple[str, str], ...], lens: str | None) -> Program:
+@lru_cache(maxsize=8)
+def _lowered(scenario_json: str) -> tuple[Scenario, Program]:
     scenario = Scenario.model_validate(json.loads(scenario_json))
-    return compile_scenario(scenario, Configuration(dict(levers), lens))
+    return scenario, lower(scenario)
 
 
 def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkResult:

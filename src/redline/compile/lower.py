@@ -7,6 +7,7 @@ engine never sees a red line or a clause — only variables, actions, rules, dyn
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,8 @@ from redline.compile.program import (
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_expr
-from redline.scenario.expr.ast import Call, Expr, children
-from redline.scenario.expr.patterns import compile_pattern
+from redline.scenario.expr.ast import Call, Expr, Name, Str, children
+from redline.scenario.expr.patterns import compile_pattern, match_tags
 from redline.scenario.ladders import builtin_ladder
 from redline.scenario.model import EvidenceRef, Scenario
 from redline.scenario.register import resolve_evidence
@@ -391,7 +392,7 @@ class _Lowering:
         params = [Param(p.id, p.value) for p in s.parameters] + [
             Param(u.id, None, u.distribution) for u in s.uncertainties
         ]
-        rules = self.lower_rules()
+        rules = [_watching(r, self.var_names, self.tags) for r in self.lower_rules()]
         deciders = self.deciders(rules)
         return Program(
             scenario_id=s.id,
@@ -417,6 +418,29 @@ class _Lowering:
             max_depth=MAX_CASCADE_DEPTH,
             strategic=any(_reads_choices(d, self.actions) for d in deciders),
         )
+
+
+def _reads(expr: Expr, variables: list[str], tags: tuple[str, ...]
+           ) -> tuple[frozenset[int], frozenset[int]]:
+    """The state variables and event tags an expression reads."""
+    names: set[int] = set()
+    seen: set[int] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.name in variables:
+            names.add(variables.index(node.name))
+        if isinstance(node, Call) and node.func in ("happened", "now", "count"):
+            pattern = node.args[0]
+            if isinstance(pattern, Str):
+                seen.update(match_tags(pattern.value, tags))
+        stack.extend(children(node))
+    return frozenset(names), frozenset(seen)
+
+
+def _watching(rule: Rule, variables: list[str], tags: tuple[str, ...]) -> Rule:
+    watch_vars, watch_tags = _reads(rule.trigger.ast, variables, tags)
+    return dataclasses.replace(rule, watch_vars=watch_vars, watch_tags=watch_tags)
 
 
 def _calls_chose(expr: Expr) -> bool:

@@ -125,6 +125,10 @@ class Rule:
     fail: Effect
     at_step: int | None = None
     evidence: tuple[str, ...] = ()
+    #: the state variables and event tags the trigger reads: only a change to one of them can
+    #: make it hold where it did not
+    watch_vars: frozenset[int] = frozenset()
+    watch_tags: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -276,20 +276,26 @@ class _Chunk:
 
     # -- rules -------------------------------------------------------------------------------
     def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
-                  step: int, step_level: F64, rows: NDArray[np.intp] | None = None
-                  ) -> NDArray[np.intp]:
+                  step: int, step_level: F64, rows: NDArray[np.intp] | None = None,
+                  changed: tuple[set[int], set[int]] | None = None
+                  ) -> tuple[NDArray[np.intp], tuple[set[int], set[int]]]:
         """One round of reactions among all runs, or only those at ``rows``: every unspent rule
-        whose trigger holds fires or fails. Returns the positions of the runs that reacted.
+        whose trigger holds fires or fails. Returns the positions of the runs that reacted and
+        the variables and tags the round changed.
 
         ``spent`` has a row per rule: the runs in which it has reacted this step. A run in
         which nothing reacted keeps its state, so a later round need only look at the runs
-        that did react (``rows``)."""
+        that did react (``rows``), and only at rules whose trigger reads something the
+        previous round ``changed``."""
         env = self.env(step, rows)
         runs = self.runs if rows is None else self.runs[rows]
         size = len(runs)
         batch: list[tuple[Effect, NDArray[np.bool_]]] = []
         reacted = np.zeros(size, dtype=np.bool_)
         for r, rule in enumerate(rules):
+            if changed is not None and not (rule.watch_vars & changed[0]
+                                            or rule.watch_tags & changed[1]):
+                continue
             done = spent[r] if rows is None else spent[r, rows]
             trig = _truth(rule.trigger, env, size) & ~done
             at = np.flatnonzero(trig)
@@ -308,7 +314,9 @@ class _Chunk:
             spent[r, at if rows is None else rows[at]] = True
         if batch:
             self.perform(batch, env, step_level, rows)
-        return np.flatnonzero(reacted) if rows is None else rows[reacted]
+        now_changed = ({d.var for e, _ in batch for d in e.deltas},
+                       {t for e, _ in batch for t in e.tags})
+        return (np.flatnonzero(reacted) if rows is None else rows[reacted]), now_changed
 
     # -- decisions ---------------------------------------------------------------------------
     def utilities(
@@ -451,8 +459,9 @@ class _Chunk:
         # (5) rule cascades
         spent = np.zeros((len(p.rules), n), dtype=np.bool_)
         rows: NDArray[np.intp] | None = None
+        changed: tuple[set[int], set[int]] | None = None
         for _ in range(p.max_depth):
-            rows = self.try_rules(p.rules, spent, t, step_level, rows)
+            rows, changed = self.try_rules(p.rules, spent, t, step_level, rows, changed)
             if not len(rows):
                 break
         self.level = np.where(step_level >= 0, step_level, self.level)

@@ -305,7 +305,11 @@ class _Lowering:
         for actor in self.s.actors:
             d = actor.decision
             site = f"actors.{actor.id}.decision"
-            candidates = [-1] + [i for i, a in enumerate(self.actions) if a.actor == actor.id]
+            # an action whose requirement is the constant false is only ever a response
+            candidates = [-1] + [
+                i for i, a in enumerate(self.actions)
+                if a.actor == actor.id and (d.kind == "scripted" or a.requires.constant is not False)
+            ]
             crossings = tuple(self.crossings(actor.id, c, red_rules) for c in candidates)
             plan: dict[int, int] = {}
             for item in d.plan:

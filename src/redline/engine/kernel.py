@@ -70,7 +70,7 @@ class _ChoiceTable:
 
     constant: list[tuple[int, F64]]
     computed: list[tuple[int, Delta]]
-    tags: list[tuple[int, NDArray[np.bool_]]]
+    tags: list[tuple[int, tuple[int, ...]]]  # each tag and the candidates that emit it
     levels: F64
 
     @property
@@ -84,7 +84,7 @@ class _ChoiceTable:
         effects = [Effect() if c == HOLD else program.actions[c].effect for c in d.candidates]
         constant: dict[int, F64] = {}
         computed: list[tuple[int, Delta]] = []
-        tags: dict[int, NDArray[np.bool_]] = {}
+        tags: dict[int, list[int]] = {}
         for k, effect in enumerate(effects):
             for delta in effect.deltas:
                 if isinstance(delta.expr.constant, float):
@@ -92,9 +92,10 @@ class _ChoiceTable:
                 else:
                     computed.append((k, delta))
             for tag in effect.unique_tags:
-                tags.setdefault(tag, np.zeros(K, dtype=np.bool_))[k] = True
+                tags.setdefault(tag, []).append(k)
         levels = np.array([float(e.level) for e in effects])
-        return cls(list(constant.items()), computed, list(tags.items()), levels)
+        return cls(list(constant.items()), computed,
+                   [(tag, tuple(ks)) for tag, ks in tags.items()], levels)
 
 
 class _Rows:
@@ -253,7 +254,7 @@ class _Chunk:
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
                 continue
-            contribution: dict[int, Any] = {var: lut[choice] for var, lut in table.constant}
+            contribution: dict[int, Any] = {var: np.take(lut, choice) for var, lut in table.constant}
             for k, delta in table.computed:
                 mask = choice == k
                 if mask.any():
@@ -267,12 +268,15 @@ class _Chunk:
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
                 continue
-            for tag, lut in table.tags:
-                hit = lut[choice]
+            chose = {k: choice == k for _, ks in table.tags for k in ks}
+            for tag, ks in table.tags:
+                hit = chose[ks[0]]
+                for k in ks[1:]:
+                    hit = hit | chose[k]
                 self.now[tag] |= hit
                 self.ever[tag] |= hit
                 self.count[tag] += hit
-            np.maximum(step_level, table.levels[choice], out=step_level)
+            np.maximum(step_level, np.take(table.levels, choice), out=step_level)
 
     # -- rules -------------------------------------------------------------------------------
     def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],

@@ -38,7 +38,8 @@ def story(
     outcome_names = {o.id: o.name for o in program.outcomes}
     for log in result.log:
         date = date_of(log.step, s.time)
-        when = f"step {log.step}" + (f" ({date:%b %Y})" if date else "")
+        shown = "%d %b %Y" if s.time.step in ("day", "week") else "%b %Y"
+        when = f"step {log.step}" + (f" ({date:{shown}})" if date else "")
         for h in log.happenings:
             if h.kind == "decision":
                 if h.id != "hold" or verbose:

@@ -368,6 +368,22 @@ class _Checker:
                 shown = f"date {at}" if at is not None else f"step {step}"
                 self.add((*base, key),
                          f"{shown} is outside the horizon (steps 0..{horizon - 1})")
+        self.plan_clashes()
+
+    def plan_clashes(self) -> None:
+        """A scripted actor takes one action a step: two plan items in one step are an error."""
+        s = self.s
+        for i, actor in enumerate(s.actors):
+            taken: dict[int, int] = {}
+            for j, item in enumerate(actor.decision.plan):
+                if item.at is not None and s.time.start is None:
+                    continue
+                step = item.step if item.step is not None else step_of(item.at, s.time)  # type: ignore[arg-type]
+                if step in taken:
+                    self.add(("actors", i, "decision", "plan", j),
+                             f"plan items {taken[step]} and {j} both fall in step {step}; an "
+                             "actor takes one action a step")
+                taken.setdefault(step, j)
 
     def evidence(self) -> None:
         known = [e.id for e in self.s.evidence if e.id is not None]

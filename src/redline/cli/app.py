@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 #: width for output that goes to a file or pipe (a terminal uses its own width)
-PIPE_WIDTH = 160
+PIPE_WIDTH = 240
 out = Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPE_WIDTH)
 

@@ -14,8 +14,8 @@ from redline.cli.run_cmds import (
     LensOpt,
     StoreOpt,
     execute,
-    outcome_table,
     parse_levers,
+    print_outcomes,
     summaries,
 )
 from redline.engine.simulate import BACKENDS, Backend
@@ -65,9 +65,14 @@ def sweep(
         str | None, typer.Option(help="Uncertainties: per_run (default), lhs:K, sobol:K or grid.")
     ] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Runs per unit of work.")] = None,
-    one_at_a_time: Annotated[bool, typer.Option(
-        "--one-at-a-time", help="Vary one lever at a time (others at their defaults) instead "
-        "of every combination.")] = False,
+    one_at_a_time: Annotated[
+        bool,
+        typer.Option(
+            "--one-at-a-time",
+            help="Vary one lever at a time (others at their defaults) instead "
+            "of every combination.",
+        ),
+    ] = False,
     store_path: StoreOpt = DEFAULT_STORE,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     dask_local: Annotated[
@@ -187,13 +192,7 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     )
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = summaries(store, name, outcomes)
-    out.print(
-        outcome_table(
-            [(label, summ) for label, _, summ in rows],
-            [n for _, n in outcomes],
-            f"{name}: outcome probabilities",
-        )
-    )
+    print_outcomes(s, rows, f"{name}: outcome probabilities")
 
 
 @results_app.command("export")

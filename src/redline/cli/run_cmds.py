@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -29,7 +30,9 @@ from redline.results import OutcomeSummary, summarize
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
-DEFAULT_SCENARIO = "convoy-strike"
+DEFAULT_SCENARIO = "nato-russia"
+#: the main job uses both cores of a 2-core machine
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 LeverOpt = Annotated[
     list[str] | None,
@@ -52,14 +55,30 @@ def parse_levers(items: list[str] | None) -> dict[str, str]:
     return levers
 
 
-def outcome_table(
-    rows: list[tuple[str, list[OutcomeSummary]]], names: list[str], title: str
-) -> Table:
-    """Outcome probabilities (95% Wilson intervals), one row per configuration."""
-    table = Table("configuration", *names, title=title)
-    for label, summaries in rows:
-        table.add_row(label, *[f"{x.p:6.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summaries])
-    return table
+def print_outcomes(
+    s: Scenario, rows: list[tuple[str, dict[str, Any], list[OutcomeSummary]]], title: str
+) -> None:
+    """Outcome probabilities in % with 95% Wilson intervals: a table per lens, a row per lever
+    setting (named by what differs from the levers' defaults)."""
+    defaults = {lv.id: lv.default or lv.options[0].id for lv in s.levers}
+    names = [o.label for o in s.outcomes]
+    lenses = list(dict.fromkeys(point["lens"] for _, point, _ in rows))
+    out.print(f"[bold]{title}[/]")
+    for lens in lenses:
+        table = Table(
+            "levers", *names, title=f"lens: {lens}" if lens else None, title_justify="left"
+        )
+        for _, point, summ in rows:
+            if point["lens"] != lens:
+                continue
+            changed = [f"{k}={v}" for k, v in point["levers"].items() if defaults.get(k) != v]
+            fixed = [f"{k}={v:.4g}" for k, v in point.get("fixed", {}).items()]
+            table.add_row(
+                ", ".join(changed + fixed) or "defaults",
+                *[f"{x.p:.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summ],
+            )
+        out.print(table)
+    out.print("defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
 
 
 def progress_bar() -> Progress:
@@ -122,13 +141,17 @@ def run(
     lens: LensOpt = None,
     backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
     chunk_size: Annotated[int, typer.Option(help="Runs per chunk.")] = DEFAULT_CHUNK,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = DEFAULT_WORKERS,
     store_path: StoreOpt = DEFAULT_STORE,
     report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
-    factorial: Annotated[bool, typer.Option(
-        "--factorial/--one-at-a-time",
-        help="Every combination of lever options, or (default) each option of one lever at a "
-        "time with the others at their defaults.")] = False,
+    factorial: Annotated[
+        bool,
+        typer.Option(
+            "--factorial/--one-at-a-time",
+            help="Every combination of lever options, or (default) each option of one lever at a "
+            "time with the others at their defaults.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
@@ -169,12 +192,11 @@ def run(
         )
         print(json.dumps(payload, indent=2))
         return
-    out.print(
-        outcome_table(
-            [(label, summ) for label, _, summ in rows],
-            [name for _, name in outcomes],
-            f"{s.title} — {runs:,} runs each, seed {seed}, horizon {s.time.horizon} {s.time.step}s",
-        )
+    print_outcomes(
+        s,
+        rows,
+        f"{s.title} — outcome probabilities, {runs:,} runs each, seed "
+        f"{seed}, horizon {s.time.horizon} {s.time.step}s",
     )
     out.print(f"results: experiment '{name}' in {store.path}")
     path = write_experiment_report(

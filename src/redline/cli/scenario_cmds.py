@@ -33,12 +33,17 @@ def validate(
                 err.print(str(issue), markup=False, soft_wrap=True)
             continue
         s = loaded.scenario
-        out.print(f"{name}: valid — {s.title} ({len(s.actors)} actors, {len(s.actions)} actions, "
-                  f"{len(s.red_lines)} red lines, {len(s.outcomes)} outcomes, horizon "
-                  f"{s.time.horizon} {s.time.step}s)", markup=False, soft_wrap=True)
+        out.print(
+            f"{name}: valid — {s.title} ({len(s.actors)} actors, {len(s.actions)} actions, "
+            f"{len(s.red_lines)} red lines, {len(s.outcomes)} outcomes, horizon "
+            f"{s.time.horizon} {s.time.step}s)",
+            markup=False,
+            soft_wrap=True,
+        )
     if failed:
-        err.print(f"[bold red]{failed} of {len(files)} file{'s' if len(files) > 1 else ''} "
-                  "invalid[/]")
+        err.print(
+            f"[bold red]{failed} of {len(files)} file{'s' if len(files) > 1 else ''} invalid[/]"
+        )
         raise typer.Exit(EXIT_INVALID)
 
 

@@ -1,0 +1,407 @@
+"""Analytic oracles: small scenarios whose outcome probabilities are known in closed form.
+
+Each statistical check asserts that the exact probability lies inside the 99.9% Wilson interval
+of the simulated frequency (fixed seeds, so a passing check passes every time).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from engine_support import (
+    assert_rate,
+    engine_vs_reference,
+    logistic,
+    program_from,
+    runs,
+    scenario_dict,
+)
+from scipy import stats
+from scipy.optimize import brentq
+
+from redline.engine.kernel import run_chunk
+from redline.engine.reference import run_reference
+
+N = 20_000
+
+# -- (a) a random walk on a ladder with an absorbing top rung --------------------------------
+
+
+def ladder_walk(top: int, up: float, down: float, horizon: int) -> dict[str, Any]:
+    return scenario_dict(
+        time={"step": "month", "horizon": horizon},
+        parameters=[{"id": "p_up", "value": up}, {"id": "p_down", "value": down}],
+        variables=[{"id": "rung", "initial": 0, "min": 0, "max": top}],
+        dynamics=[
+            {
+                "id": "walk",
+                "variable": "rung",
+                "value": (
+                    "rung + where(uniform(0, 1) < p_up, 1, 0) - where(bernoulli(p_down), 1, 0)"
+                ),
+            }
+        ],
+        outcomes=[{"id": "top", "when": f"rung >= {top}", "absorbing": True}],
+    )
+
+
+def walk_matrix(top: int, up: float, down: float) -> np.ndarray:
+    """One step of the walk: +1 w.p. up·(1−down), −1 w.p. down·(1−up), clipped at 0, top absorbs."""
+    P = np.zeros((top + 1, top + 1))
+    p_plus, p_minus = up * (1 - down), down * (1 - up)
+    for i in range(top):
+        P[i, i + 1] = p_plus
+        P[i, max(i - 1, 0)] += p_minus
+        P[i, i] += 1 - p_plus - p_minus
+    P[top, top] = 1.0
+    return P
+
+
+@pytest.mark.parametrize(("top", "up", "down"), [(4, 0.35, 0.25), (3, 0.5, 0.4)])
+def test_ladder_walk_absorption_matches_matrix_power(
+    tmp_path: Path, top: int, up: float, down: float
+) -> None:
+    horizon = 16
+    program = program_from(ladder_walk(top, up, down, horizon), tmp_path)
+    result = run_chunk(program, 5, runs(N))
+    first = result.first_hit[:, 0]
+    P = walk_matrix(top, up, down)
+    for h in (3, 8, 16):
+        exact = np.linalg.matrix_power(P, h)[0, top]
+        hits = int(np.sum((first >= 0) & (first <= h - 1)))
+        assert_rate(hits, N, exact, f"absorbed within {h} steps")
+    # absorbed runs stop at their hit, the others run to the horizon at a lower rung
+    absorbed = first >= 0
+    assert np.array_equal(result.steps[absorbed], first[absorbed] + 1)
+    assert np.all(result.steps[~absorbed] == horizon)
+    rung = result.final[:, program.var_index("rung")]
+    assert np.all(rung[absorbed] == top)
+    assert np.all(rung[~absorbed] < top)
+    # the whole distribution of the rung at the horizon, too (one chi-square test)
+    dist = np.linalg.matrix_power(P, horizon)[0]
+    counts = np.bincount(rung.astype(np.int64), minlength=top + 1)
+    assert stats.chisquare(counts, dist * N).pvalue > 1e-3
+
+
+# -- (b) a one-shot 2×2 game between two logit decision-makers -------------------------------
+
+
+def independent_game(
+    lam: float, gain_a: float, gain_b: float, kappa: float, horizon: int
+) -> dict[str, Any]:
+    """A's and B's payoffs do not depend on each other; B's gain is a random draw (its mean is
+    what counts), A pays an escalation cost."""
+    return scenario_dict(
+        time={"step": "month", "horizon": horizon},
+        parameters=[{"id": "lam", "value": lam}],
+        actors=[
+            {
+                "id": "A",
+                "decision": {
+                    "kind": "logit",
+                    "lambda": "lam",
+                    "weights": {"uA": 1},
+                    "escalation_cost": kappa,
+                },
+            },
+            {"id": "B", "decision": {"kind": "logit", "lambda": "lam", "weights": {"uB": 2}}},
+        ],
+        variables=[{"id": "uA"}, {"id": "uB"}, {"id": "nA"}, {"id": "nB"}],
+        actions=[
+            {"id": "go_a", "actors": ["A"], "effects": {"uA": gain_a, "nA": 1}, "escalation": 0.5},
+            {
+                "id": "go_b",
+                "actors": ["B"],
+                "effects": {"uB": f"uniform(0, {2 * gain_b})", "nB": 1},
+            },
+        ],
+        outcomes=[{"id": "both", "when": 'chose("A", "go_a") and chose("B", "go_b")'}],
+    )
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 2.0, 8.0])
+def test_independent_logit_choice_is_closed_form(tmp_path: Path, lam: float) -> None:
+    gain_a, gain_b, kappa = 0.3, -0.2, 0.4
+    horizon = 2
+    program = program_from(independent_game(lam, gain_a, gain_b, kappa, horizon), tmp_path)
+    assert not program.strategic
+    result = run_chunk(program, 11, runs(N))
+    u_a = gain_a - kappa * 0.5  # utility of go_a; hold is 0
+    u_b = 2 * gain_b
+    p_a = math.exp(lam * u_a) / (math.exp(lam * u_a) + math.exp(lam * 0.0))
+    p_b = math.exp(lam * u_b) / (math.exp(lam * u_b) + math.exp(lam * 0.0))
+    n_a = result.final[:, program.var_index("nA")]
+    n_b = result.final[:, program.var_index("nB")]
+    assert_rate(int(n_a.sum()), N * horizon, p_a, f"A at lambda={lam}")
+    assert_rate(int(n_b.sum()), N * horizon, p_b, f"B at lambda={lam}")
+    # the two choices are independent: both in step 0 with probability p_a·p_b
+    assert_rate(int(np.sum(result.first_hit[:, 0] == 0)), N, p_a * p_b, "both in step 0")
+
+
+W, S, L, C = 1.0, 0.0, -0.5, -2.0  # win, tie (both swerve), lose (swerve), crash
+Q_STAR = (W - S) / ((W - S) + (L - C))
+
+
+def chicken(lam: float) -> dict[str, Any]:
+    """Chicken: hold is swerving (utility 0), straight's utility difference reads the other's
+    choice through chose()."""
+    return scenario_dict(
+        time={"step": "month", "horizon": 1},
+        parameters=[
+            {"id": "lam", "value": lam},
+            {"id": "W", "value": W},
+            {"id": "S", "value": S},
+            {"id": "L", "value": L},
+            {"id": "C", "value": C},
+        ],
+        actors=[
+            {"id": "A", "decision": {"kind": "logit", "lambda": "lam", "weights": {"payoff.A": 1}}},
+            {"id": "B", "decision": {"kind": "logit", "lambda": "lam", "weights": {"payoff.B": 1}}},
+        ],
+        variables=[{"id": "payoff.A"}, {"id": "payoff.B"}],
+        actions=[
+            {
+                "id": "straight",
+                "actors": ["A"],
+                "effects": {"payoff.A": 'where(chose("B", "straight_b"), C - L, W - S)'},
+                "tags": ["straight:A"],
+            },
+            {
+                "id": "straight_b",
+                "actors": ["B"],
+                "effects": {"payoff.B": 'where(chose("A", "straight"), C - L, W - S)'},
+                "tags": ["straight:B"],
+            },
+        ],
+        outcomes=[
+            {"id": "a_straight", "when": 'now("straight:A")'},
+            {"id": "b_straight", "when": 'now("straight:B")'},
+            {"id": "crash", "when": 'now("straight:A") and now("straight:B")'},
+        ],
+    )
+
+
+def logit_qre(lam: float) -> float:
+    """The symmetric logit QRE of Chicken: q = σ(λ·Δ(q)), Δ(q) = q(C−L) + (1−q)(W−S)."""
+
+    def gap(q: float) -> float:
+        return q - logistic(lam * (q * (C - L) + (1 - q) * (W - S)))
+
+    return float(brentq(gap, 0.0, 1.0, xtol=1e-14))
+
+
+def _straight_rates(lam: float, folder: Path) -> tuple[int, int, int]:
+    program = program_from(chicken(lam), folder)
+    assert program.strategic
+    result = run_chunk(program, 3, runs(N))
+    hits = (result.first_hit == 0).sum(axis=0)
+    return int(hits[0]), int(hits[1]), int(hits[2])
+
+
+@pytest.mark.parametrize("lam", [50.0, 200.0])
+def test_chicken_approaches_mixed_equilibrium(tmp_path: Path, lam: float) -> None:
+    a, b, crash = _straight_rates(lam, tmp_path)
+    for who, hits in (("A", a), ("B", b)):
+        assert abs(hits / N - Q_STAR) < 0.01, f"{who} straight {hits / N:.4f} vs q* {Q_STAR}"
+        assert_rate(hits, N, logit_qre(lam), f"{who} at the QRE, lambda={lam}")
+    # in equilibrium the two draws are independent
+    assert_rate(crash, N, logit_qre(lam) ** 2, "both straight")
+
+
+@pytest.mark.parametrize("lam", [0.0, 1.0, 3.0])
+def test_chicken_moderate_lambda_is_logit_qre(tmp_path: Path, lam: float) -> None:
+    q = logit_qre(lam)
+    if lam == 0:
+        assert q == pytest.approx(0.5)
+    a, b, crash = _straight_rates(lam, tmp_path)
+    assert_rate(a, N, q, f"A at lambda={lam}")
+    assert_rate(b, N, q, f"B at lambda={lam}")
+    assert_rate(crash, N, q * q, f"crash at lambda={lam}")
+
+
+def test_chicken_engine_matches_reference(tmp_path: Path) -> None:
+    engine_vs_reference(program_from(chicken(1.0), tmp_path), 3, runs(60), "chicken")
+
+
+# -- (c) red-line credibility: decay when not enforced, rise when enforced, spillover --------
+
+CROSS_AT = (1, 3, 4)
+C0, RISE, DECAY, SPILL, C2 = 0.8, 0.25, 0.7, 0.5, 0.3
+
+
+def red_line_scenario(enforce: float | str | None) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "id": "line1",
+        "owner": "O",
+        "against": ["X"],
+        "crossing": "provoke:*",
+        "response": "punish",
+        "credibility": {"initial": C0, "rise": RISE, "decay": DECAY, "spillover": SPILL},
+    }
+    if enforce is not None:
+        line["enforce"] = enforce
+    return scenario_dict(
+        time={"step": "month", "horizon": 6},
+        actors=[
+            {
+                "id": "X",
+                "decision": {
+                    "kind": "scripted",
+                    "plan": [{"step": t, "action": "provoke"} for t in CROSS_AT],
+                },
+            },
+            {"id": "O", "decision": {"kind": "doctrine"}},
+            {"id": "Z", "decision": {"kind": "doctrine"}},
+        ],
+        variables=[{"id": "punished", "min": 0}],
+        actions=[
+            {"id": "provoke", "actors": ["X"], "tags": ["provoke:X"]},
+            {"id": "other", "actors": ["X"], "tags": ["other:X"]},
+            {"id": "punish", "actors": ["O", "Z"], "effects": {"punished": 1}},
+        ],
+        red_lines=[
+            line,
+            {
+                "id": "line2",
+                "owner": "O",
+                "crossing": "other:*",
+                "response": "punish",
+                "credibility": {"initial": C2, "rise": 0.1, "decay": 0.5, "spillover": 0.9},
+            },
+            {
+                "id": "line3",
+                "owner": "Z",
+                "crossing": "other:*",
+                "response": "punish",
+                "credibility": {"initial": 0.45},
+            },
+        ],
+        outcomes=[{"id": "enforced", "when": 'happened("enforced:line1")'}],
+    )
+
+
+def _final_credibility(program: Any, result: Any, name: str) -> np.ndarray:
+    return result.final[:, program.var_index(f"credibility.{name}")]
+
+
+def test_unenforced_red_line_decays_geometrically(tmp_path: Path) -> None:
+    program = program_from(red_line_scenario(0.0), tmp_path)
+    result = engine_vs_reference(program, 0, runs(20), "enforce 0")
+    k = len(CROSS_AT)
+    c1 = C0 * DECAY**k
+    assert np.allclose(_final_credibility(program, result, "line1"), c1, rtol=0, atol=1e-12)
+    # every change of line1 spills over to the owner's other red line, and to no one else's
+    c2 = C2 + SPILL * (c1 - C0)
+    assert np.allclose(_final_credibility(program, result, "line2"), c2, rtol=0, atol=1e-12)
+    assert np.all(_final_credibility(program, result, "line3") == 0.45)
+    assert np.all(result.final[:, program.var_index("punished")] == 0)
+    assert np.all(result.first_hit[:, 0] == -1)
+
+
+def test_unenforced_red_line_credibility_step_by_step(tmp_path: Path) -> None:
+    program = program_from(red_line_scenario(0.0), tmp_path)
+    log = run_reference(program, 0, 0, keep_log=True).log
+    crossed = 0
+    for entry in log:
+        if entry.step in CROSS_AT:
+            crossed += 1
+            assert "crossed:line1" in entry.events
+            assert "enforced:line1" not in entry.events
+        else:
+            assert "crossed:line1" not in entry.events
+        assert entry.state["credibility.line1"] == pytest.approx(C0 * DECAY**crossed, abs=1e-12)
+
+
+def test_enforced_red_line_rises(tmp_path: Path) -> None:
+    program = program_from(red_line_scenario(1.0), tmp_path)
+    result = engine_vs_reference(program, 0, runs(20), "enforce 1")
+    k = len(CROSS_AT)
+    c1 = 1 - (1 - C0) * (1 - RISE) ** k
+    assert np.allclose(_final_credibility(program, result, "line1"), c1, rtol=0, atol=1e-12)
+    c2 = C2 + SPILL * (c1 - C0)
+    assert np.allclose(_final_credibility(program, result, "line2"), c2, rtol=0, atol=1e-12)
+    # the owner's response is performed at each crossing
+    assert np.all(result.final[:, program.var_index("punished")] == k)
+    assert np.all(result.first_hit[:, 0] == CROSS_AT[0])
+
+
+def test_default_enforcement_probability_is_the_credibility(tmp_path: Path) -> None:
+    """Without ``enforce``, the first crossing is enforced with probability c0."""
+    program = program_from(red_line_scenario(None), tmp_path)
+    result = run_chunk(program, 9, runs(N))
+    hits = int(np.sum(result.first_hit[:, 0] == CROSS_AT[0]))
+    assert_rate(hits, N, C0, "enforced at the first crossing")
+    # P(never enforced) = Π (1 − c_j) with c_j the credibility after j unenforced crossings
+    never = math.prod(1 - C0 * DECAY**j for j in range(len(CROSS_AT)))
+    assert_rate(int(np.sum(result.first_hit[:, 0] < 0)), N, never, "never enforced")
+
+
+# -- (d) an alliance clause invoked at the rate its trigger and invocation imply -------------
+
+P_ATTACK, Q_INVOKE = 0.3, 0.4
+
+
+def alliance_scenario(by: str, horizon: int) -> dict[str, Any]:
+    actors: list[dict[str, Any]] = [{"id": "M", "decision": {"kind": "doctrine"}}]
+    actions: list[dict[str, Any]] = [
+        {"id": "answer", "actors": ["NATO"], "effects": {"answered": 1}, "tags": ["answer"]},
+    ]
+    rules: list[dict[str, Any]] = []
+    if by == "rule":
+        actors.append({"id": "X", "decision": {"kind": "doctrine"}})
+        rules.append(
+            {"id": "raid", "when": "true", "probability": "p_attack", "tags": ["attack:X->M"]}
+        )
+    else:  # a logit attacker indifferent between holding and striking: p = 1/2
+        actors.append({"id": "X", "decision": {"kind": "logit", "lambda": 3.0}})
+        actions.append({"id": "strike", "actors": ["X"], "tags": ["attack:X->M"]})
+    return scenario_dict(
+        time={"step": "month", "horizon": horizon},
+        actors=actors,
+        alliances=[
+            {
+                "id": "NATO",
+                "members": ["M"],
+                "clauses": [
+                    {
+                        "id": "art5",
+                        "trigger": 'now("attack:*->{members}")',
+                        "invocation": "q_invoke",
+                        "response": "answer",
+                    },
+                ],
+            }
+        ],
+        parameters=[{"id": "p_attack", "value": P_ATTACK}, {"id": "q_invoke", "value": Q_INVOKE}],
+        variables=[{"id": "answered"}],
+        actions=actions,
+        rules=rules,
+        outcomes=[
+            {"id": "triggered", "when": 'happened("triggered:NATO.art5")'},
+            {"id": "invoked", "when": 'happened("invoked:NATO.art5")', "absorbing": True},
+        ],
+    )
+
+
+@pytest.mark.parametrize(("by", "p"), [("rule", P_ATTACK), ("logit", 0.5)])
+def test_alliance_clause_invocation_rate(tmp_path: Path, by: str, p: float) -> None:
+    horizon = 10
+    program = program_from(alliance_scenario(by, horizon), tmp_path)
+    result = run_chunk(program, 4, runs(N))
+    trig, inv = result.first_hit[:, 0], result.first_hit[:, 1]
+    for h in (1, 4, 10):
+        exact = 1 - (1 - p * Q_INVOKE) ** h
+        assert_rate(int(np.sum((inv >= 0) & (inv < h))), N, exact, f"invoked within {h}")
+    # an invocation needs a trigger first, so runs ended by one have been triggered: the
+    # trigger's first hit is unaffected by absorption
+    assert np.all((trig[inv >= 0] >= 0) & (trig[inv >= 0] <= inv[inv >= 0]))
+    for h in (1, 4, 10):
+        exact = 1 - (1 - p) ** h
+        assert_rate(int(np.sum((trig >= 0) & (trig < h))), N, exact, f"triggered within {h}")
+    # the alliance's response is performed exactly when the clause is invoked
+    answered = result.final[:, program.var_index("answered")]
+    assert np.array_equal(answered, (inv >= 0).astype(float))

@@ -1,0 +1,191 @@
+"""Bad input to sweep / results / compare: exit 2 with a clear message, never a traceback, and
+nothing half-written (no partial export, no phantom experiment, an untouched store, and no
+redline tables added to a DuckDB database that is not a store)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import Reference
+from experiment_support import SPEC, assert_refused, redline, run_concurrently, store_state
+
+from redline.experiment.store import Store
+
+NOTES = "This is a text file, not a store.\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    command: str  # {ref}: a copy of the reference store; {dir}: the case's own directory
+    fragments: list[str]
+    absent: list[str] = field(default_factory=list)  # must not be in the message
+    mkdir: str | None = None  # a directory made in the case's directory first
+
+
+SWEEP = "sweep " + " ".join(SPEC) + " --name w"
+CASES: dict[str, Case] = {
+    "export-unknown-experiment": Case(
+        "results export reff --format csv -o {dir}/out.csv --store {ref}",
+        ["unknown experiment 'reff'", "did you mean 'ref'?"],
+    ),
+    "compare-unknown-experiment": Case(
+        "compare reff --store {ref}", ["unknown experiment 'reff'", "did you mean 'ref'?"]
+    ),
+    "export-into-missing-directory": Case(
+        "results export ref --format csv -o {dir}/no/such/dir/out.csv --store {ref}",
+        ["cannot write", "no/such/dir/out.csv"],
+    ),
+    "export-onto-a-directory": Case(
+        "results export ref --format csv -o {dir}/out --store {ref}",
+        ["cannot write", "out"],
+        mkdir="out",
+    ),
+    "export-unknown-format": Case(
+        "results export ref --format xlsx -o {dir}/out.xlsx --store {ref}",
+        ["unknown format 'xlsx'", "csv, parquet"],
+    ),
+    "export-from-missing-store": Case(
+        "results export ref -o {dir}/out.parquet --store {dir}/nothere.duckdb",
+        ["no store at", "nothere.duckdb"],
+    ),
+    "workers-0": Case(
+        SWEEP + " --workers 0 --store {dir}/new.duckdb",
+        ["--workers must be between 1 and 256, got 0"],
+    ),
+    "dask-local-0": Case(
+        SWEEP + " --dask-local 0 --store {dir}/new.duckdb",
+        ["--dask-local must be between 1 and 256, got 0"],
+    ),
+    "two-executors": Case(
+        SWEEP + " --workers 2 --dask-local 2 --store {dir}/new.duckdb",
+        ["choose one of --workers, --dask-local and --scheduler"],
+    ),
+    "unknown-lever-option": Case(
+        SWEEP + " --lever nato_response=nonee --store {dir}/new.duckdb",
+        ["unknown option 'nonee'", "did you mean 'none'?"],
+    ),
+    "text-file-as-store-list": Case(
+        "results list --store {dir}/notes.txt",
+        ["is not a redline store"],
+        absent=["in use by another process"],
+    ),
+    "foreign-duckdb-as-store-list": Case(
+        "results list --store {dir}/foreign.duckdb", ["is not a redline store"]
+    ),
+    "foreign-duckdb-as-store-sweep": Case(
+        SWEEP + " --store {dir}/foreign.duckdb", ["is not a redline store"]
+    ),
+    "text-file-as-store-sweep": Case(
+        SWEEP + " --store {dir}/notes.txt",
+        ["is not a redline store"],
+        absent=["in use by another process"],
+    ),
+}
+
+
+def _foreign_database(path: Path) -> None:
+    """A DuckDB file that is not a redline store."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+    con.execute("INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace')")
+    con.close()
+
+
+def _foreign_content(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())
+        return tables, con.execute("SELECT * FROM customers ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    where: Path
+    ref: Path
+    ref_state: dict[str, object]
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory, reference: Reference) -> dict[str, Outcome]:
+    """Every case at once, each in its own directory with its own copy of the reference store
+    and a text file."""
+    prepared = []
+    for case, spec in CASES.items():
+        where = tmp_path_factory.mktemp(case)
+        ref = where / "ref.duckdb"
+        shutil.copy(reference.store, ref)
+        (where / "notes.txt").write_text(NOTES)
+        _foreign_database(where / "foreign.duckdb")
+        if spec.mkdir:
+            (where / spec.mkdir).mkdir()
+        args = spec.command.replace("{ref}", str(ref)).replace("{dir}", str(where)).split()
+        prepared.append((case, where, ref, store_state(ref, "ref"), args))
+    results = run_concurrently([(args, where) for _, where, _, _, args in prepared])
+    return {
+        case: Outcome(where, ref, state, *result)
+        for (case, where, ref, state, _), result in zip(prepared, results, strict=True)
+    }
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_refused_cleanly(outcomes: dict[str, Outcome], case: str) -> None:
+    spec, got = CASES[case], outcomes[case]
+    message = assert_refused(got.rc, got.stdout, got.stderr, *spec.fragments)
+    for fragment in spec.absent:
+        assert fragment not in message, message
+
+    # nothing half-written: only what was there before, unchanged
+    left = sorted(p.name for p in got.where.iterdir())
+    before = sorted(["foreign.duckdb", "notes.txt", "ref.duckdb", *filter(None, [spec.mkdir])])
+    assert left in (before, sorted([*before, "new.duckdb"])), left
+    if spec.mkdir:
+        assert list((got.where / spec.mkdir).iterdir()) == []
+    assert (got.where / "notes.txt").read_text() == NOTES
+    assert _foreign_content(got.where / "foreign.duckdb") == (
+        ["customers"],
+        [(1, "Ada"), (2, "Grace")],
+    ), "a foreign DuckDB database was modified"
+    assert store_state(got.ref, "ref") == got.ref_state
+    new = got.where / "new.duckdb"
+    if new.exists():  # a refused sweep registers no experiment
+        assert [r.name for r in Store(new).experiments()] == []
+
+
+def test_unreachable_scheduler_is_refused_quickly(tmp_path: Path) -> None:
+    """Nothing listens on port 1: a clear error within the client's 10 s connect timeout (run
+    alone, so that the time measured is its own), and no experiment registered."""
+    db = tmp_path / "new.duckdb"
+    started = time.monotonic()
+    proc = redline(
+        "sweep",
+        *SPEC,
+        "--name",
+        "w",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        "--store",
+        str(db),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert_refused(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        "cannot reach the Dask scheduler tcp://127.0.0.1:1",
+    )
+    assert seconds < 20
+    if db.exists():
+        assert [r.name for r in Store(db).experiments()] == []

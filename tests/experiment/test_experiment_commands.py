@@ -1,0 +1,118 @@
+"""`redline run` and `redline compare` on stored experiments, checked against the reference
+sweep's rows and the interval functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from conftest import Reference
+from experiment_support import (
+    LENSES,
+    OPTIONS,
+    SCENARIO,
+    assert_ok,
+    assert_same_rows,
+    redline,
+    where_point_below,
+)
+
+from redline.analysis.compare import difference
+from redline.experiment.store import Store
+from redline.scenario.loader import load_scenario
+from redline.stats import wilson_interval
+
+OUTCOMES = ["article5", "war", "nuclear_use", "settlement"]
+
+
+def _hits(table: pa.Table, point: int, outcome: str) -> tuple[int, int]:
+    rows = table.filter(pc.equal(table.column("point"), point))
+    return rows.num_rows - rows.column(f"first.{outcome}").null_count, rows.num_rows
+
+
+def test_run_stores_the_sweep_rows_and_reports_wilson_intervals(
+    tmp_path: Path, reference: Reference
+) -> None:
+    db, report = tmp_path / "run.duckdb", tmp_path / "report.html"
+    proc = redline(
+        "run",
+        SCENARIO,
+        "--runs",
+        "1000",
+        "--seed",
+        "7",
+        "--lever",
+        "nato_response=none",
+        "--lens",
+        "baseline",
+        "--store",
+        str(db),
+        "--report",
+        str(report),
+        "--json",
+        cwd=tmp_path,
+    )
+    assert_ok(proc)
+    payload = json.loads(proc.stdout)
+    assert (payload["runs"], payload["seed"], payload["lens"]) == (1000, 7, "baseline")
+    assert payload["levers"] == {"nato_response": "none"}
+    for outcome in OUTCOMES:
+        hits, runs = _hits(reference.table, 0, outcome)
+        got = payload["outcomes"][outcome]
+        assert got["p"] == pytest.approx(hits / runs, abs=1e-12)
+        lo, hi = wilson_interval(hits, runs)
+        assert (got["lo"], got["hi"]) == (
+            pytest.approx(lo, abs=1e-12),
+            pytest.approx(hi, abs=1e-12),
+        )
+    (record,) = Store(db).experiments()
+    assert record.status == "done"
+    assert record.name.startswith("run-convoy-strike-")
+    # one chunk of 1000 runs here, two of 500 in the reference: the same rows
+    assert_same_rows(Store(db).results(record.name), where_point_below(reference.table, 1))
+
+
+def _table_rows(stdout: str) -> list[tuple[str, ...]]:
+    return [
+        tuple(cell.strip() for cell in line.split("│")[1:-1])
+        for line in stdout.splitlines()
+        if line.startswith("│")
+    ]
+
+
+@pytest.mark.parametrize("by", ["lever"])
+def test_compare_prints_newcombe_differences(tmp_path: Path, reference: Reference, by: str) -> None:
+    proc = redline("compare", "ref", "--by", by, "--store", str(reference.store), cwd=tmp_path)
+    assert_ok(proc)
+    names = {o.id: o.label for o in load_scenario(SCENARIO).scenario.outcomes}
+    expected = []
+    # point = 2 · option + lens; each is compared with the first of its group, the rest held
+    if by == "lens":
+        pairs = [
+            (2 * i + 1, 2 * i, LENSES[1], LENSES[0], f"nato_response={option}")
+            for i, option in enumerate(OPTIONS)
+        ]
+    else:
+        pairs = [
+            (2 * i + j, j, OPTIONS[i], OPTIONS[0], f"lens={lens}")
+            for j, lens in enumerate(LENSES)
+            for i in range(1, len(OPTIONS))
+        ]
+    for point, base, label, base_label, held in pairs:
+        for outcome in OUTCOMES:
+            h1, n1 = _hits(reference.table, point, outcome)
+            h2, n2 = _hits(reference.table, base, outcome)
+            d = difference(names[outcome], label, h1, n1, base_label, h2, n2)
+            expected.append(
+                (
+                    names[outcome],
+                    f"{label} ({held})",
+                    base_label,
+                    f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
+                )
+            )
+    got = [row for row in _table_rows(proc.stdout) if row[0] != "outcome"]
+    assert sorted(got) == sorted(expected)

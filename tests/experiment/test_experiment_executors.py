@@ -1,0 +1,98 @@
+"""Where units are computed never changes their results: a real Dask LocalCluster with two worker
+processes and a pool of local worker processes give the rows of an in-process sweep."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import Reference
+from experiment_support import (
+    HALF,
+    RUNS,
+    SEED,
+    SPEC,
+    assert_ok,
+    assert_same_rows,
+    planned_units,
+    redline,
+    wait_snapshot,
+    where_point_below,
+)
+
+from redline.experiment.executors import DaskCluster, make_executor
+from redline.experiment.spec import ExperimentSpec
+from redline.experiment.store import Store
+from redline.experiment.sweep import plan, run_plan
+from redline.scenario.loader import load_scenario
+
+
+def _occupancy(db: Path, name: str, points: int) -> list[tuple[int, int, int, int]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [
+            tuple(r)
+            for r in con.execute(
+                "SELECT point, step, rung, sum(runs) FROM occupancy WHERE experiment = ? AND "
+                "point < ? GROUP BY ALL ORDER BY ALL",
+                [name, points],
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "executor", [["--dask-local", "2"], ["--workers", "2"]], ids=["dask-local-2", "workers-2"]
+)
+def test_parallel_sweep_equals_in_process_sweep(
+    tmp_path: Path, reference: Reference, executor: list[str]
+) -> None:
+    db = tmp_path / "store.duckdb"
+    # the first two lever options: the reference's design points 0..3, with the same indices
+    assert_ok(
+        redline("sweep", *SPEC, *HALF, "--name", "par", "--store", str(db), *executor, cwd=tmp_path)
+    )
+    snap = wait_snapshot(db, "par")
+    snap.assert_whole()
+    assert snap.status == "done"
+    assert set(snap.units) == planned_units(points=4)
+    assert_same_rows(Store(db).results("par"), where_point_below(reference.table, 4))
+    assert _occupancy(db, "par", 4) == _occupancy(reference.store, "ref", 4)
+
+
+def test_dask_local_cluster_has_two_worker_processes_and_matches(
+    tmp_path: Path, reference: Reference
+) -> None:
+    """The executor ``--dask-local 2`` builds: two worker processes apart from this one; units
+    computed there equal the in-process ones."""
+    loaded = load_scenario("convoy-strike")
+    spec = ExperimentSpec(
+        name="dask",
+        scenario=str(loaded.path),
+        runs=RUNS,
+        seed=SEED,
+        chunk_size=250,
+        levers={"nato_response": ["none"]},
+        lenses=["baseline"],
+    )
+    store = Store(tmp_path / "store.duckdb")
+    p = plan(spec, store)
+    assert len(p.todo) == 4
+    executor = make_executor(dask_local=2)
+    try:
+        assert isinstance(executor, DaskCluster)
+        workers = executor.client.scheduler_info()["workers"]
+        assert len(workers) == 2
+        pids = executor.client.run(os.getpid)
+        assert len(set(pids.values())) == 2
+        assert os.getpid() not in pids.values()
+    except BaseException:
+        executor.close()
+        raise
+    record = run_plan(p, store, executor)  # closes the executor
+    assert record.status == "done"
+    assert record.done_units == 4
+    assert_same_rows(store.results("dask"), where_point_below(reference.table, 1))

@@ -1,0 +1,152 @@
+"""Sampling plans for the uncertainties: Latin hypercube, Sobol, grid (fixed per design point and
+exported as ``param.<name>``) and per-run draws (common random numbers across configurations).
+
+convoy-strike has one uncertainty, ``nuclear_threshold`` ~ uniform(−0.9, −0.5), not replaced by
+either lens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from conftest import Reference
+from experiment_support import SCENARIO, read_export, run_concurrently
+
+from redline.experiment.store import Store
+
+LOW, HIGH = -0.9, -0.5
+PARAM = "param.nuclear_threshold"
+CONFIGS = [("none", "baseline"), ("collective", "baseline")]
+RUNS = 40
+SAMPLES = {"lhs:5": 5, "sobol:4": 4, "grid": 3}
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, pa.Table]]:
+    """The three sampled sweeps (two configurations each), run at once; their Parquet
+    exports."""
+    where = tmp_path_factory.mktemp("sampling")
+    commands = []
+    for sample in SAMPLES:
+        name = sample.replace(":", "")
+        commands.append(
+            (
+                [
+                    "sweep",
+                    SCENARIO,
+                    "--name",
+                    name,
+                    "--sample",
+                    sample,
+                    "--runs",
+                    str(RUNS),
+                    "--chunk-size",
+                    str(RUNS),
+                    "--seed",
+                    "11",
+                    "--lever",
+                    "nato_response=none",
+                    "--lever",
+                    "nato_response=collective",
+                    "--lens",
+                    "baseline",
+                    "--store",
+                    str(where / f"{name}.duckdb"),
+                ],
+                where,
+            )
+        )
+    out = {}
+    for sample, (rc, stdout, stderr, _) in zip(SAMPLES, run_concurrently(commands), strict=True):
+        assert rc == 0, f"{sample}: exit {rc}\n{stdout}\n{stderr}"
+        assert "Traceback" not in stderr
+        name = sample.replace(":", "")
+        store = Store(where / f"{name}.duckdb")
+        exported = where / f"{name}.parquet"
+        store.export(name, "parquet", exported)
+        out[sample] = (where / f"{name}.duckdb", read_export(exported))
+    return out
+
+
+def _values_by_config(db: Path, sample: str, table: pa.Table) -> dict[tuple[str, str], list[float]]:
+    """Per configuration: the fixed value of each of its design points, checked against the
+    stored point records and the exported rows."""
+    name = sample.replace(":", "")
+    points = Store(db).points(name)
+    assert len(points) == len(CONFIGS) * SAMPLES[sample]
+    assert table.column_names.count(PARAM) == 1
+    out: dict[tuple[str, str], list[float]] = {}
+    for pt in points:
+        rows = table.filter(pc.equal(table.column("point"), pt["point"]))
+        assert rows.num_rows == RUNS
+        assert rows.column("run").to_pylist() == list(range(RUNS))
+        values = set(rows.column(PARAM).to_pylist())
+        assert len(values) == 1, "a fixed uncertainty is the same in every run of a point"
+        (value,) = values
+        assert pt["fixed"] == {"nuclear_threshold": value}
+        config = (pt["levers"]["nato_response"], pt["lens"])
+        assert set(rows.column("lever.nato_response").to_pylist()) == {config[0]}
+        assert set(rows.column("lens").to_pylist()) == {config[1]}
+        out.setdefault(config, []).append(value)
+    assert sorted(out) == sorted(CONFIGS)
+    return out
+
+
+@pytest.mark.parametrize("sample", ["lhs:5", "sobol:4"])
+def test_space_filling_designs_are_stratified(
+    sampled: dict[str, tuple[Path, pa.Table]], sample: str
+) -> None:
+    """K points per configuration inside the support; each of K equal-probability strata holds
+    exactly one point (Latin hypercube; a scrambled Sobol sequence of 2^m points in one
+    dimension)."""
+    db, table = sampled[sample]
+    k = SAMPLES[sample]
+    for config, values in _values_by_config(db, sample, table).items():
+        assert len(values) == k, config
+        u = (np.array(values) - LOW) / (HIGH - LOW)  # the uniform's CDF
+        assert ((u > 0) & (u < 1)).all(), (config, values)
+        assert sorted(np.floor(u * k).astype(int).tolist()) == list(range(k)), (config, values)
+
+
+def test_grid_uses_the_10th_50th_90th_percentiles(
+    sampled: dict[str, tuple[Path, pa.Table]],
+) -> None:
+    db, table = sampled["grid"]
+    for config, values in _values_by_config(db, "grid", table).items():
+        np.testing.assert_allclose(
+            sorted(values), [-0.86, -0.7, -0.54], atol=1e-12, err_msg=str(config)
+        )
+
+
+def test_fixed_designs_are_recorded_in_the_experiment(
+    sampled: dict[str, tuple[Path, pa.Table]],
+) -> None:
+    for sample, (db, _) in sampled.items():
+        record = Store(db).get(sample.replace(":", ""))
+        assert record is not None
+        assert record.spec.sample == sample
+        assert record.points == len(CONFIGS) * SAMPLES[sample]
+        assert record.runs == record.points * RUNS
+        assert record.status == "done"
+
+
+def test_per_run_draws_are_common_random_numbers(reference: Reference) -> None:
+    """per_run: every run draws its own value, and run i draws the same value in every
+    configuration."""
+    table = reference.table
+    assert table.column_names.count(PARAM) == 1
+    values = np.array(table.column(PARAM).to_pylist()).reshape(8, 1000)  # point × run
+    runs = np.array(table.column("run").to_pylist()).reshape(8, 1000)
+    assert (runs == np.arange(1000)).all()
+    assert ((values > LOW) & (values < HIGH)).all()
+    assert len(np.unique(values[0])) == 1000  # differ across runs
+    assert (values == values[0]).all()  # identical across the 8 configurations
+    # and roughly uniform: 1000 draws, each tenth of the support holds 100 ± 45
+    counts = np.bincount(np.floor((values[0] - LOW) / (HIGH - LOW) * 10).astype(int), minlength=10)
+    assert counts.min() > 55 and counts.max() < 145, counts
+    points = Store(reference.store).points("ref")
+    assert all(json.dumps(pt["fixed"]) == "{}" for pt in points)

@@ -1,0 +1,171 @@
+"""Interval estimates and cumulative incidence against known values: statsmodels, lifelines and
+arithmetic written out by hand."""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+from conftest import Reference
+from lifelines import AalenJohansenFitter
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from redline.analysis.compare import difference
+from redline.analysis.incidence import aalen_johansen, outcome_incidence
+from redline.stats import wilson_interval
+
+CASES = [(0, 10), (10, 10), (3, 10), (0, 1), (1, 1), (57, 200), (1, 20_000), (19_999, 20_000)]
+
+
+def wilson_by_hand(hits: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("hits", "n"), CASES)
+@pytest.mark.parametrize("confidence", [0.95, 0.9])
+def test_wilson_interval_matches_statsmodels_and_the_formula(
+    hits: int, n: int, confidence: float
+) -> None:
+    lo, hi = wilson_interval(hits, n, confidence)
+    sm_lo, sm_hi = proportion_confint(hits, n, alpha=1 - confidence, method="wilson")
+    hand_lo, hand_hi = wilson_by_hand(hits, n, confidence)
+    assert lo == pytest.approx(sm_lo, abs=1e-12)
+    assert hi == pytest.approx(sm_hi, abs=1e-12)
+    assert lo == pytest.approx(hand_lo, abs=1e-12)
+    assert hi == pytest.approx(hand_hi, abs=1e-12)
+    assert 0.0 <= lo <= hits / n + 1e-12
+    assert hits / n - 1e-12 <= hi <= 1.0
+    if hits == 0:
+        assert lo == pytest.approx(0.0, abs=1e-15)
+    if hits == n:
+        assert hi == pytest.approx(1.0, abs=1e-15)
+
+
+def test_wilson_interval_known_value_and_empty() -> None:
+    # 3 of 10 at 95%: z = 1.959964, z² = 3.841459, 1 + z²/n = 1.384146;
+    # centre = (0.3 + 3.841459/20) / 1.384146 = 0.492073 / 1.384146 = 0.355507
+    # half = 1.959964 / 1.384146 · sqrt(0.3·0.7/10 + 3.841459/400)
+    #      = 1.416010 · sqrt(0.021 + 0.009604) = 1.416010 · 0.174939 = 0.247715
+    lo, hi = wilson_interval(3, 10)
+    assert lo == pytest.approx(0.355507 - 0.247715, abs=2e-6)  # 0.107791
+    assert hi == pytest.approx(0.355507 + 0.247715, abs=2e-6)  # 0.603222
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+def test_aalen_johansen_by_hand() -> None:
+    """Ten runs, horizon 5 (steps 0..4); cause 1 and cause 2 compete; one run is censored at
+    step 2, four reach the horizon (censored at step 4)."""
+    #                A  B  C  D  E  F  G  H  I  J
+    times = np.array([0, 1, 1, 2, 2, 3, 4, 4, 4, 4], dtype=np.int64)
+    causes = np.array([1, 2, 1, 1, 0, 2, 0, 0, 0, 0], dtype=np.int64)
+    # S = probability of no event yet, n = at risk; CIF_k(t) = CIF_k(t−1) + S(t−1)·d_k(t)/n(t)
+    # step 0: n=10, d1=1 (A):      CIF1 = 0 + 1·1/10 = 0.1;    S = 1·(1 − 1/10) = 0.9
+    # step 1: n=9, d1=1 (C), d2=1 (B): CIF1 = 0.1 + 0.9·1/9 = 0.2, CIF2 = 0 + 0.9·1/9 = 0.1;
+    #         S = 0.9·(1 − 2/9) = 0.7
+    # step 2: n=7, d1=1 (D), E censored (still at risk at 2): CIF1 = 0.2 + 0.7·1/7 = 0.3;
+    #         S = 0.7·(1 − 1/7) = 0.6
+    # step 3: n=5 (F..J), d2=1 (F): CIF2 = 0.1 + 0.6·1/5 = 0.22; S = 0.6·(1 − 1/5) = 0.48
+    # step 4: n=4, no events.       CIF1 + CIF2 + S = 0.3 + 0.22 + 0.48 = 1
+    np.testing.assert_allclose(
+        aalen_johansen(times, causes, 5, cause=1), [0.1, 0.2, 0.3, 0.3, 0.3], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        aalen_johansen(times, causes, 5, cause=2), [0.0, 0.1, 0.1, 0.22, 0.22], atol=1e-12
+    )
+    # the order of the runs does not matter
+    order = np.array([9, 3, 0, 7, 5, 1, 8, 2, 6, 4])
+    np.testing.assert_allclose(
+        aalen_johansen(times[order], causes[order], 5, cause=1),
+        [0.1, 0.2, 0.3, 0.3, 0.3],
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cause", [1, 2])
+def test_aalen_johansen_matches_lifelines_without_ties(seed: int, cause: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 60
+    times = rng.permutation(n).astype(np.int64)  # every step holds exactly one run: no ties
+    causes = rng.choice([0, 1, 2], size=n, p=[0.3, 0.4, 0.3]).astype(np.int64)
+    causes[times == 0] = cause  # an event at the very first step too
+    ours = aalen_johansen(times, causes, n, cause=cause)
+    # lifelines' curve starts at 0 at time 0 (an event at time 0 would not show there): shift
+    # every step by one, so that step t is time t + 1
+    fitter = AalenJohansenFitter(calculate_variance=False)
+    fitter.fit(times + 1, causes, event_of_interest=cause)
+    curve = fitter.cumulative_density_.iloc[:, 0]
+    theirs = [float(curve[curve.index <= t + 1].iloc[-1]) for t in range(n)]
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+def test_outcome_incidence_equals_the_share_hit_by_each_step(reference: Reference) -> None:
+    """Runs are censored only at the horizon, so the estimate is the plain share of runs that
+    reached the outcome by each step."""
+    horizon = 24
+    for point in range(8):
+        table = reference.table.filter(pc.equal(reference.table.column("point"), point))
+        for outcome in ("article5", "war", "nuclear_use", "settlement"):
+            first = table.column(f"first.{outcome}").to_numpy(zero_copy_only=False)
+            first = np.where(np.isnan(first.astype(float)), np.inf, first.astype(float))
+            share = [(first <= t).mean() for t in range(horizon)]
+            np.testing.assert_allclose(
+                outcome_incidence(table, outcome, horizon),
+                share,
+                atol=1e-12,
+                err_msg=f"point {point}, {outcome}",
+            )
+
+
+def newcombe_by_hand(h1: int, n1: int, h2: int, n2: int) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (method 10): from the Wilson intervals of each side."""
+    p1, p2 = h1 / n1, h2 / n2
+    l1, u1 = wilson_by_hand(h1, n1)
+    l2, u2 = wilson_by_hand(h2, n2)
+    d = p1 - p2
+    return (
+        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
+
+
+@pytest.mark.parametrize(
+    ("h1", "n1", "h2", "n2"),
+    [
+        (56, 70, 48, 80),
+        (9, 10, 3, 10),
+        (0, 10, 0, 20),
+        (10, 10, 0, 10),
+        (1, 20_000, 30, 20_000),
+        (5_000, 20_000, 5_000, 20_000),
+    ],
+)
+def test_difference_matches_statsmodels_newcombe(h1: int, n1: int, h2: int, n2: int) -> None:
+    d = difference("war", "a", h1, n1, "b", h2, n2)
+    lo, hi = confint_proportions_2indep(h1, n1, h2, n2, method="newcomb", compare="diff")
+    hand_lo, hand_hi = newcombe_by_hand(h1, n1, h2, n2)
+    assert (d.outcome, d.a, d.b) == ("war", "a", "b")
+    assert d.p_a == h1 / n1
+    assert d.p_b == h2 / n2
+    assert d.diff == pytest.approx(h1 / n1 - h2 / n2, abs=1e-15)
+    assert d.lo == pytest.approx(lo, abs=1e-12)
+    assert d.hi == pytest.approx(hi, abs=1e-12)
+    assert d.lo == pytest.approx(hand_lo, abs=1e-12)
+    assert d.hi == pytest.approx(hand_hi, abs=1e-12)
+    assert -1 <= d.lo <= d.diff <= d.hi <= 1
+
+
+def test_newcombe_known_value() -> None:
+    # Newcombe (1998), table II, example (a): 56/70 − 48/80 = 0.2000, interval 0.0524 to 0.3339
+    d = difference("x", "a", 56, 70, "b", 48, 80)
+    assert d.diff == pytest.approx(0.2)
+    assert d.lo == pytest.approx(0.0524, abs=5e-5)
+    assert d.hi == pytest.approx(0.3339, abs=5e-5)

@@ -179,11 +179,7 @@ def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
 def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     """Show an experiment's specification and outcome probabilities."""
     store = Store(store_path)
-    record = store.get(name)
-    if record is None:
-        with store.connect(read_only=True) as con:
-            store.require(con, name)
-        return
+    record = store.record(name)
     s = load_scenario(record.spec.scenario).scenario
     out.print(
         f"[bold]{name}[/]: {record.scenario_id} (digest {record.scenario_digest}), "
@@ -231,11 +227,7 @@ def compare(
     if by not in ("lever", "lens"):
         raise UserError(f"--by must be 'lever' or 'lens', got '{by}'")
     store = Store(store_path)
-    record = store.get(name)
-    if record is None:
-        with store.connect(read_only=True) as con:
-            store.require(con, name)
-        return
+    record = store.record(name)
     s = load_scenario(record.spec.scenario).scenario
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = summaries(store, name, outcomes)

@@ -98,8 +98,12 @@ def execute(
     spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any], backend: Backend = "numpy"
 ) -> Plan:
     """Plan an experiment and run its missing units with a progress bar."""
-    p = plan(spec, store)
-    executor = make_executor(**executor_opts)
+    executor = make_executor(**executor_opts)  # options are checked before anything is stored
+    try:
+        p = plan(spec, store)
+    except BaseException:
+        executor.close()
+        raise
     with progress_bar() as bar:
         task = bar.add_task(
             f"{spec.name}: {len(p.points)} configuration(s) on {executor.description}",

@@ -307,8 +307,10 @@ class _Lowering:
             site = f"actors.{actor.id}.decision"
             # an action whose requirement is the constant false is only ever a response
             candidates = [-1] + [
-                i for i, a in enumerate(self.actions)
-                if a.actor == actor.id and (d.kind == "scripted" or a.requires.constant is not False)
+                i
+                for i, a in enumerate(self.actions)
+                if a.actor == actor.id
+                and (d.kind == "scripted" or a.requires.constant is not False)
             ]
             crossings = tuple(self.crossings(actor.id, c, red_rules) for c in candidates)
             plan: dict[int, int] = {}
@@ -360,9 +362,9 @@ class _Lowering:
                         red_line=red_rules[r.id],
                         owner=r.owner,
                         credibility_var=self.var(sym.credibility_name(r.id)),
-                        when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL, "pre"),
+                        when=self.expr(r.when, f"red_lines.{r.id}.when@{actor}", Type.BOOL),
                         cost=(
-                            self.expr(r.cost, f"red_lines.{r.id}.cost@{actor}", scope="pre")
+                            self.expr(r.cost, f"red_lines.{r.id}.cost@{actor}", scope="post")
                             if r.cost is not None
                             else None
                         ),
@@ -424,8 +426,9 @@ class _Lowering:
         )
 
 
-def _reads(expr: Expr, variables: list[str], tags: tuple[str, ...]
-           ) -> tuple[frozenset[int], frozenset[int]]:
+def _reads(
+    expr: Expr, variables: list[str], tags: tuple[str, ...]
+) -> tuple[frozenset[int], frozenset[int]]:
     """The state variables and event tags an expression reads."""
     names: set[int] = set()
     seen: set[int] = set()

@@ -349,7 +349,7 @@ class _Chunk:
                         cred = cred + sigma * perceived[c.owner]
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
-                    cost = _raw(c.cost, env)
+                    cost = c.cost.mean(env)
                 else:
                     cost = -_effect_value(d.responses[c.red_line], weights, env)
                 u = u - c.when.mean(env) * perceived[c.red_line] * cost

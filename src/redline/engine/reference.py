@@ -199,7 +199,7 @@ class _Run:
                         cred = cred + sigma * perceived[c.owner]
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
-                    cost = self.num(c.cost)
+                    cost = self.num(c.cost, "mean")
                 else:
                     cost = -self.effect_value(d.responses[c.red_line], weights)
                 u = u - self.num(c.when, "mean") * perceived[c.red_line] * cost

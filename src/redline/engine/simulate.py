@@ -84,10 +84,12 @@ def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkR
     n_out, n_var = len(program.outcomes), len(program.variables)
     return ChunkResult(
         runs=np.asarray(runs, dtype=np.int64),
-        first_hit=np.array([r.first_hit for r in results], dtype=np.int32).reshape(-1, n_out),
+        first_hit=np.array([r.first_hit for r in results], dtype=np.int32).reshape(
+            len(results), n_out
+        ),
         peak_level=np.array([r.peak_level for r in results], dtype=np.int32),
         steps=np.array([r.steps for r in results], dtype=np.int32),
-        final=np.array([r.final for r in results], dtype=np.float64).reshape(-1, n_var),
+        final=np.array([r.final for r in results], dtype=np.float64).reshape(len(results), n_var),
         params={k: np.array([r.params[k] for r in results]) for k in names},
         occupancy=occupancy,
     )

@@ -145,7 +145,7 @@ class DaskCluster:
                     n_workers=local_workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                 )
                 self.client = Client(self.cluster)
                 self.description = f"Dask LocalCluster with {local_workers} workers"

@@ -9,7 +9,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from redline import __version__
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
@@ -19,7 +26,13 @@ from redline.scenario.yamlsource import read_yaml
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")]
 SAMPLE_PATTERN = re.compile(r"^(per_run|grid|(lhs|sobol):[1-9][0-9]{0,5})$")
-Sample = Annotated[str, StringConstraints(pattern=SAMPLE_PATTERN.pattern)]
+def _sample(value: str) -> str:
+    if not SAMPLE_PATTERN.match(value):
+        raise ValueError(f"'{value}' must be per_run, grid, lhs:K or sobol:K (K ≥ 1)")
+    return value
+
+
+Sample = Annotated[str, AfterValidator(_sample)]
 
 
 class ExperimentSpec(BaseModel):

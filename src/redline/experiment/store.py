@@ -84,9 +84,12 @@ class Store:
         self._schema_ready = False
 
     @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one piece of work; waits for other processes, then refuses."""
-        if read_only and not self.path.exists():
+    def connect(self, must_exist: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one piece of work; waits for other processes, then refuses.
+
+        ``must_exist``: reading commands never create a store, and never write into a DuckDB
+        file that is not one."""
+        if must_exist and not self.path.exists():
             raise UserError(
                 f"no store at {self.path} (run a sweep first, or name one with --store)"
             )
@@ -96,7 +99,9 @@ class Store:
                 con = duckdb.connect(str(self.path))
                 break
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" not in str(exc).lower():
+                    raise UserError(f"{self.path} is not a redline store: {exc}") from None
+                if time.monotonic() > deadline:
                     raise UserError(
                         f"store {self.path} is in use by another process and did "
                         f"not come free within {LOCK_WAIT_SECONDS:.0f} s"
@@ -106,16 +111,37 @@ class Store:
                 raise UserError(f"{self.path} is not a redline store: {exc}") from None
         try:
             if not self._schema_ready:
-                con.execute(_SCHEMA)
-                self._schema_ready = True
+                self._prepare(con, must_exist)
             yield con
         finally:
             con.close()
 
+    def _prepare(self, con: duckdb.DuckDBPyConnection, must_exist: bool) -> None:
+        """Create the schema in a new store; refuse a DuckDB file that holds other tables."""
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        if "experiments" not in tables and (tables or must_exist):
+            shown = ", ".join(sorted(tables)[:5]) or "none"
+            raise UserError(
+                f"{self.path} is not a redline store: a DuckDB file with other "
+                f"tables ({shown}); name another file with --store"
+            )
+        con.execute(_SCHEMA)
+        self._schema_ready = True
+
     # -- experiments -------------------------------------------------------------------------
     def get(self, name: str) -> ExperimentRecord | None:
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             return self._get(con, name)
+
+    def record(self, name: str) -> ExperimentRecord:
+        """An experiment that must exist (the error suggests a close name)."""
+        with self.connect(must_exist=True) as con:
+            return self.require(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
         rows = con.execute(
@@ -133,7 +159,7 @@ class Store:
     def experiments(self) -> list[ExperimentRecord]:
         if not self.path.exists():
             return []
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             names = [
                 r[0]
                 for r in con.execute("SELECT name FROM experiments ORDER BY created").fetchall()
@@ -263,7 +289,7 @@ class Store:
         with self.connect() as con:
             con.execute(
                 "UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
-                "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
+                "AND status <> 'done' AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
                 [dt.datetime.now(), name, name],
             )
 
@@ -291,7 +317,7 @@ class Store:
 
     def results(self, name: str, columns: str = "*") -> pa.Table:
         """The per-run rows of an experiment, ordered by design point and run."""
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             record = self.require(con, name)
             if not self._has_table(con, record.results_table):
                 return pa.table({})
@@ -300,7 +326,7 @@ class Store:
             ).to_arrow_table()
 
     def points(self, name: str) -> list[dict[str, Any]]:
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             self.require(con, name)
             rows = con.execute(
                 "SELECT point, label, levers, lens, fixed FROM points "
@@ -319,7 +345,7 @@ class Store:
         ]
 
     def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             rows = con.execute(
                 "SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
                 "AND point = ? GROUP BY step, rung",
@@ -334,8 +360,12 @@ class Store:
         """Write an experiment's rows to CSV or Parquet, atomically; return the row count."""
         if fmt not in ("csv", "parquet"):
             raise UserError(f"unknown format '{fmt}'; known: csv, parquet")
+        if target.is_dir():
+            raise UserError(f"cannot write {target}: it is a folder; give a file name")
+        if not target.parent.is_dir():
+            raise UserError(f"cannot write {target}: folder {target.parent} does not exist")
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with self.connect(read_only=True) as con:
+        with self.connect(must_exist=True) as con:
             record = self.require(con, name)
             if not self._has_table(con, record.results_table):
                 raise UserError(f"experiment '{name}' has no results yet")
@@ -349,7 +379,11 @@ class Store:
             except duckdb.Error as exc:
                 tmp.unlink(missing_ok=True)
                 raise UserError(f"cannot write {target}: {exc}") from None
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"cannot write {target}: {exc.strerror}") from None
         return int(count[0])
 
     @staticmethod

@@ -94,8 +94,9 @@ class _ChoiceTable:
             for tag in effect.unique_tags:
                 tags.setdefault(tag, []).append(k)
         levels = np.array([float(e.level) for e in effects])
-        return cls(list(constant.items()), computed,
-                   [(tag, tuple(ks)) for tag, ks in tags.items()], levels)
+        return cls(
+            list(constant.items()), computed, [(tag, tuple(ks)) for tag, ks in tags.items()], levels
+        )
 
 
 class _Rows:
@@ -202,17 +203,33 @@ class _Chunk:
             for i, var in enumerate(self.p.variables):
                 values[var.name] = self.X[i]
             values.update(step=float(step), level=self.level, peak_level=self.peak)
-            return _Env(values, self.now.T, self.ever.T, self.count.T,
-                        rng.KeyedDraws(self.seed, step, self.runs), self.positions,
-                        self.choices)
-        return _Env(_RowValues(self, step, rows), _Rows(self.now, rows), _Rows(self.ever, rows),
-                    _Rows(self.count, rows), rng.KeyedDraws(self.seed, step, self.runs[rows]),
-                    self.positions,
-                    {actor: chosen[rows] for actor, chosen in self.choices.items()})
+            return _Env(
+                values,
+                self.now.T,
+                self.ever.T,
+                self.count.T,
+                rng.KeyedDraws(self.seed, step, self.runs),
+                self.positions,
+                self.choices,
+            )
+        return _Env(
+            _RowValues(self, step, rows),
+            _Rows(self.now, rows),
+            _Rows(self.ever, rows),
+            _Rows(self.count, rows),
+            rng.KeyedDraws(self.seed, step, self.runs[rows]),
+            self.positions,
+            {actor: chosen[rows] for actor, chosen in self.choices.items()},
+        )
 
     # -- applying effects --------------------------------------------------------------------
-    def perform(self, batch: list[tuple[Effect, NDArray[np.bool_]]], env: _Env,
-                step_level: F64, rows: NDArray[np.intp] | None = None) -> None:
+    def perform(
+        self,
+        batch: list[tuple[Effect, NDArray[np.bool_]]],
+        env: _Env,
+        step_level: F64,
+        rows: NDArray[np.intp] | None = None,
+    ) -> None:
         """Apply effects simultaneously: every delta read from the same state (``env``), then
         the events. Masks are over the runs ``env`` holds: all, or those at ``rows``."""
         size = self.n if rows is None else len(rows)
@@ -221,13 +238,15 @@ class _Chunk:
             for delta in effect.deltas:
                 value = np.where(mask, _value(delta.expr, env, size), 0.0)
                 D[delta.var] = D[delta.var] + value if delta.var in D else 0.0 + value
-        for var, delta in D.items():
+        for var, added in D.items():
             if rows is None:
-                np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
-                           out=self.X[var])
+                np.minimum(
+                    np.maximum(self.X[var] + added, self.lo[var]), self.hi[var], out=self.X[var]
+                )
             else:
-                self.X[var, rows] = np.minimum(np.maximum(self.X[var, rows] + delta,
-                                                          self.lo[var]), self.hi[var])
+                self.X[var, rows] = np.minimum(
+                    np.maximum(self.X[var, rows] + added, self.lo[var]), self.hi[var]
+                )
         for effect, mask in batch:
             if rows is None:  # dense masks: whole-row operations
                 for tag in effect.unique_tags:
@@ -235,8 +254,9 @@ class _Chunk:
                     self.ever[tag] |= mask
                     self.count[tag] += mask
                 if effect.level >= 0:
-                    np.maximum(step_level, np.where(mask, float(effect.level), -1.0),
-                               out=step_level)
+                    np.maximum(
+                        step_level, np.where(mask, float(effect.level), -1.0), out=step_level
+                    )
                 continue
             at = rows[mask]
             for tag in effect.unique_tags:
@@ -246,15 +266,16 @@ class _Chunk:
             if effect.level >= 0:
                 step_level[at] = np.maximum(step_level[at], float(effect.level))
 
-    def perform_choices(self, chosen: list[NDArray[np.int64]], env: _Env, step_level: F64
-                        ) -> None:
+    def perform_choices(self, chosen: list[NDArray[np.int64]], env: _Env, step_level: F64) -> None:
         """Apply every actor's chosen action: :meth:`perform` for one batch, computed through
         per-actor lookup tables indexed by the choice instead of a mask per candidate."""
         D: dict[int, Any] = {}
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
                 continue
-            contribution: dict[int, Any] = {var: np.take(lut, choice) for var, lut in table.constant}
+            contribution: dict[int, Any] = {
+                var: np.take(lut, choice) for var, lut in table.constant
+            }
             for k, delta in table.computed:
                 mask = choice == k
                 if mask.any():
@@ -263,8 +284,7 @@ class _Chunk:
             for var, value in contribution.items():
                 D[var] = D[var] + value if var in D else 0.0 + value
         for var, delta in D.items():
-            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var],
-                       out=self.X[var])
+            np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var], out=self.X[var])
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
                 continue
@@ -279,10 +299,15 @@ class _Chunk:
             np.maximum(step_level, np.take(table.levels, choice), out=step_level)
 
     # -- rules -------------------------------------------------------------------------------
-    def try_rules(self, rules: tuple[Rule, ...] | list[Rule], spent: NDArray[np.bool_],
-                  step: int, step_level: F64, rows: NDArray[np.intp] | None = None,
-                  changed: tuple[set[int], set[int]] | None = None
-                  ) -> tuple[NDArray[np.intp], tuple[set[int], set[int]]]:
+    def try_rules(
+        self,
+        rules: tuple[Rule, ...] | list[Rule],
+        spent: NDArray[np.bool_],
+        step: int,
+        step_level: F64,
+        rows: NDArray[np.intp] | None = None,
+        changed: tuple[set[int], set[int]] | None = None,
+    ) -> tuple[NDArray[np.intp], tuple[set[int], set[int]]]:
         """One round of reactions among all runs, or only those at ``rows``: every unspent rule
         whose trigger holds fires or fails. Returns the positions of the runs that reacted and
         the variables and tags the round changed.
@@ -297,8 +322,9 @@ class _Chunk:
         batch: list[tuple[Effect, NDArray[np.bool_]]] = []
         reacted = np.zeros(size, dtype=np.bool_)
         for r, rule in enumerate(rules):
-            if changed is not None and not (rule.watch_vars & changed[0]
-                                            or rule.watch_tags & changed[1]):
+            if changed is not None and not (
+                rule.watch_vars & changed[0] or rule.watch_tags & changed[1]
+            ):
                 continue
             done = spent[r] if rows is None else spent[r, rows]
             trig = _truth(rule.trigger, env, size) & ~done
@@ -318,8 +344,10 @@ class _Chunk:
             spent[r, at if rows is None else rows[at]] = True
         if batch:
             self.perform(batch, env, step_level, rows)
-        now_changed = ({d.var for e, _ in batch for d in e.deltas},
-                       {t for e, _ in batch for t in e.tags})
+        now_changed = (
+            {d.var for e, _ in batch for d in e.deltas},
+            {t for e, _ in batch for t in e.tags},
+        )
         return (np.flatnonzero(reacted) if rows is None else rows[reacted]), now_changed
 
     # -- decisions ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from redline.scenario.yamlsource import read_yaml
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")]
 SAMPLE_PATTERN = re.compile(r"^(per_run|grid|(lhs|sobol):[1-9][0-9]{0,5})$")
+
+
 def _sample(value: str) -> str:
     if not SAMPLE_PATTERN.match(value):
         raise ValueError(f"'{value}' must be per_run, grid, lhs:K or sobol:K (K ≥ 1)")

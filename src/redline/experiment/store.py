@@ -289,7 +289,8 @@ class Store:
         with self.connect() as con:
             con.execute(
                 "UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
-                "AND status <> 'done' AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
+                "AND status <> 'done' "
+                "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
                 [dt.datetime.now(), name, name],
             )
 

@@ -61,8 +61,10 @@ def resolve_path(name: str, relative_to: Path | None = None) -> Path:
             builtins = builtin_scenarios()
             if candidate.stem in builtins and candidate.name in (name, f"{candidate.stem}.yaml"):
                 return builtins[candidate.stem]
-            raise ValueError("extends must name a built-in scenario or a file in the same "
-                             "folder (no absolute paths, no '..')")
+            raise ValueError(
+                "extends must name a built-in scenario or a file in the same "
+                "folder (no absolute paths, no '..')"
+            )
         candidate = relative_to.parent / candidate
     if candidate.exists():
         return candidate
@@ -89,11 +91,27 @@ def _read_chain(path: Path) -> SourceDoc:
         resolved = current.resolve()
         if resolved in seen:
             names = " -> ".join(_display(p) for p in [*seen, resolved])
-            raise ScenarioError([Issue(chain[-1].file, chain[-1].where(("extends",))[1],
-                                       "extends", f"extends cycle: {names}")])
+            raise ScenarioError(
+                [
+                    Issue(
+                        chain[-1].file,
+                        chain[-1].where(("extends",))[1],
+                        "extends",
+                        f"extends cycle: {names}",
+                    )
+                ]
+            )
         if len(seen) >= MAX_EXTENDS:
-            raise ScenarioError([Issue(chain[-1].file, chain[-1].where(("extends",))[1],
-                                       "extends", f"more than {MAX_EXTENDS} levels of extends")])
+            raise ScenarioError(
+                [
+                    Issue(
+                        chain[-1].file,
+                        chain[-1].where(("extends",))[1],
+                        "extends",
+                        f"more than {MAX_EXTENDS} levels of extends",
+                    )
+                ]
+            )
         seen.append(resolved)
         doc = read_yaml(current, _display(current))
         if not isinstance(doc.data, dict):
@@ -113,8 +131,9 @@ def _read_chain(path: Path) -> SourceDoc:
                 raise ScenarioError([Issue(file, line, "extends", str(exc))]) from None
             if not nxt.exists():
                 file, line = doc.where(("extends",))
-                raise ScenarioError([Issue(file, line, "extends",
-                                           f"base scenario '{parent}' not found")])
+                raise ScenarioError(
+                    [Issue(file, line, "extends", f"base scenario '{parent}' not found")]
+                )
             current = nxt
     merged = chain[-1]
     for child in reversed(chain[:-1]):
@@ -183,8 +202,9 @@ def _keys_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str] | 
         while get_origin(tp) is Annotated:
             tp = get_args(tp)[0]
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = next((f for name, f in tp.model_fields.items()
-                          if part in (name, f.alias)), None)
+            field = next(
+                (f for name, f in tp.model_fields.items() if part in (name, f.alias)), None
+            )
             if field is None:
                 return None
             tp = field.annotation
@@ -248,18 +268,25 @@ def pydantic_issues(
         elif err["type"] == "missing":
             message = "required key is missing"
         elif err["type"] == "string_pattern_mismatch":
-            message = (f"'{err['input']}' is not a valid id (letters, digits and underscores, "
-                       "dotted segments allowed)")
+            message = (
+                f"'{err['input']}' is not a valid id (letters, digits and underscores, "
+                "dotted segments allowed)"
+            )
         wrong_member = in_union and err["type"].endswith("_type")
         found.append((Issue(file, line, tuple(loc), message), wrong_member))
     # a union member of the wrong kind (a string where a mapping was given) is noise when
     # another member got further into the value: drop it
     paths = [tuple(issue.path) for issue, _ in found]
     issues = [
-        issue for issue, wrong_member in found
-        if not (wrong_member and any(len(p) > len(issue.path)
-                                     and p[: len(issue.path)] == tuple(issue.path)
-                                     for p in paths))
+        issue
+        for issue, wrong_member in found
+        if not (
+            wrong_member
+            and any(
+                len(p) > len(issue.path) and p[: len(issue.path)] == tuple(issue.path)
+                for p in paths
+            )
+        )
     ]
     # a union failing on every member reports once per member: keep the first per place
     unique: dict[tuple[str, int, str], Issue] = {}

@@ -26,11 +26,21 @@ PathT = tuple[str | int, ...]
 
 #: how one element of each section is called in messages
 _SINGULAR = {
-    "actors": "actor", "alliances": "alliance", "parameters": "parameter",
-    "variables": "variable", "actions": "action", "red_lines": "red line",
-    "doctrines": "doctrine", "schedule": "scheduled event", "dynamics": "dynamic",
-    "rules": "rule", "outcomes": "outcome", "levers": "lever", "uncertainties": "uncertainty",
-    "lenses": "lens", "evidence": "evidence",
+    "actors": "actor",
+    "alliances": "alliance",
+    "parameters": "parameter",
+    "variables": "variable",
+    "actions": "action",
+    "red_lines": "red line",
+    "doctrines": "doctrine",
+    "schedule": "scheduled event",
+    "dynamics": "dynamic",
+    "rules": "rule",
+    "outcomes": "outcome",
+    "levers": "lever",
+    "uncertainties": "uncertainty",
+    "lenses": "lens",
+    "evidence": "evidence",
 }
 
 
@@ -54,8 +64,11 @@ def expression_sites(s: Scenario) -> Iterator[ExprSite]:
     for i, actor in enumerate(s.actors):
         d = actor.decision
         base: PathT = ("actors", i, "decision")
-        for key, value in (("lambda", d.rationality), ("escalation_cost", d.escalation_cost),
-                           ("perception_noise", d.perception_noise)):
+        for key, value in (
+            ("lambda", d.rationality),
+            ("escalation_cost", d.escalation_cost),
+            ("perception_noise", d.perception_noise),
+        ):
             if (text := _num(value)) is not None:
                 yield ExprSite((*base, key), text, n, "pre")
         for weighed, weight in d.weights.items():
@@ -117,8 +130,9 @@ def scope_symbols(s: Scenario) -> dict[str, Symbols]:
     params = sym.parameter_names(s)
     state = sym.state_names(s)
     tags = sym.all_tags(s)
-    static = Symbols(names=dict.fromkeys(params, Type.NUMBER), tags=(), choices=frozenset(),
-                     allow_random=False)
+    static = Symbols(
+        names=dict.fromkeys(params, Type.NUMBER), tags=(), choices=frozenset(), allow_random=False
+    )
     names = dict.fromkeys([*params, *state], Type.NUMBER)
     pre = Symbols(names=names, tags=tags, choices=frozenset())
     post = Symbols(names=names, tags=tags, choices=sym.choices(s))
@@ -173,9 +187,23 @@ class _Checker:
 
     def ids(self) -> None:
         s = self.s
-        for section in ("actors", "alliances", "parameters", "variables", "actions", "red_lines",
-                        "doctrines", "schedule", "dynamics", "rules", "outcomes", "levers",
-                        "uncertainties", "lenses", "evidence"):
+        for section in (
+            "actors",
+            "alliances",
+            "parameters",
+            "variables",
+            "actions",
+            "red_lines",
+            "doctrines",
+            "schedule",
+            "dynamics",
+            "rules",
+            "outcomes",
+            "levers",
+            "uncertainties",
+            "lenses",
+            "evidence",
+        ):
             elements = getattr(s, section)
             self.unique((section,), [e.id for e in elements], _SINGULAR[section])
         actor_ids = {a.id for a in s.actors}
@@ -208,8 +236,13 @@ class _Checker:
             for j, clause in enumerate(alliance.clauses):
                 base: PathT = ("alliances", i, "clauses", j)
                 if clause.response is not None:
-                    self._action_by(("alliances", i, "clauses", j, "response"), clause.response,
-                                    alliance.id, by_action, actions)
+                    self._action_by(
+                        ("alliances", i, "clauses", j, "response"),
+                        clause.response,
+                        alliance.id,
+                        by_action,
+                        actions,
+                    )
                 for var in clause.effects:
                     self.ref((*base, "effects", var), var, variables, "variable")
         for i, action in enumerate(s.actions):
@@ -222,15 +255,21 @@ class _Checker:
             for j, target in enumerate(red_line.against):
                 self.ref(("red_lines", i, "against", j), target, movers, "actor")
             if owner_known:
-                self._action_by(("red_lines", i, "response"), red_line.response, red_line.owner,
-                                by_action, actions)
+                self._action_by(
+                    ("red_lines", i, "response"),
+                    red_line.response,
+                    red_line.owner,
+                    by_action,
+                    actions,
+                )
             else:
                 self.ref(("red_lines", i, "response"), red_line.response, actions, "action")
             self._pattern(("red_lines", i, "crossing"), red_line.crossing)
         for i, doctrine in enumerate(s.doctrines):
             if self.ref(("doctrines", i, "actor"), doctrine.actor, movers, "actor"):
-                self._action_by(("doctrines", i, "action"), doctrine.action, doctrine.actor,
-                                by_action, actions)
+                self._action_by(
+                    ("doctrines", i, "action"), doctrine.action, doctrine.actor, by_action, actions
+                )
         for i, event in enumerate(s.schedule):
             if event.actor is not None:
                 self.ref(("schedule", i, "actor"), event.actor, movers, "actor")
@@ -243,15 +282,21 @@ class _Checker:
                 self.ref(("rules", i, "effects", var), var, variables, "variable")
         for i, actor in enumerate(s.actors):
             for var in actor.decision.weights:
-                self.ref(("actors", i, "decision", "weights", var), var,
-                         variables + [sym.credibility_name(r.id) for r in s.red_lines], "variable")
+                self.ref(
+                    ("actors", i, "decision", "weights", var),
+                    var,
+                    variables + [sym.credibility_name(r.id) for r in s.red_lines],
+                    "variable",
+                )
             for j, item in enumerate(actor.decision.plan):
                 path: PathT = ("actors", i, "decision", "plan", j, "action")
                 if item.action != "hold":
                     self._action_by(path, item.action, actor.id, by_action, actions)
             if actor.decision.kind != "scripted" and actor.decision.plan:
-                self.add(("actors", i, "decision", "plan"),
-                         f"a plan is only used by kind 'scripted', not '{actor.decision.kind}'")
+                self.add(
+                    ("actors", i, "decision", "plan"),
+                    f"a plan is only used by kind 'scripted', not '{actor.decision.kind}'",
+                )
         settable = sym.parameter_names(s)
         for i, lever in enumerate(s.levers):
             option_ids = [o.id for o in lever.options]
@@ -266,14 +311,23 @@ class _Checker:
                 self.ref(("lenses", i, "set", name), name, settable, "parameter")
         self._ladder_refs()
 
-    def _action_by(self, path: PathT, action: str, actor: str, by_action: Mapping[str, object],
-                   actions: list[str]) -> None:
+    def _action_by(
+        self,
+        path: PathT,
+        action: str,
+        actor: str,
+        by_action: Mapping[str, object],
+        actions: list[str],
+    ) -> None:
         if not self.ref(path, action, actions, "action"):
             return
         allowed = self.s.actions[actions.index(action)].actors
         if actor not in allowed:
-            self.add(path, f"action '{action}' may not be taken by '{actor}' "
-                           f"(its actors: {', '.join(allowed)})")
+            self.add(
+                path,
+                f"action '{action}' may not be taken by '{actor}' "
+                f"(its actors: {', '.join(allowed)})",
+            )
 
     def _pattern(self, path: PathT, pattern: str) -> None:
         try:
@@ -282,8 +336,11 @@ class _Checker:
             self.add(path, exc.message)
             return
         if not match_tags(pattern, sym.all_tags(self.s)):
-            self.add(path, f"pattern '{pattern}' matches no event any action, clause, rule or "
-                           "scheduled event emits")
+            self.add(
+                path,
+                f"pattern '{pattern}' matches no event any action, clause, rule or "
+                "scheduled event emits",
+            )
 
     def _ladder_refs(self) -> None:
         s = self.s
@@ -298,8 +355,10 @@ class _Checker:
         for i, action in enumerate(s.actions):
             level = action.level
             if isinstance(level, int) and level > len(rung_ids):
-                self.add(("actions", i, "level"),
-                         f"rung {level} is beyond the ladder's {len(rung_ids)} rungs")
+                self.add(
+                    ("actions", i, "level"),
+                    f"rung {level} is beyond the ladder's {len(rung_ids)} rungs",
+                )
             elif isinstance(level, str):
                 self.ref(("actions", i, "level"), level, rung_ids, "rung")
 
@@ -312,16 +371,16 @@ class _Checker:
             if isinstance(var.initial, float | int) and (
                 (lo is not None and var.initial < lo) or (hi is not None and var.initial > hi)
             ):
-                self.add(("variables", i, "initial"), f"initial {var.initial} is outside "
-                                                      f"[{lo}, {hi}]")
+                self.add(
+                    ("variables", i, "initial"), f"initial {var.initial} is outside [{lo}, {hi}]"
+                )
         for i, alliance in enumerate(s.alliances):
             for j, clause in enumerate(alliance.clauses):
                 self.prob(("alliances", i, "clauses", j, "invocation"), clause.invocation)
         for i, red_line in enumerate(s.red_lines):
             self.prob(("red_lines", i, "enforce"), red_line.enforce)
             for key in ("initial", "rise", "decay", "spillover"):
-                self.prob(("red_lines", i, "credibility", key),
-                          getattr(red_line.credibility, key))
+                self.prob(("red_lines", i, "credibility", key), getattr(red_line.credibility, key))
         for section in ("doctrines", "schedule", "rules"):
             for i, element in enumerate(getattr(s, section)):
                 self.prob((section, i, "probability"), element.probability)
@@ -366,8 +425,7 @@ class _Checker:
                 key = "step"
             if step is not None and not 0 <= step < horizon:
                 shown = f"date {at}" if at is not None else f"step {step}"
-                self.add((*base, key),
-                         f"{shown} is outside the horizon (steps 0..{horizon - 1})")
+                self.add((*base, key), f"{shown} is outside the horizon (steps 0..{horizon - 1})")
         self.plan_clashes()
 
     def plan_clashes(self) -> None:
@@ -380,9 +438,11 @@ class _Checker:
                     continue
                 step = item.step if item.step is not None else step_of(item.at, s.time)  # type: ignore[arg-type]
                 if step in taken:
-                    self.add(("actors", i, "decision", "plan", j),
-                             f"plan items {taken[step]} and {j} both fall in step {step}; an "
-                             "actor takes one action a step")
+                    self.add(
+                        ("actors", i, "decision", "plan", j),
+                        f"plan items {taken[step]} and {j} both fall in step {step}; an "
+                        "actor takes one action a step",
+                    )
                 taken.setdefault(step, j)
 
     def evidence(self) -> None:
@@ -394,9 +454,22 @@ class _Checker:
 
 
 def _evidence_refs(s: Scenario) -> Iterator[tuple[PathT, list[EvidenceRef]]]:
-    for section in ("actors", "alliances", "parameters", "variables", "actions", "red_lines",
-                    "doctrines", "schedule", "dynamics", "rules", "outcomes", "levers",
-                    "uncertainties", "lenses"):
+    for section in (
+        "actors",
+        "alliances",
+        "parameters",
+        "variables",
+        "actions",
+        "red_lines",
+        "doctrines",
+        "schedule",
+        "dynamics",
+        "rules",
+        "outcomes",
+        "levers",
+        "uncertainties",
+        "lenses",
+    ):
         for i, element in enumerate(getattr(s, section)):
             assert isinstance(element, Element)
             yield (section, i), element.evidence

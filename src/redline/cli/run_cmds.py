@@ -174,6 +174,7 @@ def run(
         chunk_size=chunk_size,
         levers={k: [v] for k, v in levers.items()} or None,
         lenses=[lens] if lens else None,
+        levers_design="factorial" if factorial else "one_at_a_time",
     )
     name = f"run-{s.id}-{spec.fingerprint(loaded.digest)[:10]}"
     spec = spec.model_copy(update={"name": name})

@@ -23,6 +23,23 @@ if TYPE_CHECKING:
     from redline.scenario.loader import LoadedScenario
 
 PathT = tuple[str | int, ...]
+#: the top-level lists of elements with ids, in file order
+ELEMENT_SECTIONS = (
+    "actors",
+    "alliances",
+    "parameters",
+    "variables",
+    "actions",
+    "red_lines",
+    "doctrines",
+    "schedule",
+    "dynamics",
+    "rules",
+    "outcomes",
+    "levers",
+    "uncertainties",
+    "lenses",
+)
 
 #: how one element of each section is called in messages
 _SINGULAR = {
@@ -187,23 +204,7 @@ class _Checker:
 
     def ids(self) -> None:
         s = self.s
-        for section in (
-            "actors",
-            "alliances",
-            "parameters",
-            "variables",
-            "actions",
-            "red_lines",
-            "doctrines",
-            "schedule",
-            "dynamics",
-            "rules",
-            "outcomes",
-            "levers",
-            "uncertainties",
-            "lenses",
-            "evidence",
-        ):
+        for section in (*ELEMENT_SECTIONS, "evidence"):
             elements = getattr(s, section)
             self.unique((section,), [e.id for e in elements], _SINGULAR[section])
         actor_ids = {a.id for a in s.actors}
@@ -454,22 +455,7 @@ class _Checker:
 
 
 def _evidence_refs(s: Scenario) -> Iterator[tuple[PathT, list[EvidenceRef]]]:
-    for section in (
-        "actors",
-        "alliances",
-        "parameters",
-        "variables",
-        "actions",
-        "red_lines",
-        "doctrines",
-        "schedule",
-        "dynamics",
-        "rules",
-        "outcomes",
-        "levers",
-        "uncertainties",
-        "lenses",
-    ):
+    for section in ELEMENT_SECTIONS:
         for i, element in enumerate(getattr(s, section)):
             assert isinstance(element, Element)
             yield (section, i), element.evidence

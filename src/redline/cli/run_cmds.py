@@ -63,20 +63,21 @@ def print_outcomes(
     defaults = {lv.id: lv.default or lv.options[0].id for lv in s.levers}
     names = [o.label for o in s.outcomes]
     lenses = list(dict.fromkeys(point["lens"] for _, point, _ in rows))
+
+    def label_of(point: dict[str, Any]) -> str:
+        changed = [f"{k}={v}" for k, v in point["levers"].items() if defaults.get(k) != v]
+        fixed = [f"{k}={v:.4g}" for k, v in point.get("fixed", {}).items()]
+        return ", ".join(changed + fixed) or "defaults"
+
     out.print(f"[bold]{title}[/]")
     for lens in lenses:
-        table = Table(
-            "levers", *names, title=f"lens: {lens}" if lens else None, title_justify="left"
-        )
-        for _, point, summ in rows:
-            if point["lens"] != lens:
-                continue
-            changed = [f"{k}={v}" for k, v in point["levers"].items() if defaults.get(k) != v]
-            fixed = [f"{k}={v:.4g}" for k, v in point.get("fixed", {}).items()]
-            table.add_row(
-                ", ".join(changed + fixed) or "defaults",
-                *[f"{x.p:.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summ],
-            )
+        members = [(label_of(point), summ) for _, point, summ in rows if point["lens"] == lens]
+        table = Table(title=f"lens: {lens}" if lens else None, title_justify="left")
+        table.add_column("levers", no_wrap=True, min_width=max(len(m[0]) for m in members))
+        for name in names:
+            table.add_column(name)
+        for label, summ in members:
+            table.add_row(label, *[f"{x.p:.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summ])
         out.print(table)
     out.print("defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
 

@@ -59,7 +59,7 @@ def print_outcomes(
     s: Scenario, rows: list[tuple[str, dict[str, Any], list[OutcomeSummary]]], title: str
 ) -> None:
     """Outcome probabilities in % with 95% Wilson intervals: a table per lens, a row per lever
-    setting (named by what differs from the levers' defaults)."""
+    setting (named by what differs from the levers' defaults), a column per outcome."""
     defaults = {lv.id: lv.default or lv.options[0].id for lv in s.levers}
     names = [o.label for o in s.outcomes]
     lenses = list(dict.fromkeys(point["lens"] for _, point, _ in rows))
@@ -69,15 +69,17 @@ def print_outcomes(
         fixed = [f"{k}={v:.4g}" for k, v in point.get("fixed", {}).items()]
         return ", ".join(changed + fixed) or "defaults"
 
-    out.print(f"[bold]{title}[/]")
+    out.print(f"[bold]{title}[/] — % of runs (95% interval)")
     for lens in lenses:
         members = [(label_of(point), summ) for _, point, summ in rows if point["lens"] == lens]
         table = Table(title=f"lens: {lens}" if lens else None, title_justify="left")
         table.add_column("levers", no_wrap=True, min_width=max(len(m[0]) for m in members))
         for name in names:
-            table.add_column(name)
+            table.add_column(name, no_wrap=True)
         for label, summ in members:
-            table.add_row(label, *[f"{x.p:.1%} [{x.lo:.1%}, {x.hi:.1%}]" for x in summ])
+            table.add_row(
+                label, *[f"{100 * x.p:.1f} ({100 * x.lo:.1f}–{100 * x.hi:.1f})" for x in summ]
+            )
         out.print(table)
     out.print("defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
 

@@ -74,12 +74,14 @@ def print_outcomes(
         members = [(label_of(point), summ) for _, point, summ in rows if point["lens"] == lens]
         table = Table(title=f"lens: {lens}" if lens else None, title_justify="left")
         table.add_column("levers", no_wrap=True, min_width=max(len(m[0]) for m in members))
-        for name in names:
-            table.add_column(name, no_wrap=True)
-        for label, summ in members:
-            table.add_row(
-                label, *[f"{100 * x.p:.1f} ({100 * x.lo:.1f}–{100 * x.hi:.1f})" for x in summ]
-            )
+        cells = [
+            [f"{100 * x.p:.1f} ({100 * x.lo:.1f}–{100 * x.hi:.1f})" for x in summ]
+            for _, summ in members
+        ]
+        for j, name in enumerate(names):  # headers may wrap, numbers may not
+            table.add_column(name, min_width=max(len(row[j]) for row in cells))
+        for (label, _), row in zip(members, cells, strict=True):
+            table.add_row(label, *row)
         out.print(table)
     out.print("defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
 

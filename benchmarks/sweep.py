@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("--scenario", default=DEFAULT_SCENARIO)
     parser.add_argument("--runs", type=int, default=10_000_000, help="runs in all")
     parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument(
+        "--executors",
+        default="one,workers,dask",
+        help="which to measure: one (a single process), workers (--workers 2), dask "
+        "(--dask-local 2)",
+    )
     args = parser.parse_args()
     s = load_scenario(args.scenario).scenario
     points = len(configurations(s, None, None))
@@ -52,11 +58,13 @@ def main() -> None:
         f"scenario {s.id}: {points} configurations × {per_point:,} runs = {total:,} runs "
         f"({total * horizon:,} nominal run-steps)"
     )
-    for label, extra in (
-        ("local, 1 process", []),
-        ("local, --workers 2", ["--workers", "2"]),
-        ("Dask, --dask-local 2", ["--dask-local", "2"]),
-    ):
+    executors: dict[str, tuple[str, list[str]]] = {
+        "one": ("local, 1 process", []),
+        "workers": ("local, --workers 2", ["--workers", "2"]),
+        "dask": ("Dask, --dask-local 2", ["--dask-local", "2"]),
+    }
+    for key in args.executors.split(","):
+        label, extra = executors[key]
         with tempfile.TemporaryDirectory() as tmp:
             store = Path(tmp) / "bench.duckdb"
             elapsed, peak = sweep(

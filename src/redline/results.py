@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -89,27 +88,42 @@ class Results:
 
     def to_json(self) -> dict[str, object]:
         """The ``--json`` form: horizon, runs, and per outcome p, lo, hi, mean first-hit step."""
-        return {
-            "scenario": self.program.scenario_id,
-            "horizon": self.program.horizon,
-            "runs": self.table.num_rows,
-            "seed": self.seed,
-            "levers": dict(self.config.levers),
-            "lens": self.config.lens,
-            "outcomes": {
-                s.id: {
-                    "name": s.name,
-                    "p": s.p,
-                    "lo": s.lo,
-                    "hi": s.hi,
-                    "mean_first_step": s.mean_first_step,
-                }
-                for s in self.summary()
-            },
-        }
+        return summary_json(
+            self.program.scenario_id,
+            self.program.horizon,
+            self.table.num_rows,
+            self.seed,
+            dict(self.config.levers),
+            self.config.lens,
+            self.summary(),
+        )
 
-    def level_occupancy(self) -> np.ndarray:
-        """Share of runs by peak ladder level (index = rung)."""
-        peaks = self.table.column("peak_level").to_numpy()
-        counts = np.bincount(peaks, minlength=len(self.program.rungs))
-        return counts / max(len(peaks), 1)
+
+def summary_json(
+    scenario: str,
+    horizon: int,
+    runs: int,
+    seed: int,
+    levers: dict[str, str],
+    lens: str | None,
+    summaries: list[OutcomeSummary],
+) -> dict[str, object]:
+    """One configuration's results as the JSON object ``redline run --json`` prints."""
+    return {
+        "scenario": scenario,
+        "horizon": horizon,
+        "runs": runs,
+        "seed": seed,
+        "levers": levers,
+        "lens": lens,
+        "outcomes": {
+            x.id: {
+                "name": x.name,
+                "p": x.p,
+                "lo": x.lo,
+                "hi": x.hi,
+                "mean_first_step": x.mean_first_step,
+            }
+            for x in summaries
+        },
+    }

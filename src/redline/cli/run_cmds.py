@@ -26,7 +26,7 @@ from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.experiment.sweep import Plan, plan, run_plan
-from redline.results import OutcomeSummary, summarize
+from redline.results import OutcomeSummary, summarize, summary_json
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
@@ -217,25 +217,8 @@ def run(
 
 def _json(
     s: Scenario, runs: int, seed: int, point: dict[str, Any], summ: list[OutcomeSummary]
-) -> dict[str, Any]:
-    return {
-        "scenario": s.id,
-        "horizon": s.time.horizon,
-        "runs": runs,
-        "seed": seed,
-        "levers": point["levers"],
-        "lens": point["lens"],
-        "outcomes": {
-            x.id: {
-                "name": x.name,
-                "p": x.p,
-                "lo": x.lo,
-                "hi": x.hi,
-                "mean_first_step": x.mean_first_step,
-            }
-            for x in summ
-        },
-    }
+) -> dict[str, object]:
+    return summary_json(s.id, s.time.horizon, runs, seed, point["levers"], point["lens"], summ)
 
 
 def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, path: Path) -> Path:

@@ -9,7 +9,7 @@ changes a result. :mod:`redline.engine.reference` is the same semantics, one run
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -615,6 +615,3 @@ def run_chunk(
         occupancy=chunk.occupancy,
         trace=chunk.trace,
     )
-
-
-ChunkRunner = Callable[[Program, int, NDArray[np.int64]], ChunkResult]

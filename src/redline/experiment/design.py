@@ -72,7 +72,11 @@ def configurations(
     if levers_design == "factorial":
         combos = list(itertools.product(*axes))
     else:
-        default = [lv.default or lv.options[0].id for lv in s.levers]
+        # each lever starts at its default, or at the first option the user chose for it
+        default = [
+            lv.default if lv.default in options else options[0]
+            for lv, options in zip(s.levers, axes, strict=True)
+        ]
         combos = [tuple(default)]
         for i, options in enumerate(axes):
             for option in options:

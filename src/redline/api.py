@@ -9,8 +9,10 @@ import pyarrow as pa
 
 from redline.compile import Configuration, compile_scenario, resolve
 from redline.engine.reference import RunResult, run_reference
-from redline.engine.simulate import DEFAULT_CHUNK, Backend, Job, run_chunks
-from redline.results import Results, chunk_table
+from redline.engine.simulate import DEFAULT_CHUNK, Backend, Job, check_sizes, chunk_bounds
+from redline.experiment.design import Unit
+from redline.experiment.executors import UnitResult, UnitTask, make_executor
+from redline.results import Results
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
@@ -43,13 +45,24 @@ def simulate(
     worker count or backend."""
     s = _scenario(scenario)
     config = resolve(s, levers, lens)
+    check_sizes(runs, chunk_size, workers, backend)
     job = Job.of(s, config)
-    program = job.program()
-    tables = [
-        chunk_table(program, config, chunk)
-        for chunk in run_chunks(job, seed, runs, backend, chunk_size, workers, progress)
+    tasks = [
+        UnitTask(job, Unit(i, 0, start, stop), seed, backend)
+        for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
     ]
-    return Results(pa.concat_tables(tables), program, config, seed)
+    executor = make_executor(workers=workers)
+    done: list[UnitResult] = []
+    try:
+        for result in executor.run(tasks):
+            done.append(result)
+            if progress:
+                progress(result.unit.stop - result.unit.start)
+    finally:
+        executor.close()
+    done.sort(key=lambda r: r.unit.index)
+    table = pa.concat_tables([r.table for r in done]).drop_columns(["point"])
+    return Results(table, job.program(), config, seed)
 
 
 def trace(

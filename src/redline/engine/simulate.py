@@ -1,4 +1,4 @@
-"""Running many runs: chunks of runs, backends, and worker processes.
+"""What a unit of work needs: the picklable job, chunk bounds, the reference backend, limits.
 
 A run's result depends only on (scenario, configuration, seed, run index); chunks are slices of
 run indices, so chunk size, worker count and backend never change a result.
@@ -7,12 +7,8 @@ run indices, so chunk size, worker count and backend never change a result.
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Literal
 
 import numpy as np
@@ -115,43 +111,3 @@ def check_sizes(runs: int, chunk_size: int, workers: int, backend: str) -> None:
         raise UserError(f"--workers must be between 1 and 256, got {workers}")
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
-
-
-def run_chunks(
-    job: Job,
-    seed: int,
-    runs: int,
-    backend: Backend = "numpy",
-    chunk_size: int = DEFAULT_CHUNK,
-    workers: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[ChunkResult]:
-    """Yield chunk results in run order; ``progress`` is told how many runs each chunk held."""
-    check_sizes(runs, chunk_size, workers, backend)
-    bounds = chunk_bounds(runs, chunk_size)
-    if workers == 1:
-        for start, stop in bounds:
-            result = _chunk_in_worker(job, backend, seed, start, stop)
-            if progress:
-                progress(stop - start)
-            yield result
-        return
-    # a bounded window of chunks in flight keeps memory independent of the number of runs
-    todo = iter(bounds)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        window: deque[tuple[int, Future[ChunkResult]]] = deque()
-        for start, stop in islice(todo, 2 * workers):
-            window.append(
-                (stop - start, pool.submit(_chunk_in_worker, job, backend, seed, start, stop))
-            )
-        while window:
-            size, future = window.popleft()
-            result = future.result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                window.append(
-                    (nxt[1] - nxt[0], pool.submit(_chunk_in_worker, job, backend, seed, *nxt))
-                )
-            if progress:
-                progress(size)
-            yield result

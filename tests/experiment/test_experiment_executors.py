@@ -66,8 +66,8 @@ def test_parallel_sweep_equals_in_process_sweep(
 def test_dask_local_cluster_has_two_worker_processes_and_matches(
     tmp_path: Path, reference: Reference
 ) -> None:
-    """The executor ``--dask-local 2`` builds: two worker processes apart from this one; units
-    computed there equal the in-process ones."""
+    """The executor ``--dask-local 2`` builds: two worker processes apart from this one, without
+    Dask's malloc trim setting; units computed there equal the in-process ones."""
     loaded = load_scenario("convoy-strike")
     spec = ExperimentSpec(
         name="dask",
@@ -89,6 +89,10 @@ def test_dask_local_cluster_has_two_worker_processes_and_matches(
         pids = executor.client.run(os.getpid)
         assert len(set(pids.values())) == 2
         assert os.getpid() not in pids.values()
+        # Dask's malloc trim setting would make every large array an mmap (2x slower units)
+        trim = executor.client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
+        assert set(trim.values()) == {None}
+        assert set(executor.client.run(os.environ.get, "OMP_NUM_THREADS").values()) == {"1"}
     except BaseException:
         executor.close()
         raise

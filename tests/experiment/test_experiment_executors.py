@@ -90,9 +90,11 @@ def test_dask_local_cluster_has_two_worker_processes_and_matches(
         assert len(set(pids.values())) == 2
         assert os.getpid() not in pids.values()
         # Dask's malloc trim setting would make every large array an mmap (2x slower units)
-        trim = executor.client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
-        assert set(trim.values()) == {None}
-        assert set(executor.client.run(os.environ.get, "OMP_NUM_THREADS").values()) == {"1"}
+        # (a lambda, so that os.environ is read on the workers, not pickled from here)
+        environ = executor.client.run(
+            lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
+        )
+        assert set(environ.values()) == {(None, "1")}
     except BaseException:
         executor.close()
         raise

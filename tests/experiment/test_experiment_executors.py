@@ -1,5 +1,6 @@
 """Where units are computed never changes their results: a real Dask LocalCluster with two worker
-processes and a pool of local worker processes give the rows of an in-process sweep."""
+processes (started by redline, or running already and named by its scheduler address) and a pool
+of local worker processes give the rows of an in-process sweep."""
 
 from __future__ import annotations
 
@@ -61,6 +62,42 @@ def test_parallel_sweep_equals_in_process_sweep(
     assert set(snap.units) == planned_units(points=4)
     assert_same_rows(Store(db).results("par"), where_point_below(reference.table, 4))
     assert _occupancy(db, "par", 4) == _occupancy(reference.store, "ref", 4)
+
+
+def test_sweep_on_a_running_cluster_at_a_scheduler_address(
+    tmp_path: Path, reference: Reference
+) -> None:
+    """``--scheduler ADDR`` sends the units to a cluster started elsewhere (here a LocalCluster of
+    two worker processes owned by the test) and leaves that cluster running."""
+    from distributed import Client, LocalCluster
+
+    db = tmp_path / "store.duckdb"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert_ok(
+            redline(
+                "sweep",
+                *SPEC,
+                *HALF,
+                "--name",
+                "remote",
+                "--store",
+                str(db),
+                "--scheduler",
+                address,
+                cwd=tmp_path,
+            )
+        )
+        with Client(address) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+        # the units were computed there: the scheduler has seen the unit function's tasks
+        assert "compute_unit" in cluster.scheduler.task_prefixes
+    snap = wait_snapshot(db, "remote")
+    assert snap.status == "done"
+    assert set(snap.units) == planned_units(points=4)
+    assert_same_rows(Store(db).results("remote"), where_point_below(reference.table, 4))
 
 
 def test_dask_local_cluster_has_two_worker_processes_and_matches(

@@ -14,9 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from conftest import Reference
-from experiment_support import SCENARIO, read_export, run_concurrently
+from experiment_support import SCENARIO, assert_ok, read_export, redline, run_concurrently
 
+from redline.analysis.compare import difference
 from redline.experiment.store import Store
+from redline.scenario.loader import load_scenario
 
 LOW, HIGH = -0.9, -0.5
 PARAM = "param.nuclear_threshold"
@@ -150,3 +152,39 @@ def test_per_run_draws_are_common_random_numbers(reference: Reference) -> None:
     assert counts.min() > 55 and counts.max() < 145, counts
     points = Store(reference.store).points("ref")
     assert all(json.dumps(pt["fixed"]) == "{}" for pt in points)
+
+
+def test_compare_pools_the_sampled_points_of_each_configuration(
+    sampled: dict[str, tuple[Path, pa.Table]], tmp_path: Path
+) -> None:
+    """`redline compare` on a Latin hypercube sweep: one comparison per outcome, each over the
+    runs of all five sampled points of both options (never one sampled point against
+    another)."""
+    db, table = sampled["lhs:5"]
+    proc = redline("compare", "lhs5", "--store", str(db), cwd=tmp_path)
+    assert_ok(proc)
+    outcomes = load_scenario(SCENARIO).scenario.outcomes
+    rows = [
+        tuple(cell.strip() for cell in line.split("│")[1:-1])
+        for line in proc.stdout.splitlines()
+        if line.startswith("│")
+    ]
+
+    def hits(option: str, outcome: str) -> tuple[int, int]:
+        runs = table.filter(pc.equal(table.column("lever.nato_response"), option))
+        return runs.num_rows - runs.column(f"first.{outcome}").null_count, runs.num_rows
+
+    expected = []
+    for o in outcomes:
+        collective, none = hits("collective", o.id), hits("none", o.id)
+        d = difference(o.label, "collective", *collective, "none", *none)
+        expected.append(
+            (
+                o.label,
+                "collective (lens=baseline; pooled over 5 sampled points)",
+                "none",
+                f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
+            )
+        )
+    assert rows == expected
+    assert hits("none", outcomes[0].id)[1] == 5 * RUNS

@@ -10,10 +10,12 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 from conftest import Reference
+from hypothesis import given
+from hypothesis import strategies as st
 from lifelines import AalenJohansenFitter
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from redline.analysis.compare import difference
+from redline.analysis.compare import PointCounts, compare_along, difference
 from redline.analysis.incidence import aalen_johansen, outcome_incidence
 from redline.stats import wilson_interval
 
@@ -169,3 +171,50 @@ def test_newcombe_known_value() -> None:
     assert d.diff == pytest.approx(0.2)
     assert d.lo == pytest.approx(0.0524, abs=5e-5)
     assert d.hi == pytest.approx(0.3339, abs=5e-5)
+
+
+counts = st.lists(
+    st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    min_size=2,
+    max_size=2,
+)
+
+
+@given(
+    a=st.lists(counts, min_size=1, max_size=4),
+    b=st.lists(counts, min_size=1, max_size=4),
+)
+def test_compare_along_pools_sampled_points_and_holds_the_rest_equal(
+    a: list[list[tuple[int, int]]], b: list[list[tuple[int, int]]]
+) -> None:
+    """Points that differ only in sampled values are pooled (hits and runs summed); options are
+    compared within each setting of the other lever and lens, never across them."""
+
+    def points(option: str, lens: str, cells: list[list[tuple[int, int]]]) -> list[PointCounts]:
+        return [
+            PointCounts(
+                {"response": option, "doctrine": "old"},
+                lens,
+                [(name, h, n) for name, (h, n) in zip(("war", "peace"), c, strict=True)],
+            )
+            for c in cells
+        ]
+
+    design = (
+        points("none", "calm", a)
+        + points("strike", "calm", b)
+        + points("none", "hawk", b)  # another lens: its own group
+    )
+    (comparison,) = compare_along(design, "response")
+    assert (comparison.option, comparison.baseline) == ("strike", "none")
+    assert comparison.held == "doctrine=old, lens=calm"
+    assert comparison.pooled == len(b)
+    for i, d in enumerate(comparison.differences):
+        ha, na = sum(c[i][0] for c in a), sum(c[i][1] for c in a)
+        hb, nb = sum(c[i][0] for c in b), sum(c[i][1] for c in b)
+        assert d == difference(d.outcome, "strike", hb, nb, "none", ha, na)
+    by_lens = compare_along(design, "lens")
+    assert [(c.option, c.baseline, c.held) for c in by_lens] == [
+        ("hawk", "calm", "doctrine=old, response=none")
+    ]
+    assert compare_along(design, "doctrine") == []

@@ -40,3 +40,59 @@ def difference(
     )
     p_a, p_b = hits_a / runs_a, hits_b / runs_b
     return Difference(outcome, a, b, p_a, p_b, p_a - p_b, float(lo), float(hi))
+
+
+@dataclass(frozen=True)
+class PointCounts:
+    """One stored design point: its lever options, lens, and per-outcome (name, hits, runs)."""
+
+    levers: dict[str, str]
+    lens: str | None
+    counts: list[tuple[str, int, int]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The differences of one option from the first option of its group, the rest held equal."""
+
+    option: str
+    baseline: str
+    held: str
+    pooled: int
+    differences: list[Difference]
+
+
+def compare_along(points: list[PointCounts], axis: str) -> list[Comparison]:
+    """Compare the options of one axis (a lever's id, or "lens"), everything else held equal.
+
+    Design points that differ only in sampled uncertainty values (lhs, sobol, grid) are pooled,
+    so a difference is averaged over the design's sample; ``pooled`` says over how many."""
+    groups: dict[tuple[tuple[str, str | None], ...], dict[str, list[PointCounts]]] = {}
+    for pt in points:
+        value = pt.lens if axis == "lens" else pt.levers.get(axis)
+        if value is None:
+            continue
+        rest = tuple(sorted((k, v) for k, v in pt.levers.items() if k != axis))
+        held: tuple[tuple[str, str | None], ...] = rest + (
+            () if axis == "lens" else (("lens", pt.lens),)
+        )
+        groups.setdefault(held, {}).setdefault(value, []).append(pt)
+    comparisons = []
+    for held, options in groups.items():
+        pooled = {value: _pool(pts) for value, pts in options.items()}
+        base_value, base = next(iter(pooled.items()))
+        text = ", ".join(f"{k}={v}" for k, v in held if v is not None)
+        for value, counts in list(pooled.items())[1:]:
+            diffs = [
+                difference(name, value, hits, runs, base_value, b_hits, b_runs)
+                for (name, hits, runs), (_, b_hits, b_runs) in zip(counts, base, strict=True)
+            ]
+            comparisons.append(Comparison(value, base_value, text, len(options[value]), diffs))
+    return comparisons
+
+
+def _pool(points: list[PointCounts]) -> list[tuple[str, int, int]]:
+    return [
+        (cells[0][0], sum(c[1] for c in cells), sum(c[2] for c in cells))
+        for cells in zip(*(pt.counts for pt in points), strict=True)
+    ]

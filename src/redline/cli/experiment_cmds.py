@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from redline.analysis.compare import difference
+from redline.analysis.compare import PointCounts, compare_along
 from redline.cli.app import app, guarded, out
 from redline.cli.run_cmds import (
     LensOpt,
@@ -230,7 +230,14 @@ def compare(
     record = store.record(name)
     s = load_scenario(record.spec.scenario).scenario
     outcomes = [(o.id, o.label) for o in s.outcomes]
-    rows = summaries(store, name, outcomes)
+    points = [
+        PointCounts(
+            {str(k): str(v) for k, v in point["levers"].items()},
+            point["lens"],
+            [(x.name, x.hits, x.runs) for x in summ],
+        )
+        for _, point, summ in summaries(store, name, outcomes)
+    ]
     axes = [lv.id for lv in s.levers] if by == "lever" else ["lens"]
     for axis in axes:
         table = Table(
@@ -240,27 +247,17 @@ def compare(
             "difference [95% interval]",
             title=f"{name}: by {axis}",
         )
-        groups: dict[tuple[Any, ...], list[tuple[str, list[Any]]]] = {}
-        for _, point, summ in rows:
-            value = point["lens"] if axis == "lens" else point["levers"].get(axis)
-            rest = tuple(sorted((k, v) for k, v in point["levers"].items() if k != axis)) + (
-                () if axis == "lens" else (("lens", point["lens"]),)
+        for c in compare_along(points, axis):
+            held = "; ".join(
+                x for x in (c.held, f"pooled over {c.pooled} sampled points" * (c.pooled > 1)) if x
             )
-            groups.setdefault(rest, []).append((str(value), summ))
-        for rest, members in groups.items():
-            if len(members) < 2:
-                continue
-            base_label, base = members[0]
-            held = ", ".join(f"{k}={v}" for k, v in rest if v is not None)
-            for label, summ in members[1:]:
-                for x, b in zip(summ, base, strict=True):
-                    d = difference(x.name, label, x.hits, x.runs, base_label, b.hits, b.runs)
-                    table.add_row(
-                        x.name,
-                        f"{label} ({held})" if held else label,
-                        base_label,
-                        f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
-                    )
+            for d in c.differences:
+                table.add_row(
+                    d.outcome,
+                    f"{c.option} ({held})" if held else c.option,
+                    c.baseline,
+                    f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
+                )
         if table.row_count:
             out.print(table)
         else:

@@ -23,7 +23,7 @@ from experiment_support import (
     where_point_below,
 )
 
-from redline.experiment.executors import DaskCluster, make_executor
+from redline.experiment.executors import MMAP_THRESHOLD, DaskCluster, make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
 from redline.experiment.sweep import plan, run_plan
@@ -103,8 +103,8 @@ def test_sweep_on_a_running_cluster_at_a_scheduler_address(
 def test_dask_local_cluster_has_two_worker_processes_and_matches(
     tmp_path: Path, reference: Reference
 ) -> None:
-    """The executor ``--dask-local 2`` builds: two worker processes apart from this one, without
-    Dask's malloc trim setting; units computed there equal the in-process ones."""
+    """The executor ``--dask-local 2`` builds: two worker processes apart from this one, with a
+    fixed mmap threshold; units computed there equal the in-process ones."""
     loaded = load_scenario("convoy-strike")
     spec = ExperimentSpec(
         name="dask",
@@ -126,12 +126,13 @@ def test_dask_local_cluster_has_two_worker_processes_and_matches(
         pids = executor.client.run(os.getpid)
         assert len(set(pids.values())) == 2
         assert os.getpid() not in pids.values()
-        # Dask's malloc trim setting would make every large array an mmap (2x slower units)
+        # Dask's malloc trim setting turns off glibc's adaptive mmap threshold (every large
+        # array an mmap, units 2x slower): the workers get a fixed one; Dask's own settings stay
         # (a lambda, so that os.environ is read on the workers, not pickled from here)
         environ = executor.client.run(
-            lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
+            lambda: (os.environ.get("MALLOC_MMAP_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
         )
-        assert set(environ.values()) == {(None, "1")}
+        assert set(environ.values()) == {(str(MMAP_THRESHOLD), "1")}
     except BaseException:
         executor.close()
         raise

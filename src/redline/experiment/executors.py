@@ -127,16 +127,21 @@ class LocalProcesses:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
+#: glibc's largest adaptive mmap threshold: arrays below it come from the heap
+MMAP_THRESHOLD = 32 * 1024 * 1024
+
+
 def worker_environ() -> dict[str, object]:
-    """Dask's environment for the worker processes it spawns, without its malloc trim setting.
+    """Dask's environment for the worker processes it spawns, with a fixed mmap threshold.
 
     Dask sets ``MALLOC_TRIM_THRESHOLD_``, which turns off glibc's adaptive mmap threshold: every
     array the kernel allocates above 128 KiB is then mapped and unmapped afresh, and a chunk of
-    20,000 runs takes more than twice as long (benchmarks/sweep.py)."""
+    20,000 runs takes more than twice as long (benchmarks/sweep.py). Fixing the threshold where
+    the adaptive one would end up restores the speed, whatever trim setting a worker inherits."""
     import dask
 
-    environ = dask.config.get("distributed.nanny.pre-spawn-environ", default={})
-    return {k: v for k, v in environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}))
+    return environ | {"MALLOC_MMAP_THRESHOLD_": MMAP_THRESHOLD}
 
 
 class DaskCluster:

@@ -22,6 +22,7 @@ from redline.cli.app import app, err, guarded, out
 from redline.compile import resolve
 from redline.engine.simulate import BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
+from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
@@ -60,14 +61,12 @@ def print_outcomes(
 ) -> None:
     """Outcome probabilities in % with 95% Wilson intervals: a table per lens, a row per lever
     setting (named by what differs from the levers' defaults), a column per outcome."""
-    defaults = {lv.id: lv.default or lv.options[0].id for lv in s.levers}
+    defaults = lever_defaults(s)
     names = [o.label for o in s.outcomes]
     lenses = list(dict.fromkeys(point["lens"] for _, point, _ in rows))
 
     def label_of(point: dict[str, Any]) -> str:
-        changed = [f"{k}={v}" for k, v in point["levers"].items() if defaults.get(k) != v]
-        fixed = [f"{k}={v:.4g}" for k, v in point.get("fixed", {}).items()]
-        return ", ".join(changed + fixed) or "defaults"
+        return setting_label(point["levers"], defaults, point.get("fixed", {}))
 
     out.print(f"[bold]{title}[/] — % of runs (95% interval)")
     for lens in lenses:

@@ -8,6 +8,7 @@ random numbers.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,20 @@ class DesignPoint:
     def label(self) -> str:
         parts = [self.config.label()] + [f"{k}={v:.4g}" for k, v in self.fixed]
         return ", ".join(p for p in parts if p != "defaults") or "defaults"
+
+
+def lever_defaults(s: Scenario) -> dict[str, str]:
+    """Each lever's default option (its first when none is declared)."""
+    return {lv.id: lv.default or lv.options[0].id for lv in s.levers}
+
+
+def setting_label(
+    levers: Mapping[str, str], defaults: Mapping[str, str], fixed: Mapping[str, float]
+) -> str:
+    """A lever setting named by what it changes from the defaults (and the uncertainties a
+    design point fixes); ``defaults`` when it changes nothing."""
+    changed = [f"{k}={v}" for k, v in levers.items() if defaults.get(k) != v]
+    return ", ".join(changed + [f"{k}={v:.4g}" for k, v in fixed.items()]) or "defaults"
 
 
 @dataclass(frozen=True)

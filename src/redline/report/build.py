@@ -13,6 +13,7 @@ from redline import __version__
 from redline.analysis.incidence import outcome_incidence
 from redline.api import trace
 from redline.compile import compile_scenario
+from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.store import Store
 from redline.experiment.sweep import point_config
 from redline.report.data import ConfigurationReport, ReportData
@@ -43,13 +44,15 @@ def configuration_reports(
     tables = point_tables(store, name)
     reports = []
     program = compile_scenario(s)
+    defaults = lever_defaults(s)
     for point in store.points(name):
         table = tables.get(point["point"])
         if table is None:
             continue
+        setting = setting_label(point["levers"], defaults, point.get("fixed", {}))
         reports.append(
             ConfigurationReport(
-                label=point["label"],
+                label=f"{setting} · lens {point['lens']}" if point["lens"] else setting,
                 levers=point["levers"],
                 lens=point["lens"],
                 runs=table.num_rows,
@@ -60,24 +63,27 @@ def configuration_reports(
                 occupancy=store.occupancy(name, point["point"], s.time.horizon, len(program.rungs)),
             )
         )
-    return reports
+    lenses = [x.id for x in s.lenses]
+    # grouped by lens, as the command line's tables are: lever settings compare within a lens
+    return sorted(reports, key=lambda r: lenses.index(r.lens) if r.lens in lenses else -1)
 
 
-def narrated_run(loaded: LoadedScenario, store: Store, name: str) -> tuple[str, int]:
+def narrated_run(store: Store, name: str) -> int:
     """The most eventful run among the first ones of the first configuration: the highest
     peak on the ladder, the earliest on ties."""
     first = store.points(name)[0]
     table = point_tables(store, name)[first["point"]].slice(0, STORY_SEARCH)
     peaks = table.column("peak_level").to_numpy()
     index = int(np.argmax(peaks))
-    return first["label"], int(table.column("run")[index].as_py())
+    return int(table.column("run")[index].as_py())
 
 
 def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
     s = loaded.scenario
     record = store.get(name)
     assert record is not None
-    label, run = narrated_run(loaded, store, name)
+    run = narrated_run(store, name)
+    configurations = configuration_reports(store, name, loaded)
     first = store.points(name)[0]
     config = point_config(first)
     result, config = trace(s, record.spec.seed, run, config.levers, config.lens)
@@ -91,13 +97,14 @@ def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
         start=s.time.start,
         rungs=list(program.rungs),
         outcome_names={o.id: o.label for o in s.outcomes},
-        configurations=configuration_reports(store, name, loaded),
-        story_label=f"run {run} of {label} (seed {record.spec.seed})",
+        configurations=configurations,
+        story_label=f"run {run} of {configurations[0].label} (seed {record.spec.seed})",
         story=story(s, program, result),
         register=register(s),
         seed=record.spec.seed,
         version=__version__,
         generated=dt.datetime.now().replace(microsecond=0),
+        lever_defaults=lever_defaults(s),
         notes=[
             f"experiment '{name}' in {store.path}: {record.points} configurations × "
             f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"

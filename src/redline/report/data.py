@@ -48,3 +48,5 @@ class ReportData:
     version: str
     generated: dt.datetime
     notes: list[str] = field(default_factory=list)
+    #: each lever's default option: configurations are named by what they change from these
+    lever_defaults: dict[str, str] = field(default_factory=dict)

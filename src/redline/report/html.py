@@ -192,6 +192,7 @@ class _Header:
     start: str | None
     end: str | None
     runs: str
+    runs_vary: bool  # a Runs column in the outcome table only when configurations differ
     generated: str
 
 
@@ -212,7 +213,7 @@ def _header(data: ReportData) -> _Header:
     else:
         shown = f"{runs[0]:,}–{runs[-1]:,} (varies)"
     generated = data.generated.isoformat(sep=" ", timespec="seconds")
-    return _Header(horizon, start, end, shown, generated)
+    return _Header(horizon, start, end, shown, len(runs) > 1, generated)
 
 
 # ---------------------------------------------------------------------------- tables

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -233,38 +234,77 @@ def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, pat
     return write_report(report_data(store, name, loaded), path)
 
 
+def _story_row(when: str, text: str, style: str, pad: int) -> None:
+    """One row of a story: ``when`` right-aligned in ``pad`` columns, then ``text`` wrapped to
+    the console width with its continuation lines indented under it."""
+    from rich.text import Text
+
+    indent = " " * (pad + 2)
+    body = textwrap.fill(
+        text,
+        width=max(out.width, pad + 40),
+        initial_indent=when.rjust(pad) + "  ",
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+    row = Text(body)
+    row.stylize("cyan", 0, pad)
+    if style:
+        row.stylize(style, pad + 2)
+    out.print(row, soft_wrap=True)
+
+
+def _paragraph(text: str, style: str = "") -> None:
+    """``text`` wrapped to the console width at spaces only (no trailing blanks)."""
+    wrapped = textwrap.fill(text, width=out.width, break_on_hyphens=False)
+    out.print(wrapped, style=style or None, markup=False, soft_wrap=True)
+
+
+StoryLeverOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lever",
+        help="Fix a lever: NAME=OPTION (repeatable). Unfixed levers take their default option.",
+    ),
+]
+StoryLensOpt = Annotated[
+    str | None,
+    typer.Option("--lens", help="Tell the run under this lens (default: no lens, base values)."),
+]
+
+
 @app.command("story")
 @guarded
 def story_cmd(
     file: Annotated[str, typer.Argument(help="Scenario file or built-in name.")] = DEFAULT_SCENARIO,
     seed: SeedOpt = 0,
     run_index: Annotated[int, typer.Option("--run", help="Which run of the seed to tell.")] = 0,
-    lever: LeverOpt = None,
-    lens: LensOpt = None,
+    lever: StoryLeverOpt = None,
+    lens: StoryLensOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show quiet steps too.")] = False,
 ) -> None:
-    """Tell one run as a story: per step, what each actor did, which rules fired and why, with
-    the evidence behind each rule."""
+    """Tell one run (one configuration) as a story: per step, what each actor did, which rules
+    fired and why, with the evidence behind each rule the first time it appears."""
     from redline.api import trace
-    from redline.report.story import story
+    from redline.compile import compile_scenario
+    from redline.report.story import ending, header, story
 
     if run_index < 0:
         raise UserError("--run must be 0 or more")
-    loaded = load_scenario(file)
-    s = loaded.scenario
+    s = load_scenario(file).scenario
     result, config = trace(s, seed, run_index, parse_levers(lever), lens)
-    from redline.compile import compile_scenario
-
     program = compile_scenario(s, config)
-    out.print(f"[bold]{s.title}[/] — run {run_index}, seed {seed}, {config.label()}")
-    for line in story(s, program, result, verbose):
-        out.print(f"[cyan]{line.when:>22}[/]  {line.text}")
-        if line.why:
-            out.print(f"{'':>24}[dim]{line.why}[/]", markup=True)
-        for quote in line.evidence:
-            out.print(f"{'':>24}[green]{quote}[/]")
-    ended = "ended" if result.steps < s.time.horizon else "reached the horizon"
-    out.print(
-        f"The run {ended} after {result.steps} steps; peak ladder level: "
-        f"{program.rungs[result.peak_level]}."
-    )
+    _paragraph(f"{s.title} — run {run_index}, seed {seed}", "bold")
+    for line in header(s, config):
+        _paragraph(line)
+    lines = story(s, program, result, verbose)
+    pad = max((len(item.when) for item in lines), default=0)
+    previous = ""
+    for item in lines:
+        _story_row("" if item.when == previous else item.when, item.text, "", pad)
+        previous = item.when
+        if item.why:
+            _story_row("", item.why, "dim", pad)
+        for quote in item.evidence:
+            _story_row("", quote, "green", pad)
+    _paragraph(ending(s, program, result))

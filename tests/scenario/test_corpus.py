@@ -123,6 +123,27 @@ def test_every_invalid_file_is_rejected_quickly(monkeypatch: pytest.MonkeyPatch)
     assert not slow, f"slow to reject: {slow}"
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("probability: 0.4", 'probability: "0.1 * 3 + 0.7"'),  # 1 up to rounding
+        ("probability: 0.4", 'probability: "min(tension * 2, 1)"'),  # reads the state
+        ("probability: 0.4", "probability: resolve"),  # an uncertainty inside [0, 1]
+        ("probability: 0.4", 'probability: "resolve * 0.5"'),  # drawn: not a constant
+        ("probability: 0.4", 'probability: "where(step > 3, 1, 0)"'),
+        ("probability: 0.4", 'probability: "p_invoke * 1.1"'),  # 0.99 at most
+        ("initial: 0.2", 'initial: "p_invoke / 2"'),
+        ('value: "tension * 0.95', 'value: "tension * 0.95 + 0 * (1 / 0)'),  # IEEE, no overflow
+    ],
+)
+def test_values_in_range_are_accepted(old: str, new: str, tmp_path: Path) -> None:
+    text = BASE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    load_scenario(path)
+
+
 # --- property: mutating ids anywhere in the base gives located errors, never a crash ----------
 
 BASE_TEXT = BASE.read_text(encoding="utf-8")

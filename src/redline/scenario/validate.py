@@ -7,17 +7,30 @@ every mistake in one go.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
-from redline.scenario.errors import Issue, suggest
-from redline.scenario.expr import ExprError, Symbols, Type, check_source
+from redline.scenario.errors import Issue, format_path, suggest
+from redline.scenario.expr import Expr, ExprError, Name, Symbols, Type, check_source
+from redline.scenario.expr.ast import children
+from redline.scenario.expr.fold import fold, shorten
 from redline.scenario.expr.patterns import match_tags, validate_pattern
 from redline.scenario.ladders import BUILTIN_LADDERS, builtin_ladder
-from redline.scenario.model import Element, EvidenceRef, Scenario
+from redline.scenario.model import (
+    Beta,
+    Choice,
+    Distribution,
+    Element,
+    EvidenceRef,
+    Normal,
+    Scenario,
+    Triangular,
+    Uniform,
+)
 
 if TYPE_CHECKING:
     from redline.scenario.loader import LoadedScenario
@@ -142,6 +155,135 @@ def _effect_sites(base: PathT, effects: dict[str, float | str], scope: str) -> I
             yield ExprSite((*base, var), text, Type.NUMBER, scope)
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The range a value must lie in (None: unbounded), and how messages name the value."""
+
+    lo: float | None
+    hi: float | None
+    what: str  # the value itself: "probability", "initial"
+    role: str  # what a parameter used there serves as: "a probability"
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        """The lowest and highest value allowed, infinite where unbounded."""
+        lo = -math.inf if self.lo is None else self.lo
+        hi = math.inf if self.hi is None else self.hi
+        return lo, hi
+
+    def holds(self, value: float, slack: float = 0.0) -> bool:
+        """Whether ``value`` is in range (never for nan); ``slack`` allows for rounding."""
+        lo, hi = self.limits
+        return lo - slack <= value <= hi + slack
+
+    @property
+    def shown(self) -> str:
+        lo, hi = self.limits
+        return f"[{lo}, {hi}]"
+
+
+PROBABILITY = Bounds(0, 1, "probability", "a probability")
+#: how far a computed value may stray out of range by rounding (``0.1 * 3 + 0.7``)
+_SLACK = 1e-9
+
+
+def bounded_sites(s: Scenario) -> Iterator[tuple[PathT, float | str | None, Bounds]]:
+    """Every value that must lie in a range: probabilities, and initial values of bounded
+    variables."""
+    for i, var in enumerate(s.variables):
+        role = f"the initial value of variable '{var.id}'"
+        bounds = Bounds(var.min, var.max, "initial", role)
+        lo, hi = bounds.limits
+        # no bounds: nothing to check; min above max is reported on its own
+        if (lo, hi) != (-math.inf, math.inf) and lo <= hi:
+            yield ("variables", i, "initial"), var.initial, bounds
+    for i, alliance in enumerate(s.alliances):
+        for j, clause in enumerate(alliance.clauses):
+            yield ("alliances", i, "clauses", j, "invocation"), clause.invocation, PROBABILITY
+    for i, red_line in enumerate(s.red_lines):
+        yield ("red_lines", i, "enforce"), red_line.enforce, PROBABILITY
+        for key in ("initial", "rise", "decay", "spillover"):
+            value = getattr(red_line.credibility, key)
+            yield ("red_lines", i, "credibility", key), value, PROBABILITY
+    for section in ("doctrines", "schedule", "rules"):
+        for i, element in enumerate(getattr(s, section)):
+            yield (section, i, "probability"), element.probability, PROBABILITY
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a parameter or uncertainty gets a value: its own, or a lever option's or lens's."""
+
+    path: PathT
+    value: float | Distribution
+
+
+def settings(s: Scenario) -> Iterator[tuple[PathT, Mapping[str, float | Distribution]]]:
+    """The parameter values each lever option and each lens sets, with the path of its ``set``."""
+    for i, lever in enumerate(s.levers):
+        for j, option in enumerate(lever.options):
+            yield ("levers", i, "options", j, "set"), option.set
+    for i, lens in enumerate(s.lenses):
+        yield ("lenses", i, "set"), lens.set
+
+
+def value_sources(s: Scenario) -> dict[str, list[Source]]:
+    """Every value each parameter and uncertainty can take, by name."""
+    found: dict[str, list[Source]] = {}
+    for i, param in enumerate(s.parameters):
+        found.setdefault(param.id, []).append(Source(("parameters", i, "value"), param.value))
+    for i, unc in enumerate(s.uncertainties):
+        path: PathT = ("uncertainties", i, "distribution")
+        found.setdefault(unc.id, []).append(Source(path, unc.distribution))
+    for base, values in settings(s):
+        for name, value in values.items():
+            found.setdefault(name, []).append(Source((*base, name), value))
+    return found
+
+
+def support(dist: Distribution) -> tuple[float, float]:
+    """The smallest and largest value a distribution can draw."""
+    if isinstance(dist, Normal):
+        return (dist.mean, dist.mean) if dist.sd == 0 else (-math.inf, math.inf)
+    if isinstance(dist, Choice):
+        return min(dist.values), max(dist.values)
+    return dist.low, dist.high
+
+
+def describe(dist: Distribution) -> str:
+    """``uniform(0.2, 1.4)``: a distribution as messages show it."""
+    if isinstance(dist, Uniform):
+        return f"uniform({dist.low}, {dist.high})"
+    if isinstance(dist, Triangular):
+        return f"triangular({dist.low}, {dist.mode}, {dist.high})"
+    if isinstance(dist, Beta):
+        return f"beta({dist.alpha}, {dist.beta}) on [{dist.low}, {dist.high}]"
+    if isinstance(dist, Normal):
+        return f"normal({dist.mean}, {dist.sd})"
+    return f"a choice of {', '.join(str(v) for v in dist.values)}"
+
+
+def names_in(expr: Expr) -> list[str]:
+    """The names an expression reads, in first-seen order."""
+    if isinstance(expr, Name):
+        return [expr.name]
+    return list(dict.fromkeys(n for child in children(expr) for n in names_in(child)))
+
+
+@dataclass(frozen=True)
+class _Use:
+    """An expression where a range must hold: its path, its text (shortened), its tree."""
+
+    path: PathT
+    text: str
+    tree: Expr
+    bounds: Bounds
+
+
+def _shown(value: float) -> str:
+    return f"{value:.10g}"
+
+
 def scope_symbols(s: Scenario) -> dict[str, Symbols]:
     """The symbol table for each expression scope."""
     params = sym.parameter_names(s)
@@ -161,6 +303,10 @@ class _Checker:
         self.s = loaded.scenario
         self.doc = loaded.source
         self.issues: list[Issue] = []
+        #: the checked syntax tree of each expression, by path
+        self.trees: dict[PathT, Expr] = {}
+        #: parameter values out of range, by (where the value is, name, range): the users
+        self.misused: dict[tuple[Source, str, Bounds], list[PathT]] = {}
 
     def add(self, path: PathT, message: str) -> None:
         file, line = self.doc.where(path)
@@ -183,24 +329,23 @@ class _Checker:
             return False
         return True
 
-    def prob(self, path: PathT, value: float | str | None) -> None:
-        if isinstance(value, float | int) and not 0.0 <= value <= 1.0:
-            self.add(path, f"probability {value} is outside [0, 1]")
-
     def run(self) -> list[Issue]:
-        s = self.s
         self.ids()
         self.references()
-        self.ranges()
         self.time()
         self.evidence()
-        symbols = scope_symbols(s)
-        for site in expression_sites(s):
+        self.expressions()
+        self.ranges()
+        return self.issues
+
+    def expressions(self) -> None:
+        """Check every expression, keeping the syntax tree of each one that passes."""
+        symbols = scope_symbols(self.s)
+        for site in expression_sites(self.s):
             try:
-                check_source(site.text, symbols[site.scope], site.expect)
+                self.trees[site.path] = check_source(site.text, symbols[site.scope], site.expect)
             except ExprError as exc:
                 self.add(site.path, exc.message)
-        return self.issues
 
     def ids(self) -> None:
         s = self.s
@@ -369,28 +514,94 @@ class _Checker:
             lo, hi = var.min, var.max
             if lo is not None and hi is not None and lo > hi:
                 self.add(("variables", i, "max"), f"max {hi} is below min {lo}")
-            if isinstance(var.initial, float | int) and (
-                (lo is not None and var.initial < lo) or (hi is not None and var.initial > hi)
-            ):
-                self.add(
-                    ("variables", i, "initial"), f"initial {var.initial} is outside [{lo}, {hi}]"
-                )
-        for i, alliance in enumerate(s.alliances):
-            for j, clause in enumerate(alliance.clauses):
-                self.prob(("alliances", i, "clauses", j, "invocation"), clause.invocation)
-        for i, red_line in enumerate(s.red_lines):
-            self.prob(("red_lines", i, "enforce"), red_line.enforce)
-            for key in ("initial", "rise", "decay", "spillover"):
-                self.prob(("red_lines", i, "credibility", key), getattr(red_line.credibility, key))
-        for section in ("doctrines", "schedule", "rules"):
-            for i, element in enumerate(getattr(s, section)):
-                self.prob((section, i, "probability"), element.probability)
+        sources = value_sources(s)
+        for path, given, bounds in bounded_sites(s):
+            self.bounded(path, given, bounds, sources)
+        self.report_misused()
         for i, unc in enumerate(s.uncertainties):
             self._distribution(("uncertainties", i, "distribution"), unc.distribution)
         for i, lens in enumerate(s.lenses):
             for name, value in lens.set.items():
                 if not isinstance(value, float | int):
                     self._distribution(("lenses", i, "set", name), value)
+
+    def bounded(
+        self,
+        path: PathT,
+        value: float | str | None,
+        bounds: Bounds,
+        sources: Mapping[str, list[Source]],
+    ) -> None:
+        """A value that must lie in ``bounds``: a literal, a parameter's name or an expression."""
+        if isinstance(value, float | int):
+            if not bounds.holds(value):
+                self.add(path, f"{bounds.what} {value} is outside {bounds.shown}")
+        elif isinstance(value, str) and path in self.trees:
+            tree = self.trees[path]
+            if isinstance(tree, Name) and tree.name in sources:
+                self.named(path, tree.name, bounds, sources[tree.name])
+            else:
+                self.computed(path, value, tree, bounds)
+
+    def named(self, site: PathT, name: str, bounds: Bounds, sources: list[Source]) -> None:
+        """A parameter used by name where ``bounds`` hold: each value it can take must too."""
+        for source in sources:
+            if isinstance(source.value, float | int):
+                low = high = source.value
+            else:
+                low, high = support(source.value)
+            if not (bounds.holds(low) and bounds.holds(high)):
+                self.misused.setdefault((source, name, bounds), []).append(site)
+
+    def report_misused(self) -> None:
+        """One issue per out-of-range value, at the value, naming every place using it."""
+        for (source, name, bounds), sites in self.misused.items():
+            if isinstance(source.value, float | int):
+                subject = f"{name} = {source.value} is outside {bounds.shown}"
+            else:
+                what = describe(source.value)
+                subject = f"{name} ~ {what} takes values outside {bounds.shown}"
+            users = ", ".join(format_path(site) for site in sites)
+            verb = "uses" if len(sites) == 1 else "use"
+            self.add(source.path, f"{subject}, but {users} {verb} it as {bounds.role}")
+
+    def computed(self, site: PathT, text: str, tree: Expr, bounds: Bounds) -> None:
+        """An expression of literals and parameters where ``bounds`` hold: its value with the
+        parameters' own values must lie in range, and so must its value with each lever
+        option's and lens's."""
+        own = {p.id: p.value for p in self.s.parameters}
+        value = _evaluate(tree, own)
+        if value is None:
+            return  # it reads the state or an uncertainty, or draws
+        use = _Use(site, shorten(text), tree, bounds)
+        if not bounds.holds(value, _SLACK):
+            given = ", ".join(f"{n} = {own[n]}" for n in names_in(tree))
+            given = f" ({given})" if given else ""
+            self.add(
+                site,
+                f"{bounds.what} {use.text} is {_shown(value)}{given}, outside {bounds.shown}",
+            )
+        for base, sets in settings(self.s):
+            changed = [n for n in names_in(tree) if n in sets]
+            if changed:
+                self.overridden(use, (*base, changed[0]), changed[0], {**own, **sets})
+
+    def overridden(
+        self, use: _Use, setter: PathT, name: str, values: Mapping[str, float | Distribution]
+    ) -> None:
+        """The expression's value where a lever option or a lens sets ``name``, one of the
+        parameters it reads (at ``setter``); ``values``: every parameter's value there."""
+        if any(not isinstance(values[n], float | int) for n in names_in(use.tree)):
+            return  # a lens draws one of them: not a constant there
+        fixed = {n: v for n, v in values.items() if isinstance(v, float | int)}
+        value = _evaluate(use.tree, fixed)
+        if value is None or use.bounds.holds(value, _SLACK):
+            return
+        self.add(
+            setter,
+            f"{name} = {fixed[name]} makes {format_path(use.path)} ({use.text}) "
+            f"{_shown(value)}, outside {use.bounds.shown}",
+        )
 
     def _distribution(self, path: PathT, dist: object) -> None:
         low, high = getattr(dist, "low", None), getattr(dist, "high", None)
@@ -465,6 +676,16 @@ def _evidence_refs(s: Scenario) -> Iterator[tuple[PathT, list[EvidenceRef]]]:
             if section == "levers":
                 for j, option in enumerate(element.options):  # type: ignore[attr-defined]
                     yield (section, i, "options", j), option.evidence
+
+
+def _evaluate(tree: Expr, values: Mapping[str, float]) -> float | None:
+    """The value of an expression of literals and the given names, else None; inf where it
+    overflows float64."""
+    try:
+        value = fold(tree, values)
+    except ExprError:
+        return math.inf
+    return None if isinstance(value, bool) else value
 
 
 def validate(loaded: LoadedScenario) -> list[Issue]:

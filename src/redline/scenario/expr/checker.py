@@ -19,6 +19,7 @@ from redline.scenario.expr.ast import (
     Unary,
 )
 from redline.scenario.expr.errors import ExprError
+from redline.scenario.expr.fold import fold
 from redline.scenario.expr.functions import SIGNATURES, Signature
 from redline.scenario.expr.parser import parse
 from redline.scenario.expr.patterns import match_tags, validate_pattern
@@ -34,9 +35,13 @@ def check(expr: Expr, symbols: Symbols) -> Type:
 
 
 def check_source(source: str, symbols: Symbols, expect: Type | None = None) -> Expr:
-    """Parse and check ``source``, requiring result type ``expect`` when it is given."""
+    """Parse and check ``source``, requiring result type ``expect`` when it is given.
+
+    A constant sub-expression that overflows float64 (``9 ** 9 ** 9 ** 9``, ``exp(1000)``) is an
+    error too: it can only be a mistake."""
     expr = parse(source)
     got = check(expr, symbols)
+    fold(expr)
     if expect is Type.BOOL and got is Type.NUMBER:
         raise ExprError("expected a bool condition, got a number; compare it, e.g. 'x > 0'", 0)
     if expect is Type.NUMBER and got is Type.BOOL:

@@ -23,8 +23,10 @@ app = typer.Typer(
 )
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240
-out = Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPE_WIDTH)
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+err = Console(
+    stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else PIPE_WIDTH
+)
 
 #: exit status for invalid input (scenario, options, files)
 EXIT_INVALID = 2

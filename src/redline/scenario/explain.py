@@ -130,6 +130,10 @@ def explain(s: Scenario, console: Console) -> None:
     for row in rows:
         if row.citations:
             support = Text("\n".join(f"{c.source}: “{c.quote}”" for c in row.citations))
+            if row.assumption:  # the stated reason for the number, beside the sources
+                support.append_text(
+                    Text.assemble("\n", ("assumption:", "yellow"), f" {row.assumption}")
+                )
         elif row.assumption:
             support = Text.assemble(("assumption:", "yellow"), f" {row.assumption}")
         else:

@@ -1,0 +1,173 @@
+"""The assumptions register lists every number that drives results — the logit actors' decision
+parameters, red-line costs and action escalation scores among them — and, in the built-in
+scenarios, every row is backed by a source quote or a stated assumption."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from rich.console import Console
+
+import redline
+from redline.compile import compile_scenario, resolve
+from redline.engine.kernel import run_chunk
+from redline.scenario.explain import explain
+from redline.scenario.loader import load_scenario
+from redline.scenario.model import Scenario
+from redline.scenario.register import RegisterRow, register
+
+from .support import BUILTIN
+
+BUILTINS = sorted(BUILTIN.glob("*.yaml"))
+
+
+def _load(path: Path) -> Scenario:
+    return load_scenario(path).scenario
+
+
+def _rows(s: Scenario, element: str) -> dict[str, RegisterRow]:
+    return {r.name: r for r in register(s) if r.element == element}
+
+
+def _shown(value: float | str) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else str(value)
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_every_builtin_register_row_is_cited_or_an_assumption(path: Path) -> None:
+    rows = register(_load(path))
+    assert rows
+    unsupported = [f"{r.element} {r.name} = {r.value}" for r in rows if r.status == "unsupported"]
+    assert not unsupported, "unsupported register rows:\n" + "\n".join(unsupported)
+    for r in rows:
+        assert all(c.quote.strip() and c.source.strip() for c in r.citations), r
+        if r.status == "assumption":
+            assert r.assumption and r.assumption.strip(), r
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_logit_actors_decision_parameters_are_in_the_register(path: Path) -> None:
+    s = _load(path)
+    logit = [a for a in s.actors if a.decision.kind == "logit"]
+    assert logit, "every built-in scenario has a logit actor"
+    for actor in s.actors:
+        rows = _rows(s, f"actors.{actor.id}")
+        d = actor.decision
+        if d.kind != "logit":
+            # the engine never reads a doctrine or scripted actor's lambda or weights
+            assert not any(name.startswith("decision.") for name in rows), actor.id
+            continue
+        assert rows["decision.lambda"].value == _shown(d.rationality)
+        for var, weight in d.weights.items():
+            assert rows[f"decision.weights.{var}"].value == _shown(weight), (actor.id, var)
+        assert rows["decision.escalation_cost"].value == _shown(d.escalation_cost)
+        assert rows["decision.perception_noise"].value == _shown(d.perception_noise)
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_red_line_costs_are_in_the_register(path: Path) -> None:
+    s = _load(path)
+    for red_line in s.red_lines:
+        rows = _rows(s, f"red_lines.{red_line.id}")
+        if red_line.cost is None:
+            assert "cost" not in rows
+        else:
+            assert rows["cost"].value == _shown(red_line.cost), red_line.id
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_action_escalation_in_the_register_is_the_compiled_score(path: Path) -> None:
+    """Each action a logit actor may choose shows its escalation score — the one given, or the
+    one its rung implies — and that is the score the compiled program uses."""
+    s = _load(path)
+    compiled = {a.id: a.escalation for a in compile_scenario(s).actions}
+    logit = {a.id for a in s.actors if a.decision.kind == "logit"}
+    shown = 0
+    for action in s.actions:
+        rows = _rows(s, f"actions.{action.id}")
+        choosable = bool(logit & set(action.actors)) and action.requires.strip() != "false"
+        if not choosable:
+            assert "escalation" not in rows, action.id
+            continue
+        value = rows["escalation"].value
+        assert float(value.split()[0]) == pytest.approx(compiled[action.id], abs=1e-4)
+        if action.escalation is None:
+            assert "rung" in value
+        shown += 1
+    assert shown
+
+
+def test_register_flags_an_unsupported_decision_parameter() -> None:
+    """Control: an actor whose lambda and weights have neither evidence nor assumption is
+    flagged, and one line of assumption on the actor covers all its decision parameters."""
+    data = yaml.safe_load((BUILTIN / "convoy-strike.yaml").read_text(encoding="utf-8"))
+    polish = next(a for a in data["actors"] if a["id"] == "POL")
+    del polish["assumption"]
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "s.yaml"
+        file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        s = _load(file)
+        rows = _rows(s, "actors.POL")
+        assert {r.status for r in rows.values()} == {"unsupported"}
+        assert {"decision.lambda", "decision.weights.aid", "decision.weights.balance"} <= set(rows)
+        polish["assumption"] = "a stated reason"
+        file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        rows = _rows(_load(file), "actors.POL")
+        assert {r.status for r in rows.values()} == {"assumption"}
+
+
+def test_explain_shows_decision_parameters_and_their_reason() -> None:
+    buffer = io.StringIO()
+    explain(redline.load("nato-russia"), Console(file=buffer, width=400, color_system=None))
+    text = buffer.getvalue()
+    lines = text.splitlines()
+    register_at = next(i for i, line in enumerate(lines) if "Assumptions register" in line)
+    rows = lines[register_at:]
+    lam = next(line for line in rows if "actors.RUS" in line and "decision.lambda" in line)
+    assert "40.0" in lam
+    assert any("decision.weights.balance" in line and "5.0" in line for line in rows)
+    assert any("red_lines.rl_aircraft" in line and "cost_aircraft" in line for line in rows)
+    # a cited row also shows its stated assumption
+    assert "lambda 40: close to best response" in " ".join(rows)
+    assert "0 unsupported" in text
+
+
+# --------------------------------------------------------------- direct NATO–Russia war
+
+
+@pytest.mark.parametrize(
+    ("name", "lens", "article5", "war"),
+    [
+        ("nato-russia", "provocation_003", "article5", "nato_russia_war"),
+        ("nato-russia-history", None, "article5", "nato_russia_war"),
+        ("convoy-strike", "provocation", "article5", "war"),
+    ],
+)
+def test_article5_collective_response_is_recorded_as_war(
+    name: str, lens: str | None, article5: str, war: str
+) -> None:
+    """Every Article 5 invocation leads to NATO's collective response against Russian forces,
+    and that is direct NATO–Russia war, recorded in the same step, whatever Russia does next."""
+    s = redline.load(name)
+    program = compile_scenario(s, resolve(s, None, lens))
+    ids = [o.id for o in program.outcomes]
+    result = run_chunk(program, 3, np.arange(300, dtype=np.int64))
+    invoked = result.first_hit[:, ids.index(article5)]
+    at_war = result.first_hit[:, ids.index(war)]
+    hit = invoked >= 0
+    assert hit.sum() >= 5, "the check needs runs in which Article 5 is invoked"
+    assert np.array_equal(at_war[hit], invoked[hit])
+
+
+def test_nato_war_outcome_reads_the_collective_response() -> None:
+    for name in ("nato-russia", "nato-russia-history"):
+        s = redline.load(name)
+        war = next(o for o in s.outcomes if o.id == "nato_russia_war")
+        assert 'happened("attack:NATO->RUS")' in war.when
+        response = next(a for a in s.actions if a.id == "collective_defence")
+        assert "attack:NATO->RUS" in response.tags

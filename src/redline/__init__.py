@@ -1,6 +1,7 @@
 """redline: model, simulate and analyse escalation between states and alliances.
 
-The Python API: ``load(path)``, ``simulate(scenario, runs, seed, ...)`` and ``trace(...)``.
+The Python API: ``load(path)``, ``simulate(scenario, runs, seed, ...)`` and ``trace(...)``;
+``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["load", "simulate", "trace"]
+__all__ = ["DecisionMaker", "Situation", "load", "simulate", "trace"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,14 +7,19 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from redline.compile import Configuration, compile_scenario, resolve
+from redline.compile import Configuration, Program, compile_scenario, resolve
+from redline.engine.deciders import DecisionMaker, Situation
 from redline.engine.reference import RunResult, run_reference
 from redline.engine.simulate import DEFAULT_CHUNK, Backend, Job, check_sizes, chunk_bounds
+from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.executors import UnitResult, UnitTask, make_executor
 from redline.results import Results
+from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
+
+__all__ = ["DecisionMaker", "Situation", "load", "simulate", "trace"]
 
 
 def load(path: str | Path) -> Scenario:
@@ -40,15 +45,20 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    decision_makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Results:
     """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
-    worker count or backend."""
+    worker count or backend.
+
+    ``decision_makers`` replace the named actors' scenario decision-makers with your own
+    (:class:`redline.engine.deciders.DecisionMaker`; picklable when ``workers`` > 1)."""
     s = _scenario(scenario)
     config = resolve(s, levers, lens)
     check_sizes(runs, chunk_size, workers, backend)
     job = Job.of(s, config)
+    makers = _makers(job.program(), decision_makers)
     tasks = [
-        UnitTask(job, Unit(i, 0, start, stop), seed, backend)
+        UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers)
         for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
     ]
     executor = make_executor(workers=workers)
@@ -71,9 +81,25 @@ def trace(
     run: int = 0,
     levers: Mapping[str, str] | None = None,
     lens: str | None = None,
+    decision_makers: Mapping[str, DecisionMaker] | None = None,
 ) -> tuple[RunResult, Configuration]:
     """One run, step by step, with every decision and rule reaction logged."""
     s = _scenario(scenario)
     config = resolve(s, levers, lens)
     program = compile_scenario(s, config)
-    return run_reference(program, seed, run, keep_log=True), config
+    makers = dict(_makers(program, decision_makers))
+    return run_reference(program, seed, run, keep_log=True, makers=makers), config
+
+
+def _makers(
+    program: Program, given: Mapping[str, DecisionMaker] | None
+) -> tuple[tuple[str, DecisionMaker], ...]:
+    """Plugged-in decision-makers, checked: each for an actor that has actions to choose among,
+    each one with a ``decide`` method."""
+    actors = [d.actor for d in program.deciders]
+    for actor, maker in (given or {}).items():
+        if actor not in actors:
+            raise UserError("decision_makers: " + suggest(actor, actors, "actor"))
+        if not isinstance(maker, DecisionMaker):
+            raise UserError(f"decision_makers['{actor}']: {maker!r} has no decide(situation)")
+    return tuple(sorted((given or {}).items()))

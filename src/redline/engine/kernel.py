@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from redline.compile.program import CExpr, Decider, Delta, Effect, Program, Rule
 from redline.engine import numeric, rng
+from redline.engine.deciders import DecisionMaker, Situation, as_columns, checked_choices
 from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
@@ -152,9 +153,17 @@ def _truth(expr: CExpr, env: _Env, n: int) -> NDArray[np.bool_]:
 class _Chunk:
     """The mutable state of a chunk's live runs during one simulation."""
 
-    def __init__(self, program: Program, seed: int, runs: NDArray[np.int64], trace: bool) -> None:
+    def __init__(
+        self,
+        program: Program,
+        seed: int,
+        runs: NDArray[np.int64],
+        trace: bool,
+        makers: Mapping[str, DecisionMaker],
+    ) -> None:
         self.p = program
         self.seed = seed
+        self.makers = makers
         n = len(runs)
         self.runs = runs.astype(np.int64)
         self.pos = np.arange(n)
@@ -411,18 +420,61 @@ class _Chunk:
         """Choices of the non-deliberating kinds: doctrine holds, scripted follows its plan."""
         return np.full(self.n, d.plan.get(step, 0) if d.kind == "scripted" else 0, dtype=np.int64)
 
+    def consult(
+        self,
+        maker: DecisionMaker,
+        d: Decider,
+        env: _Env,
+        step: int,
+        perceived: dict[int | str, Any],
+    ) -> NDArray[np.int64]:
+        """A plugged-in decision-maker's choices, asked once for every live run of the chunk
+        (finished runs hold)."""
+        live = np.flatnonzero(~self.done)
+        feasible, utility = self.utilities(d, env, perceived)
+        names = [*self.params, *self.p.var_names]
+        situation = Situation(
+            actor=d.actor,
+            step=step,
+            runs=self.runs[live],
+            actions=tuple(self.positions[d.actor]),
+            available=as_columns(feasible, self.n, np.bool_)[live],
+            utility=as_columns(utility, self.n, np.float64)[live],
+            state={
+                k: np.broadcast_to(np.asarray(env.values[k], float), (self.n,))[live] for k in names
+            },
+            uniform=env.draws.uniform(decide_site(d.actor))[live],
+        )
+        chosen = np.zeros(self.n, dtype=np.int64)
+        chosen[live] = checked_choices(maker.decide(situation), situation)
+        return chosen
+
     def decide(self, env: _Env, step: int) -> list[NDArray[np.int64]]:
         """Every actor's choice (candidate position; 0 is hold), all on the same state.
 
         When utilities depend on what others choose (``chose()``), logit actors play the
         logit quantal response equilibrium, found by smooth fictitious play from uniform
-        beliefs (:data:`QRE_ROUNDS` rounds)."""
+        beliefs (:data:`QRE_ROUNDS` rounds); plugged-in decision-makers answer first, on
+        those starting beliefs, and the others then know their choices."""
         p = self.p
         perceived: list[dict[int | str, Any]] = [{} for _ in p.deciders]
-        logit = [i for i, d in enumerate(p.deciders) if d.kind == "logit"]
+        plugged = [i for i, d in enumerate(p.deciders) if d.actor in self.makers]
+        logit = [i for i, d in enumerate(p.deciders) if d.kind == "logit" and i not in plugged]
         weights: dict[int, list[F64]] = {}
         if p.strategic:
             self.set_beliefs(env, step, None)
+        answered = {
+            i: self.consult(
+                self.makers[p.deciders[i].actor], p.deciders[i], env, step, perceived[i]
+            )
+            for i in plugged
+        }
+        if p.strategic:
+            for i, chosen in answered.items():
+                K = len(p.deciders[i].candidates)
+                env.beliefs[p.deciders[i].actor] = [
+                    (chosen == k).astype(np.float64) for k in range(K)
+                ]
             for rnd in range(QRE_ROUNDS):
                 shares = {}
                 for i in logit:
@@ -440,7 +492,11 @@ class _Chunk:
                 d = p.deciders[i]
                 weights[i] = self.weights_of(d, env, *self.utilities(d, env, perceived[i]))
         return [
-            self.draw(d, env, weights[i]) if d.kind == "logit" else self.fixed(d, step)
+            answered[i]
+            if i in answered
+            else self.draw(d, env, weights[i])
+            if d.kind == "logit"
+            else self.fixed(d, step)
             for i, d in enumerate(p.deciders)
         ]
 
@@ -594,11 +650,16 @@ def _effect_value(effect: Effect, weights: dict[int, Any], env: _Env) -> Any:
 
 
 def run_chunk(
-    program: Program, seed: int, runs: NDArray[np.int64], trace: bool = False
+    program: Program,
+    seed: int,
+    runs: NDArray[np.int64],
+    trace: bool = False,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> ChunkResult:
-    """Simulate the given runs to the horizon and return their summaries."""
+    """Simulate the given runs to the horizon and return their summaries; ``makers`` replace
+    the named actors' scenario decision-makers."""
     with np.errstate(all="ignore"):
-        chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace)
+        chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace, makers or {})
         drawn = {k: v.copy() for k, v in chunk.params.items() if isinstance(v, np.ndarray)}
         for t in range(program.horizon):
             if chunk.done.all():

@@ -8,6 +8,7 @@ keeps a readable log of what happened, which is what ``redline story`` narrates.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from redline.compile.program import CExpr, Decider, Effect, Program, Rule
 from redline.engine import numeric, rng
+from redline.engine.deciders import DecisionMaker, Situation, checked_choices
 from redline.engine.kernel import QRE_ROUNDS
 from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
@@ -61,9 +63,17 @@ class RunResult:
 class _Run:
     """The state of one run, and the scalar environment its expressions read."""
 
-    def __init__(self, program: Program, seed: int, run: int, keep_log: bool) -> None:
+    def __init__(
+        self,
+        program: Program,
+        seed: int,
+        run: int,
+        keep_log: bool,
+        makers: Mapping[str, DecisionMaker],
+    ) -> None:
         self.p = program
         self.seed = seed
+        self.makers = makers
         self.run = run
         self.step = 0
         drawn = sample_params(program.params, seed, np.array([run], dtype=np.int64))
@@ -232,13 +242,34 @@ class _Run:
     def fixed(self, d: Decider) -> int:
         return d.plan.get(self.step, 0) if d.kind == "scripted" else 0
 
+    def consult(
+        self, maker: DecisionMaker, d: Decider, perceived: dict[int | str, np.float64]
+    ) -> int:
+        """A plugged-in decision-maker's choice, asked with a batch of this one run."""
+        feasible, utility = self.utilities(d, perceived)
+        situation = Situation(
+            actor=d.actor,
+            step=self.step,
+            runs=np.array([self.run], dtype=np.int64),
+            actions=tuple("hold" if c == HOLD else self.p.actions[c].id for c in d.candidates),
+            available=np.array([feasible], dtype=np.bool_),
+            utility=np.array([utility], dtype=np.float64),
+            state={
+                k: np.array([v], dtype=np.float64) for k, v in {**self.params, **self.x}.items()
+            },
+            uniform=np.array([self.uniform(decide_site(d.actor))]),
+        )
+        return int(checked_choices(maker.decide(situation), situation)[0])
+
     def decide(self) -> list[int]:
         """Every actor's chosen candidate position (0 is hold), all on the same state; with
-        interdependent utilities, by smooth fictitious play towards the logit QRE."""
+        interdependent utilities, by smooth fictitious play towards the logit QRE (plugged-in
+        decision-makers answer first, on the starting beliefs)."""
         deciders = self.p.deciders
         perceived: list[dict[int | str, np.float64]] = [{} for _ in deciders]
         weights: dict[int, list[np.float64]] = {}
-        logit = [i for i, d in enumerate(deciders) if d.kind == "logit"]
+        plugged = [i for i, d in enumerate(deciders) if d.actor in self.makers]
+        logit = [i for i, d in enumerate(deciders) if d.kind == "logit" and i not in plugged]
         if self.p.strategic:
             self.beliefs = {}
             for d in deciders:
@@ -247,6 +278,14 @@ class _Run:
                     self.beliefs[d.actor] = [np.float64(1.0 / K)] * K
                 else:
                     self.beliefs[d.actor] = [np.float64(k == self.fixed(d)) for k in range(K)]
+        answered = {
+            i: self.consult(self.makers[deciders[i].actor], deciders[i], perceived[i])
+            for i in plugged
+        }
+        if self.p.strategic:
+            for i, k in answered.items():
+                K = len(deciders[i].candidates)
+                self.beliefs[deciders[i].actor] = [np.float64(j == k) for j in range(K)]
             for rnd in range(QRE_ROUNDS):
                 shares = {}
                 for i in logit:
@@ -268,7 +307,11 @@ class _Run:
                     deciders[i], *self.utilities(deciders[i], perceived[i])
                 )
         return [
-            self.draw(d, weights[i]) if d.kind == "logit" else self.fixed(d)
+            answered[i]
+            if i in answered
+            else self.draw(d, weights[i])
+            if d.kind == "logit"
+            else self.fixed(d)
             for i, d in enumerate(deciders)
         ]
 
@@ -309,9 +352,16 @@ class _Run:
         return [self.truth(o.when) for o in p.outcomes]
 
 
-def run_reference(program: Program, seed: int, run: int, keep_log: bool = False) -> RunResult:
-    """Simulate one run to its end, exactly as the compiled engine would."""
-    state = _Run(program, seed, run, keep_log)
+def run_reference(
+    program: Program,
+    seed: int,
+    run: int,
+    keep_log: bool = False,
+    makers: Mapping[str, DecisionMaker] | None = None,
+) -> RunResult:
+    """Simulate one run to its end, exactly as the compiled engine would; ``makers`` replace
+    the named actors' scenario decision-makers."""
+    state = _Run(program, seed, run, keep_log, makers or {})
     first = [-1] * len(program.outcomes)
     steps = program.horizon
     log: list[StepLog] = []

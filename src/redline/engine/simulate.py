@@ -7,6 +7,7 @@ run indices, so chunk size, worker count and backend never change a result.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -16,7 +17,8 @@ import numpy as np
 from redline.compile import Configuration, Program
 from redline.compile.configure import configure, overrides
 from redline.compile.lower import lower
-from redline.engine.kernel import ChunkResult, run_chunk
+from redline.engine.deciders import DecisionMaker
+from redline.engine.kernel import ChunkResult
 from redline.engine.reference import run_reference
 from redline.errors import UserError
 from redline.scenario.model import Scenario
@@ -69,9 +71,14 @@ def _lowered(scenario_json: str) -> tuple[Scenario, Program]:
     return scenario, lower(scenario)
 
 
-def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkResult:
+def run_reference_chunk(
+    program: Program,
+    seed: int,
+    runs: np.ndarray,
+    makers: Mapping[str, DecisionMaker] | None = None,
+) -> ChunkResult:
     """The reference interpreter over a chunk, shaped like the engine's result."""
-    results = [run_reference(program, seed, int(r)) for r in runs]
+    results = [run_reference(program, seed, int(r), makers=makers) for r in runs]
     names = [p.name for p in program.params if p.distribution is not None]
     occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
     for r in results:
@@ -89,12 +96,6 @@ def run_reference_chunk(program: Program, seed: int, runs: np.ndarray) -> ChunkR
         params={k: np.array([r.params[k] for r in results]) for k in names},
         occupancy=occupancy,
     )
-
-
-def _chunk_in_worker(job: Job, backend: Backend, seed: int, start: int, stop: int) -> ChunkResult:
-    runs = np.arange(start, stop, dtype=np.int64)
-    runner = run_chunk if backend == "numpy" else run_reference_chunk
-    return runner(job.program(), seed, runs)
 
 
 def chunk_bounds(runs: int, chunk_size: int, first: int = 0) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from redline.engine.deciders import DecisionMaker
 from redline.engine.kernel import run_chunk
 from redline.engine.simulate import Backend, Job, run_reference_chunk
 from redline.errors import UserError
@@ -31,6 +32,8 @@ class UnitTask:
     unit: Unit
     seed: int
     backend: Backend = "numpy"
+    #: plugged-in decision-makers by actor (picklable, to reach worker processes)
+    makers: tuple[tuple[str, DecisionMaker], ...] = ()
 
 
 @dataclass
@@ -47,7 +50,7 @@ def compute_unit(task: UnitTask) -> UnitResult:
     program = task.job.program()
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
     runner = run_chunk if task.backend == "numpy" else run_reference_chunk
-    chunk = runner(program, task.seed, runs)
+    chunk = runner(program, task.seed, runs, makers=dict(task.makers))
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(

@@ -1,0 +1,92 @@
+"""The decision-maker interface: what a batch of runs shows an actor, and its one choice per run.
+
+The built-in kinds (``logit``, ``doctrine``, ``scripted``) are compiled into the engine for speed.
+Any other decision-maker — a language model behind an endpoint, a human player, a learned policy —
+implements :class:`DecisionMaker` and is handed to :func:`redline.simulate` for an actor. It is
+asked once per step with every live run of a chunk in one :class:`Situation`, so it can answer
+the whole batch concurrently; the reference interpreter asks it with batches of one run.
+
+Determinism (DESIGN §7) holds when a decision-maker's choice for a run depends only on that run's
+row of the situation (its state, its keyed ``uniform`` draw), never on which other runs share the
+batch: then chunk size, worker count and backend never change a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redline.errors import UserError
+
+
+@dataclass(frozen=True)
+class Situation:
+    """One actor's decision at one step, for a batch of ``n`` runs.
+
+    Candidate positions index ``actions``; position 0 is always ``hold``."""
+
+    actor: str
+    step: int
+    runs: NDArray[np.int64]  # (n,) run indices
+    actions: tuple[str, ...]  # candidate action ids, "hold" first
+    available: NDArray[np.bool_]  # (n, K): the candidate's requirements hold in that run
+    utility: NDArray[np.float64]  # (n, K): the expected one-step utility a logit actor weighs
+    state: Mapping[str, NDArray[np.float64]]  # state variable and parameter values, (n,) each
+    uniform: NDArray[np.float64]  # (n,): a draw in [0, 1) keyed by (seed, run, step, actor)
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+
+@runtime_checkable
+class DecisionMaker(Protocol):
+    """Anything that picks one available candidate position per run of a situation."""
+
+    def decide(self, situation: Situation) -> NDArray[np.int64]:
+        """One candidate position per run, each available in its run (0, hold, always is)."""
+        ...
+
+
+class DecisionError(UserError):
+    """A plugged-in decision-maker answered something that is not a choice."""
+
+
+def checked_choices(answer: object, situation: Situation) -> NDArray[np.int64]:
+    """The answer as candidate positions, or a :class:`DecisionError` that says what is wrong:
+    it must give one integer per run, each naming a candidate that is available in that run."""
+    who = f"decision-maker of {situation.actor} at step {situation.step}"
+    try:
+        chosen = np.asarray(answer)
+    except (TypeError, ValueError) as exc:
+        raise DecisionError(f"{who}: answer is not an array of choices ({exc})") from None
+    if chosen.shape != (situation.n,):
+        raise DecisionError(
+            f"{who}: expected {situation.n} choices (one per run), got shape {chosen.shape}"
+        )
+    if chosen.dtype.kind not in "iu":
+        raise DecisionError(f"{who}: choices must be integers, got {chosen.dtype}")
+    chosen = chosen.astype(np.int64)
+    K = len(situation.actions)
+    outside = (chosen < 0) | (chosen >= K)
+    if outside.any():
+        bad = int(chosen[np.flatnonzero(outside)[0]])
+        raise DecisionError(f"{who}: choice {bad} is not a candidate position (0–{K - 1})")
+    rows = np.arange(situation.n)
+    unavailable = ~situation.available[rows, chosen]
+    if unavailable.any():
+        i = int(np.flatnonzero(unavailable)[0])
+        raise DecisionError(
+            f"{who}: run {int(situation.runs[i])} chose "
+            f"'{situation.actions[int(chosen[i])]}', whose requirements do not hold"
+        )
+    return chosen
+
+
+def as_columns(values: list[Any], n: int, dtype: type) -> NDArray[Any]:
+    """Per-candidate values (scalars or (n,) arrays) as an (n, K) array."""
+    return np.column_stack([np.broadcast_to(np.asarray(v, dtype=dtype), (n,)) for v in values])

@@ -299,7 +299,13 @@ def scenarios(
                 number(max(lo if lo is not None else -1, -1), min(hi if hi is not None else 1, 1))
             )
         else:
-            entry["initial"] = draw(num_expr(ctx, "static"))
+            # a constant initial value outside the bounds is a validation error: keep it inside
+            initial = draw(num_expr(ctx, "static"))
+            if lo is not None:
+                initial = f"max({initial}, {lo})"
+            if hi is not None:
+                initial = f"min({initial}, {hi})"
+            entry["initial"] = initial
         bounded.append(entry)
 
     uncertainties = []

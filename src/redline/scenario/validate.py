@@ -577,10 +577,11 @@ class _Checker:
         if not bounds.holds(value, _SLACK):
             given = ", ".join(f"{n} = {own[n]}" for n in names_in(tree))
             given = f" ({given})" if given else ""
-            self.add(
-                site,
-                f"{bounds.what} {use.text} is {_shown(value)}{given}, outside {bounds.shown}",
+            shown = _shown(value)
+            stated = (
+                f"{shown} is" if use.text.strip() == shown else f"{use.text} is {shown}{given},"
             )
+            self.add(site, f"{bounds.what} {stated} outside {bounds.shown}")
         for base, sets in settings(self.s):
             changed = [n for n in names_in(tree) if n in sets]
             if changed:

@@ -3,6 +3,7 @@ on the largest built-in scenario, their ratio, and peak memory at 10^7 runs (DES
 
     python benchmarks/engine.py                 # full: 10^6 runs, memory at 10^7
     python benchmarks/engine.py --quick         # smaller counts, for a smoke check
+    python benchmarks/engine.py --memory-runs 0 # speeds only
 
 Run-steps are nominal (runs × horizon), as the targets are stated; the actual steps simulated
 (runs end early when absorbed) are printed too. The memory figure is measured in a fresh child
@@ -101,6 +102,9 @@ def main() -> None:
     parser.add_argument("--scenario", default=None, help="scenario (default: the largest)")
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--stream", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-runs", type=int, default=None, help="runs of the memory check (0: skip it)"
+    )
     args = parser.parse_args()
     name = args.scenario or largest_builtin()
     if args.stream:
@@ -108,7 +112,9 @@ def main() -> None:
         return
     runs = 100_000 if args.quick else 1_000_000
     ref_runs = 50 if args.quick else 300
-    memory_runs = 1_000_000 if args.quick else 10_000_000
+    memory_runs = args.memory_runs
+    if memory_runs is None:
+        memory_runs = 1_000_000 if args.quick else 10_000_000
 
     print(f"scenario: {name} (largest built-in)" if args.scenario is None else f"scenario: {name}")
     rate, actual, elapsed = engine_rate(name, runs, args.chunk)
@@ -127,6 +133,8 @@ def main() -> None:
         f"ratio engine/reference: {ratio:,.0f}×   target ≥ {TARGET_RATIO}×: "
         f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}"
     )
+    if not memory_runs:
+        return
     child = subprocess.run(
         [
             sys.executable,

@@ -53,6 +53,32 @@ CASES: dict[str, Case] = {
         "results export ref -o {dir}/out.parquet --store {dir}/nothere.duckdb",
         ["no store at", "nothere.duckdb"],
     ),
+    "list-from-missing-store": Case(
+        "results list --store {dir}/nothere.duckdb", ["no store at", "nothere.duckdb"]
+    ),
+    "show-from-missing-store": Case(
+        "results show ref --store {dir}/nothere.duckdb", ["no store at", "nothere.duckdb"]
+    ),
+    "export-format-contradicts-the-suffix": Case(
+        "results export ref --format parquet -o {dir}/out.csv --store {ref}",
+        ["--format parquet contradicts the file name", "out.csv (a csv file)"],
+    ),
+    "export-csv-format-contradicts-the-suffix": Case(
+        "results export ref --format csv -o {dir}/out.PQ --store {ref}",
+        ["--format csv contradicts the file name", "out.PQ (a parquet file)"],
+    ),
+    "export-suffix-tells-no-format": Case(
+        "results export ref -o {dir}/out.txt --store {ref}",
+        ["cannot tell the format of", "out.txt", ".csv, .parquet or .pq", "--format"],
+    ),
+    "compare-unknown-lens": Case(
+        "compare ref --by lens --lens provocatoin --store {ref}",
+        ["unknown lens 'provocatoin'", "did you mean 'provocation'?"],
+    ),
+    "compare-by-lever-unknown-lens": Case(
+        "compare ref --lens nonsense --store {ref}",
+        ["unknown lens 'nonsense'", "lenses of 'ref': baseline, provocation"],
+    ),
     "workers-0": Case(
         SWEEP + " --workers 0 --store {dir}/new.duckdb",
         ["--workers must be between 1 and 256, got 0"],
@@ -189,3 +215,49 @@ def test_unreachable_scheduler_is_refused_quickly(tmp_path: Path) -> None:
     assert seconds < 20
     if db.exists():
         assert [r.name for r in Store(db).experiments()] == []
+
+
+def test_an_experiment_without_results_is_refused_by_show_compare_and_export(
+    tmp_path: Path,
+) -> None:
+    """Registered, no unit stored yet (as after an early Ctrl-C): a message, not a traceback."""
+    from experiment_support import SCENARIO
+
+    from redline.experiment.spec import ExperimentSpec
+    from redline.experiment.sweep import plan
+    from redline.scenario.loader import load_scenario
+
+    db = tmp_path / "store.duckdb"
+    spec = ExperimentSpec(
+        name="e", scenario=str(load_scenario(SCENARIO).path), runs=1000, chunk_size=500, seed=7
+    )
+    plan(spec, Store(db))
+
+    def state() -> list[object]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return [
+                con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                for table in ("experiments", "points", "units", "occupancy")
+            ] + [sorted(r[0] for r in con.execute("SHOW TABLES").fetchall())]
+        finally:
+            con.close()
+
+    before = state()
+    commands = [
+        ["results", "show", "e"],
+        ["compare", "e"],
+        ["compare", "e", "--by", "lens"],
+        ["results", "export", "e", "-o", str(tmp_path / "e.csv")],
+    ]
+    results = run_concurrently([([*c, "--store", str(db)], tmp_path) for c in commands])
+    for rc, stdout, stderr, _ in results:
+        assert_refused(
+            rc,
+            stdout,
+            stderr,
+            "experiment 'e' has no results yet (0 of 16 units stored)",
+            "run its sweep again",
+        )
+    assert not (tmp_path / "e.csv").exists()
+    assert state() == before

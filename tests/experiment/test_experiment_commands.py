@@ -1,9 +1,10 @@
-"""`redline run` and `redline compare` on stored experiments, checked against the reference
-sweep's rows and the interval functions."""
+"""`redline run`, `redline results show` and `redline compare` on stored experiments, checked
+against the reference sweep's rows and the interval functions."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +21,9 @@ from experiment_support import (
     where_point_below,
 )
 
-from redline.analysis.compare import difference
+from redline.analysis.compare import difference, format_difference
+from redline.cli.experiment_cmds import stored_summaries
+from redline.cli.run_cmds import summaries
 from redline.experiment.store import Store
 from redline.scenario.loader import load_scenario
 from redline.stats import wilson_interval
@@ -83,12 +86,29 @@ def _table_rows(stdout: str) -> list[tuple[str, ...]]:
     ]
 
 
-@pytest.mark.parametrize("by", ["lever"])
-def test_compare_prints_newcombe_differences(tmp_path: Path, reference: Reference, by: str) -> None:
-    proc = redline("compare", "ref", "--by", by, "--store", str(reference.store), cwd=tmp_path)
-    assert_ok(proc)
+Pair = tuple[int, int, str, str, str]  # point, its baseline point, their labels, what is held
+
+
+def _expected(reference: Reference, pairs: list[Pair]) -> list[tuple[str, ...]]:
     names = {o.id: o.label for o in load_scenario(SCENARIO).scenario.outcomes}
     expected = []
+    for point, base, label, base_label, held in pairs:
+        for outcome in OUTCOMES:
+            h1, n1 = _hits(reference.table, point, outcome)
+            h2, n2 = _hits(reference.table, base, outcome)
+            d = difference(names[outcome], label, h1, n1, base_label, h2, n2)
+            expected.append((names[outcome], f"{label} ({held})", base_label, format_difference(d)))
+    return expected
+
+
+def _compared(proc: subprocess.CompletedProcess[str]) -> list[tuple[str, ...]]:
+    assert_ok(proc)
+    return sorted(row for row in _table_rows(proc.stdout) if row[0] != "outcome")
+
+
+@pytest.mark.parametrize("by", ["lever", "lens"])
+def test_compare_prints_newcombe_differences(tmp_path: Path, reference: Reference, by: str) -> None:
+    proc = redline("compare", "ref", "--by", by, "--store", str(reference.store), cwd=tmp_path)
     # point = 2 · option + lens; each is compared with the first of its group, the rest held
     if by == "lens":
         pairs = [
@@ -101,18 +121,46 @@ def test_compare_prints_newcombe_differences(tmp_path: Path, reference: Referenc
             for j, lens in enumerate(LENSES)
             for i in range(1, len(OPTIONS))
         ]
-    for point, base, label, base_label, held in pairs:
-        for outcome in OUTCOMES:
-            h1, n1 = _hits(reference.table, point, outcome)
-            h2, n2 = _hits(reference.table, base, outcome)
-            d = difference(names[outcome], label, h1, n1, base_label, h2, n2)
-            expected.append(
-                (
-                    names[outcome],
-                    f"{label} ({held})",
-                    base_label,
-                    f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
-                )
-            )
-    got = [row for row in _table_rows(proc.stdout) if row[0] != "outcome"]
-    assert sorted(got) == sorted(expected)
+    assert f"ref: by {'nato_response' if by == 'lever' else 'lens'}" in proc.stdout
+    assert _compared(proc) == sorted(_expected(reference, pairs))
+
+
+def test_compare_by_lever_under_one_lens(tmp_path: Path, reference: Reference) -> None:
+    proc = redline(
+        "compare", "ref", "--lens", "provocation", "--store", str(reference.store), cwd=tmp_path
+    )
+    pairs = [(2 * i + 1, 1, OPTIONS[i], OPTIONS[0], "lens=provocation") for i in range(1, 4)]
+    assert "ref: by nato_response under lens provocation" in proc.stdout
+    assert _compared(proc) == sorted(_expected(reference, pairs))
+
+
+def test_compare_by_lens_against_a_chosen_lens(tmp_path: Path, reference: Reference) -> None:
+    proc = redline(
+        "compare",
+        "ref",
+        "--by",
+        "lens",
+        "--lens",
+        "provocation",
+        "--store",
+        str(reference.store),
+        cwd=tmp_path,
+    )
+    pairs = [
+        (2 * i, 2 * i + 1, LENSES[0], LENSES[1], f"nato_response={option}")
+        for i, option in enumerate(OPTIONS)
+    ]
+    assert _compared(proc) == sorted(_expected(reference, pairs))
+
+
+def test_show_and_compare_count_in_duckdb_what_the_rows_give(reference: Reference) -> None:
+    """The counts DuckDB makes give the summaries of the per-point tables, to the last bit."""
+    s = load_scenario(SCENARIO).scenario
+    outcomes = [(o.id, o.label) for o in s.outcomes]
+    store = Store(reference.store)
+    got = stored_summaries(store, "ref", outcomes)
+    assert got == summaries(store, "ref", outcomes)
+    assert len(got) == 8
+    assert all(x.runs == 1000 for _, _, summ in got for x in summ)
+    assert any(x.mean_first_step is not None for _, _, summ in got for x in summ)
+    assert any(x.mean_first_step is None for _, _, summ in got for x in summ)

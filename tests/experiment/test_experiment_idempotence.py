@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow.compute as pc
 import pytest
 from conftest import Reference
@@ -22,6 +23,7 @@ from experiment_support import (
     wait_snapshot,
 )
 
+from redline import __version__
 from redline.experiment.store import Store
 
 
@@ -86,3 +88,33 @@ def test_same_name_with_another_spec_is_refused_until_deleted(
     # the same run indices give the same rows (common random numbers across run counts)
     first_runs = reference.table.filter(pc.less(reference.table.column("run"), 200))
     assert_same_rows(Store(finished).results("ref"), first_runs)
+
+
+def test_a_resume_refused_only_for_another_redline_version_says_so(
+    tmp_path: Path, finished: Path
+) -> None:
+    """The fingerprint includes the redline version: after an upgrade, the message names the
+    versions rather than claiming the specification differs."""
+    con = duckdb.connect(str(finished))
+    con.execute("UPDATE experiments SET version = '0.0.1', fingerprint = '0123456789abcdef'")
+    con.close()
+    before = store_state(finished, "ref")
+    store = ["--name", "ref", "--store", str(finished)]
+    same, other = run_concurrently(
+        [
+            (["sweep", *SPEC, *store], tmp_path),
+            (["sweep", *SPEC, "--lever", "nato_response=none", *store], tmp_path),
+        ]
+    )
+    message = assert_refused(
+        same[0],
+        same[1],
+        same[2],
+        "'ref' already exists",
+        f"made by redline 0.0.1; this is redline {__version__}",
+        "only by the version that made it",
+        "redline results delete ref",
+    )
+    assert "different specification" not in message
+    assert_refused(other[0], other[1], other[2], "different specification or scenario")
+    assert store_state(finished, "ref") == before

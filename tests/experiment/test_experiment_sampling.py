@@ -17,6 +17,7 @@ from conftest import Reference
 from experiment_support import SCENARIO, assert_ok, read_export, redline, run_concurrently
 
 from redline.analysis.compare import difference
+from redline.experiment.design import sobol_note
 from redline.experiment.store import Store
 from redline.scenario.loader import load_scenario
 
@@ -188,3 +189,39 @@ def test_compare_pools_the_sampled_points_of_each_configuration(
         )
     assert rows == expected
     assert hits("none", outcomes[0].id)[1] == 5 * RUNS
+
+
+def test_sobol_with_a_number_of_points_not_a_power_of_two_is_noted_once(tmp_path: Path) -> None:
+    """scipy's own warning is not shown; redline says it once, in its words."""
+    proc = redline(
+        "sweep",
+        SCENARIO,
+        "--name",
+        "s5",
+        "--sample",
+        "sobol:5",
+        "--runs",
+        "10",
+        "--chunk-size",
+        "10",
+        "--lens",
+        "baseline",
+        "--store",
+        str(tmp_path / "s5.duckdb"),
+        cwd=tmp_path,
+    )
+    assert_ok(proc)
+    assert "Warning" not in proc.stderr
+    assert "balance properties" not in proc.stderr
+    text = " ".join(proc.stderr.split())
+    assert text.count("note: sample sobol:5:") == 1, proc.stderr
+    assert "power of 2" in text
+    assert "sobol:4 or sobol:8" in text
+    record = Store(tmp_path / "s5.duckdb").get("s5")
+    assert record is not None
+    assert record.points == 5 * 4  # four lever options under one lens
+
+
+@pytest.mark.parametrize("sample", ["sobol:1", "sobol:4", "sobol:64", "lhs:5", "grid", "per_run"])
+def test_no_note_for_sobol_powers_of_two_and_other_samples(sample: str) -> None:
+    assert sobol_note(sample) is None

@@ -4,6 +4,7 @@ arithmetic written out by hand."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
@@ -15,7 +16,13 @@ from hypothesis import strategies as st
 from lifelines import AalenJohansenFitter
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from redline.analysis.compare import PointCounts, compare_along, difference
+from redline.analysis.compare import (
+    PointCounts,
+    compare_along,
+    difference,
+    format_difference,
+    percent,
+)
 from redline.analysis.incidence import aalen_johansen, outcome_incidence
 from redline.stats import wilson_interval
 
@@ -218,3 +225,48 @@ def test_compare_along_pools_sampled_points_and_holds_the_rest_equal(
         ("hawk", "calm", "doctrine=old, response=none")
     ]
     assert compare_along(design, "doctrine") == []
+
+
+def test_compare_along_against_a_chosen_reference() -> None:
+    """``reference`` replaces the first option as what every other option is compared with; a
+    group without it is left out."""
+    design = [
+        PointCounts({"r": "none"}, "a", [("war", 10, 100)]),
+        PointCounts({"r": "none"}, "b", [("war", 20, 100)]),
+        PointCounts({"r": "none"}, "c", [("war", 40, 100)]),
+        PointCounts({"r": "strike"}, "a", [("war", 5, 100)]),  # no lens b here
+    ]
+    got = compare_along(design, "lens", reference="b")
+    assert [(c.option, c.baseline, c.held) for c in got] == [
+        ("a", "b", "r=none"),
+        ("c", "b", "r=none"),
+    ]
+    assert got[0].differences[0] == difference("war", "a", 10, 100, "b", 20, 100)
+    assert [(c.option, c.baseline) for c in compare_along(design, "lens")] == [
+        ("b", "a"),
+        ("c", "a"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-0.0, "+0.0%"),
+        (0.0, "+0.0%"),
+        (-0.0004, "+0.0%"),
+        (0.0004, "+0.0%"),
+        (-0.0005001, "-0.1%"),
+        (-0.012, "-1.2%"),
+        (0.25, "+25.0%"),
+    ],
+)
+def test_percentages_that_round_to_zero_print_as_plus_zero(value: float, text: str) -> None:
+    assert percent(value) == text
+
+
+def test_a_difference_of_zero_prints_without_negative_zeros() -> None:
+    """No hit in a million runs on either side: 0 and an interval of a ten-thousandth."""
+    d = difference("war", "a", 0, 1_000_000, "b", 0, 1_000_000)
+    assert f"{d.lo:+.1%}" == "-0.0%"  # what compare printed before
+    assert format_difference(d) == "+0.0% [+0.0%, +0.0%]"
+    assert format_difference(replace(d, diff=-0.0, lo=-0.0, hi=-0.0)) == "+0.0% [+0.0%, +0.0%]"

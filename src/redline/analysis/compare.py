@@ -62,8 +62,12 @@ class Comparison:
     differences: list[Difference]
 
 
-def compare_along(points: list[PointCounts], axis: str) -> list[Comparison]:
-    """Compare the options of one axis (a lever's id, or "lens"), everything else held equal.
+def compare_along(
+    points: list[PointCounts], axis: str, reference: str | None = None
+) -> list[Comparison]:
+    """Compare the options of one axis (a lever's id, or "lens"), everything else held equal,
+    each with ``reference`` (default: the first option of its group; a group without the
+    reference is left out).
 
     Design points that differ only in sampled uncertainty values (lhs, sobol, grid) are pooled,
     so a difference is averaged over the design's sample; ``pooled`` says over how many."""
@@ -80,15 +84,32 @@ def compare_along(points: list[PointCounts], axis: str) -> list[Comparison]:
     comparisons = []
     for held, options in groups.items():
         pooled = {value: _pool(pts) for value, pts in options.items()}
-        base_value, base = next(iter(pooled.items()))
+        if reference is not None and reference not in pooled:
+            continue
+        base_value = next(iter(pooled)) if reference is None else reference
+        base = pooled[base_value]
         text = ", ".join(f"{k}={v}" for k, v in held if v is not None)
-        for value, counts in list(pooled.items())[1:]:
+        for value, counts in pooled.items():
+            if value == base_value:
+                continue
             diffs = [
                 difference(name, value, hits, runs, base_value, b_hits, b_runs)
                 for (name, hits, runs), (_, b_hits, b_runs) in zip(counts, base, strict=True)
             ]
             comparisons.append(Comparison(value, base_value, text, len(options[value]), diffs))
     return comparisons
+
+
+def percent(x: float) -> str:
+    """A signed percentage to one decimal; one that rounds to zero is ``+0.0%``, whatever its
+    sign (never ``-0.0%``)."""
+    text = f"{x:+.1%}"
+    return "+0.0%" if text == "-0.0%" else text
+
+
+def format_difference(d: Difference) -> str:
+    """``+1.2% [-0.3%, +2.7%]``: the difference and its interval."""
+    return f"{percent(d.diff)} [{percent(d.lo)}, {percent(d.hi)}]"
 
 
 def _pool(points: list[PointCounts]) -> list[tuple[str, int, int]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import NoReturn
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -14,13 +16,6 @@ from rich.console import Console
 from redline.errors import UserError
 from redline.scenario.errors import ScenarioError
 
-app = typer.Typer(
-    name="redline",
-    help="Model, simulate and analyse escalation between states and alliances.",
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
@@ -30,6 +25,64 @@ err = Console(
 
 #: exit status for invalid input (scenario, options, files)
 EXIT_INVALID = 2
+#: exit status after Ctrl-C (128 + SIGINT, as a shell reports a process killed by it)
+EXIT_INTERRUPTED = 130
+
+
+class _App(typer.Typer):
+    """The typer app; Ctrl-C while it builds its command line (before a command runs, where
+    no command's handling can see it) is a word and exit 130, not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+app = _App(
+    name="redline",
+    help="Model, simulate and analyse escalation between states and alliances.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Ctrl-C as Python raises it, or as DuckDB reports it when it lands in a query."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    kind = type(exc)
+    if kind.__name__ == "InterruptException" and kind.__module__.lstrip("_") == "duckdb":
+        return True
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
+
+
+def interrupted() -> NoReturn:
+    err.print("interrupted")
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _quiet_interrupt_hook(previous: Callable[..., object]) -> Callable[..., object]:
+    """A ``sys.excepthook`` for Ctrl-C that reaches the top of the ``redline`` program (while
+    Python is still importing its modules): a word and exit 130, not a traceback."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: object) -> object:
+        if issubclass(kind, KeyboardInterrupt):
+            with suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.write("interrupted\n")
+                sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        return previous(kind, value, tb)
+
+    return hook
+
+
+if Path(sys.argv[0]).name in ("redline", "redline.exe") and not hasattr(sys, "ps1"):
+    sys.excepthook = _quiet_interrupt_hook(sys.excepthook)
 
 
 def fail(message: str) -> NoReturn:
@@ -55,8 +108,11 @@ def user_errors() -> Iterator[None]:
     except ValidationError as exc:  # options that build a validated model (experiment specs)
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
+        interrupted()
+    except Exception as exc:  # Ctrl-C in a DuckDB query outside the store's own handling
+        if is_interruption(exc):
+            interrupted()
+        raise
 
 
 def guarded(func: Callable[..., None]) -> Callable[..., None]:

@@ -8,21 +8,23 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from redline.analysis.compare import PointCounts, compare_along
-from redline.cli.app import app, guarded, out
+from redline.analysis.compare import PointCounts, compare_along, format_difference
+from redline.cli.app import app, err, guarded, out
 from redline.cli.run_cmds import (
-    LensOpt,
     StoreOpt,
     execute,
     parse_levers,
     print_outcomes,
-    summaries,
 )
 from redline.engine.simulate import BACKENDS, Backend
 from redline.errors import UserError
+from redline.experiment.design import sobol_note
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
 from redline.experiment.store import DEFAULT_STORE, Store
+from redline.results import OutcomeSummary
+from redline.scenario.errors import suggest
 from redline.scenario.loader import load_scenario
+from redline.stats import wilson_interval
 
 results_app = typer.Typer(
     help="Stored experiments: list, show, export, delete.", no_args_is_help=True
@@ -110,6 +112,9 @@ def sweep(
         loaded = load_scenario(file)
         given["scenario"] = str(loaded.path)
         spec = ExperimentSpec.model_validate({k: v for k, v in given.items() if v is not None})
+    note = sobol_note(spec.sample)
+    if note:
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
     store = Store(store_path)
     before = store.get(spec.name) if store.path.exists() else None
     if before is not None and before.status == "done":
@@ -149,6 +154,8 @@ def _is_experiment_file(path: Path) -> bool:
 @guarded
 def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
     """List the experiments in a store."""
+    store = Store(store_path)
+    store.require_file()
     table = Table(
         "name",
         "scenario",
@@ -160,14 +167,14 @@ def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
         "created",
         title=f"Experiments in {store_path}",
     )
-    for r in Store(store_path).experiments():
+    for r in store.experiments():
         table.add_row(
             r.name,
             r.scenario_id,
             r.status,
             str(r.points),
             f"{r.runs:,}",
-            f"{r.done_units}/{r.units}",
+            f"{r.done_units}/{r.units}" + ("" if r.complete else " (incomplete)"),
             f"{r.seconds:.1f}",
             r.created.strftime("%Y-%m-%d %H:%M"),
         )
@@ -181,29 +188,94 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     store = Store(store_path)
     record = store.record(name)
     s = load_scenario(record.spec.scenario).scenario
+    outcomes = [(o.id, o.label) for o in s.outcomes]
+    rows = stored_summaries(store, name, outcomes)  # refuses an experiment without results
     out.print(
         f"[bold]{name}[/]: {record.scenario_id} (digest {record.scenario_digest}), "
         f"redline {record.version}, seed {record.spec.seed}, sample {record.spec.sample}, "
-        f"{record.status}, {record.done_units}/{record.units} units"
+        + (f"{record.units}/{record.units} units, done" if record.complete else record.progress())
     )
-    outcomes = [(o.id, o.label) for o in s.outcomes]
-    rows = summaries(store, name, outcomes)
     print_outcomes(s, rows, f"{name}: outcome probabilities")
+
+
+def stored_summaries(
+    store: Store, name: str, outcomes: list[tuple[str, str]], confidence: float = 0.95
+) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
+    """Per design point with stored runs: its label, its point record and its outcome
+    summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
+    memory does not grow with the number of runs). No results yet: refused."""
+    counts = store.point_counts(name, [ident for ident, _ in outcomes])
+    rows = []
+    for point in store.points(name):
+        tally = counts.get(point["point"])
+        if tally is None:
+            continue
+        summary = []
+        for (ident, label), hits, mean in zip(
+            outcomes, tally.hits, tally.mean_first_step, strict=True
+        ):
+            lo, hi = wilson_interval(hits, tally.runs, confidence)
+            summary.append(
+                OutcomeSummary(
+                    ident,
+                    label,
+                    hits,
+                    tally.runs,
+                    hits / tally.runs,
+                    lo,
+                    hi,
+                    mean if hits else None,
+                )
+            )
+        rows.append((point["label"], point, summary))
+    return rows
+
+
+#: file suffixes an export's format is told from
+EXPORT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def export_format(fmt: str | None, output: Path) -> str:
+    """The format to write: ``--format`` if given, else the file's suffix (.csv, .parquet,
+    .pq); a format that contradicts the suffix, or neither, is refused."""
+    if fmt is not None and fmt not in ("csv", "parquet"):
+        raise UserError(f"unknown format '{fmt}'; known: csv, parquet")
+    implied = EXPORT_SUFFIXES.get(output.suffix.lower())
+    if fmt is None:
+        if implied is None:
+            raise UserError(
+                f"cannot tell the format of {output} from its name: give it a .csv, .parquet "
+                "or .pq suffix, or name the format with --format csv or --format parquet"
+            )
+        return implied
+    if implied is not None and implied != fmt:
+        raise UserError(
+            f"--format {fmt} contradicts the file name {output} (a {implied} file); change "
+            "one of them, or leave out --format to write what the name says"
+        )
+    return fmt
 
 
 @results_app.command("export")
 @guarded
 def results_export(
     name: str,
-    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "parquet",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="csv or parquet (default: from the file's suffix, .csv or .parquet)."
+        ),
+    ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")] = Path(
         "results.parquet"
     ),
     store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
-    """Export an experiment's per-run rows to CSV or Parquet."""
-    count = Store(store_path).export(name, fmt, output)
-    out.print(f"wrote {count:,} rows to {output}")
+    """Export an experiment's per-run rows to CSV or Parquet (told from the file's suffix
+    unless --format is given)."""
+    chosen = export_format(fmt, output)
+    count = Store(store_path).export(name, chosen, output)
+    out.print(f"wrote {count:,} rows to {output} ({chosen})")
 
 
 @results_app.command("delete")
@@ -214,16 +286,26 @@ def results_delete(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     out.print(f"deleted '{name}' from {store_path}")
 
 
+CompareLensOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lens",
+        help="With --by lever: compare under this lens only. With --by lens: compare every "
+        "other lens with this one (default: the first lens).",
+    ),
+]
+
+
 @app.command()
 @guarded
 def compare(
     name: str,
     by: Annotated[str, typer.Option(help="lever or lens")] = "lever",
-    lens: LensOpt = None,
+    lens: CompareLensOpt = None,
     store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Differences in outcome probabilities between lever options (or lenses), with 95%
-    intervals, each against the first option, everything else held equal."""
+    intervals, each against the first option (or --lens), everything else held equal."""
     if by not in ("lever", "lens"):
         raise UserError(f"--by must be 'lever' or 'lens', got '{by}'")
     store = Store(store_path)
@@ -236,18 +318,32 @@ def compare(
             point["lens"],
             [(x.name, x.hits, x.runs) for x in summ],
         )
-        for _, point, summ in summaries(store, name, outcomes)
+        for _, point, summ in stored_summaries(store, name, outcomes)
     ]
+    reference = None
+    if lens is not None:
+        lenses = list(dict.fromkeys(pt.lens for pt in points if pt.lens is not None))
+        if not lenses:
+            raise UserError(f"experiment '{name}' has no lenses; leave out --lens")
+        if lens not in lenses:
+            raise UserError(
+                suggest(lens, lenses, "lens").replace("known:", f"lenses of '{name}':", 1)
+            )
+        if by == "lever":
+            points = [pt for pt in points if pt.lens == lens]
+        else:
+            reference = lens
     axes = [lv.id for lv in s.levers] if by == "lever" else ["lens"]
+    under = f" under lens {lens}" if lens is not None and by == "lever" else ""
     for axis in axes:
         table = Table(
             "outcome",
             "compared",
             "baseline",
             "difference [95% interval]",
-            title=f"{name}: by {axis}",
+            title=f"{name}: by {axis}{under}",
         )
-        for c in compare_along(points, axis):
+        for c in compare_along(points, axis, reference):
             held = "; ".join(
                 x for x in (c.held, f"pooled over {c.pooled} sampled points" * (c.pooled > 1)) if x
             )
@@ -256,9 +352,9 @@ def compare(
                     d.outcome,
                     f"{c.option} ({held})" if held else c.option,
                     c.baseline,
-                    f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
+                    format_difference(d),
                 )
         if table.row_count:
             out.print(table)
         else:
-            out.print(f"{axis}: only one option in '{name}'; nothing to compare")
+            out.print(f"{axis}: only one option in '{name}'{under}; nothing to compare")

@@ -102,27 +102,31 @@ def progress_bar() -> Progress:
 def execute(
     spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any], backend: Backend = "numpy"
 ) -> Plan:
-    """Plan an experiment and run its missing units with a progress bar."""
+    """Plan an experiment and run its missing units with a progress bar.
+
+    Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
+    the experiment as stopped, says how many units are stored (only whole ones are) and exits
+    with status 130."""
+    from redline.experiment.sweep import stopped
+
     executor = make_executor(**executor_opts)  # options are checked before anything is stored
     try:
         p = plan(spec, store)
+        with progress_bar() as bar:
+            task = bar.add_task(
+                f"{spec.name}: {len(p.points)} configuration(s) on {executor.description}",
+                total=p.runs_todo,
+            )
+            run_plan(p, store, executor, backend, progress=lambda k: bar.advance(task, k))
+    except KeyboardInterrupt:
+        try:
+            executor.close()  # run_plan closes it too; closing twice is harmless
+        finally:
+            err.print(stopped(store, spec.name), markup=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     except BaseException:
         executor.close()
         raise
-    with progress_bar() as bar:
-        task = bar.add_task(
-            f"{spec.name}: {len(p.points)} configuration(s) on {executor.description}",
-            total=p.runs_todo,
-        )
-        try:
-            run_plan(p, store, executor, backend, progress=lambda k: bar.advance(task, k))
-        except KeyboardInterrupt:
-            done = len(store.done_units(spec.name))
-            err.print(
-                f"stopped: {done} of {len(p.units)} units are stored; run the same "
-                "command again to finish"
-            )
-            raise
     return p
 
 

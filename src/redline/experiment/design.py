@@ -8,6 +8,7 @@ random numbers.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -144,7 +145,9 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
                 if kind == "lhs"
                 else qmc.Sobol(d=len(dists), scramble=True, seed=spec.seed)
             )
-            unit_cube = engine.random(n)
+            with warnings.catch_warnings():  # said once in our words: sobol_note
+                warnings.filterwarnings("ignore", "The balance properties of Sobol", UserWarning)
+                unit_cube = engine.random(n)
             columns = [transform(d, unit_cube[:, j]) for j, (_, d) in enumerate(dists)]
             plans = [
                 tuple((name, float(columns[j][i])) for j, (name, _) in enumerate(dists))
@@ -153,6 +156,23 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
         for fixed in plans:
             points.append(DesignPoint(len(points), config, fixed))
     return points
+
+
+def sobol_note(sample: str) -> str | None:
+    """What to tell about a ``sobol:K`` sample whose K is not a power of 2 (scipy warns about
+    it, in its own words, once per design; the sweep says this instead)."""
+    kind, _, k = sample.partition(":")
+    if kind != "sobol" or not k.isdigit() or int(k) < 1:
+        return None
+    n = int(k)
+    if n & (n - 1) == 0:
+        return None
+    below, above = 1 << (n.bit_length() - 1), 1 << n.bit_length()
+    return (
+        f"sample sobol:{n}: Sobol' points are evenly balanced only when their number is a "
+        f"power of 2; {n} points are used as asked, but sobol:{below} or sobol:{above} would "
+        "spread them more evenly"
+    )
 
 
 def units(points: list[DesignPoint], runs: int, chunk_size: int) -> list[Unit]:

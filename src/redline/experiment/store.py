@@ -4,6 +4,13 @@ A unit's result rows, its ladder occupancy and its completion record are written
 transaction, so a sweep killed at any moment leaves only whole units behind. The file is opened
 for each transaction and closed after it, so several processes can take turns writing to one
 store; one that cannot get the file for a while is refused with a clear message.
+
+Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
+interrupted``) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
+interrupted is rolled back when the connection closes.
+
+An experiment's ``status`` is ``running`` while a sweep works on it (or after one was killed),
+``stopped`` after a sweep was interrupted, and ``done`` once every unit is stored.
 """
 
 from __future__ import annotations
@@ -53,6 +60,23 @@ CREATE TABLE IF NOT EXISTS occupancy (
 """
 
 
+def is_interruption(exc: BaseException) -> bool:
+    """Whether an exception is Ctrl-C: Python's, or DuckDB's report of one in a query."""
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
+
+
+@dataclass(frozen=True)
+class PointTally:
+    """One design point's stored runs, and per outcome how many reached it and at which mean
+    first step (``None`` when none did)."""
+
+    runs: int
+    hits: list[int]
+    mean_first_step: list[float | None]
+
+
 @dataclass(frozen=True)
 class ExperimentRecord:
     name: str
@@ -71,6 +95,26 @@ class ExperimentRecord:
     results_table: str
     done_units: int = 0
 
+    @property
+    def complete(self) -> bool:
+        return self.status == "done"
+
+    def progress(self) -> str:
+        """``done``, or how far an unfinished experiment got and what to do about it."""
+        if self.complete:
+            return "done"
+        why = (
+            "stopped"
+            if self.status == "stopped"
+            else "running (or its sweep was killed)"
+            if self.status == "running"
+            else self.status
+        )
+        return (
+            f"{why}, incomplete: {self.done_units} of {self.units} units stored; the same "
+            "sweep command finishes it"
+        )
+
 
 def _table_name(name: str) -> str:
     return "results_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
@@ -83,17 +127,25 @@ class Store:
         self.path = Path(path)
         self._schema_ready = False
 
-    @contextlib.contextmanager
-    def connect(self, must_exist: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one piece of work; waits for other processes, then refuses.
-
-        ``must_exist``: reading commands never create a store, and never write into a DuckDB
-        file that is not one."""
-        if must_exist and not self.path.exists():
+    def require_file(self) -> None:
+        """Refuse a store that does not exist (reading commands never create one)."""
+        if not self.path.exists():
             raise UserError(
                 f"no store at {self.path} (run a sweep first, or name one with --store)"
             )
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+
+    @contextlib.contextmanager
+    def connect(
+        self, must_exist: bool = False, wait: float = LOCK_WAIT_SECONDS
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one piece of work; waits ``wait`` seconds for other processes,
+        then refuses.
+
+        ``must_exist``: reading commands never create a store, and never write into a DuckDB
+        file that is not one."""
+        if must_exist:
+            self.require_file()
+        deadline = time.monotonic() + wait
         while True:
             try:
                 con = duckdb.connect(str(self.path))
@@ -104,7 +156,7 @@ class Store:
                 if time.monotonic() > deadline:
                     raise UserError(
                         f"store {self.path} is in use by another process and did "
-                        f"not come free within {LOCK_WAIT_SECONDS:.0f} s"
+                        f"not come free within {wait:.0f} s"
                     ) from None
                 time.sleep(0.05)
             except duckdb.Error as exc:
@@ -113,6 +165,10 @@ class Store:
             if not self._schema_ready:
                 self._prepare(con, must_exist)
             yield con
+        except (RuntimeError, duckdb.Error) as exc:
+            if is_interruption(exc):  # Ctrl-C in a query: its transaction is rolled back
+                raise KeyboardInterrupt from None
+            raise
         finally:
             con.close()
 
@@ -157,6 +213,7 @@ class Store:
         return ExperimentRecord(row[0], ExperimentSpec.model_validate_json(row[1]), *row[2:])
 
     def experiments(self) -> list[ExperimentRecord]:
+        """Every experiment, oldest first (none for a store that does not exist)."""
         if not self.path.exists():
             return []
         with self.connect(must_exist=True) as con:
@@ -175,17 +232,21 @@ class Store:
         points: list[DesignPoint],
         units: list[Unit],
     ) -> ExperimentRecord:
-        """Register an experiment, or find the same one to resume; refuse a different spec
-        under an existing name."""
+        """Register an experiment, or find the same one to resume (and mark it running again);
+        refuse a different spec under an existing name."""
         with self.connect() as con:
             existing = self._get(con, spec.name)
             if existing is not None:
                 if existing.fingerprint != fingerprint:
-                    raise UserError(
-                        f"an experiment named '{spec.name}' already exists in {self.path} with a "
-                        "different specification or scenario; choose another --name, or "
-                        f"delete it with: redline results delete {spec.name}"
+                    raise UserError(self._mismatch(existing, spec, digest))
+                if not existing.complete:
+                    con.execute(
+                        "UPDATE experiments SET status = 'running' WHERE name = ? "
+                        "AND status <> 'done'",
+                        [spec.name],
                     )
+                    existing = self._get(con, spec.name)
+                    assert existing is not None
                 return existing
             con.begin()
             con.execute(
@@ -224,6 +285,31 @@ class Store:
             record = self._get(con, spec.name)
             assert record is not None
             return record
+
+    def _mismatch(self, existing: ExperimentRecord, spec: ExperimentSpec, digest: str) -> str:
+        """Why a stored experiment cannot be resumed by ``spec``."""
+        remedy = f"choose another --name, or delete it with: redline results delete {spec.name}"
+        where = f"an experiment named '{spec.name}' already exists in {self.path}"
+        same_spec = existing.spec.model_dump(exclude={"name", "scenario"}) == spec.model_dump(
+            exclude={"name", "scenario"}
+        )
+        if same_spec and existing.scenario_digest == digest and existing.version != __version__:
+            return (
+                f"{where}, made by redline {existing.version}; this is redline {__version__}, "
+                "and a sweep is resumed or re-run only by the version that made it (results "
+                f"may differ between versions); {remedy}"
+            )
+        return f"{where} with a different specification or scenario; {remedy}"
+
+    def mark_stopped(self, name: str, wait: float = LOCK_WAIT_SECONDS) -> ExperimentRecord | None:
+        """Record that a sweep of ``name`` was interrupted (unless it is done); the experiment
+        as it is now, ``None`` if it was never registered. Never creates a store."""
+        with self.connect(must_exist=True, wait=wait) as con:
+            con.execute(
+                "UPDATE experiments SET status = 'stopped' WHERE name = ? AND status = 'running'",
+                [name],
+            )
+            return self._get(con, name)
 
     def done_units(self, name: str) -> set[int]:
         with self.connect() as con:
@@ -326,6 +412,46 @@ class Store:
                 f'SELECT {columns} FROM "{record.results_table}" ORDER BY point, run'
             ).to_arrow_table()
 
+    def point_counts(self, name: str, outcomes: list[str]) -> dict[int, PointTally]:
+        """Per design point with stored runs: the runs and, per outcome, its hits and mean
+        first step, counted by DuckDB (memory does not grow with the number of runs).
+
+        An experiment without stored results is refused with a message."""
+        with self.connect(must_exist=True) as con:
+            record = self.require(con, name)
+            if not self._has_table(con, record.results_table):
+                raise UserError(self._no_results(record))
+            aggregates = ", ".join(
+                f'count("{c}"), avg("{c}")' for c in (_column(f"first.{o}") for o in outcomes)
+            )
+            try:
+                rows = con.execute(
+                    f"SELECT point, count(*){', ' if outcomes else ''}{aggregates} "
+                    f'FROM "{record.results_table}" GROUP BY point ORDER BY point'
+                ).fetchall()
+            except duckdb.BinderException as exc:
+                raise UserError(
+                    f"experiment '{name}' does not hold the outcomes of its scenario as it is "
+                    f"now (has {record.spec.scenario} changed since the sweep?): {exc}"
+                ) from None
+        if not rows:
+            raise UserError(self._no_results(record))
+        return {
+            int(r[0]): PointTally(
+                int(r[1]),
+                [int(h) for h in r[2::2]],
+                [None if m is None else float(m) for m in r[3::2]],
+            )
+            for r in rows
+        }
+
+    @staticmethod
+    def _no_results(record: ExperimentRecord) -> str:
+        return (
+            f"experiment '{record.name}' has no results yet ({record.done_units} of "
+            f"{record.units} units stored); run its sweep again to compute them"
+        )
+
     def points(self, name: str) -> list[dict[str, Any]]:
         with self.connect(must_exist=True) as con:
             self.require(con, name)
@@ -366,25 +492,29 @@ class Store:
         if not target.parent.is_dir():
             raise UserError(f"cannot write {target}: folder {target.parent} does not exist")
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with self.connect(must_exist=True) as con:
-            record = self.require(con, name)
-            if not self._has_table(con, record.results_table):
-                raise UserError(f"experiment '{name}' has no results yet")
-            option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
-            try:
-                con.execute(
-                    f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
-                    f"TO '{_sql_path(tmp)}' {option}"
-                )
-                count = con.execute(f'SELECT count(*) FROM "{record.results_table}"').fetchall()[0]
-            except duckdb.Error as exc:
-                tmp.unlink(missing_ok=True)
-                raise UserError(f"cannot write {target}: {exc}") from None
         try:
+            with self.connect(must_exist=True) as con:
+                record = self.require(con, name)
+                if not self._has_table(con, record.results_table):
+                    raise UserError(self._no_results(record))
+                option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
+                try:
+                    con.execute(
+                        f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
+                        f"TO '{_sql_path(tmp)}' {option}"
+                    )
+                    count = con.execute(
+                        f'SELECT count(*) FROM "{record.results_table}"'
+                    ).fetchall()[0]
+                except duckdb.Error as exc:
+                    if is_interruption(exc):
+                        raise KeyboardInterrupt from None
+                    raise UserError(f"cannot write {target}: {exc}") from None
             os.replace(tmp, target)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise UserError(f"cannot write {target}: {exc.strerror}") from None
+        finally:  # interrupted or refused, no partial file is left behind
+            tmp.unlink(missing_ok=True)
         return int(count[0])
 
     @staticmethod
@@ -393,6 +523,11 @@ class Store:
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
         ).fetchall()
         return bool(rows[0][0])
+
+
+def _column(name: str) -> str:
+    """A column name for a double-quoted SQL identifier."""
+    return name.replace('"', '""')
 
 
 def _sql_path(path: Path) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from redline.compile.configure import Configuration
 from redline.engine.simulate import Backend, Job
+from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit, design, units
 from redline.experiment.executors import Executor, UnitTask
 from redline.experiment.spec import ExperimentSpec
@@ -63,7 +64,7 @@ def run_plan(
     progress: Callable[[int], None] | None = None,
 ) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes; then mark the experiment
-    done. Interrupted (Ctrl-C), whatever was committed stays."""
+    done. Interrupted (Ctrl-C), whatever was committed stays: see :func:`stopped`."""
     if p.todo:
         try:
             for result in executor.run(tasks(p, backend)):
@@ -80,6 +81,27 @@ def run_plan(
     record = store.get(p.spec.name)
     assert record is not None
     return record
+
+
+#: how long an interrupted sweep waits for the store to record that it stopped
+STOP_WAIT_SECONDS = 5.0
+
+
+def stopped(store: Store, name: str) -> str:
+    """After an interruption: record the experiment as stopped (unless it is done) and say how
+    much of it is stored. Quick: a store busy elsewhere is not waited for long."""
+    record = None
+    if store.path.exists():
+        try:
+            record = store.mark_stopped(name, wait=STOP_WAIT_SECONDS)
+        except UserError:  # the store is busy elsewhere (or is not one): say what we can
+            return "stopped; run the same command again to finish"
+    if record is None:
+        return "stopped before anything was stored; run the same command again to start"
+    return (
+        f"stopped: {record.done_units} of {record.units} units are stored; run the same "
+        "command again to finish"
+    )
 
 
 def point_config(point: dict[str, object]) -> Configuration:

@@ -7,6 +7,7 @@ keeps memory independent of the size of the sweep.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -106,13 +107,19 @@ def _windowed(
             yield result(future)
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process (a terminal sends it to the whole process
+    group), which stops handing out units and keeps those already stored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class LocalProcesses:
     """Units computed by a pool of worker processes on this machine."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"{workers} local worker processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
 
     def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
         def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:

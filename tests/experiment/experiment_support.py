@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -56,8 +57,8 @@ def redline(*args: str, cwd: Path, timeout: float = 240) -> subprocess.Completed
     )
 
 
-def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    """Start the console script without waiting for it."""
+def start(*args: str, cwd: Path, **popen: Any) -> subprocess.Popen[str]:
+    """Start the console script without waiting for it (``popen``: more Popen options)."""
     return subprocess.Popen(
         [str(SCRIPT), *args],
         cwd=cwd,
@@ -65,6 +66,7 @@ def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env(),
+        **popen,
     )
 
 

@@ -21,15 +21,14 @@ import pytest
 from conftest import Reference
 from experiment_support import (
     SCENARIO,
-    SCRIPT,
     SPEC,
     UNITS,
     assert_ok,
-    env,
     flat,
     read_export,
     redline,
     snapshot,
+    start,
     wait_snapshot,
 )
 
@@ -58,13 +57,9 @@ STOPPED = "units are stored; run the same command again to finish"
 def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     """The console script in a session of its own, with SIGINT at its default disposition (a
     child of a test runner may inherit it ignored), so that only it gets the signal."""
-    return subprocess.Popen(
-        [str(SCRIPT), *args],
+    return start(
+        *args,
         cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env(),
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )

@@ -22,9 +22,10 @@ from experiment_support import (
 )
 
 from redline.analysis.compare import difference, format_difference
-from redline.cli.experiment_cmds import stored_summaries
-from redline.cli.run_cmds import summaries
+from redline.cli.run_cmds import stored_summaries
 from redline.experiment.store import Store
+from redline.report.build import point_tables
+from redline.results import summarize
 from redline.scenario.loader import load_scenario
 from redline.stats import wilson_interval
 
@@ -159,7 +160,13 @@ def test_show_and_compare_count_in_duckdb_what_the_rows_give(reference: Referenc
     outcomes = [(o.id, o.label) for o in s.outcomes]
     store = Store(reference.store)
     got = stored_summaries(store, "ref", outcomes)
-    assert got == summaries(store, "ref", outcomes)
+    tables = point_tables(store, "ref")
+    expected = [
+        (pt["label"], pt, summarize(tables[pt["point"]], outcomes))
+        for pt in store.points("ref")
+        if pt["point"] in tables
+    ]
+    assert got == expected
     assert len(got) == 8
     assert all(x.runs == 1000 for _, _, summ in got for x in summ)
     assert any(x.mean_first_step is not None for _, _, summ in got for x in summ)

@@ -15,16 +15,15 @@ from redline.cli.run_cmds import (
     execute,
     parse_levers,
     print_outcomes,
+    stored_summaries,
 )
 from redline.engine.simulate import BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.design import sobol_note
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
 from redline.experiment.store import DEFAULT_STORE, Store
-from redline.results import OutcomeSummary
 from redline.scenario.errors import suggest
 from redline.scenario.loader import load_scenario
-from redline.stats import wilson_interval
 
 results_app = typer.Typer(
     help="Stored experiments: list, show, export, delete.", no_args_is_help=True
@@ -196,39 +195,6 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
         + (f"{record.units}/{record.units} units, done" if record.complete else record.progress())
     )
     print_outcomes(s, rows, f"{name}: outcome probabilities")
-
-
-def stored_summaries(
-    store: Store, name: str, outcomes: list[tuple[str, str]], confidence: float = 0.95
-) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
-    """Per design point with stored runs: its label, its point record and its outcome
-    summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
-    memory does not grow with the number of runs). No results yet: refused."""
-    counts = store.point_counts(name, [ident for ident, _ in outcomes])
-    rows = []
-    for point in store.points(name):
-        tally = counts.get(point["point"])
-        if tally is None:
-            continue
-        summary = []
-        for (ident, label), hits, mean in zip(
-            outcomes, tally.hits, tally.mean_first_step, strict=True
-        ):
-            lo, hi = wilson_interval(hits, tally.runs, confidence)
-            summary.append(
-                OutcomeSummary(
-                    ident,
-                    label,
-                    hits,
-                    tally.runs,
-                    hits / tally.runs,
-                    lo,
-                    hi,
-                    mean if hits else None,
-                )
-            )
-        rows.append((point["label"], point, summary))
-    return rows
 
 
 #: file suffixes an export's format is told from

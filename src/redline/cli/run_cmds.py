@@ -28,9 +28,10 @@ from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.experiment.sweep import Plan, plan, run_plan
-from redline.results import OutcomeSummary, summarize, summary_json
+from redline.results import OutcomeSummary, summary_json
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
+from redline.stats import wilson_interval
 
 DEFAULT_SCENARIO = "nato-russia"
 #: the main job uses both cores of a 2-core machine
@@ -130,18 +131,37 @@ def execute(
     return p
 
 
-def summaries(
-    store: Store, name: str, outcomes: list[tuple[str, str]]
+def stored_summaries(
+    store: Store, name: str, outcomes: list[tuple[str, str]], confidence: float = 0.95
 ) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
-    """Per design point: its label, its stored point record, its outcome summaries."""
-    from redline.report.build import point_tables
-
-    tables = point_tables(store, name)
-    return [
-        (pt["label"], pt, summarize(tables[pt["point"]], outcomes))
-        for pt in store.points(name)
-        if pt["point"] in tables
-    ]
+    """Per design point with stored runs: its label, its point record and its outcome
+    summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
+    memory does not grow with the number of runs). No results yet: refused."""
+    counts = store.point_counts(name, [ident for ident, _ in outcomes])
+    rows = []
+    for point in store.points(name):
+        tally = counts.get(point["point"])
+        if tally is None:
+            continue
+        summary = []
+        for (ident, label), hits, mean in zip(
+            outcomes, tally.hits, tally.mean_first_step, strict=True
+        ):
+            lo, hi = wilson_interval(hits, tally.runs, confidence)
+            summary.append(
+                OutcomeSummary(
+                    ident,
+                    label,
+                    hits,
+                    tally.runs,
+                    hits / tally.runs,
+                    lo,
+                    hi,
+                    mean if hits else None,
+                )
+            )
+        rows.append((point["label"], point, summary))
+    return rows
 
 
 @app.command()
@@ -190,7 +210,7 @@ def run(
     store = Store(store_path)
     execute(spec, store, {"workers": workers}, cast(Backend, backend))
     outcomes = [(o.id, o.label) for o in s.outcomes]
-    rows = summaries(store, name, outcomes)
+    rows = stored_summaries(store, name, outcomes)
     if as_json:
         payloads = [_json(s, runs, seed, pt, summ) for _, pt, summ in rows]
         payload = (

@@ -23,6 +23,8 @@ from redline.engine.params import sample_params
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
 F64 = NDArray[np.float64]
+#: an actor's chosen candidate position per run, or one position for every run
+Choice = NDArray[np.int64] | np.int64
 HOLD = -1
 #: rounds of smooth fictitious play when actors' utilities depend on each other's choices
 QRE_ROUNDS = 200
@@ -52,12 +54,11 @@ class _Env:
     count: Any
     draws: rng.KeyedDraws
     positions: dict[str, dict[str, int]]
-    choices: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    choices: Mapping[str, Choice] = field(default_factory=dict)
     beliefs: dict[str, list[F64]] = field(default_factory=dict)
 
-    def choice(self, actor: str, action: str) -> NDArray[np.bool_]:
-        chosen: NDArray[np.bool_] = self.choices[actor] == self.positions[actor].get(action, -2)
-        return chosen
+    def choice(self, actor: str, action: str) -> NDArray[np.bool_] | np.bool_:
+        return self.choices[actor] == self.positions[actor].get(action, -2)
 
     def belief(self, actor: str, action: str) -> F64 | float:
         position = self.positions[actor].get(action)
@@ -142,6 +143,23 @@ class _RowValues(Mapping[str, Any]):
         return len(self.index) + 3 + len(self.chunk.params)
 
 
+class _RowChoices(Mapping[str, Choice]):
+    """``env.choices`` for the runs at ``rows``: each actor's gathered when first read."""
+
+    def __init__(self, choices: Mapping[str, Choice], rows: NDArray[np.intp]) -> None:
+        self.choices, self.rows = choices, rows
+
+    def __getitem__(self, actor: str) -> Choice:
+        chosen = self.choices[actor]
+        return chosen if np.ndim(chosen) == 0 else chosen[self.rows]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+
 def _value(expr: CExpr, env: _Env, n: int) -> F64:
     return np.broadcast_to(np.asarray(expr.sample(env), dtype=np.float64), (n,))
 
@@ -178,7 +196,7 @@ class _Chunk:
         self.count = np.zeros((n_tags, n), dtype=np.int32)
         self.level = np.zeros(n)
         self.peak = np.zeros(n)
-        self.choices: dict[str, NDArray[np.int64]] = {}
+        self.choices: dict[str, Choice] = {}
         self.positions = {
             d.actor: {
                 ("hold" if c == HOLD else program.actions[c].id): k
@@ -194,7 +212,7 @@ class _Chunk:
         self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
         # outputs, indexed by a run's position in the chunk
         self.out_first = np.full((n, len(program.outcomes)), -1, dtype=np.int32)
-        self.first = self.out_first.copy()
+        self.first = np.full((len(program.outcomes), n), -1, dtype=np.int32)  # a row per outcome
         self.out_peak = np.zeros(n, dtype=np.int32)
         self.out_steps = np.full(n, program.horizon, dtype=np.int32)
         self.out_final = np.zeros((n, len(program.variables)))
@@ -228,7 +246,7 @@ class _Chunk:
             _Rows(self.count, rows),
             rng.KeyedDraws(self.seed, step, self.runs[rows]),
             self.positions,
-            {actor: chosen[rows] for actor, chosen in self.choices.items()},
+            _RowChoices(self.choices, rows),
         )
 
     # -- applying effects --------------------------------------------------------------------
@@ -275,15 +293,19 @@ class _Chunk:
             if effect.level >= 0:
                 step_level[at] = np.maximum(step_level[at], float(effect.level))
 
-    def perform_choices(self, chosen: list[NDArray[np.int64]], env: _Env, step_level: F64) -> None:
+    def perform_choices(self, chosen: list[Choice], env: _Env, step_level: F64) -> None:
         """Apply every actor's chosen action: :meth:`perform` for one batch, computed through
-        per-actor lookup tables indexed by the choice instead of a mask per candidate."""
+        per-actor lookup tables indexed by the choice instead of a mask per candidate.
+
+        A choice that is the same in every run (a doctrine's hold, a scripted plan) is a
+        scalar, and costs no array work unless its action changes something."""
         D: dict[int, Any] = {}
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
                 continue
             contribution: dict[int, Any] = {
-                var: np.take(lut, choice) for var, lut in table.constant
+                var: lut[choice] if np.ndim(choice) == 0 else np.take(lut, choice)
+                for var, lut in table.constant
             }
             for k, delta in table.computed:
                 mask = choice == k
@@ -293,9 +315,20 @@ class _Chunk:
             for var, value in contribution.items():
                 D[var] = D[var] + value if var in D else 0.0 + value
         for var, delta in D.items():
+            if np.ndim(delta) == 0 and delta == 0.0:
+                continue
             np.minimum(np.maximum(self.X[var] + delta, self.lo[var]), self.hi[var], out=self.X[var])
         for table, choice in zip(self.tables, chosen, strict=True):
             if table.trivial:
+                continue
+            if np.ndim(choice) == 0:
+                for tag, ks in table.tags:
+                    if choice in ks:
+                        self.now[tag] = True
+                        self.ever[tag] = True
+                        self.count[tag] += 1
+                if table.levels[choice] > -1.0:
+                    np.maximum(step_level, table.levels[choice], out=step_level)
                 continue
             chose = {k: choice == k for _, ks in table.tags for k in ks}
             for tag, ks in table.tags:
@@ -416,9 +449,10 @@ class _Chunk:
             chosen += cum <= target
         return chosen
 
-    def fixed(self, d: Decider, step: int) -> NDArray[np.int64]:
-        """Choices of the non-deliberating kinds: doctrine holds, scripted follows its plan."""
-        return np.full(self.n, d.plan.get(step, 0) if d.kind == "scripted" else 0, dtype=np.int64)
+    def fixed(self, d: Decider, step: int) -> np.int64:
+        """The choice of the non-deliberating kinds, the same in every run: doctrine holds,
+        scripted follows its plan."""
+        return np.int64(d.plan.get(step, 0) if d.kind == "scripted" else 0)
 
     def consult(
         self,
@@ -449,7 +483,7 @@ class _Chunk:
         chosen[live] = checked_choices(maker.decide(situation), situation)
         return chosen
 
-    def decide(self, env: _Env, step: int) -> list[NDArray[np.int64]]:
+    def decide(self, env: _Env, step: int) -> list[Choice]:
         """Every actor's choice (candidate position; 0 is hold), all on the same state.
 
         When utilities depend on what others choose (``chose()``), logit actors play the
@@ -512,7 +546,7 @@ class _Chunk:
                     belief = [np.full(self.n, 1.0 / K) for _ in range(K)]
                 else:
                     fixed = self.fixed(d, step)
-                    belief = [(fixed == k).astype(np.float64) for k in range(K)]
+                    belief = [np.full(self.n, float(fixed == k)) for k in range(K)]
                 env.beliefs[d.actor] = belief
             elif i in shares:
                 old = env.beliefs[d.actor]
@@ -535,8 +569,7 @@ class _Chunk:
             env = self.env(t)
             new = [(d.var, _value(d.value, env, n)) for d in p.dynamics]
             for var, value in new:
-                self.X[var] = value
-            self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
+                np.minimum(np.maximum(value, self.lo[var]), self.hi[var], out=self.X[var])
         # (3) decisions, all on the same state
         env = self.env(t)
         chosen = self.decide(env, t)
@@ -565,7 +598,7 @@ class _Chunk:
         ended = np.zeros(n, dtype=np.bool_)
         for o, outcome in enumerate(p.outcomes):
             hit = _truth(outcome.when, env, n)
-            self.first[:, o] = np.where((self.first[:, o] < 0) & hit, t, self.first[:, o])
+            self.first[o, (self.first[o] < 0) & hit] = t
             if outcome.absorbing:
                 ended |= hit
         ended &= ~self.done
@@ -573,13 +606,13 @@ class _Chunk:
             self.out_steps[self.pos[ended]] = t + 1
             self.retire(ended)
 
-    def record(self, t: int, chosen: list[NDArray[np.int64]], spent: NDArray[np.bool_]) -> None:
+    def record(self, t: int, chosen: list[Choice], spent: NDArray[np.bool_]) -> None:
         assert self.trace is not None
         names = [v.name for v in self.p.variables]
         for i in np.flatnonzero(~self.done):
             actions = {}
             for d, choice in zip(self.p.deciders, chosen, strict=True):
-                c = d.candidates[int(choice[i])]
+                c = d.candidates[int(choice if np.ndim(choice) == 0 else choice[i])]
                 actions[d.actor] = "hold" if c == HOLD else self.p.actions[c].id
             self.trace.append(
                 {
@@ -600,7 +633,7 @@ class _Chunk:
         written and runs never read each other, so this only trades memory traffic for work."""
         ended = ended & ~self.done
         at = self.pos[ended]
-        self.out_first[at] = self.first[ended]
+        self.out_first[at] = self.first[:, ended].T
         self.out_peak[at] = self.peak[ended].astype(np.int32)
         self.out_final[at] = self.X[:, ended].T
         self.done |= ended
@@ -608,7 +641,7 @@ class _Chunk:
             return
         keep = ~self.done
         self.runs, self.pos, self.done = self.runs[keep], self.pos[keep], self.done[keep]
-        self.first = self.first[keep]
+        self.first = self.first[:, keep]
         self.X = self.X[:, keep]
         self.now, self.ever, self.count = (
             self.now[:, keep],

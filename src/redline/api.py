@@ -46,9 +46,13 @@ def simulate(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     decision_makers: Mapping[str, DecisionMaker] | None = None,
+    threads: int | None = None,
 ) -> Results:
     """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
-    worker count or backend.
+    worker or thread count, or backend.
+
+    ``workers`` > 1 computes chunks in that many worker processes; otherwise ``threads``
+    chunks run at once in this process (default: one per usable core).
 
     ``decision_makers`` replace the named actors' scenario decision-makers with your own
     (:class:`redline.engine.deciders.DecisionMaker`; picklable when ``workers`` > 1)."""
@@ -61,7 +65,7 @@ def simulate(
         UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers)
         for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
     ]
-    executor = make_executor(workers=workers)
+    executor = make_executor(workers=workers, threads=threads)
     done: list[UnitResult] = []
     try:
         for result in executor.run(tasks):

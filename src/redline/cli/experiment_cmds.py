@@ -12,6 +12,7 @@ from redline.analysis.compare import PointCounts, compare_along, format_differen
 from redline.cli.app import app, err, guarded, out
 from redline.cli.run_cmds import (
     StoreOpt,
+    ThreadsOpt,
     execute,
     parse_levers,
     print_outcomes,
@@ -76,6 +77,7 @@ def sweep(
     ] = False,
     store_path: StoreOpt = DEFAULT_STORE,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    threads: ThreadsOpt = None,
     dask_local: Annotated[
         int | None, typer.Option(help="Start a Dask LocalCluster with this many workers.")
     ] = None,
@@ -126,7 +128,7 @@ def sweep(
     p = execute(
         spec,
         store,
-        {"workers": workers, "dask_local": dask_local, "scheduler": scheduler},
+        {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
         cast(Backend, backend),
     )
     record = store.get(spec.name)

@@ -43,6 +43,12 @@ LeverOpt = Annotated[
         "--lever", help="Fix a lever: NAME=OPTION (repeatable). Unfixed levers: all options."
     ),
 ]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Chunks computed at once in this process (with --workers 1); default: one per core."
+    ),
+]
 LensOpt = Annotated[str | None, typer.Option("--lens", help="Use one lens (default: every lens).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store file.")]
@@ -174,7 +180,13 @@ def run(
     lens: LensOpt = None,
     backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
     chunk_size: Annotated[int, typer.Option(help="Runs per chunk.")] = DEFAULT_CHUNK,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = DEFAULT_WORKERS,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Worker processes (default: {DEFAULT_WORKERS}, or 1 when --threads is given)."
+        ),
+    ] = None,
+    threads: ThreadsOpt = None,
     store_path: StoreOpt = DEFAULT_STORE,
     report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
     factorial: Annotated[
@@ -208,7 +220,9 @@ def run(
     name = f"run-{s.id}-{spec.fingerprint(loaded.digest)[:10]}"
     spec = spec.model_copy(update={"name": name})
     store = Store(store_path)
-    execute(spec, store, {"workers": workers}, cast(Backend, backend))
+    if workers is None:
+        workers = DEFAULT_WORKERS if threads is None else 1
+    execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend))
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = stored_summaries(store, name, outcomes)
     if as_json:

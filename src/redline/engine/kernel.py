@@ -28,6 +28,8 @@ Choice = NDArray[np.int64] | np.int64
 HOLD = -1
 #: rounds of smooth fictitious play when actors' utilities depend on each other's choices
 QRE_ROUNDS = 200
+#: a round of reactions in fewer than one run in SPARSE is applied to those runs alone
+SPARSE = 8
 
 
 @dataclass
@@ -58,7 +60,10 @@ class _Env:
     beliefs: dict[str, list[F64]] = field(default_factory=dict)
 
     def choice(self, actor: str, action: str) -> NDArray[np.bool_] | np.bool_:
-        return self.choices[actor] == self.positions[actor].get(action, -2)
+        chosen: NDArray[np.bool_] | np.bool_ = self.choices[actor] == self.positions[actor].get(
+            action, -2
+        )
+        return chosen
 
     def belief(self, actor: str, action: str) -> F64 | float:
         position = self.positions[actor].get(action)
@@ -101,16 +106,44 @@ class _ChoiceTable:
         )
 
 
-class _Rows:
-    """Columns of a (tags, runs) event table for the runs at ``rows``, gathered on demand:
-    expressions read a few tags, so only those are copied."""
+def count_dtype(program: Program) -> np.dtype[Any]:
+    """The narrowest unsigned integer that holds any tag's count to the horizon: a tag is
+    emitted at most once a step by each actor whose actions emit it and by each rule.
 
-    def __init__(self, table: NDArray[Any], rows: NDArray[np.intp]) -> None:
-        self.table, self.rows = table, rows
+    Event counts are most of a chunk's memory, and the engine is bound by memory traffic."""
+    emitters = [0] * len(program.tags)
+    for d in program.deciders:
+        emitted: set[int] = set()
+        for c in d.candidates:
+            if c != HOLD:
+                emitted.update(program.actions[c].effect.tags)
+        for tag in emitted:
+            emitters[tag] += 1
+    for rule in (*program.schedule, *program.rules):
+        for tag in set(rule.fire.tags) | set(rule.fail.tags):
+            emitters[tag] += 1
+    bound = max(emitters, default=0) * program.horizon
+    return next(
+        np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64) if bound <= np.iinfo(t).max
+    )
+
+
+class _Rows:
+    """Columns of a (tags, runs) event table as expressions read it, (runs, tags), for every run
+    or only those at ``rows``, gathered on demand: expressions read a few tags, so only those
+    are copied. ``positive`` reads a count table as whether each count is above zero."""
+
+    def __init__(
+        self, table: NDArray[Any], rows: NDArray[np.intp] | None, positive: bool = False
+    ) -> None:
+        self.table, self.rows, self.positive = table, rows, positive
 
     def __getitem__(self, key: tuple[slice, Any]) -> NDArray[Any]:
         _, columns = key
-        return self.table[columns][..., self.rows].T  # type: ignore[no-any-return]
+        picked = self.table[columns]
+        if self.rows is not None:
+            picked = picked[..., self.rows]
+        return (picked > 0 if self.positive else picked).T  # type: ignore[no-any-return]
 
 
 class _RowValues(Mapping[str, Any]):
@@ -151,7 +184,7 @@ class _RowChoices(Mapping[str, Choice]):
 
     def __getitem__(self, actor: str) -> Choice:
         chosen = self.choices[actor]
-        return chosen if np.ndim(chosen) == 0 else chosen[self.rows]
+        return chosen[self.rows] if isinstance(chosen, np.ndarray) else chosen
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.choices)
@@ -189,11 +222,11 @@ class _Chunk:
         self.params = sample_params(program.params, seed, self.runs)
         self.lo = np.array([v.lo for v in program.variables])[:, None]
         self.hi = np.array([v.hi for v in program.variables])[:, None]
-        # event tables are stored one row per tag, so emitting is a row operation
+        # event tables are stored one row per tag, so emitting is a row operation; a tag has
+        # happened where its count is above zero
         n_tags = len(program.tags)
         self.now = np.zeros((n_tags, n), dtype=np.bool_)
-        self.ever = np.zeros((n_tags, n), dtype=np.bool_)
-        self.count = np.zeros((n_tags, n), dtype=np.int32)
+        self.count = np.zeros((n_tags, n), dtype=count_dtype(program))
         self.level = np.zeros(n)
         self.peak = np.zeros(n)
         self.choices: dict[str, Choice] = {}
@@ -210,12 +243,12 @@ class _Chunk:
         for i, var in enumerate(program.variables):
             self.X[i] = _value(var.initial, env, n)
         self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
-        # outputs, indexed by a run's position in the chunk
-        self.out_first = np.full((n, len(program.outcomes)), -1, dtype=np.int32)
-        self.first = np.full((len(program.outcomes), n), -1, dtype=np.int32)  # a row per outcome
+        # outputs, indexed by a run's position in the chunk, a row per outcome or variable
+        self.out_first = np.full((len(program.outcomes), n), -1, dtype=np.int32)
+        self.first = self.out_first.copy()
         self.out_peak = np.zeros(n, dtype=np.int32)
         self.out_steps = np.full(n, program.horizon, dtype=np.int32)
-        self.out_final = np.zeros((n, len(program.variables)))
+        self.out_final = np.zeros((len(program.variables), n))
         self.occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
         self.trace: list[dict[str, Any]] | None = [] if trace else None
 
@@ -233,7 +266,7 @@ class _Chunk:
             return _Env(
                 values,
                 self.now.T,
-                self.ever.T,
+                _Rows(self.count, None, positive=True),
                 self.count.T,
                 rng.KeyedDraws(self.seed, step, self.runs),
                 self.positions,
@@ -242,7 +275,7 @@ class _Chunk:
         return _Env(
             _RowValues(self, step, rows),
             _Rows(self.now, rows),
-            _Rows(self.ever, rows),
+            _Rows(self.count, rows, positive=True),
             _Rows(self.count, rows),
             rng.KeyedDraws(self.seed, step, self.runs[rows]),
             self.positions,
@@ -278,8 +311,7 @@ class _Chunk:
             if rows is None:  # dense masks: whole-row operations
                 for tag in effect.unique_tags:
                     self.now[tag] |= mask
-                    self.ever[tag] |= mask
-                    self.count[tag] += mask
+                    self.count[tag] += mask.view(np.uint8)
                 if effect.level >= 0:
                     np.maximum(
                         step_level, np.where(mask, float(effect.level), -1.0), out=step_level
@@ -288,7 +320,6 @@ class _Chunk:
             at = rows[mask]
             for tag in effect.unique_tags:
                 self.now[tag, at] = True
-                self.ever[tag, at] = True
                 self.count[tag, at] += 1
             if effect.level >= 0:
                 step_level[at] = np.maximum(step_level[at], float(effect.level))
@@ -325,7 +356,6 @@ class _Chunk:
                 for tag, ks in table.tags:
                     if choice in ks:
                         self.now[tag] = True
-                        self.ever[tag] = True
                         self.count[tag] += 1
                 if table.levels[choice] > -1.0:
                     np.maximum(step_level, table.levels[choice], out=step_level)
@@ -336,8 +366,7 @@ class _Chunk:
                 for k in ks[1:]:
                     hit = hit | chose[k]
                 self.now[tag] |= hit
-                self.ever[tag] |= hit
-                self.count[tag] += hit
+                self.count[tag] += hit.view(np.uint8)
             np.maximum(step_level, np.take(table.levels, choice), out=step_level)
 
     # -- rules -------------------------------------------------------------------------------
@@ -384,13 +413,17 @@ class _Chunk:
                 batch.append((rule.fail, fail))
             reacted |= trig
             spent[r, at if rows is None else rows[at]] = True
-        if batch:
+        at = np.flatnonzero(reacted) if rows is None else rows[reacted]
+        if batch and rows is None and len(at) * SPARSE < size:
+            # few runs reacted: their effects are computed and applied on those runs alone
+            self.perform([(e, m[at]) for e, m in batch], self.env(step, at), step_level, at)
+        elif batch:
             self.perform(batch, env, step_level, rows)
         now_changed = (
             {d.var for e, _ in batch for d in e.deltas},
             {t for e, _ in batch for t in e.tags},
         )
-        return (np.flatnonzero(reacted) if rows is None else rows[reacted]), now_changed
+        return at, now_changed
 
     # -- decisions ---------------------------------------------------------------------------
     def utilities(
@@ -612,7 +645,7 @@ class _Chunk:
         for i in np.flatnonzero(~self.done):
             actions = {}
             for d, choice in zip(self.p.deciders, chosen, strict=True):
-                c = d.candidates[int(choice if np.ndim(choice) == 0 else choice[i])]
+                c = d.candidates[int(choice[i] if isinstance(choice, np.ndarray) else choice)]
                 actions[d.actor] = "hold" if c == HOLD else self.p.actions[c].id
             self.trace.append(
                 {
@@ -632,10 +665,11 @@ class _Chunk:
         A finished run left in the arrays keeps being stepped, but its summary is already
         written and runs never read each other, so this only trades memory traffic for work."""
         ended = ended & ~self.done
-        at = self.pos[ended]
-        self.out_first[at] = self.first[:, ended].T
-        self.out_peak[at] = self.peak[ended].astype(np.int32)
-        self.out_final[at] = self.X[:, ended].T
+        rows = np.flatnonzero(ended)
+        at = self.pos[rows]
+        self.out_first[:, at] = self.first[:, rows]
+        self.out_peak[at] = self.peak[rows].astype(np.int32)
+        self.out_final[:, at] = self.X[:, rows]
         self.done |= ended
         if self.done.sum() * 4 < self.n:
             return
@@ -643,11 +677,7 @@ class _Chunk:
         self.runs, self.pos, self.done = self.runs[keep], self.pos[keep], self.done[keep]
         self.first = self.first[:, keep]
         self.X = self.X[:, keep]
-        self.now, self.ever, self.count = (
-            self.now[:, keep],
-            self.ever[:, keep],
-            self.count[:, keep],
-        )
+        self.now, self.count = self.now[:, keep], self.count[:, keep]
         self.level, self.peak = self.level[keep], self.peak[keep]
         self.params = {
             k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.params.items()
@@ -701,10 +731,10 @@ def run_chunk(
         chunk.retire(np.ones(chunk.n, dtype=np.bool_))
     return ChunkResult(
         runs=np.asarray(runs, dtype=np.int64),
-        first_hit=chunk.out_first,
+        first_hit=chunk.out_first.T,
         peak_level=chunk.out_peak,
         steps=chunk.out_steps,
-        final=chunk.out_final,
+        final=chunk.out_final.T,
         params=drawn,
         occupancy=chunk.occupancy,
         trace=chunk.trace,

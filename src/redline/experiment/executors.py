@@ -7,10 +7,17 @@ keeps memory independent of the size of the sweep.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,17 +78,42 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-class InProcess:
-    """Units computed one after another in this process."""
+def usable_cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    description = "this process"
+
+class InProcess:
+    """Units computed in this process, ``threads`` at a time.
+
+    The engine's array work runs outside Python's global lock, so threads use several cores
+    without the cost of worker processes. Units with plugged-in decision-makers (which need
+    not be thread-safe) and reference-interpreter units (pure Python) go one at a time."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self.description = "this process" + (f" ({threads} threads)" if threads > 1 else "")
+        self.pool: ThreadPoolExecutor | None = None
 
     def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
-        for task in tasks:
-            yield compute_unit(task)
+        if self.threads == 1 or any(t.makers or t.backend != "numpy" for t in tasks):
+            return map(compute_unit, tasks)
+        self.pool = pool = ThreadPoolExecutor(max_workers=self.threads)
+
+        def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:
+            return wait(pending, return_when=FIRST_COMPLETED).done
+
+        return _windowed(
+            lambda t: pool.submit(compute_unit, t),
+            wait_any,
+            lambda f: f.result(),
+            tasks,
+            self.threads,
+        )
 
     def close(self) -> None:
-        return None
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _windowed(
@@ -203,11 +235,22 @@ class DaskCluster:
 
 
 def make_executor(
-    workers: int = 1, dask_local: int | None = None, scheduler: str | None = None
+    workers: int = 1,
+    dask_local: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
 ) -> Executor:
-    """The executor the command-line options ask for (at most one of them)."""
+    """The executor the command-line options ask for (at most one of them). In this process,
+    ``threads`` chunks run at once: by default one per usable core."""
     if sum(x is not None for x in (dask_local, scheduler)) + (workers > 1) > 1:
         raise UserError("choose one of --workers, --dask-local and --scheduler")
+    if threads is not None and not 1 <= threads <= 256:
+        raise UserError(f"--threads must be between 1 and 256, got {threads}")
+    if threads is not None and threads > 1 and (workers > 1 or dask_local or scheduler):
+        raise UserError(
+            "--threads is for runs in this process; leave it out with --workers, "
+            "--dask-local or --scheduler"
+        )
     if scheduler is not None:
         return DaskCluster(scheduler=scheduler)
     if dask_local is not None:
@@ -216,4 +259,6 @@ def make_executor(
         return DaskCluster(local_workers=dask_local)
     if not 1 <= workers <= 256:
         raise UserError(f"--workers must be between 1 and 256, got {workers}")
-    return LocalProcesses(workers) if workers > 1 else InProcess()
+    if workers > 1:
+        return LocalProcesses(workers)
+    return InProcess(usable_cores() if threads is None else threads)

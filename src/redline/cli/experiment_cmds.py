@@ -18,7 +18,7 @@ from redline.cli.run_cmds import (
     print_outcomes,
     stored_summaries,
 )
-from redline.engine.simulate import BACKENDS, Backend
+from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.design import sobol_note
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
@@ -84,7 +84,7 @@ def sweep(
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
     ] = None,
-    backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
+    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
 ) -> None:
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
     unit. Killed and started again with the same command, it does only what is missing."""

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from redline.cli.app import app, err, guarded, out
 from redline.compile import resolve
-from redline.engine.simulate import BACKENDS, DEFAULT_CHUNK, Backend
+from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
 from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.executors import make_executor
@@ -178,7 +178,7 @@ def run(
     seed: SeedOpt = 0,
     lever: LeverOpt = None,
     lens: LensOpt = None,
-    backend: Annotated[str, typer.Option(help="numpy (compiled) or reference.")] = "numpy",
+    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
     chunk_size: Annotated[int, typer.Option(help="Runs per chunk.")] = DEFAULT_CHUNK,
     workers: Annotated[
         int | None,

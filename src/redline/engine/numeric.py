@@ -1,38 +1,53 @@
-"""Elementwise functions whose last bit does not depend on array length.
+"""Elementwise transcendental functions, one implementation for every engine.
 
-NumPy picks SIMD or scalar kernels for transcendental functions by length and layout, and they
-may differ in the last bit. The engine and the reference interpreter must agree exactly, so both
-call these, which always run the contiguous kernel on at least two elements.
+NumPy picks SIMD or libm kernels by CPU, array length and layout, and they may differ in the
+last bit. The engines must agree exactly — the NumPy kernel, the fused (Numba) engine and the
+reference interpreter — so all of them use the C library's functions: these are Numba ufuncs
+over them, and the fused engine calls the same functions from its compiled loop. (Intel's SVML
+would vectorise these loops with different code, so it is turned off before Numba loads.)
 """
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Callable
 from typing import Any
 
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+import numba
 import numpy as np
-from numpy.typing import NDArray
 
 
-def _contiguous(ufunc: np.ufunc, x: Any) -> NDArray[np.float64]:
-    a = np.ascontiguousarray(x, dtype=np.float64)
-    if a.size >= 2:
-        return ufunc(a)  # type: ignore[no-any-return]
-    padded = np.zeros(2)
-    padded[: a.size] = a.reshape(-1)
-    return ufunc(padded)[: a.size].reshape(a.shape)  # type: ignore[no-any-return]
+def _exp(x: float) -> float:
+    return math.exp(x)
 
 
-def exp(x: Any) -> NDArray[np.float64]:
-    return _contiguous(np.exp, x)
+def _log(x: float) -> float:
+    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
 
 
-def log1p(x: Any) -> NDArray[np.float64]:
-    return _contiguous(np.log1p, x)
+def _log1p(x: float) -> float:
+    return math.log1p(x) if x > -1.0 else (-math.inf if x == -1.0 else math.nan)
 
 
-def sqrt(x: Any) -> NDArray[np.float64]:
-    return _contiguous(np.sqrt, x)
+def _cos(x: float) -> float:
+    return math.cos(x)
 
 
-def cos(x: Any) -> NDArray[np.float64]:
-    return _contiguous(np.cos, x)
+def _power(x: float, y: float) -> float:
+    return float(x**y)
+
+
+_one = numba.vectorize(["float64(float64)"], cache=True)
+_two = numba.vectorize(["float64(float64, float64)"], cache=True)
+
+#: ufuncs: they take scalars or arrays, in Python and in Numba-compiled code alike
+exp: Callable[..., Any] = _one(_exp)
+log: Callable[..., Any] = _one(_log)
+log1p: Callable[..., Any] = _one(_log1p)
+cos: Callable[..., Any] = _one(_cos)
+power: Callable[..., Any] = _two(_power)
+#: square roots are correctly rounded everywhere
+sqrt: Callable[..., Any] = np.sqrt

@@ -33,7 +33,7 @@ def transform(dist: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]
         cut = (mode - lo) / width
         left = lo + numeric.sqrt(u * width * (mode - lo))
         right = hi - numeric.sqrt((1.0 - u) * width * (hi - mode))
-        return np.where(u < cut, left, right)
+        return np.asarray(np.where(u < cut, left, right), dtype=np.float64)
     if isinstance(dist, Beta):
         x = np.asarray(special.betaincinv(dist.alpha, dist.beta, u), dtype=np.float64)
         return dist.low + (dist.high - dist.low) * x

@@ -325,7 +325,8 @@ class _Run:
         reached = -1.0
         due = [r for r in p.schedule if r.at_step == t]
         if due:
-            reached = max(reached, self.round(due, set()) or -1.0)
+            got = self.round(due, set())
+            reached = max(reached, -1.0 if got is None else got)
         new = [(p.variables[d.var].name, self.num(d.value)) for d in p.dynamics]
         for name, value in new:
             self.x[name] = value

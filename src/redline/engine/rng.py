@@ -72,7 +72,8 @@ def standard_normal(
     u1 = uniform(seed, step, site, runs, sub=0)
     u2 = uniform(seed, step, site, runs, sub=1)
     radius = numeric.sqrt(-2.0 * numeric.log1p(-u1))
-    return radius * numeric.cos(2.0 * np.pi * u2)
+    normal: NDArray[np.float64] = radius * numeric.cos(2.0 * np.pi * u2)
+    return normal
 
 
 @dataclass(frozen=True)

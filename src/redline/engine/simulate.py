@@ -23,8 +23,14 @@ from redline.engine.reference import run_reference
 from redline.errors import UserError
 from redline.scenario.model import Scenario
 
-Backend = Literal["numpy", "reference"]
-BACKENDS: tuple[str, ...] = ("numpy", "reference")
+#: numba: the fused engine (one compiled loop per program); numpy: the vectorised kernel;
+#: reference: the interpreter that specifies both
+Backend = Literal["numba", "numpy", "reference"]
+BACKENDS: tuple[str, ...] = ("numba", "numpy", "reference")
+BACKEND_HELP = (
+    "numpy (vectorised), numba (fused: several times faster, compiled on first use of a "
+    "scenario and cached), or reference (the plain-Python specification)."
+)
 #: the most runs one call may ask for (memory stays bounded by the chunk; time does not)
 MAX_RUNS = 100_000_000
 MAX_CHUNK = 1_000_000

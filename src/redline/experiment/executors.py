@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from redline.engine import fused
 from redline.engine.deciders import DecisionMaker
 from redline.engine.kernel import run_chunk
 from redline.engine.simulate import Backend, Job, run_reference_chunk
@@ -57,8 +58,12 @@ def compute_unit(task: UnitTask) -> UnitResult:
     started = time.perf_counter()
     program = task.job.program()
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
-    runner = run_chunk if task.backend == "numpy" else run_reference_chunk
-    chunk = runner(program, task.seed, runs, makers=dict(task.makers))
+    if task.backend == "reference":
+        chunk = run_reference_chunk(program, task.seed, runs, makers=dict(task.makers))
+    elif task.backend == "numba" and not task.makers and fused.supports(program):
+        chunk = fused.run_fused(program, task.seed, runs)
+    else:  # the NumPy kernel also runs what the fused engine leaves to it
+        chunk = run_chunk(program, task.seed, runs, makers=dict(task.makers))
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(
@@ -96,7 +101,7 @@ class InProcess:
         self.pool: ThreadPoolExecutor | None = None
 
     def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
-        if self.threads == 1 or any(t.makers or t.backend != "numpy" for t in tasks):
+        if self.threads == 1 or any(t.makers or t.backend == "reference" for t in tasks):
             return map(compute_unit, tasks)
         self.pool = pool = ThreadPoolExecutor(max_workers=self.threads)
 

@@ -6,7 +6,6 @@ without names, draws, events or choices are folded to constants.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -14,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.engine import rng
+from redline.engine import numeric, rng
 from redline.scenario.expr.ast import (
     ARITH_OPS,
     Binary,
@@ -153,27 +152,6 @@ def _short_circuit(left: _Part, right: _Part, op: _Op, stop_when: bool) -> _Part
     return _Part(run)
 
 
-def _stable(ufunc: np.ufunc, *args: Any) -> Any:
-    """Apply a transcendental ufunc on contiguous arrays of at least two elements.
-
-    NumPy picks SIMD or libm kernels by length and stride, and they can differ in the last bit;
-    this keeps every element on the same kernel whatever the chunk size (and in scalar.py).
-    """
-    arrays = [np.asarray(a, dtype=np.float64) for a in args]
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    size = math.prod(shape)
-    flat = []
-    for a in arrays:
-        if a.shape == shape and size >= 2 and a.flags.c_contiguous:
-            flat.append(a.reshape(-1))
-        else:
-            buf = np.ones(max(size, 2))
-            buf[:size] = np.broadcast_to(a, shape).reshape(-1)
-            flat.append(buf)
-    out = ufunc(*flat)[:size]
-    return out.reshape(shape) if shape else out[0]
-
-
 def _as_float(value: Any) -> Any:
     """A bool (array) as 0.0/1.0 float64."""
     if isinstance(value, np.ndarray):
@@ -225,7 +203,7 @@ _ARITH: dict[str, _Op] = {
     "*": np.multiply,
     "/": np.divide,
     "%": np.mod,
-    "**": lambda a, b: _stable(np.power, a, b),
+    "**": numeric.power,
 }
 _COMPARE: dict[str, _Op] = {
     "<": np.less,
@@ -240,8 +218,8 @@ _MATH: dict[str, _Op] = {
     "max": _fold(np.maximum),
     "clip": lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
     "abs": np.absolute,
-    "exp": lambda x: _stable(np.exp, x),
-    "log": lambda x: _stable(np.log, x),
+    "exp": numeric.exp,
+    "log": numeric.log,
     "sqrt": np.sqrt,
     "floor": np.floor,
     "ceil": np.ceil,

@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from redline.engine import rng
+from redline.engine import numeric, rng
 from redline.scenario.expr.ast import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
 from redline.scenario.expr.errors import ExprError
 from redline.scenario.expr.patterns import compile_pattern
@@ -52,11 +52,6 @@ def evaluate(
     if isinstance(value, np.bool_):
         return bool(value)
     return np.float64(value)
-
-
-def _transcendental(ufunc: np.ufunc, *args: Any) -> np.float64:
-    """``ufunc`` on two-element arrays, the kernel the compiled engine uses for every run."""
-    return np.float64(ufunc(*(np.full(2, a, dtype=np.float64) for a in args))[0])
 
 
 class _Walk:
@@ -115,7 +110,7 @@ class _Walk:
         if op == "%":
             return np.mod(a, b)
         if op == "**":
-            return _transcendental(np.power, a, b)
+            return np.float64(numeric.power(a, b))
         if op == "and":
             return np.multiply(a, b) if self.mean else np.bool_(a and b)
         if op == "or":
@@ -174,9 +169,9 @@ class _Walk:
         if func == "abs":
             return np.absolute(args[0])
         if func == "exp":
-            return _transcendental(np.exp, args[0])
+            return np.float64(numeric.exp(args[0]))
         if func == "log":
-            return _transcendental(np.log, args[0])
+            return np.float64(numeric.log(args[0]))
         if func == "sqrt":
             return np.sqrt(args[0])
         if func == "floor":

@@ -1,0 +1,791 @@
+"""The fused engine: a program compiled to one machine-code loop over runs and steps (Numba).
+
+The NumPy kernel makes a pass over a chunk's arrays for every operation of every expression;
+this engine instead generates, from the core program, the source of one function that takes a
+run through all its steps with every expression inlined, and compiles it with Numba. It has the
+step semantics of :mod:`redline.engine.reference` statement for statement, and the same keyed
+draws, so it gives the same per-run summaries exactly (tests check this).
+
+What the generated source can contain is fixed here: the template below, integer indices and
+float literals. Names, tags and strings from a scenario never reach it — they are resolved to
+indices first — so no scenario text is ever executed.
+
+Programs whose actors' choices depend on each other (a quantal response equilibrium), runs with
+plugged-in decision-makers, and traces go to the NumPy kernel instead (:func:`supports`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from redline.compile.program import CExpr, Effect, Program, Rule
+from redline.engine import numeric, rng
+from redline.engine.kernel import ChunkResult
+from redline.engine.params import sample_params
+from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.scenario.expr.ast import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
+from redline.scenario.expr.patterns import match_tags
+
+HOLD = -1
+
+
+class Unsupported(Exception):
+    """The program uses something the fused engine leaves to the NumPy kernel."""
+
+
+def supports(program: Program) -> bool:
+    """Whether the fused engine can run the program (else the NumPy kernel does)."""
+    return not program.strategic
+
+
+# -- helpers the generated code calls ---------------------------------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_ONE = np.uint64(1)
+_TO_UNIT = 2.0**-53
+_TWO_PI = 2.0 * np.pi
+
+_jit = numba.njit(error_model="numpy", cache=True)
+
+
+@_jit
+def _uniform(origin: Any, run: Any) -> float:
+    z = origin + (np.uint64(run) + _ONE) * _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _TO_UNIT
+
+
+@_jit
+def _normal(origin0: Any, origin1: Any, run: Any) -> float:
+    u1 = _uniform(origin0, run)
+    u2 = _uniform(origin1, run)
+    return float(math.sqrt(-2.0 * numeric.log1p(-u1)) * numeric.cos(_TWO_PI * u2))
+
+
+@_jit
+def _min(a: float, b: float) -> float:
+    """np.minimum: NaN wins."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@_jit
+def _max(a: float, b: float) -> float:
+    """np.maximum: NaN wins."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+@_jit
+def _any_now(now: Any, cols: Any) -> bool:
+    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
+        if now[c]:
+            return True
+    return False
+
+
+@_jit
+def _any_count(count: Any, cols: Any) -> bool:
+    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
+        if count[c] > 0:
+            return True
+    return False
+
+
+@_jit
+def _sum_count(count: Any, cols: Any) -> float:
+    total = 0.0
+    for c in cols:
+        total += count[c]
+    return total
+
+
+# -- the generator ----------------------------------------------------------------------------
+@dataclass
+class _Slots:
+    """Random draw sites in the order first met: each (site, sub) is a column of the table
+    of stream origins the generated code reads (``O[t, slot]``)."""
+
+    keys: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def __call__(self, site: int, sub: int = 0) -> int:
+        return self.keys.setdefault((site, sub), len(self.keys))
+
+
+def _lit(value: float) -> str:
+    if math.isnan(value):
+        return "np.nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(float(value))
+
+
+class _Expressions:
+    """Source for expressions, read in one run: mirrors :mod:`redline.scenario.expr.scalar`."""
+
+    def __init__(self, program: Program, slots: _Slots) -> None:
+        self.p = program
+        self.slots = slots
+        self.vars = {v.name: i for i, v in enumerate(program.variables)}
+        self.params = {prm.name: i for i, prm in enumerate(program.params)}
+        self.positions = {
+            d.actor: (
+                i,
+                {
+                    ("hold" if c == HOLD else program.actions[c].id): k
+                    for k, c in enumerate(d.candidates)
+                },
+            )
+            for i, d in enumerate(program.deciders)
+        }
+
+    def source(self, expr: CExpr, mode: str = "sample") -> str:
+        self.base, self.mean, self.calls = expr.site, mode == "mean", 0
+        return self.visit(expr.ast)
+
+    def truth(self, code: str) -> str:
+        return f"(1.0 if {code} else 0.0)" if self.mean else f"({code})"
+
+    def visit(self, e: Expr) -> str:
+        if isinstance(e, Num):
+            return _lit(e.value)
+        if isinstance(e, Bool):
+            return ("1.0" if e.value else "0.0") if self.mean else repr(bool(e.value))
+        if isinstance(e, Name):
+            return self.name(e.name)
+        if isinstance(e, Unary):
+            a = self.visit(e.operand)
+            if e.op == "not":
+                return f"(1.0 - {a})" if self.mean else f"(not {a})"
+            return f"({e.op}{a})"
+        if isinstance(e, Binary):
+            a, b = self.visit(e.left), self.visit(e.right)
+            if e.op == "and":
+                return f"({a} * {b})" if self.mean else f"({a} and {b})"
+            if e.op == "or":
+                return f"({a} + {b} - {a} * {b})" if self.mean else f"({a} or {b})"
+            if e.op == "**":
+                return f"_power({a}, {b})"
+            if e.op == "%":
+                return f"np.mod({a}, {b})"
+            return f"({a} {e.op} {b})"
+        if isinstance(e, Compare):
+            values = [self.visit(x) for x in (e.first, *e.rest)]
+            parts = [f"({values[k]} {op} {values[k + 1]})" for k, op in enumerate(e.ops)]
+            return self.truth(" and ".join(parts))
+        if isinstance(e, Call):
+            return self.call(e)
+        raise Unsupported(f"expression node {type(e).__name__}")
+
+    def name(self, name: str) -> str:
+        if name in self.vars:
+            return f"X[{self.vars[name]}]"
+        if name in self.params:
+            return f"P[{self.params[name]}]"
+        if name == "step":
+            return "tf"
+        if name == "level":
+            return "level"
+        if name == "peak_level":
+            return "peak"
+        raise Unsupported(f"name {name}")
+
+    def call(self, e: Call) -> str:
+        f = e.func
+        if f in ("now", "happened", "count"):
+            (arg,) = e.args
+            assert isinstance(arg, Str)
+            cols = match_tags(arg.value, self.p.tags)
+            if f == "count":
+                return f"_sum_count(C, {cols!r})" if cols else "0.0"
+            if not cols:
+                return "0.0" if self.mean else "False"
+            if len(cols) == 1:
+                code = f"N[{cols[0]}]" if f == "now" else f"(C[{cols[0]}] > 0)"
+            else:
+                code = f"_any_now(N, {cols!r})" if f == "now" else f"_any_count(C, {cols!r})"
+            return self.truth(code)
+        if f == "chose":
+            if self.mean:
+                raise Unsupported("beliefs about choices")
+            actor, action = (a.value for a in e.args if isinstance(a, Str))
+            index, positions = self.positions[actor]
+            position = positions.get(action)
+            return "False" if position is None else f"(CH[{index}] == {position})"
+        site = 0
+        if f in ("normal", "uniform", "bernoulli"):
+            site = rng.site_id(f"{self.base}#{self.calls}")
+            self.calls += 1
+        args = [self.visit(a) for a in e.args]
+        if f in ("min", "max"):
+            acc = args[0]
+            for a in args[1:]:
+                acc = f"_{f}({acc}, {a})"
+            return acc
+        if f == "clip":
+            return f"_min(_max({args[0]}, {args[1]}), {args[2]})"
+        if f == "abs":
+            return f"abs({args[0]})"
+        if f in ("exp", "log"):
+            return f"_{f}({args[0]})"
+        if f in ("sqrt", "floor", "ceil"):
+            return f"np.{f}({args[0]})"
+        if f == "where":
+            c, yes, no = args
+            if self.mean:
+                return f"({c} * {yes} + (1.0 - {c}) * {no})"
+            return f"({yes} if {c} else {no})"
+        if f == "normal":
+            if self.mean:
+                return args[0]
+            s0, s1 = self.slots(site, 0), self.slots(site, 1)
+            return f"({args[0]} + {args[1]} * _normal(O[t, {s0}], O[t, {s1}], run))"
+        if f == "uniform":
+            if self.mean:
+                return f"(({args[0]} + {args[1]}) / 2.0)"
+            u = f"_uniform(O[t, {self.slots(site)}], run)"
+            return f"({args[0]} + ({args[1]} - {args[0]}) * {u})"
+        if f == "bernoulli":
+            if self.mean:
+                return args[0]
+            return f"(_uniform(O[t, {self.slots(site)}], run) < {args[0]})"
+        raise Unsupported(f"function {f}")
+
+
+class _Source:
+    """Lines of Python source with indentation."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def block(self) -> _Indent:
+        return _Indent(self)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+@dataclass
+class _Indent:
+    src: _Source
+
+    def __enter__(self) -> None:
+        self.src.depth += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.src.depth -= 1
+
+
+#: the arguments every generated element function takes: what expressions read
+_STATE = "X, P, N, C, CH, O, t, tf, run, level, peak"
+
+
+class _Generator:
+    """Writes the module of one program: a function per element (each rule, each deciding
+    actor, the dynamics, the outcomes), which keeps each small for Numba to compile, and the
+    run loop that calls them. Tags and rungs that effects emit are data (:class:`_Effects`)."""
+
+    def __init__(self, program: Program) -> None:
+        self.p = program
+        self.slots = _Slots()
+        self.ex = _Expressions(program, self.slots)
+        self.out = _Source()
+        self.effects = _Effects()
+
+    def function(self, name: str, extra: str = "") -> _Indent:
+        self.out("")
+        self.out("@_jit")
+        self.out(f"def {name}({_STATE}{', ' + extra if extra else ''}):")
+        return self.out.block()
+
+    def generate(self) -> str:
+        p, w, ex = self.p, self.out, self.ex
+        w("import math")
+        w("import numba")
+        w("import numpy as np")
+        w("from redline.engine.fused import (")
+        w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _uniform")
+        w(")")
+        w("from redline.engine.numeric import exp as _exp, log as _log, power as _power")
+        w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
+        with self.function("initial", "LO, HI"):
+            for j, var in enumerate(p.variables):
+                w(f"X[{j}] = _min(_max({ex.source(var.initial)}, LO[{j}]), HI[{j}])")
+            w("return 0")
+        with self.function("dynamics", "NEW, LO, HI"):
+            for k, dyn in enumerate(p.dynamics):
+                w(f"NEW[{k}] = {ex.source(dyn.value)}")
+            for k, dyn in enumerate(p.dynamics):
+                w(f"X[{dyn.var}] = NEW[{k}]")
+            w(f"for j in range({len(p.variables)}):")
+            with w.block():
+                w("X[j] = _min(_max(X[j], LO[j]), HI[j])")
+            w("return 0")
+        for r, rule in enumerate(p.rules):
+            self.rule(f"rule_{r}", rule)
+        for r, rule in enumerate(p.schedule):
+            self.rule(f"scheduled_{r}", rule)
+        for i, d in enumerate(p.deciders):
+            if d.kind == "logit" and len(d.candidates) > 1:
+                with self.function(f"decide_{i}"):
+                    self.logit(i)
+        with self.function("perform", "D"):
+            for i, d in enumerate(p.deciders):
+                if not self.chooses(i):
+                    continue
+                for k, c in enumerate(d.candidates):
+                    if c != HOLD and p.actions[c].effect.deltas:
+                        w(f"if CH[{i}] == {k}:")
+                        with w.block():
+                            self.add_deltas(p.actions[c].effect)
+            w("return 0")
+        self.kernel()
+        return w.text()
+
+    def chooses(self, i: int) -> bool:
+        """Whether actor ``i`` can perform anything but hold."""
+        d = self.p.deciders[i]
+        if len(d.candidates) < 2 or d.kind == "doctrine":
+            return False
+        return d.kind == "logit" or any(k != 0 for k in d.plan.values())
+
+    def rule(self, name: str, rule: Rule) -> None:
+        """A triggered rule: whether it fires (1) or fails (2), adding its deltas to D. (Its
+        trigger is tested in the run loop, so the call is made only when it holds.)"""
+        w, ex = self.out, self.ex
+        with self.function(name, "D"):
+            u = f"_uniform(O[t, {self.slots(fire_site(rule))}], run)"
+            w(f"if {u} < {ex.source(rule.probability)}:")
+            with w.block():
+                self.add_deltas(rule.fire)
+                w("return 1")
+            self.add_deltas(rule.fail)
+            w("return 2")
+
+    def kernel(self) -> None:
+        p, w = self.p, self.out
+        nv, nt, no = len(p.variables), len(p.tags), len(p.outcomes)
+        w("")
+        w("@_jit")
+        w(
+            "def kernel(runs, PF, PD, PI, O, LO, HI, PLAN, ETAG, ESTART, ELEVEL, RULE_FX, "
+            "SCHED_FX, ACT_FX, OUT_FIRST, OUT_PEAK, OUT_STEPS, OUT_FINAL, OCC):"
+        )
+        with w.block():
+            w(f"X = np.zeros({nv}); D = np.zeros({nv}); NEW = np.zeros({max(len(p.dynamics), 1)})")
+            w(f"N = np.zeros({nt}, np.bool_); C = np.zeros({nt}, np.int64)")
+            w(f"CH = np.zeros({max(len(p.deciders), 1)}, np.int64)")
+            w(f"SP = np.zeros({max(len(p.rules), 1)}, np.bool_)")
+            w(f"R = np.zeros({max(len(p.rules), len(p.schedule), 1)}, np.int64)")
+            w(f"FIRST = np.zeros({max(no, 1)}, np.int64)")
+            w("P = PF.copy()")
+            w("for i in range(runs.shape[0]):")
+            with w.block():
+                w("run = runs[i]")
+                w("for j in range(PI.shape[0]):")
+                with w.block():
+                    w("if PI[j] >= 0:")
+                    with w.block():
+                        w("P[j] = PD[PI[j], i]")
+                w("t = 0; tf = 0.0; level = 0.0; peak = 0.0")
+                w("X[:] = 0.0; N[:] = False; C[:] = 0; CH[:] = 0; FIRST[:] = -1")
+                w(f"initial({_STATE}, LO, HI)")
+                w(f"steps = {p.horizon}")
+                w(f"for t in range({p.horizon}):")
+                with w.block():
+                    self.step()
+                w(f"for o in range({no}):")
+                with w.block():
+                    w("OUT_FIRST[i, o] = FIRST[o]")
+                w("OUT_PEAK[i] = int(peak)")
+                w("OUT_STEPS[i] = steps")
+                w(f"for j in range({nv}):")
+                with w.block():
+                    w("OUT_FINAL[i, j] = X[j]")
+            w("return 0")
+
+    def step(self) -> None:
+        p, w = self.p, self.out
+        w("tf = float(t)")
+        w("N[:] = False; CH[:] = -1")
+        w("reached = -1.0")
+        by_step: dict[int, list[int]] = {}
+        for r, rule in enumerate(p.schedule):
+            if rule.at_step is not None:
+                by_step.setdefault(rule.at_step, []).append(r)
+        for at, due in sorted(by_step.items()):
+            w(f"if t == {at}:")
+            with w.block():
+                w("D[:] = 0.0")
+                for r in due:
+                    w(f"R[{r}] = 0")
+                    w(f"if {self.ex.source(p.schedule[r].trigger)}:")
+                    with w.block():
+                        w(f"R[{r}] = scheduled_{r}({_STATE}, D)")
+                w(f"if {' or '.join(f'R[{r}] > 0' for r in due)}:")
+                with w.block():
+                    self.apply_deltas()
+                    w("got = -1.0")
+                    for r in due:
+                        w(f"if R[{r}] > 0:")
+                        with w.block():
+                            w(
+                                f"got = _max(got, _emit(SCHED_FX[{r}, R[{r}]], ETAG, ESTART, "
+                                "ELEVEL, N, C))"
+                            )
+                    w("reached = _max(reached, got)")
+        if p.dynamics:
+            w(f"dynamics({_STATE}, NEW, LO, HI)")
+        for i, d in enumerate(p.deciders):
+            if d.kind == "logit" and len(d.candidates) > 1:
+                w(f"CH[{i}] = decide_{i}({_STATE})")
+            elif d.kind == "scripted":
+                w(f"CH[{i}] = PLAN[{i}, t]")
+            else:
+                w(f"CH[{i}] = 0")
+        w("D[:] = 0.0")
+        w(f"perform({_STATE}, D)")
+        self.apply_deltas()
+        w(f"for a in range({len(p.deciders)}):")
+        with w.block():
+            w("if CH[a] > 0:")
+            with w.block():
+                w("reached = _max(reached, _emit(ACT_FX[a, CH[a]], ETAG, ESTART, ELEVEL, N, C))")
+        if p.rules:
+            w("SP[:] = False")
+            w(f"for depth in range({p.max_depth}):")
+            with w.block():
+                w("D[:] = 0.0; R[:] = 0")
+                for r, rule in enumerate(p.rules):
+                    w(f"if not SP[{r}] and {self.ex.source(rule.trigger)}:")
+                    with w.block():
+                        w(f"R[{r}] = rule_{r}({_STATE}, D)")
+                w("reacted = False")
+                w(f"for r in range({len(p.rules)}):")
+                with w.block():
+                    w("if R[r] > 0:")
+                    with w.block():
+                        w("SP[r] = True; reacted = True")
+                w("if not reacted:")
+                with w.block():
+                    w("break")
+                self.apply_deltas()
+                w("got = -1.0")
+                w(f"for r in range({len(p.rules)}):")
+                with w.block():
+                    w("if R[r] > 0:")
+                    with w.block():
+                        w("got = _max(got, _emit(RULE_FX[r, R[r]], ETAG, ESTART, ELEVEL, N, C))")
+                w("reached = _max(reached, got)")
+        w("if reached >= 0.0:")
+        with w.block():
+            w("level = reached")
+        w("peak = _max(peak, level)")
+        w("lv = int(level)")
+        w(f"if lv < {len(p.rungs)}:")
+        with w.block():
+            w("OCC[t, lv] += 1")
+        w("ended = False")
+        for o, outcome in enumerate(p.outcomes):
+            w(f"if {self.ex.source(outcome.when)}:")
+            with w.block():
+                w(f"if FIRST[{o}] < 0:")
+                with w.block():
+                    w(f"FIRST[{o}] = t")
+                if outcome.absorbing:
+                    w("ended = True")
+        w("if ended:")
+        with w.block():
+            w("steps = t + 1")
+            w("break")
+
+    def logit(self, i: int) -> None:
+        p, w, ex = self.p, self.out, self.ex
+        d = p.deciders[i]
+        weights = dict(d.weights)
+        for var, expr in d.weights:
+            w(f"w{var} = {ex.source(expr)}")
+        w(f"kappa = {ex.source(d.escalation_cost)}")
+        w(f"sigma = {ex.source(d.perception_noise)}")
+        perceived: set[int | str] = set()
+        for owner in sorted({c.owner for cs in d.crossings for c in cs}):
+            w(f"z_{_ident(owner, p)} = 0.0")
+        K = len(d.candidates)
+        for k in range(1, K):
+            action = p.actions[d.candidates[k]]
+            w(f"ok{k} = {ex.source(action.requires)}")
+            w(f"u{k} = {self.effect_value(action.effect, weights)}")
+            w(f"u{k} = u{k} - kappa * {_lit(action.escalation)}")
+            for c in d.crossings[k]:
+                if c.red_line not in perceived:
+                    w(f"cr{c.red_line} = X[{c.credibility_var}]")
+                    w("if sigma != 0.0:")
+                    with w.block():
+                        if c.owner not in perceived:
+                            s0 = self.slots(perceive_site(d.actor, c.owner), 0)
+                            s1 = self.slots(perceive_site(d.actor, c.owner), 1)
+                            w(f"z_{_ident(c.owner, p)} = _normal(O[t, {s0}], O[t, {s1}], run)")
+                        w(f"cr{c.red_line} = cr{c.red_line} + sigma * z_{_ident(c.owner, p)}")
+                    w(f"cr{c.red_line} = _min(_max(cr{c.red_line}, 0.0), 1.0)")
+                    perceived.update((c.red_line, c.owner))
+                if c.cost is not None:
+                    cost = ex.source(c.cost, "mean")
+                else:
+                    cost = f"(-{self.effect_value(d.responses[c.red_line], weights)})"
+                w(f"u{k} = u{k} - {ex.source(c.when, 'mean')} * cr{c.red_line} * {cost}")
+        w(f"lam = {ex.source(d.rationality)}")
+        w("best = 0.0")
+        for k in range(1, K):
+            w(f"if ok{k}:")
+            with w.block():
+                w(f"best = _max(best, u{k})")
+        w("acc = _exp(lam * (0.0 - best))")
+        for k in range(1, K):
+            w(f"c{k - 1} = acc")
+            w(f"if ok{k}:")
+            with w.block():
+                w(f"acc = acc + _exp(lam * (u{k} - best))")
+        w(f"target = _uniform(O[t, {self.slots(decide_site(d.actor))}], run) * acc")
+        for k in range(K - 1):
+            w(f"if c{k} > target:")
+            with w.block():
+                w(f"return {k}")
+        w(f"return {K - 1}")
+
+    def effect_value(self, effect: Effect, weights: dict[int, CExpr]) -> str:
+        total = "0.0"
+        for delta in effect.deltas:
+            if delta.var in weights:
+                total = f"({total} + w{delta.var} * {self.ex.source(delta.expr, 'mean')})"
+        return total
+
+    # -- effects -------------------------------------------------------------------------------
+    def add_deltas(self, effect: Effect) -> None:
+        for delta in effect.deltas:
+            self.out(f"D[{delta.var}] = D[{delta.var}] + {self.ex.source(delta.expr)}")
+
+    def apply_deltas(self) -> None:
+        w = self.out
+        w(f"for j in range({len(self.p.variables)}):")
+        with w.block():
+            w("X[j] = _min(_max(X[j] + D[j], LO[j]), HI[j])")
+
+
+@dataclass
+class _Effects:
+    """Effects' emitted tags and rungs as arrays: effect e emits ``tags[start[e]:start[e+1]]``
+    (each once) and reaches rung ``level[e]``."""
+
+    tags: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=lambda: [0])
+    level: list[float] = field(default_factory=list)
+
+    def add(self, effect: Effect) -> int:
+        self.tags.extend(sorted(set(effect.tags)))
+        self.start.append(len(self.tags))
+        self.level.append(float(effect.level))
+        return len(self.level) - 1
+
+
+def _ident(owner: str, program: Program) -> str:
+    """A red-line owner as a source identifier: its position among the actors."""
+    owners = sorted({c.owner for d in program.deciders for cs in d.crossings for c in cs})
+    return str(owners.index(owner))
+
+
+# -- compiling and running ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Compiled:
+    """A program's compiled run loop, the draw sites of its origin table, and the tables of
+    the tags and rungs its effects emit."""
+
+    kernel: Any
+    slots: tuple[tuple[int, int], ...]
+    tables: dict[str, NDArray[Any]]
+
+
+def _tables(program: Program) -> dict[str, NDArray[Any]]:
+    """Effects as data: which effect a rule's firing (1) or failing (2), or an actor's
+    candidate, applies — indices into the emitted tags and rungs."""
+    fx = _Effects()
+    rules = np.zeros((max(len(program.rules), 1), 3), dtype=np.int64)
+    for r, rule in enumerate(program.rules):
+        rules[r, 1], rules[r, 2] = fx.add(rule.fire), fx.add(rule.fail)
+    sched = np.zeros((max(len(program.schedule), 1), 3), dtype=np.int64)
+    for r, rule in enumerate(program.schedule):
+        sched[r, 1], sched[r, 2] = fx.add(rule.fire), fx.add(rule.fail)
+    width = max((len(d.candidates) for d in program.deciders), default=1)
+    acts = np.zeros((max(len(program.deciders), 1), width), dtype=np.int64)
+    for i, d in enumerate(program.deciders):
+        for k, c in enumerate(d.candidates):
+            if c != HOLD:
+                acts[i, k] = fx.add(program.actions[c].effect)
+    return {
+        "ETAG": np.array(fx.tags, dtype=np.int64),
+        "ESTART": np.array(fx.start, dtype=np.int64),
+        "ELEVEL": np.array(fx.level, dtype=np.float64),
+        "RULE_FX": rules,
+        "SCHED_FX": sched,
+        "ACT_FX": acts,
+    }
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _emit(e: int, tags: Any, start: Any, level: Any, now: Any, count: Any) -> float:
+    """Emit effect ``e``'s tags; the rung it reaches (or -1)."""
+    for j in range(start[e], start[e + 1]):
+        now[tags[j]] = True
+        count[tags[j]] += 1
+    return float(level[e])
+
+
+def cache_dir() -> Path:
+    """Where generated kernels and Numba's machine code for them are kept between runs:
+    ``REDLINE_CACHE_DIR``, else the user's cache folder."""
+    given = os.environ.get("REDLINE_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "redline" / "fused"
+
+
+def source(program: Program) -> str:
+    """The generated module of a program (what ``redline explain --fused`` prints)."""
+    return _Generator(program).generate()
+
+
+_loaded: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def compiled(program: Program) -> Compiled:
+    """The program's run loop: generated, written to the cache folder under the hash of its
+    source, and compiled by Numba — once per program structure, then loaded from the cache
+    (parameter values are inputs, so every configuration of a scenario shares it)."""
+    gen = _Generator(program)
+    text = gen.generate()
+    digest = hashlib.blake2b(
+        (text + numba.__version__ + np.__version__).encode(), digest_size=12
+    ).hexdigest()
+    with _lock:
+        kernel = _loaded.get(digest)
+        if kernel is None:
+            kernel = _load(text, f"redline_fused_{digest}")
+            _loaded[digest] = kernel
+    return Compiled(kernel, tuple(gen.slots.keys), _tables(program))
+
+
+def _load(text: str, name: str) -> Any:
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.py"
+        if not path.exists() or path.read_text() != text:
+            partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
+            partial.write_text(text)
+            os.replace(partial, path)
+    except OSError:  # no writable cache: compile from a private folder, for this process only
+        path = Path(tempfile.mkdtemp(prefix="redline-fused-")) / f"{name}.py"
+        path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Numba finds a cached kernel's globals by module name
+    spec.loader.exec_module(module)
+    return module.kernel
+
+
+def origins(seed: int, horizon: int, slots: tuple[tuple[int, int], ...]) -> NDArray[np.uint64]:
+    """Stream origins of every (step, draw site) the loop draws at."""
+    table = np.zeros((horizon, max(len(slots), 1)), dtype=np.uint64)
+    for t in range(horizon):
+        for k, (site, sub) in enumerate(slots):
+            table[t, k] = rng.stream_origin(seed, t, site, sub)
+    return table
+
+
+def run_fused(program: Program, seed: int, runs: NDArray[np.int64]) -> ChunkResult:
+    """Simulate the given runs to the horizon with the fused engine; the same summaries as
+    :func:`redline.engine.kernel.run_chunk` and :func:`redline.engine.reference.run_reference`."""
+    if not supports(program):
+        raise Unsupported("choices that depend on each other")
+    c = compiled(program)
+    runs = np.asarray(runs, dtype=np.int64)
+    n = len(runs)
+    params = sample_params(program.params, seed, runs)
+    names = list(params)
+    drawn = [k for k, v in params.items() if isinstance(v, np.ndarray)]
+    fixed = np.array([v if isinstance(v, float) else 0.0 for v in params.values()])
+    PD = np.zeros((max(len(drawn), 1), n))
+    PI = np.full(max(len(names), 1), -1, dtype=np.int64)
+    for row, name in enumerate(drawn):
+        PD[row] = params[name]
+        PI[names.index(name)] = row
+    plan = np.zeros((max(len(program.deciders), 1), program.horizon), dtype=np.int64)
+    for i, d in enumerate(program.deciders):
+        for step, k in d.plan.items():
+            if 0 <= step < program.horizon:
+                plan[i, step] = k
+    out_first = np.full((n, len(program.outcomes)), -1, dtype=np.int32)
+    out_peak = np.zeros(n, dtype=np.int32)
+    out_steps = np.full(n, program.horizon, dtype=np.int32)
+    out_final = np.zeros((n, len(program.variables)))
+    occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
+    t = c.tables
+    c.kernel(
+        runs,
+        np.resize(fixed, max(len(names), 1)),
+        PD,
+        PI,
+        origins(seed, program.horizon, c.slots),
+        np.array([v.lo for v in program.variables], dtype=np.float64),
+        np.array([v.hi for v in program.variables], dtype=np.float64),
+        plan,
+        t["ETAG"] if len(t["ETAG"]) else np.zeros(1, dtype=np.int64),
+        t["ESTART"],
+        t["ELEVEL"] if len(t["ELEVEL"]) else np.zeros(1),
+        t["RULE_FX"],
+        t["SCHED_FX"],
+        t["ACT_FX"],
+        out_first,
+        out_peak,
+        out_steps,
+        out_final,
+        occupancy,
+    )
+    return ChunkResult(
+        runs=runs,
+        first_hit=out_first,
+        peak_level=out_peak,
+        steps=out_steps,
+        final=out_final,
+        params={k: np.asarray(params[k]) for k in drawn},
+        occupancy=occupancy,
+    )

@@ -156,6 +156,13 @@ def test_reference_backend_gives_the_same_json(
     assert slow == numpy_payload
 
 
+def test_fused_backend_on_threads_gives_the_same_json(
+    numpy_payload: dict[str, Any], scenario_file: Path, tmp_path: Path
+) -> None:
+    fast = _run_json(scenario_file, tmp_path, "--backend", "numba", "--threads", "2")
+    assert fast == numpy_payload
+
+
 def test_builtin_scenario_by_name(tmp_path: Path) -> None:
     name = sorted(redline.scenario.loader.builtin_scenarios())[0]
     s = redline.load(name)
@@ -182,6 +189,8 @@ BAD_OPTIONS = {
     "zero runs": ["--runs", "0"],
     "unknown backend": ["--backend", "nope"],
     "zero chunk size": ["--chunk-size", "0"],
+    "zero threads": ["--threads", "0"],
+    "threads with worker processes": ["--threads", "2", "--workers", "2"],
 }
 
 

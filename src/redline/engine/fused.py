@@ -1,10 +1,12 @@
 """The fused engine: a program compiled to one machine-code loop over runs and steps (Numba).
 
 The NumPy kernel makes a pass over a chunk's arrays for every operation of every expression;
-this engine instead generates, from the core program, the source of one function that takes a
-run through all its steps with every expression inlined, and compiles it with Numba. It has the
-step semantics of :mod:`redline.engine.reference` statement for statement, and the same keyed
-draws, so it gives the same per-run summaries exactly (tests check this).
+this engine instead generates, from the core program, a module whose run loop takes each run
+through all its steps with every expression written out (a function per rule, per deliberating
+actor, for the dynamics and for the actions' effects, small enough for Numba to compile
+quickly), and compiles it with Numba. It has the step semantics of
+:mod:`redline.engine.reference` statement for statement, and the same keyed draws, so it gives
+the same per-run summaries exactly (tests check this).
 
 What the generated source can contain is fixed here: the template below, integer indices and
 float literals. Names, tags and strings from a scenario never reach it — they are resolved to
@@ -48,16 +50,19 @@ class Unsupported(Exception):
 
 def supports(program: Program) -> bool:
     """Whether the fused engine can run the program (else the NumPy kernel does)."""
-    return not program.strategic
+    if program.strategic:
+        return False
+    try:
+        source(program)
+    except Unsupported:
+        return False
+    return True
 
 
 # -- helpers the generated code calls ---------------------------------------------------------
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN, _M1, _M2, _TO_UNIT = rng.GOLDEN, rng.M1, rng.M2, rng.TO_UNIT
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _ONE = np.uint64(1)
-_TO_UNIT = 2.0**-53
 _TWO_PI = 2.0 * np.pi
 
 _jit = numba.njit(error_model="numpy", cache=True)

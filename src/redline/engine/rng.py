@@ -16,11 +16,11 @@ from numpy.typing import NDArray
 
 from redline.engine import numeric
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+M1 = np.uint64(0xBF58476D1CE4E5B9)
+M2 = np.uint64(0x94D049BB133111EB)
 _MASK = (1 << 64) - 1
-_TO_UNIT = 2.0**-53
+TO_UNIT = 2.0**-53
 
 #: the step used for draws made before the first step (sampling uncertainties)
 SETUP_STEP = -1
@@ -35,8 +35,8 @@ def _mix_int(z: int) -> int:
 
 
 def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
+    z = (z ^ (z >> np.uint64(30))) * M1
+    z = (z ^ (z >> np.uint64(27))) * M2
     return z ^ (z >> np.uint64(31))
 
 
@@ -60,9 +60,9 @@ def uniform(
     """Uniform draws in [0, 1), one per run index in ``runs``, for one (seed, step, site, sub)."""
     origin = np.uint64(stream_origin(seed, step, site, sub))
     with np.errstate(over="ignore"):
-        state = origin + (runs.astype(np.uint64) + np.uint64(1)) * _GOLDEN
+        state = origin + (runs.astype(np.uint64) + np.uint64(1)) * GOLDEN
         bits = _mix(state)
-    return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    return (bits >> np.uint64(11)).astype(np.float64) * TO_UNIT
 
 
 def standard_normal(

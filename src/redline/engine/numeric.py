@@ -10,13 +10,9 @@ would vectorise these loops with different code, so it is turned off before Numb
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
-
-import numba
 import numpy as np
 
 
@@ -40,14 +36,24 @@ def _power(x: float, y: float) -> float:
     return float(x**y)
 
 
-_one = numba.vectorize(["float64(float64)"], cache=True)
-_two = numba.vectorize(["float64(float64, float64)"], cache=True)
+_SCALAR = {"exp": _exp, "log": _log, "log1p": _log1p, "cos": _cos, "power": _power}
+_built: dict[str, Callable[..., Any]] = {}
 
-#: ufuncs: they take scalars or arrays, in Python and in Numba-compiled code alike
-exp: Callable[..., Any] = _one(_exp)
-log: Callable[..., Any] = _one(_log)
-log1p: Callable[..., Any] = _one(_log1p)
-cos: Callable[..., Any] = _one(_cos)
-power: Callable[..., Any] = _two(_power)
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    """``exp``, ``log``, ``log1p``, ``cos`` and ``power``: ufuncs (scalars or arrays, in Python
+    and in Numba-compiled code alike), built on first use — building them starts Numba, which
+    commands that simulate nothing need not wait for."""
+    if name not in _SCALAR:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _built:
+        import numba
+
+        for key, fn in _SCALAR.items():
+            signature = "float64(float64, float64)" if key == "power" else "float64(float64)"
+            _built[key] = numba.vectorize([signature], cache=True)(fn)
+    return _built[name]
+
+
 #: square roots are correctly rounded everywhere
 sqrt: Callable[..., Any] = np.sqrt

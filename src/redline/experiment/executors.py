@@ -24,7 +24,6 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from redline.engine import fused
 from redline.engine.deciders import DecisionMaker
 from redline.engine.kernel import run_chunk
 from redline.engine.simulate import Backend, Job, run_reference_chunk
@@ -60,8 +59,8 @@ def compute_unit(task: UnitTask) -> UnitResult:
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
     if task.backend == "reference":
         chunk = run_reference_chunk(program, task.seed, runs, makers=dict(task.makers))
-    elif task.backend == "numba" and not task.makers and fused.supports(program):
-        chunk = fused.run_fused(program, task.seed, runs)
+    elif task.backend == "numba" and not task.makers and _fused().supports(program):
+        chunk = _fused().run_fused(program, task.seed, runs)
     else:  # the NumPy kernel also runs what the fused engine leaves to it
         chunk = run_chunk(program, task.seed, runs, makers=dict(task.makers))
     table = chunk_table(program, task.job.config, chunk)
@@ -71,6 +70,13 @@ def compute_unit(task: UnitTask) -> UnitResult:
         )
     table = table.add_column(0, "point", pa.array([task.unit.point] * table.num_rows, pa.int32()))
     return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
+
+
+def _fused() -> Any:
+    """The fused engine's module, imported when first asked for (it starts Numba)."""
+    from redline.engine import fused
+
+    return fused
 
 
 class Executor(Protocol):

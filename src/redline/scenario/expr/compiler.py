@@ -203,7 +203,7 @@ _ARITH: dict[str, _Op] = {
     "*": np.multiply,
     "/": np.divide,
     "%": np.mod,
-    "**": numeric.power,
+    "**": lambda a, b: numeric.power(a, b),
 }
 _COMPARE: dict[str, _Op] = {
     "<": np.less,
@@ -218,8 +218,8 @@ _MATH: dict[str, _Op] = {
     "max": _fold(np.maximum),
     "clip": lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
     "abs": np.absolute,
-    "exp": numeric.exp,
-    "log": numeric.log,
+    "exp": lambda x: numeric.exp(x),
+    "log": lambda x: numeric.log(x),
     "sqrt": np.sqrt,
     "floor": np.floor,
     "ceil": np.ceil,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,12 @@ from redline.engine.kernel import ChunkResult, run_chunk
 from redline.engine.simulate import run_reference_chunk
 from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
+
+# Fused-engine kernels compiled by the tests go to a cache this machine's test processes share
+# (pytest workers and the CLI's subprocesses included), not to the user's cache folder.
+os.environ.setdefault(
+    "REDLINE_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"redline-test-cache-{os.getuid()}")
+)
 
 #: confidence of the statistical oracles: a correct engine fails one check in a thousand
 CONFIDENCE = 0.999

@@ -49,14 +49,9 @@ class Unsupported(Exception):
 
 
 def supports(program: Program) -> bool:
-    """Whether the fused engine can run the program (else the NumPy kernel does)."""
-    if program.strategic:
-        return False
-    try:
-        source(program)
-    except Unsupported:
-        return False
-    return True
+    """Whether the fused engine runs the program: not when actors' choices depend on each
+    other. (:func:`run_fused` raises :class:`Unsupported` for anything else it cannot run.)"""
+    return not program.strategic
 
 
 # -- helpers the generated code calls ---------------------------------------------------------

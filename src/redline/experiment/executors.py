@@ -24,8 +24,9 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from redline.compile import Program
 from redline.engine.deciders import DecisionMaker
-from redline.engine.kernel import run_chunk
+from redline.engine.kernel import ChunkResult, run_chunk
 from redline.engine.simulate import Backend, Job, run_reference_chunk
 from redline.errors import UserError
 from redline.experiment.design import Unit
@@ -57,11 +58,12 @@ def compute_unit(task: UnitTask) -> UnitResult:
     started = time.perf_counter()
     program = task.job.program()
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
+    chunk: ChunkResult | None = None
     if task.backend == "reference":
         chunk = run_reference_chunk(program, task.seed, runs, makers=dict(task.makers))
-    elif task.backend == "numba" and not task.makers and _fused().supports(program):
-        chunk = _fused().run_fused(program, task.seed, runs)
-    else:  # the NumPy kernel also runs what the fused engine leaves to it
+    elif task.backend == "numba":
+        chunk = _fused_chunk(program, task)
+    if chunk is None:  # the NumPy kernel also runs what the fused engine leaves to it
         chunk = run_chunk(program, task.seed, runs, makers=dict(task.makers))
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
@@ -72,11 +74,17 @@ def compute_unit(task: UnitTask) -> UnitResult:
     return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
 
 
-def _fused() -> Any:
-    """The fused engine's module, imported when first asked for (it starts Numba)."""
+def _fused_chunk(program: Program, task: UnitTask) -> ChunkResult | None:
+    """The unit through the fused engine (imported when first asked for: it starts Numba), or
+    None for what it leaves to the NumPy kernel."""
     from redline.engine import fused
 
-    return fused
+    if task.makers or not fused.supports(program):
+        return None
+    try:
+        return fused.run_fused(program, task.seed, np.arange(task.unit.start, task.unit.stop))
+    except fused.Unsupported:
+        return None
 
 
 class Executor(Protocol):

@@ -22,9 +22,11 @@ from engine_support import (
     program_of,
     runs,
     scenario_dict,
+    write_scenario,
 )
 from hypothesis import HealthCheck, given, settings
 from scenario_strategy import scenarios
+from test_engine_cli import redline_cli
 from test_engine_determinism import _assert_tables_equal
 from test_engine_differential import _builtin, configurations, run_ranges
 from test_engine_oracles import chicken
@@ -119,5 +121,8 @@ def test_generated_source_holds_no_scenario_text(tmp_path: Path) -> None:
     )
     program = program_from(data, tmp_path)
     text = fused.source(program)
+    path = write_scenario(data, tmp_path, "odd.yaml")
+    shown = redline_cli("explain", str(path), "--fused", cwd=tmp_path)
+    assert shown.returncode == 0 and "def kernel(" in shown.stdout, shown.stderr
     assert "kernel" in text
     assert odd not in text and "AAA" not in text and "BBB" not in text

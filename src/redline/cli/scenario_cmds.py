@@ -72,6 +72,10 @@ def explain_cmd(
     lowered: Annotated[
         bool, typer.Option("--lowered", help="Print the core program the scenario compiles to.")
     ] = False,
+    fused: Annotated[
+        bool,
+        typer.Option("--fused", help="Print the module the fused engine (--backend numba) runs."),
+    ] = False,
 ) -> None:
     """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses and the
     assumptions register."""
@@ -81,5 +85,11 @@ def explain_cmd(
         from redline.compile.describe import describe_program
 
         out.print(describe_program(compile_scenario(loaded.scenario)), markup=False)
+        return
+    if fused:
+        from redline.compile import compile_scenario
+        from redline.engine.fused import source
+
+        out.print(source(compile_scenario(loaded.scenario)), markup=False, highlight=False)
         return
     explain(loaded.scenario, out)

@@ -677,7 +677,7 @@ def cache_dir() -> Path:
 
 
 def source(program: Program) -> str:
-    """The generated module of a program (what ``redline explain --fused`` prints)."""
+    """The generated module of a program (``redline explain FILE --fused`` prints it)."""
     return _Generator(program).generate()
 
 

@@ -230,12 +230,12 @@ def _planned(db: Path) -> tuple[Store, ExperimentSpec, Plan]:
 
 
 def _interrupted_commit(
-    store: Store, p: Plan, rows: pa.Table, occupancy: np.ndarray
+    store: Store, p: Plan, rows: pa.Table, occupancy: np.ndarray, delay: float
 ) -> KeyboardInterrupt | None:
-    """Commit a unit with SIGINT sent 0.1 s in; the KeyboardInterrupt if it landed in a DuckDB
-    query, else None (the signal came between queries, after the commit, or DuckDB let it
-    pass in a phase it does not interrupt — timing a loaded machine decides)."""
-    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
+    """Commit a unit with SIGINT sent ``delay`` seconds in; the KeyboardInterrupt if it landed
+    in a DuckDB query, else None (the signal came between queries, after the commit, or DuckDB
+    let it pass in a phase it does not interrupt — timing a loaded machine decides)."""
+    timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
         store.commit_unit(p.record, p.units[0], rows, occupancy, 1.0)
@@ -260,8 +260,13 @@ def test_sigint_inside_a_duckdb_query_is_a_keyboard_interrupt_and_rolls_back(
     rows = pa.table({"point": np.zeros(n, np.int32), "run": np.arange(n), "x": np.ones(n)})
     occupancy = np.ones((3, 2), np.int64)
     for attempt in range(5):
+        # aim at the middle of the commit, as long as it takes on this machine right now
+        scratch, _, q = _planned(tmp_path / f"scratch{attempt}.duckdb")
+        started = time.perf_counter()
+        scratch.commit_unit(q.record, q.units[0], rows, occupancy, 1.0)
+        middle = (time.perf_counter() - started) / 2
         store, _, p = _planned(tmp_path / f"store{attempt}.duckdb")
-        if _interrupted_commit(store, p, rows, occupancy) is not None:
+        if _interrupted_commit(store, p, rows, occupancy, middle) is not None:
             break
     else:
         pytest.fail("in 5 attempts the signal never landed in a DuckDB query")

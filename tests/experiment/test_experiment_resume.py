@@ -50,7 +50,8 @@ def test_killed_sweep_resumes_to_the_uninterrupted_results(
     tmp_path: Path, reference: Reference, fraction: float, mid_commit: bool, fmt: str
 ) -> None:
     db = tmp_path / "store.duckdb"
-    args = ["sweep", *SPEC, "--name", "k", "--store", str(db)]
+    # one unit at a time, so that a unit is still to come when the kill lands late
+    args = ["sweep", *SPEC, "--threads", "1", "--name", "k", "--store", str(db)]
     target = max(1, int(UNITS * fraction))
     planned = planned_units()
 

@@ -18,11 +18,11 @@ from pydantic import (
     ValidationError,
 )
 
-from redline import __version__
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
 from redline.scenario.errors import Issue, ScenarioError
 from redline.scenario.loader import pydantic_issues
 from redline.scenario.yamlsource import read_yaml
+from redline.version import __version__
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")]
 SAMPLE_PATTERN = re.compile(r"^(per_run|grid|(lhs|sobol):[1-9][0-9]{0,5})$")

@@ -30,10 +30,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from redline import __version__
 from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.spec import ExperimentSpec
+from redline.version import __version__
 
 DEFAULT_STORE = Path("redline.duckdb")
 #: how long to wait for a store that another process is writing

@@ -9,7 +9,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from redline import __version__
 from redline.analysis.incidence import outcome_incidence
 from redline.api import trace
 from redline.compile import compile_scenario
@@ -21,6 +20,7 @@ from redline.report.story import story
 from redline.results import summarize
 from redline.scenario.loader import LoadedScenario
 from redline.scenario.register import register
+from redline.version import __version__
 
 #: how many runs of the first configuration are searched for an eventful one to narrate
 STORY_SEARCH = 200

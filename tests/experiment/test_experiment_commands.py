@@ -22,7 +22,7 @@ from experiment_support import (
 )
 
 from redline.analysis.compare import difference, format_difference
-from redline.cli.run_cmds import stored_summaries
+from redline.experiment.runner import stored_summaries
 from redline.experiment.store import Store
 from redline.report.build import point_tables
 from redline.results import summarize

@@ -10,17 +10,11 @@ from rich.table import Table
 
 from redline.analysis.compare import PointCounts, compare_along, format_difference
 from redline.cli.app import app, err, guarded, out
-from redline.cli.run_cmds import (
-    StoreOpt,
-    ThreadsOpt,
-    execute,
-    parse_levers,
-    print_outcomes,
-    stored_summaries,
-)
+from redline.cli.run_cmds import StoreOpt, ThreadsOpt, execute, parse_levers, print_outcomes
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.design import sobol_note
+from redline.experiment.runner import stored_summaries
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.scenario.errors import suggest

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -19,19 +21,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from redline.cli.app import app, err, guarded, out
-from redline.compile import resolve
+from redline.cli.app import EXIT_INTERRUPTED, app, err, guarded, out
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
+from redline.experiment import runner
 from redline.experiment.design import lever_defaults, setting_label
-from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
-from redline.experiment.sweep import Plan, plan, run_plan
+from redline.experiment.sweep import Plan
 from redline.results import OutcomeSummary, summary_json
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
-from redline.stats import wilson_interval
 
 DEFAULT_SCENARIO = "nato-russia"
 #: the main job uses both cores of a 2-core machine
@@ -109,65 +109,23 @@ def progress_bar() -> Progress:
 def execute(
     spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any], backend: Backend = "numpy"
 ) -> Plan:
-    """Plan an experiment and run its missing units with a progress bar.
-
-    Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
-    the experiment as stopped, says how many units are stored (only whole ones are) and exits
-    with status 130."""
-    from redline.experiment.sweep import stopped
-
-    executor = make_executor(**executor_opts)  # options are checked before anything is stored
+    """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
+    progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
+    status 130."""
     try:
-        p = plan(spec, store)
-        with progress_bar() as bar:
-            task = bar.add_task(
-                f"{spec.name}: {len(p.points)} configuration(s) on {executor.description}",
-                total=p.runs_todo,
-            )
-            run_plan(p, store, executor, backend, progress=lambda k: bar.advance(task, k))
-    except KeyboardInterrupt:
-        try:
-            executor.close()  # run_plan closes it too; closing twice is harmless
-        finally:
-            err.print(stopped(store, spec.name), markup=False, soft_wrap=True)
-        raise typer.Exit(130) from None
-    except BaseException:
-        executor.close()
-        raise
-    return p
+        with ExitStack() as stack:
 
-
-def stored_summaries(
-    store: Store, name: str, outcomes: list[tuple[str, str]], confidence: float = 0.95
-) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
-    """Per design point with stored runs: its label, its point record and its outcome
-    summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
-    memory does not grow with the number of runs). No results yet: refused."""
-    counts = store.point_counts(name, [ident for ident, _ in outcomes])
-    rows = []
-    for point in store.points(name):
-        tally = counts.get(point["point"])
-        if tally is None:
-            continue
-        summary = []
-        for (ident, label), hits, mean in zip(
-            outcomes, tally.hits, tally.mean_first_step, strict=True
-        ):
-            lo, hi = wilson_interval(hits, tally.runs, confidence)
-            summary.append(
-                OutcomeSummary(
-                    ident,
-                    label,
-                    hits,
-                    tally.runs,
-                    hits / tally.runs,
-                    lo,
-                    hi,
-                    mean if hits else None,
+            def start(p: Plan, on: str) -> Callable[[int], None]:
+                bar = stack.enter_context(progress_bar())
+                task = bar.add_task(
+                    f"{spec.name}: {len(p.points)} configuration(s) on {on}", total=p.runs_todo
                 )
-            )
-        rows.append((point["label"], point, summary))
-    return rows
+                return lambda k: bar.advance(task, k)
+
+            return runner.execute(spec, store, executor_opts, backend, start)
+    except runner.Stopped as exc:
+        err.print(str(exc), markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 @app.command()
@@ -205,26 +163,14 @@ def run(
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     loaded = load_scenario(file)
     s = loaded.scenario
-    levers = parse_levers(lever)
-    resolve(s, levers, lens)
-    spec = ExperimentSpec(
-        name="run",
-        scenario=str(loaded.path),
-        runs=runs,
-        seed=seed,
-        chunk_size=chunk_size,
-        levers={k: [v] for k, v in levers.items()} or None,
-        lenses=[lens] if lens else None,
-        levers_design="factorial" if factorial else "one_at_a_time",
-    )
-    name = f"run-{s.id}-{spec.fingerprint(loaded.digest)[:10]}"
-    spec = spec.model_copy(update={"name": name})
+    spec = runner.run_spec(loaded, runs, seed, parse_levers(lever), lens, chunk_size, factorial)
+    name = spec.name
     store = Store(store_path)
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
     execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend))
     outcomes = [(o.id, o.label) for o in s.outcomes]
-    rows = stored_summaries(store, name, outcomes)
+    rows = runner.stored_summaries(store, name, outcomes)
     if as_json:
         payloads = [_json(s, runs, seed, pt, summ) for _, pt, summ in rows]
         payload = (
@@ -323,15 +269,13 @@ def story_cmd(
 ) -> None:
     """Tell one run (one configuration) as a story: per step, what each actor did, which rules
     fired and why, with the evidence behind each rule the first time it appears."""
-    from redline.api import trace
-    from redline.compile import compile_scenario
     from redline.report.story import ending, header, story
 
     if run_index < 0:
         raise UserError("--run must be 0 or more")
     s = load_scenario(file).scenario
-    result, config = trace(s, seed, run_index, parse_levers(lever), lens)
-    program = compile_scenario(s, config)
+    traced = runner.trace(s, seed, run_index, parse_levers(lever), lens)
+    result, config, program = traced.result, traced.config, traced.program
     _paragraph(f"{s.title} — run {run_index}, seed {seed}", "bold")
     for line in header(s, config):
         _paragraph(line)

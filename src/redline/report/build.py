@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from redline.analysis.incidence import outcome_incidence
-from redline.api import trace
 from redline.compile import compile_scenario
 from redline.experiment.design import lever_defaults, setting_label
+from redline.experiment.runner import trace
 from redline.experiment.store import Store
 from redline.experiment.sweep import point_config
 from redline.report.data import ConfigurationReport, ReportData
@@ -86,8 +86,8 @@ def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
     configurations = configuration_reports(store, name, loaded)
     first = store.points(name)[0]
     config = point_config(first)
-    result, config = trace(s, record.spec.seed, run, config.levers, config.lens)
-    program = compile_scenario(s, config)
+    traced = trace(s, record.spec.seed, run, config.levers, config.lens)
+    program = traced.program
     return ReportData(
         scenario_id=s.id,
         title=s.title,
@@ -99,7 +99,7 @@ def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
         outcome_names={o.id: o.label for o in s.outcomes},
         configurations=configurations,
         story_label=f"run {run} of {configurations[0].label} (seed {record.spec.seed})",
-        story=story(s, program, result),
+        story=story(s, program, traced.result),
         register=register(s),
         seed=record.spec.seed,
         version=__version__,

@@ -1,0 +1,151 @@
+"""Running what the command line and the report ask for: an experiment with its progress and its
+interruption, the outcome summaries of a stored one, and one run traced step by step.
+
+Nothing here prints: callers are told about progress through a callback and about Ctrl-C
+through :class:`Stopped`, whose message says how much of the experiment is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redline.compile import Configuration, Program, compile_scenario, resolve
+from redline.engine.deciders import DecisionMaker
+from redline.engine.reference import run_reference
+from redline.engine.semantics import RunResult
+from redline.engine.simulate import DEFAULT_CHUNK, Backend
+from redline.experiment.executors import make_executor
+from redline.experiment.spec import ExperimentSpec
+from redline.experiment.store import Store
+from redline.experiment.sweep import Plan, plan, run_plan, stopped
+from redline.results import OutcomeSummary
+from redline.scenario.loader import LoadedScenario
+from redline.scenario.model import Scenario
+from redline.stats import wilson_interval
+
+#: given the plan and the executor's description, returns what to call with the number of
+#: runs of each unit as it is stored
+ProgressStart = Callable[[Plan, str], Callable[[int], None]]
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C during an experiment, after the store recorded it as stopped; the message says
+    how many units are stored and how to finish."""
+
+
+def execute(
+    spec: ExperimentSpec,
+    store: Store,
+    executor_opts: Mapping[str, Any],
+    backend: Backend = "numpy",
+    progress: ProgressStart | None = None,
+) -> Plan:
+    """Plan an experiment and run its missing units.
+
+    Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
+    the experiment as stopped and raises :class:`Stopped` (a :class:`KeyboardInterrupt`) saying
+    how many units are stored (only whole ones are)."""
+    executor = make_executor(**executor_opts)  # options are checked before anything is stored
+    try:
+        p = plan(spec, store)
+        advance = progress(p, executor.description) if progress is not None else None
+        run_plan(p, store, executor, backend, progress=advance)
+    except KeyboardInterrupt:
+        try:
+            executor.close()  # run_plan closes it too; closing twice is harmless
+        finally:
+            raise Stopped(stopped(store, spec.name)) from None
+    except BaseException:
+        executor.close()
+        raise
+    return p
+
+
+def run_spec(
+    loaded: LoadedScenario,
+    runs: int,
+    seed: int,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    factorial: bool = False,
+) -> ExperimentSpec:
+    """The experiment ``redline run`` stores: each option of every lever not fixed in
+    ``levers`` (one lever at a time, or every combination with ``factorial``), under ``lens``
+    or every lens; named after the scenario and a fingerprint of the specification, so running
+    the same again finds it done."""
+    resolve(loaded.scenario, levers, lens)  # unknown levers, options and lenses are refused
+    spec = ExperimentSpec(
+        name="run",
+        scenario=str(loaded.path),
+        runs=runs,
+        seed=seed,
+        chunk_size=chunk_size,
+        levers={k: [v] for k, v in (levers or {}).items()} or None,
+        lenses=[lens] if lens else None,
+        levers_design="factorial" if factorial else "one_at_a_time",
+    )
+    name = f"run-{loaded.scenario.id}-{spec.fingerprint(loaded.digest)[:10]}"
+    return spec.model_copy(update={"name": name})
+
+
+def stored_summaries(
+    store: Store, name: str, outcomes: list[tuple[str, str]], confidence: float = 0.95
+) -> list[tuple[str, dict[str, Any], list[OutcomeSummary]]]:
+    """Per design point with stored runs: its label, its point record and its outcome
+    summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
+    memory does not grow with the number of runs). No results yet: refused."""
+    counts = store.point_counts(name, [ident for ident, _ in outcomes])
+    rows = []
+    for point in store.points(name):
+        tally = counts.get(point["point"])
+        if tally is None:
+            continue
+        summary = []
+        for (ident, label), hits, mean in zip(
+            outcomes, tally.hits, tally.mean_first_step, strict=True
+        ):
+            lo, hi = wilson_interval(hits, tally.runs, confidence)
+            summary.append(
+                OutcomeSummary(
+                    ident,
+                    label,
+                    hits,
+                    tally.runs,
+                    hits / tally.runs,
+                    lo,
+                    hi,
+                    mean if hits else None,
+                )
+            )
+        rows.append((point["label"], point, summary))
+    return rows
+
+
+@dataclass(frozen=True)
+class TracedRun:
+    """One run simulated by the reference interpreter with every step logged, and the
+    configuration and program it ran."""
+
+    result: RunResult
+    config: Configuration
+    program: Program
+
+
+def trace(
+    scenario: Scenario,
+    seed: int,
+    run: int,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
+) -> TracedRun:
+    """One run of one configuration (unfixed levers at their defaults), step by step, with
+    every decision and rule reaction logged; ``makers`` replace the named actors'
+    decision-makers (checked by the caller)."""
+    config = resolve(scenario, levers, lens)
+    program = compile_scenario(scenario, config)
+    result = run_reference(program, seed, run, keep_log=True, makers=makers)
+    return TracedRun(result, config, program)

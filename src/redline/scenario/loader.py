@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from redline.scenario.errors import Issue, ScenarioError
 from redline.scenario.model import Scenario
+from redline.scenario.validate import validate
 from redline.scenario.yamlsource import PathKey, SourceDoc, read_yaml
 
 #: how many ``extends`` a chain may have
@@ -297,16 +298,13 @@ def pydantic_issues(
 
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, merge, type and check a scenario; raise :class:`ScenarioError` if anything is wrong."""
-    from redline.scenario.validate import validate
-
     resolved = resolve_path(str(path))
     doc = _read_chain(resolved)
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         raise ScenarioError(pydantic_issues(exc, doc, Scenario)) from None
-    loaded = LoadedScenario(scenario=scenario, source=doc, path=resolved)
-    issues = validate(loaded)
+    issues = validate(scenario, doc)
     if issues:
         raise ScenarioError(issues)
-    return loaded
+    return LoadedScenario(scenario=scenario, source=doc, path=resolved)

@@ -1,14 +1,16 @@
 """The names and events a scenario's expressions can see.
 
-Shared by validation (to check expressions) and the compiler (to lay out state), so that what is
-checked is exactly what runs. Besides the tags written in actions, clauses, rules and the schedule,
-the front end emits tags of its own, listed by :func:`auto_tags`.
+Shared by validation (to check expressions) and the compiler (to lay out state and compile
+expressions), so that what is checked is exactly what runs: :func:`scope_symbols` is the symbol
+table of each expression scope. Besides the tags written in actions, clauses, rules and the
+schedule, the front end emits tags of its own, listed by :func:`auto_tags`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from redline.scenario.expr.symbols import Symbols, Type
 from redline.scenario.model import Scenario
 
 #: names every expression may read besides variables and parameters
@@ -102,3 +104,18 @@ def choices(scenario: Scenario) -> frozenset[tuple[str, str]]:
     for action in scenario.actions:
         pairs.update((actor, action.id) for actor in action.actors)
     return frozenset(pairs)
+
+
+def scope_symbols(s: Scenario) -> dict[str, Symbols]:
+    """The symbol table for each expression scope: ``static`` (parameters only, no randomness),
+    ``pre`` (state and events, before decisions) and ``post`` (also what was chosen)."""
+    params = parameter_names(s)
+    state = state_names(s)
+    tags = all_tags(s)
+    static = Symbols(
+        names=dict.fromkeys(params, Type.NUMBER), tags=(), choices=frozenset(), allow_random=False
+    )
+    names = dict.fromkeys([*params, *state], Type.NUMBER)
+    pre = Symbols(names=names, tags=tags, choices=frozenset())
+    post = Symbols(names=names, tags=tags, choices=choices(s))
+    return {"static": static, "pre": pre, "post": post}

@@ -10,12 +10,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.errors import Issue, format_path, suggest
-from redline.scenario.expr import Expr, ExprError, Name, Symbols, Type, check_source
+from redline.scenario.expr import Expr, ExprError, Name, Type, check_source
 from redline.scenario.expr.ast import children
 from redline.scenario.expr.fold import fold, shorten
 from redline.scenario.expr.patterns import match_tags, validate_pattern
@@ -31,9 +30,8 @@ from redline.scenario.model import (
     Triangular,
     Uniform,
 )
-
-if TYPE_CHECKING:
-    from redline.scenario.loader import LoadedScenario
+from redline.scenario.symbols import scope_symbols
+from redline.scenario.yamlsource import SourceDoc
 
 PathT = tuple[str | int, ...]
 #: the top-level lists of elements with ids, in file order
@@ -284,24 +282,10 @@ def _shown(value: float) -> str:
     return f"{value:.10g}"
 
 
-def scope_symbols(s: Scenario) -> dict[str, Symbols]:
-    """The symbol table for each expression scope."""
-    params = sym.parameter_names(s)
-    state = sym.state_names(s)
-    tags = sym.all_tags(s)
-    static = Symbols(
-        names=dict.fromkeys(params, Type.NUMBER), tags=(), choices=frozenset(), allow_random=False
-    )
-    names = dict.fromkeys([*params, *state], Type.NUMBER)
-    pre = Symbols(names=names, tags=tags, choices=frozenset())
-    post = Symbols(names=names, tags=tags, choices=sym.choices(s))
-    return {"static": static, "pre": pre, "post": post}
-
-
 class _Checker:
-    def __init__(self, loaded: LoadedScenario) -> None:
-        self.s = loaded.scenario
-        self.doc = loaded.source
+    def __init__(self, scenario: Scenario, source: SourceDoc) -> None:
+        self.s = scenario
+        self.doc = source
         self.issues: list[Issue] = []
         #: the checked syntax tree of each expression, by path
         self.trees: dict[PathT, Expr] = {}
@@ -689,6 +673,7 @@ def _evaluate(tree: Expr, values: Mapping[str, float]) -> float | None:
     return None if isinstance(value, bool) else value
 
 
-def validate(loaded: LoadedScenario) -> list[Issue]:
-    """Every problem with a typed scenario, each with its file, line and element path."""
-    return _Checker(loaded).run()
+def validate(scenario: Scenario, source: SourceDoc) -> list[Issue]:
+    """Every problem with a typed scenario, each with its file, line (from ``source``, the
+    document it was read from) and element path."""
+    return _Checker(scenario, source).run()

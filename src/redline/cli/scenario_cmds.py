@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from redline.cli.app import EXIT_INVALID, app, err, guarded, out
+from redline.cli.explain_view import show_explanation
 from redline.scenario.errors import ScenarioError
 from redline.scenario.explain import explain
 from redline.scenario.loader import builtin_scenarios, load_scenario
@@ -92,4 +93,4 @@ def explain_cmd(
 
         out.print(source(compile_scenario(loaded.scenario)), markup=False, highlight=False)
         return
-    explain(loaded.scenario, out)
+    show_explanation(explain(loaded.scenario), out)

@@ -1,147 +1,146 @@
-"""A readable summary of a scenario, ending with its assumptions register."""
+"""What ``redline explain`` says about a scenario, as plain data: a heading, a table per section
+(actors, alliances and treaty clauses, red lines, doctrines, schedule, levers, lenses, outcomes)
+and the assumptions register. Showing it is the command line's business."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from dataclasses import dataclass
 
 from redline.scenario.model import Scenario
-from redline.scenario.register import register
+from redline.scenario.register import RegisterRow, register
 
 
-def _num(value: object) -> str:
-    return str(value)
+@dataclass(frozen=True)
+class Row:
+    """One row of a section; a ``group`` row heads the rows under it (an alliance above its
+    treaty clauses)."""
+
+    cells: tuple[str, ...]
+    group: bool = False
 
 
-def _row(table: Table, *cells: str | Text) -> None:
-    """Add a row; scenario text is shown as written, never read as rich markup (a name such as
-    ``"[/]"`` would otherwise break the output)."""
-    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
+@dataclass(frozen=True)
+class Section:
+    """One table: its title, its column headings and its rows (scenario text as written)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
 
 
-def explain(s: Scenario, console: Console) -> None:
-    """Print actors, alliances and clauses, red lines, doctrines, schedule, levers, lenses,
-    outcomes and the assumptions register."""
-    start = f" from {s.time.start}" if s.time.start else ""
-    console.print(
-        f"[bold]{escape(s.title)}[/] ({s.id}) — {s.time.horizon} {s.time.step}s{start}, "
-        f"ladder: {escape(s.ladder) if isinstance(s.ladder, str) else 'inline'}"
-    )
-    if s.description:
-        console.print(s.description.strip(), markup=False)
+@dataclass(frozen=True)
+class Explanation:
+    """A scenario summarised: heading facts, sections (only those the scenario has, Actors
+    always) and the assumptions register."""
 
-    actors = Table("actor", "name", "decides by", "nuclear", title="Actors")
+    id: str
+    title: str
+    horizon: int
+    step: str
+    start: str | None
+    ladder: str  # the built-in ladder's name, or "inline"
+    description: str
+    sections: tuple[Section, ...]
+    register: tuple[RegisterRow, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many register rows are cited, marked as assumptions and unsupported."""
+        return {
+            k: sum(r.status == k for r in self.register)
+            for k in ("cited", "assumption", "unsupported")
+        }
+
+
+def _section(title: str, columns: tuple[str, ...], rows: list[Row]) -> Section:
+    return Section(title, columns, tuple(rows))
+
+
+def _rows(*rows: tuple[str, ...]) -> list[Row]:
+    return [Row(cells) for cells in rows]
+
+
+def explain(s: Scenario) -> Explanation:
+    """Actors, alliances and clauses, red lines, doctrines, schedule, levers, lenses, outcomes
+    and the assumptions register of a scenario."""
+    sections = []
+    columns: tuple[str, ...]
+    actors = []
     for a in s.actors:
         decision = a.decision
         how = decision.kind if decision.kind != "logit" else f"logit (λ={decision.rationality})"
-        _row(actors, a.id, a.label, how, "yes" if a.nuclear else "")
-    console.print(actors)
+        actors.append((a.id, a.label, how, "yes" if a.nuclear else ""))
+    sections.append(_section("Actors", ("actor", "name", "decides by", "nuclear"), _rows(*actors)))
 
     if s.alliances:
-        table = Table(
-            "alliance / clause",
-            "kind",
-            "trigger",
-            "invocation",
-            "response",
-            title="Alliances and treaty clauses",
-        )
+        rows = []
         for al in s.alliances:
-            _row(
-                table,
-                Text(al.id, style="bold"),
-                f"{len(al.members)} members",
-                ", ".join(al.members),
-                "",
-                "",
+            rows.append(
+                Row((al.id, f"{len(al.members)} members", ", ".join(al.members), "", ""), True)
             )
-            for clause in al.clauses:
-                _row(
-                    table,
-                    f"  {clause.id}",
-                    clause.kind,
-                    clause.trigger,
-                    _num(clause.invocation),
-                    clause.response or "—",
+            rows.extend(
+                Row(
+                    (
+                        f"  {clause.id}",
+                        clause.kind,
+                        clause.trigger,
+                        str(clause.invocation),
+                        clause.response or "—",
+                    )
                 )
-        console.print(table)
+                for clause in al.clauses
+            )
+        columns = ("alliance / clause", "kind", "trigger", "invocation", "response")
+        sections.append(_section("Alliances and treaty clauses", columns, rows))
 
     if s.red_lines:
-        table = Table(
-            "red line", "owner", "crossed by", "response", "credibility", title="Red lines"
-        )
+        red_lines = []
         for r in s.red_lines:
             c = r.credibility
-            _row(
-                table,
-                r.label,
-                r.owner,
-                r.crossing,
-                r.response,
-                f"{c.initial} (rise {c.rise}, decay {c.decay}, spill {c.spillover})",
-            )
-        console.print(table)
+            credibility = f"{c.initial} (rise {c.rise}, decay {c.decay}, spill {c.spillover})"
+            red_lines.append((r.label, r.owner, r.crossing, r.response, credibility))
+        columns = ("red line", "owner", "crossed by", "response", "credibility")
+        sections.append(_section("Red lines", columns, _rows(*red_lines)))
 
     if s.doctrines:
-        table = Table("doctrine", "actor", "when", "action", "probability", title="Doctrines")
-        for doctrine in s.doctrines:
-            _row(
-                table,
-                doctrine.label,
-                doctrine.actor,
-                doctrine.when,
-                doctrine.action,
-                _num(doctrine.probability),
-            )
-        console.print(table)
+        doctrines = [(d.label, d.actor, d.when, d.action, str(d.probability)) for d in s.doctrines]
+        columns = ("doctrine", "actor", "when", "action", "probability")
+        sections.append(_section("Doctrines", columns, _rows(*doctrines)))
 
     if s.schedule:
-        table = Table("event", "kind", "when", "probability", "changes", title="Schedule")
+        events = []
         for e in s.schedule:
             at = str(e.at) if e.at is not None else f"step {e.step}"
             changes = ", ".join(f"{k} += {v}" for k, v in e.effects.items())
-            _row(table, e.label, e.kind, at, _num(e.probability), changes)
-        console.print(table)
+            events.append((e.label, e.kind, at, str(e.probability), changes))
+        columns = ("event", "kind", "when", "probability", "changes")
+        sections.append(_section("Schedule", columns, _rows(*events)))
 
     if s.levers:
-        table = Table("lever", "option", "sets", title="Levers")
+        options = []
         for lever in s.levers:
             for i, option in enumerate(lever.options):
                 sets = ", ".join(f"{k}={v}" for k, v in option.set.items()) or "(no change)"
-                _row(table, lever.label if i == 0 else "", option.id, sets)
-        console.print(table)
+                options.append((lever.label if i == 0 else "", option.id, sets))
+        sections.append(_section("Levers", ("lever", "option", "sets"), _rows(*options)))
 
     if s.lenses:
-        table = Table("lens", "sets", title="Lenses")
-        for lens in s.lenses:
-            _row(table, lens.label, ", ".join(f"{k}={v}" for k, v in lens.set.items()))
-        console.print(table)
+        lenses = [(x.label, ", ".join(f"{k}={v}" for k, v in x.set.items())) for x in s.lenses]
+        sections.append(_section("Lenses", ("lens", "sets"), _rows(*lenses)))
 
     if s.outcomes:
-        table = Table("outcome", "when", "ends the run", title="Outcomes")
-        for outcome in s.outcomes:
-            _row(table, outcome.label, outcome.when, "yes" if outcome.absorbing else "")
-        console.print(table)
+        outcomes = [(o.label, o.when, "yes" if o.absorbing else "") for o in s.outcomes]
+        columns = ("outcome", "when", "ends the run")
+        sections.append(_section("Outcomes", columns, _rows(*outcomes)))
 
-    rows = register(s)
-    table = Table("element", "parameter", "value", "support", title="Assumptions register")
-    for row in rows:
-        if row.citations:
-            support = Text("\n".join(f"{c.source}: “{c.quote}”" for c in row.citations))
-            if row.assumption:  # the stated reason for the number, beside the sources
-                support.append_text(
-                    Text.assemble("\n", ("assumption:", "yellow"), f" {row.assumption}")
-                )
-        elif row.assumption:
-            support = Text.assemble(("assumption:", "yellow"), f" {row.assumption}")
-        else:
-            support = Text("unsupported", style="red")
-        _row(table, row.element, row.name, row.value, support)
-    console.print(table)
-    counts = {k: sum(r.status == k for r in rows) for k in ("cited", "assumption", "unsupported")}
-    console.print(
-        f"{counts['cited']} cited, {counts['assumption']} marked as assumptions, "
-        f"{counts['unsupported']} unsupported"
+    return Explanation(
+        id=s.id,
+        title=s.title,
+        horizon=s.time.horizon,
+        step=s.time.step,
+        start=str(s.time.start) if s.time.start else None,
+        ladder=s.ladder if isinstance(s.ladder, str) else "inline",
+        description=(s.description or "").strip(),
+        sections=tuple(sections),
+        register=tuple(register(s)),
     )

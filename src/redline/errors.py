@@ -3,3 +3,28 @@
 
 class UserError(Exception):
     """Bad input from a user: reported as a message and a non-zero exit, never a traceback."""
+
+
+class ArgumentError(UserError):
+    """A bad argument to a library function. The message starts with the Python parameter's
+    name (``runs must be between 1 and 100,000,000, got 0``; ``levers: unknown lever 'x'``),
+    and ``parameter`` holds that name, so the command line can say its own flag instead."""
+
+    def __init__(self, message: str, *, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable, for errors from worker processes
+        return _rebuild, (type(self), str(self), self.parameter)
+
+
+def _rebuild(kind: type[ArgumentError], message: str, parameter: str) -> ArgumentError:
+    return kind(message, parameter=parameter)
+
+
+class RedlineValueError(ArgumentError, ValueError):
+    """An argument of the right type with a value the library cannot use."""
+
+
+class RedlineTypeError(ArgumentError, TypeError):
+    """An argument of the wrong type."""

@@ -20,7 +20,7 @@ from redline.compile.lower import lower
 from redline.engine.deciders import DecisionMaker
 from redline.engine.kernel import ChunkResult
 from redline.engine.reference import run_reference
-from redline.errors import UserError
+from redline.errors import RedlineValueError
 from redline.scenario.model import Scenario
 
 #: numba: the fused engine (one compiled loop per program); numpy: the vectorised kernel;
@@ -111,10 +111,19 @@ def chunk_bounds(runs: int, chunk_size: int, first: int = 0) -> list[tuple[int, 
 
 def check_sizes(runs: int, chunk_size: int, workers: int, backend: str) -> None:
     if not 1 <= runs <= MAX_RUNS:
-        raise UserError(f"--runs must be between 1 and {MAX_RUNS:,}, got {runs:,}")
+        raise RedlineValueError(
+            f"runs must be between 1 and {MAX_RUNS:,}, got {runs:,}", parameter="runs"
+        )
     if not 1 <= chunk_size <= MAX_CHUNK:
-        raise UserError(f"--chunk-size must be between 1 and {MAX_CHUNK:,}, got {chunk_size:,}")
+        raise RedlineValueError(
+            f"chunk_size must be between 1 and {MAX_CHUNK:,}, got {chunk_size:,}",
+            parameter="chunk_size",
+        )
     if not 1 <= workers <= 256:
-        raise UserError(f"--workers must be between 1 and 256, got {workers}")
+        raise RedlineValueError(
+            f"workers must be between 1 and 256, got {workers}", parameter="workers"
+        )
     if backend not in BACKENDS:
-        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+        raise RedlineValueError(
+            f"backend must be one of {', '.join(BACKENDS)}, got '{backend}'", parameter="backend"
+        )

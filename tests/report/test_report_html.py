@@ -323,11 +323,17 @@ def test_empty_results_still_render() -> None:
     assert "No story was recorded." in page.visible
 
 
+def _last_date(start: dt.date, step_unit: str, step: int) -> dt.date | None:
+    data = dataclasses.replace(make_data(start=start), step_unit=step_unit)
+    dates = report_html._step_dates(data, step + 1)
+    return None if dates is None else dates[-1]
+
+
 def test_daily_steps_and_percent_format() -> None:
-    assert report_html._step_date(dt.date(2024, 1, 31), "month", 1) == dt.date(2024, 2, 28)
-    assert report_html._step_date(dt.date(2024, 1, 1), "daily", 10) == dt.date(2024, 1, 11)
-    assert report_html._step_date(dt.date(2024, 1, 1), "quarter", 5) == dt.date(2025, 4, 1)
-    assert report_html._step_date(dt.date(2024, 1, 1), "tick", 5) is None
+    assert _last_date(dt.date(2024, 1, 31), "month", 1) == dt.date(2024, 2, 28)
+    assert _last_date(dt.date(2024, 1, 1), "daily", 10) == dt.date(2024, 1, 11)
+    assert _last_date(dt.date(2024, 1, 1), "quarter", 5) == dt.date(2025, 4, 1)
+    assert _last_date(dt.date(2024, 1, 1), "tick", 5) is None
     assert report_html._pct(0.0) == "0%"
     assert report_html._pct(0.1234) == "12.3%"
     assert report_html._pct(0.00012) == "0.012%"

@@ -32,14 +32,14 @@ from plotly.subplots import make_subplots
 from redline.report.data import ConfigurationReport, ReportData
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
+from redline.scenario.calendar import STEP_UNITS, date_of
+from redline.scenario.model import TimeSpec
 from redline.scenario.register import Citation, RegisterRow
 
 __all__ = ["render_report", "write_report"]
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 _PALETTE = [*qualitative.Plotly, *qualitative.Dark24]
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-_DAYS = {"day": 1, "week": 7}
 _UNIT_ALIASES = {
     "daily": "day",
     "days": "day",
@@ -164,26 +164,23 @@ def _unit(step_unit: str) -> str:
     return _UNIT_ALIASES.get(u, u)
 
 
-def _step_date(start: dt.date, step_unit: str, step: int) -> dt.date | None:
-    """The first day of ``step`` (as the scenario calendar counts), None for unknown units."""
-    unit = _unit(step_unit)
-    if unit in _DAYS:
-        return start + dt.timedelta(days=step * _DAYS[unit])
-    if unit in _MONTHS:
-        months = start.month - 1 + step * _MONTHS[unit]
-        year, month = start.year + months // 12, months % 12 + 1
-        day = min(start.day, 28)  # as the scenario calendar counts
-        return dt.date(year, month, day)
-    return None
+def _calendar(data: ReportData) -> TimeSpec | None:
+    """The scenario's calendar; None without a start date or with a step unit it does not
+    know."""
+    unit = _unit(data.step_unit)
+    if data.start is None or unit not in STEP_UNITS:
+        return None
+    return TimeSpec.model_validate({"step": unit, "start": data.start, "horizon": data.horizon})
 
 
 def _step_dates(data: ReportData, count: int | None = None) -> list[dt.date] | None:
-    """The first day of steps 0 … count-1 (``horizon`` by default); None without a calendar."""
-    if data.start is None:
+    """The first day of steps 0 … count-1 (``horizon`` by default), as the scenario calendar
+    counts them; None without a calendar."""
+    time = _calendar(data)
+    if time is None:
         return None
     n = data.horizon if count is None else count
-    dates = [_step_date(data.start, data.step_unit, i) for i in range(n)]
-    return None if any(d is None for d in dates) else [d for d in dates if d is not None]
+    return [d for d in (date_of(i, time) for i in range(n)) if d is not None]
 
 
 @dataclass(frozen=True)
@@ -198,7 +195,7 @@ class _Header:
 
 def _header(data: ReportData) -> _Header:
     unit = _unit(data.step_unit)
-    if unit in _DAYS or unit in _MONTHS:
+    if unit in STEP_UNITS:
         horizon = f"{data.horizon} {unit}{'' if data.horizon == 1 else 's'}"
     else:
         horizon = f"{data.horizon} steps ({data.step_unit})"

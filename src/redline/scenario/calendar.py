@@ -8,6 +8,8 @@ from redline.scenario.model import TimeSpec
 
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 _DAYS = {"day": 1, "week": 7}
+#: the step units a scenario may use
+STEP_UNITS = frozenset(_DAYS) | frozenset(_MONTHS)
 
 
 def step_of(date: dt.date, time: TimeSpec) -> int:

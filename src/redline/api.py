@@ -1,43 +1,66 @@
-"""The Python API: load a scenario, simulate it, trace one run."""
+"""The Python API: load a scenario, simulate it, trace one run.
+
+Arguments are checked before anything runs: a wrong value raises
+:class:`~redline.errors.RedlineValueError` (a ``ValueError``), a wrong type
+:class:`~redline.errors.RedlineTypeError` (a ``TypeError``), each with a message that starts
+with the parameter's name (``runs must be between 1 and 100,000,000, got 0``).
+"""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import SupportsIndex
 
 import pyarrow as pa
 
-from redline.compile import Configuration, Program, compile_scenario, resolve
+from redline.compile import Configuration, compile_scenario, resolve
+from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker, Situation
-from redline.engine.reference import RunResult, run_reference
-from redline.engine.simulate import DEFAULT_CHUNK, Backend, Job, check_sizes, chunk_bounds
-from redline.errors import UserError
+from redline.engine.reference import run_reference
+from redline.engine.simulate import DEFAULT_CHUNK, Backend, check_sizes, chunk_bounds
+from redline.errors import RedlineTypeError, RedlineValueError, UserError
 from redline.experiment.design import Unit
 from redline.experiment.executors import UnitResult, UnitTask, make_executor
-from redline.results import Results
+from redline.experiment.job import Job
+from redline.results import Results, Trace
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
-__all__ = ["DecisionMaker", "Situation", "load", "simulate", "trace"]
+__all__ = [
+    "DecisionMaker",
+    "Results",
+    "Scenario",
+    "Situation",
+    "Trace",
+    "load",
+    "simulate",
+    "trace",
+]
+
+#: seeds and run indices key 64-bit random streams: each is below this
+INDEX_LIMIT = 2**63
+#: the most threads (or worker processes) one call may ask for
+MAX_THREADS = 256
 
 
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file (or a built-in by name)."""
+    if not isinstance(path, str | Path):
+        raise RedlineTypeError(
+            f"path must be a scenario file path or a built-in scenario name, "
+            f"got {type(path).__name__}",
+            parameter="path",
+        )
     return load_scenario(path).scenario
-
-
-def _scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, LoadedScenario):
-        return scenario.scenario
-    return load(scenario)
 
 
 def simulate(
     scenario: Scenario | LoadedScenario | str | Path,
     runs: int,
+    *,
     seed: int = 0,
     levers: Mapping[str, str] | None = None,
     lens: str | None = None,
@@ -51,16 +74,43 @@ def simulate(
     """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
     worker or thread count, or backend.
 
-    ``workers`` > 1 computes chunks in that many worker processes; otherwise ``threads``
-    chunks run at once in this process (default: one per usable core).
+    ``levers`` fixes lever options by name (the others take their defaults); ``lens`` picks a
+    lens (``None``: base values). ``workers`` > 1 computes chunks in that many worker
+    processes; otherwise ``threads`` chunks run at once in this process (default: one per
+    usable core). ``progress`` is called with the number of runs each finished chunk held.
 
     ``decision_makers`` replace the named actors' scenario decision-makers with your own
-    (:class:`redline.engine.deciders.DecisionMaker`; picklable when ``workers`` > 1)."""
-    s = _scenario(scenario)
-    config = resolve(s, levers, lens)
+    (:class:`redline.DecisionMaker`; picklable when ``workers`` > 1)."""
+    runs = _integer("runs", runs)
+    seed = _index("seed", seed)
+    chunk_size = _integer("chunk_size", chunk_size)
+    workers = _integer("workers", workers)
+    if not isinstance(backend, str):
+        raise RedlineTypeError(
+            f"backend must be a string, got {type(backend).__name__}", parameter="backend"
+        )
     check_sizes(runs, chunk_size, workers, backend)
+    if threads is not None:
+        threads = _integer("threads", threads)
+        if not 1 <= threads <= MAX_THREADS:
+            raise RedlineValueError(
+                f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+            )
+        if threads > 1 and workers > 1:
+            raise RedlineValueError(
+                "threads is for runs in this process; leave it out (or 1) when workers > 1",
+                parameter="threads",
+            )
+    if progress is not None and not callable(progress):
+        raise RedlineTypeError(
+            f"progress must be a function of the number of runs done, got "
+            f"{type(progress).__name__}",
+            parameter="progress",
+        )
+    s = _scenario(scenario)
+    config = _configuration(s, levers, lens)
     job = Job.of(s, config)
-    makers = _makers(job.program(), decision_makers)
+    makers = _makers(job.program, decision_makers)
     tasks = [
         UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers)
         for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
@@ -76,34 +126,120 @@ def simulate(
         executor.close()
     done.sort(key=lambda r: r.unit.index)
     table = pa.concat_tables([r.table for r in done]).drop_columns(["point"])
-    return Results(table, job.program(), config, seed)
+    return Results(table, job.program, config, seed)
 
 
 def trace(
     scenario: Scenario | LoadedScenario | str | Path,
+    *,
     seed: int = 0,
     run: int = 0,
     levers: Mapping[str, str] | None = None,
     lens: str | None = None,
     decision_makers: Mapping[str, DecisionMaker] | None = None,
-) -> tuple[RunResult, Configuration]:
-    """One run, step by step, with every decision and rule reaction logged."""
+) -> Trace:
+    """Run ``run`` of ``seed``, step by step, with every decision and rule reaction logged: the
+    same run :func:`simulate` computes for that seed and run index, and its story."""
+    seed = _index("seed", seed)
+    run = _index("run", run)
     s = _scenario(scenario)
-    config = resolve(s, levers, lens)
+    config = _configuration(s, levers, lens)
     program = compile_scenario(s, config)
     makers = dict(_makers(program, decision_makers))
-    return run_reference(program, seed, run, keep_log=True, makers=makers), config
+    result = run_reference(program, seed, run, keep_log=True, makers=makers)
+    return Trace(s, config, seed, result, program)
 
 
-def _makers(
-    program: Program, given: Mapping[str, DecisionMaker] | None
-) -> tuple[tuple[str, DecisionMaker], ...]:
+def _scenario(scenario: object) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, LoadedScenario):
+        return scenario.scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario).scenario
+    raise RedlineTypeError(
+        "scenario must be a Scenario, a scenario file path or a built-in scenario name, "
+        f"got {type(scenario).__name__}",
+        parameter="scenario",
+    )
+
+
+def _integer(name: str, value: object) -> int:
+    """``value`` as an int (NumPy integers too; not bools), or a type error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, SupportsIndex):
+        raise RedlineTypeError(
+            f"{name} must be an integer, got {type(value).__name__}", parameter=name
+        )
+    return operator.index(value)
+
+
+def _index(name: str, value: object) -> int:
+    """A seed or run index: an integer from 0 up to 2**63 - 1."""
+    number = _integer(name, value)
+    if not 0 <= number < INDEX_LIMIT:
+        raise RedlineValueError(
+            f"{name} must be a non-negative integer below 2**63, got {number}", parameter=name
+        )
+    return number
+
+
+def _levers(levers: object) -> dict[str, str] | None:
+    if levers is None:
+        return None
+    if not isinstance(levers, Mapping):
+        raise RedlineTypeError(
+            f"levers must be a mapping of lever names to option names, got {type(levers).__name__}",
+            parameter="levers",
+        )
+    chosen: dict[str, str] = {}
+    for name, option in levers.items():
+        if not isinstance(name, str) or not isinstance(option, str):
+            raise RedlineTypeError(
+                f"levers must map lever names to option names (strings), got {name!r}: {option!r}",
+                parameter="levers",
+            )
+        chosen[name] = option
+    return chosen
+
+
+def _configuration(s: Scenario, levers: object, lens: object) -> Configuration:
+    """The configuration ``levers`` and ``lens`` choose, each checked against the scenario."""
+    chosen = _levers(levers)
+    if lens is not None and not isinstance(lens, str):
+        raise RedlineTypeError(
+            f"lens must be a lens name or None, got {type(lens).__name__}", parameter="lens"
+        )
+    try:
+        resolve(s, chosen)
+    except UserError as exc:
+        raise RedlineValueError(f"levers: {exc}", parameter="levers") from None
+    try:
+        return resolve(s, chosen, lens)
+    except UserError as exc:
+        raise RedlineValueError(f"lens: {exc}", parameter="lens") from None
+
+
+def _makers(program: Program, given: object) -> tuple[tuple[str, DecisionMaker], ...]:
     """Plugged-in decision-makers, checked: each for an actor that has actions to choose among,
     each one with a ``decide`` method."""
+    if given is None:
+        return ()
+    if not isinstance(given, Mapping):
+        raise RedlineTypeError(
+            f"decision_makers must be a mapping of actor ids to decision-makers, "
+            f"got {type(given).__name__}",
+            parameter="decision_makers",
+        )
     actors = [d.actor for d in program.deciders]
-    for actor, maker in (given or {}).items():
+    for actor, maker in given.items():
         if actor not in actors:
-            raise UserError("decision_makers: " + suggest(actor, actors, "actor"))
+            raise RedlineValueError(
+                "decision_makers: " + suggest(str(actor), actors, "actor"),
+                parameter="decision_makers",
+            )
         if not isinstance(maker, DecisionMaker):
-            raise UserError(f"decision_makers['{actor}']: {maker!r} has no decide(situation)")
-    return tuple(sorted((given or {}).items()))
+            raise RedlineTypeError(
+                f"decision_makers['{actor}']: {maker!r} has no decide(situation)",
+                parameter="decision_makers",
+            )
+    return tuple(sorted(given.items()))

@@ -97,7 +97,7 @@ def test_asked_once_a_step_for_every_live_run_in_one_batch() -> None:
 
 
 def test_the_story_shows_the_plugged_in_choices() -> None:
-    result, _ = redline.trace(SCENARIO, seed=2, decision_makers={"RUS": Always("offensive")})
+    result = redline.trace(SCENARIO, seed=2, decision_makers={"RUS": Always("offensive")}).run
     chosen = [
         h.id
         for step in result.log

@@ -17,7 +17,7 @@ from redline.api import load, trace
 from redline.cli import app
 from redline.cli.app import out
 from redline.compile import Program, compile_scenario
-from redline.engine.reference import Happening, RunResult, StepLog
+from redline.engine.semantics import Happening, RunResult, StepLog
 from redline.report.html import render_report
 from redline.report.story import StoryLine, ending, quoted, story
 from redline.scenario.model import Scenario
@@ -154,8 +154,9 @@ def test_a_quote_that_opens_with_a_quote_mark_is_not_doubled() -> None:
 
 
 def traced(scenario: Scenario, seed: int) -> list[StoryLine]:
-    result, config = trace(scenario, seed)
-    return story(scenario, compile_scenario(scenario, config), result)
+    run = trace(scenario, seed=seed)
+    assert list(run.story) == story(scenario, compile_scenario(scenario, run.config), run.run)
+    return list(run.story)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

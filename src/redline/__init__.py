@@ -1,21 +1,67 @@
 """redline: model, simulate and analyse escalation between states and alliances.
 
-The Python API: ``load(path)``, ``simulate(scenario, runs, seed, ...)`` and ``trace(...)``;
-``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own.
+The Python API: ``load(path)``, ``simulate(scenario, runs, *, seed, levers, lens, ...)`` giving
+:class:`Results`, and ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`;
+``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Bad arguments raise
+``RedlineValueError`` (a ``ValueError``) or ``RedlineTypeError`` (a ``TypeError``) naming the
+parameter.
+
+Importing ``redline`` is cheap: the API (which pulls in NumPy, Arrow and the engine) is imported
+the first time one of its names is used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["DecisionMaker", "Situation", "load", "simulate", "trace"]
+from redline.errors import RedlineTypeError, RedlineValueError, UserError
+from redline.version import __version__
+
+if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
+    from redline.api import load, simulate, trace
+    from redline.engine.deciders import DecisionMaker, Situation
+    from redline.results import OutcomeSummary, Results, Trace
+    from redline.scenario.model import Scenario
+
+#: where each lazily imported public name lives
+_LAZY = {
+    "load": "redline.api",
+    "simulate": "redline.api",
+    "trace": "redline.api",
+    "Results": "redline.results",
+    "Trace": "redline.results",
+    "OutcomeSummary": "redline.results",
+    "Scenario": "redline.scenario.model",
+    "DecisionMaker": "redline.engine.deciders",
+    "Situation": "redline.engine.deciders",
+}
+
+__all__ = [
+    "DecisionMaker",
+    "OutcomeSummary",
+    "RedlineTypeError",
+    "RedlineValueError",
+    "Results",
+    "Scenario",
+    "Situation",
+    "Trace",
+    "UserError",
+    "__version__",
+    "load",
+    "simulate",
+    "trace",
+]
 
 
 def __getattr__(name: str) -> Any:
-    # the API pulls in NumPy, Arrow and statsmodels: import it only when asked for
-    if name in __all__:
-        from redline import api
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'redline' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup finds it without coming here
+    return value
 
-        return getattr(api, name)
-    raise AttributeError(f"module 'redline' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

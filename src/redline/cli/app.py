@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from redline.errors import UserError
+from redline.errors import ArgumentError, UserError
 from redline.scenario.errors import ScenarioError
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
@@ -85,6 +85,32 @@ if Path(sys.argv[0]).name in ("redline", "redline.exe") and not hasattr(sys, "ps
     sys.excepthook = _quiet_interrupt_hook(sys.excepthook)
 
 
+#: the command-line flag for each Python parameter the library's errors name
+FLAGS = {
+    "runs": "--runs",
+    "seed": "--seed",
+    "run": "--run",
+    "chunk_size": "--chunk-size",
+    "workers": "--workers",
+    "threads": "--threads",
+    "backend": "--backend",
+    "levers": "--lever",
+    "lens": "--lens",
+}
+
+
+def flag_message(exc: UserError) -> str:
+    """A user error as the command line says it: a library error's leading parameter name
+    (``runs must be ...``) becomes the flag that sets it (``--runs must be ...``)."""
+    message = str(exc)
+    if isinstance(exc, ArgumentError):
+        flag = FLAGS.get(exc.parameter)
+        rest = message.removeprefix(exc.parameter)
+        if flag is not None and rest != message and rest[:1] in (" ", ":"):
+            return flag + rest
+    return message
+
+
 def fail(message: str) -> NoReturn:
     """Print a message for a user's mistake and exit with status 2."""
     err.print("[bold red]error:[/] ", end="")
@@ -104,7 +130,7 @@ def user_errors() -> Iterator[None]:
         err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found[/]")
         raise typer.Exit(EXIT_INVALID) from None
     except UserError as exc:
-        fail(str(exc))
+        fail(flag_message(exc))
     except ValidationError as exc:  # options that build a validated model (experiment specs)
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except KeyboardInterrupt:

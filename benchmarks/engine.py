@@ -31,8 +31,9 @@ import numpy as np
 
 from redline.compile import Program, compile_scenario, resolve
 from redline.engine import fused
-from redline.engine.kernel import ChunkResult, run_chunk
+from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference
+from redline.engine.semantics import ChunkResult
 from redline.engine.simulate import DEFAULT_CHUNK, chunk_bounds
 from redline.experiment.executors import usable_cores
 from redline.scenario.loader import builtin_scenarios, load_scenario

@@ -16,8 +16,9 @@ from engine_support import engine_vs_reference, program_from, program_of, runs, 
 from scipy import stats
 
 from redline.compile import Program
-from redline.engine.kernel import ChunkResult, run_chunk
+from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference
+from redline.engine.semantics import ChunkResult
 from redline.scenario.model import Scenario
 
 

@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 from expr_support import SYMBOLS
 
-from redline.scenario.expr import (
-    FUNCTIONS,
-    ExprError,
-    Symbols,
-    Type,
-    check,
-    check_source,
-    parse,
-)
+from redline.scenario.expr import FUNCTIONS, ExprError, Symbols, Type, check, check_source, parse
 
 ECON = Symbols(
     names={"balance": Type.NUMBER, "spending": Type.NUMBER, "at_war": Type.BOOL},

@@ -10,13 +10,9 @@ import pytest
 from expr_support import SYMBOLS, TAGS, OneRun, make_arrays
 
 from redline.engine import rng
-from redline.scenario.expr import (
-    Layout,
-    Type,
-    check_source,
-    compile_expr,
-    evaluate,
-)
+from redline.engine.scalar import evaluate
+from redline.engine.vectorised import Layout, compile_expr
+from redline.scenario.expr import Type, check_source
 
 LAYOUT = Layout(tags=TAGS)
 

@@ -9,17 +9,9 @@ from expr_support import RUNS, SYMBOLS, TAGS, OneRun, make_arrays, typed_exprs
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from redline.scenario.expr import (
-    MAX_CHARS,
-    Expr,
-    Layout,
-    Type,
-    check,
-    compile_expr,
-    evaluate,
-    parse,
-    to_source,
-)
+from redline.engine.scalar import evaluate
+from redline.engine.vectorised import Layout, compile_expr
+from redline.scenario.expr import MAX_CHARS, Expr, Type, check, parse, to_source
 
 LAYOUT = Layout(tags=TAGS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redline.compile.configure import Configuration, configure, overrides, resolve
 from redline.compile.lower import lower
-from redline.compile.program import Program
+from redline.core.program import Program
 from redline.scenario.model import Scenario
 
 __all__ = ["Configuration", "Program", "compile_scenario", "resolve"]

@@ -10,7 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from redline.compile.program import Param, Program
+from redline.compile.draws import draw_of
+from redline.core.program import Program, RunConstant
 from redline.errors import UserError
 from redline.scenario.errors import suggest
 from redline.scenario.model import Distribution, Scenario
@@ -73,7 +74,7 @@ def configure(program: Program, values: Mapping[str, float | Distribution]) -> P
             continue
         value = values[p.name]
         if isinstance(value, float | int):
-            params.append(Param(p.name, float(value)))
+            params.append(RunConstant(p.name, float(value)))
         else:
-            params.append(Param(p.name, None, value))
+            params.append(RunConstant(p.name, None, draw_of(value)))
     return dataclasses.replace(program, params=tuple(params))

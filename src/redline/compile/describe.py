@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redline.compile.program import Effect, Program, Rule
+from redline.core.program import Effect, Program, Reaction
 
 
 def _effect(p: Program, e: Effect) -> str:
@@ -13,7 +13,7 @@ def _effect(p: Program, e: Effect) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def _rule(p: Program, r: Rule) -> list[str]:
+def _rule(p: Program, r: Reaction) -> list[str]:
     at = f" at step {r.at_step}" if r.at_step is not None else ""
     return [
         f"  rule {r.kind}:{r.id}{at}",

@@ -1,40 +1,41 @@
 """Lower a scenario's domain front end to the core program.
 
 Red lines, treaty clauses, doctrines, scheduled events and generic rules all become core
-:class:`Rule` objects; an action with several actors becomes one core action per actor. The
+:class:`Reaction` objects; an action with several actors becomes one core action per actor. The
 engine never sees a red line or a clause — only variables, actions, rules, dynamics, outcomes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
-import numpy as np
-
-from redline.compile.program import (
-    Action,
-    CExpr,
+from redline.compile.draws import draw_of
+from redline.core.expr import Call, Expr, Name, Str, children
+from redline.core.patterns import compile_pattern, match_tags
+from redline.core.program import (
+    ActorAction,
     Crossing,
     Decider,
     Delta,
-    Dynamic,
     Effect,
-    Outcome,
-    Param,
+    Expression,
+    OutcomeTest,
     Program,
-    Rule,
-    Variable,
+    Reaction,
+    RunConstant,
+    StateUpdate,
+    StateVariable,
 )
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
-from redline.scenario.expr import Layout, Symbols, Type, check_source, compile_expr
-from redline.scenario.expr.ast import Call, Expr, Name, Str, children
-from redline.scenario.expr.patterns import compile_pattern, match_tags
+from redline.scenario.expr import Symbols, Type, check_source
+from redline.scenario.expr.fold import fold
 from redline.scenario.ladders import builtin_ladder
 from redline.scenario.model import EvidenceRef, Scenario
 from redline.scenario.register import resolve_evidence
-from redline.scenario.validate import scope_symbols
+from redline.scenario.symbols import scope_symbols
 
 #: how many rounds of rule reactions one step may have
 MAX_CASCADE_DEPTH = 8
@@ -47,46 +48,31 @@ class _Lowering:
     def __post_init__(self) -> None:
         self.symbols = scope_symbols(self.s)
         self.tags = sym.all_tags(self.s)
-        self.layout = Layout(tags=self.tags)
         self.var_names = [v.id for v in self.s.variables] + [
             sym.credibility_name(r.id) for r in self.s.red_lines
         ]
         self.rungs = self._rungs()
-        self.actions: list[Action] = []
+        self.actions: list[ActorAction] = []
         self.action_index: dict[tuple[str, str], int] = {}
         # the same expression at the same draw site compiles once (responses recur per actor)
-        self.compiled: dict[tuple[str, int, Type, str], CExpr] = {}
+        self.compiled: dict[tuple[str, int, Type, str], Expression] = {}
 
     # -- expressions -------------------------------------------------------------------------
     def expr(
         self, value: float | str, site: str, expect: Type = Type.NUMBER, scope: str = "post"
-    ) -> CExpr:
+    ) -> Expression:
         source = value if isinstance(value, str) else repr(float(value))
         return self._compile(source, self.symbols[scope], expect, site)
 
-    def _compile(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
+    def _compile(self, source: str, symbols: Symbols, expect: Type, site: str) -> Expression:
         key = (source, id(symbols), expect, site)
         if key not in self.compiled:
             self.compiled[key] = self._compile_new(source, symbols, expect, site)
         return self.compiled[key]
 
-    def _compile_new(self, source: str, symbols: Symbols, expect: Type, site: str) -> CExpr:
-        ast = check_source(source, symbols, expect)
-        sample = compile_expr(ast, self.layout, site, "sample")
-        folded = sample.constant
-        constant: float | bool | None = None
-        if isinstance(folded, np.bool_ | bool):
-            constant = bool(folded)
-        elif folded is not None:
-            constant = float(folded)
-        return CExpr(
-            source=source,
-            ast=ast,
-            site=site,
-            sample=sample,
-            mean=compile_expr(ast, self.layout, site, "mean"),
-            constant=constant,
-        )
+    def _compile_new(self, source: str, symbols: Symbols, expect: Type, site: str) -> Expression:
+        tree = check_source(source, symbols, expect)
+        return Expression(source=source, tree=tree, site=site, constant=fold(tree))
 
     def tag(self, name: str) -> int:
         return self.tags.index(name)
@@ -128,7 +114,7 @@ class _Lowering:
             for actor in action.actors:
                 self.action_index[(actor, action.id)] = len(self.actions)
                 self.actions.append(
-                    Action(
+                    ActorAction(
                         id=action.id,
                         actor=actor,
                         requires=self.expr(
@@ -154,7 +140,7 @@ class _Lowering:
         )
 
     # -- rules -------------------------------------------------------------------------------
-    def lower_rules(self) -> list[Rule]:
+    def lower_rules(self) -> list[Reaction]:
         return [
             *self.red_line_rules(),
             *self.clause_rules(),
@@ -162,7 +148,7 @@ class _Lowering:
             *self.generic_rules(),
         ]
 
-    def red_line_rules(self) -> list[Rule]:
+    def red_line_rules(self) -> list[Reaction]:
         rules = []
         lines = self.s.red_lines
         for r in lines:
@@ -190,7 +176,7 @@ class _Lowering:
                 tags=(self.tag(sym.crossed_tag(r.id)),),
             )
             rules.append(
-                Rule(
+                Reaction(
                     id=r.id,
                     kind="red_line",
                     trigger=self.expr(
@@ -206,7 +192,7 @@ class _Lowering:
             )
         return rules
 
-    def clause_rules(self) -> list[Rule]:
+    def clause_rules(self) -> list[Reaction]:
         rules = []
         for alliance in self.s.alliances:
             for clause in alliance.clauses:
@@ -230,7 +216,7 @@ class _Lowering:
                 )
                 trigger = sym.expand_members(clause.trigger, alliance.members)
                 rules.append(
-                    Rule(
+                    Reaction(
                         id=f"{alliance.id}.{clause.id}",
                         kind="clause",
                         trigger=self.expr(trigger, f"{site}.trigger", Type.BOOL),
@@ -242,9 +228,9 @@ class _Lowering:
                 )
         return rules
 
-    def doctrine_rules(self) -> list[Rule]:
+    def doctrine_rules(self) -> list[Reaction]:
         return [
-            Rule(
+            Reaction(
                 id=d.id,
                 kind="doctrine",
                 trigger=self.expr(d.when, f"doctrines.{d.id}.when", Type.BOOL),
@@ -256,9 +242,9 @@ class _Lowering:
             for d in self.s.doctrines
         ]
 
-    def generic_rules(self) -> list[Rule]:
+    def generic_rules(self) -> list[Reaction]:
         return [
-            Rule(
+            Reaction(
                 id=r.id,
                 kind="rule",
                 trigger=self.expr(r.when, f"rules.{r.id}.when", Type.BOOL),
@@ -273,13 +259,13 @@ class _Lowering:
             for r in self.s.rules
         ]
 
-    def schedule_rules(self) -> list[Rule]:
+    def schedule_rules(self) -> list[Reaction]:
         rules = []
         for e in self.s.schedule:
             step = e.step if e.step is not None else step_of(e.at, self.s.time)  # type: ignore[arg-type]
             site = f"schedule.{e.id}"
             rules.append(
-                Rule(
+                Reaction(
                     id=e.id,
                     kind="schedule",
                     trigger=self.expr(e.when, f"{site}.when", Type.BOOL, "pre"),
@@ -299,7 +285,7 @@ class _Lowering:
         return tuple(f"{c.source}: “{c.quote}”" for c in resolve_evidence(self.s, refs))
 
     # -- decision-makers ---------------------------------------------------------------------
-    def deciders(self, rules: list[Rule]) -> list[Decider]:
+    def deciders(self, rules: list[Reaction]) -> list[Decider]:
         red_rules = {r.id: i for i, r in enumerate(rules) if r.kind == "red_line"}
         out = []
         for actor in self.s.actors:
@@ -377,7 +363,7 @@ class _Lowering:
         s = self.s
         self.lower_actions()
         variables = [
-            Variable(
+            StateVariable(
                 v.id,
                 self.expr(v.initial, f"variables.{v.id}.initial", scope="static"),
                 v.min if v.min is not None else float("-inf"),
@@ -385,7 +371,7 @@ class _Lowering:
             )
             for v in s.variables
         ] + [
-            Variable(
+            StateVariable(
                 sym.credibility_name(r.id),
                 self.expr(
                     r.credibility.initial, f"red_lines.{r.id}.credibility.initial", scope="static"
@@ -395,8 +381,8 @@ class _Lowering:
             )
             for r in s.red_lines
         ]
-        params = [Param(p.id, p.value) for p in s.parameters] + [
-            Param(u.id, None, u.distribution) for u in s.uncertainties
+        params = [RunConstant(p.id, p.value) for p in s.parameters] + [
+            RunConstant(u.id, None, draw_of(u.distribution)) for u in s.uncertainties
         ]
         rules = [_watching(r, self.var_names, self.tags) for r in self.lower_rules()]
         deciders = self.deciders(rules)
@@ -410,12 +396,14 @@ class _Lowering:
             deciders=tuple(deciders),
             schedule=tuple(self.schedule_rules()),
             dynamics=tuple(
-                Dynamic(self.var(d.variable), self.expr(d.value, f"dynamics.{d.id}", scope="pre"))
+                StateUpdate(
+                    self.var(d.variable), self.expr(d.value, f"dynamics.{d.id}", scope="pre")
+                )
                 for d in s.dynamics
             ),
             rules=tuple(rules),
             outcomes=tuple(
-                Outcome(
+                OutcomeTest(
                     o.id, o.label, self.expr(o.when, f"outcomes.{o.id}", Type.BOOL), o.absorbing
                 )
                 for o in s.outcomes
@@ -423,6 +411,9 @@ class _Lowering:
             rungs=self.rungs,
             max_depth=MAX_CASCADE_DEPTH,
             strategic=any(_reads_choices(d, self.actions) for d in deciders),
+            fingerprint=hashlib.blake2b(
+                s.model_dump_json(by_alias=True).encode(), digest_size=12
+            ).hexdigest(),
         )
 
 
@@ -445,8 +436,8 @@ def _reads(
     return frozenset(names), frozenset(seen)
 
 
-def _watching(rule: Rule, variables: list[str], tags: tuple[str, ...]) -> Rule:
-    watch_vars, watch_tags = _reads(rule.trigger.ast, variables, tags)
+def _watching(rule: Reaction, variables: list[str], tags: tuple[str, ...]) -> Reaction:
+    watch_vars, watch_tags = _reads(rule.trigger.tree, variables, tags)
     return dataclasses.replace(rule, watch_vars=watch_vars, watch_tags=watch_tags)
 
 
@@ -456,7 +447,7 @@ def _calls_chose(expr: Expr) -> bool:
     return any(_calls_chose(child) for child in children(expr))
 
 
-def _reads_choices(d: Decider, actions: list[Action]) -> bool:
+def _reads_choices(d: Decider, actions: list[ActorAction]) -> bool:
     """Whether a logit decider's utilities read what others choose this step."""
     if d.kind != "logit":
         return False
@@ -465,7 +456,7 @@ def _reads_choices(d: Decider, actions: list[Action]) -> bool:
     exprs += [
         x for crossing in d.crossings for c in crossing for x in (c.when, c.cost) if x is not None
     ]
-    return any(_calls_chose(x.ast) for x in exprs)
+    return any(_calls_chose(x.tree) for x in exprs)
 
 
 def lower(scenario: Scenario) -> Program:

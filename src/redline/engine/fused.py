@@ -33,15 +33,15 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.compile.program import CExpr, Effect, Program, Rule
-from redline.engine import numeric, rng
-from redline.engine.kernel import ChunkResult
+from redline.core import numeric
+from redline.core.expr import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
+from redline.core.patterns import match_tags
+from redline.core.primitives import BINARY, COMPARE, LIBM, SIGNATURES, UNARY, Primitive
+from redline.core.program import Effect, Expression, Program, Reaction
+from redline.engine import rng
 from redline.engine.params import sample_params
+from redline.engine.semantics import HOLD, ChunkResult
 from redline.engine.sites import decide_site, fire_site, perceive_site
-from redline.scenario.expr.ast import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
-from redline.scenario.expr.patterns import match_tags
-
-HOLD = -1
 
 
 class Unsupported(Exception):
@@ -144,7 +144,7 @@ def _lit(value: float) -> str:
 
 
 class _Expressions:
-    """Source for expressions, read in one run: mirrors :mod:`redline.scenario.expr.scalar`."""
+    """Source for expressions, read in one run: mirrors :mod:`redline.engine.scalar`."""
 
     def __init__(self, program: Program, slots: _Slots) -> None:
         self.p = program
@@ -162,9 +162,9 @@ class _Expressions:
             for i, d in enumerate(program.deciders)
         }
 
-    def source(self, expr: CExpr, mode: str = "sample") -> str:
+    def source(self, expr: Expression, mode: str = "sample") -> str:
         self.base, self.mean, self.calls = expr.site, mode == "mean", 0
-        return self.visit(expr.ast)
+        return self.visit(expr.tree)
 
     def truth(self, code: str) -> str:
         return f"(1.0 if {code} else 0.0)" if self.mean else f"({code})"
@@ -177,25 +177,16 @@ class _Expressions:
         if isinstance(e, Name):
             return self.name(e.name)
         if isinstance(e, Unary):
-            a = self.visit(e.operand)
-            if e.op == "not":
-                return f"(1.0 - {a})" if self.mean else f"(not {a})"
-            return f"({e.op}{a})"
+            return self.apply(UNARY[e.op], [self.visit(e.operand)])
         if isinstance(e, Binary):
-            a, b = self.visit(e.left), self.visit(e.right)
-            if e.op == "and":
-                return f"({a} * {b})" if self.mean else f"({a} and {b})"
-            if e.op == "or":
-                return f"({a} + {b} - {a} * {b})" if self.mean else f"({a} or {b})"
-            if e.op == "**":
-                return f"_power({a}, {b})"
-            if e.op == "%":
-                return f"np.mod({a}, {b})"
-            return f"({a} {e.op} {b})"
+            return self.apply(BINARY[e.op], [self.visit(e.left), self.visit(e.right)])
         if isinstance(e, Compare):
             values = [self.visit(x) for x in (e.first, *e.rest)]
-            parts = [f"({values[k]} {op} {values[k + 1]})" for k, op in enumerate(e.ops)]
-            return self.truth(" and ".join(parts))
+            links = [
+                self.apply(COMPARE[op], [values[k], values[k + 1]], mean=False)
+                for k, op in enumerate(e.ops)
+            ]
+            return self.truth(" and ".join(links))
         if isinstance(e, Call):
             return self.call(e)
         raise Unsupported(f"expression node {type(e).__name__}")
@@ -235,44 +226,35 @@ class _Expressions:
             index, positions = self.positions[actor]
             position = positions.get(action)
             return "False" if position is None else f"(CH[{index}] == {position})"
+        primitive = SIGNATURES[f]
         site = 0
-        if f in ("normal", "uniform", "bernoulli"):
+        if primitive.family == "random":
             site = rng.site_id(f"{self.base}#{self.calls}")
             self.calls += 1
         args = [self.visit(a) for a in e.args]
-        if f in ("min", "max"):
-            acc = args[0]
-            for a in args[1:]:
-                acc = f"_{f}({acc}, {a})"
-            return acc
-        if f == "clip":
-            return f"_min(_max({args[0]}, {args[1]}), {args[2]})"
-        if f == "abs":
-            return f"abs({args[0]})"
-        if f in ("exp", "log"):
-            return f"_{f}({args[0]})"
-        if f in ("sqrt", "floor", "ceil"):
-            return f"np.{f}({args[0]})"
-        if f == "where":
-            c, yes, no = args
-            if self.mean:
-                return f"({c} * {yes} + (1.0 - {c}) * {no})"
-            return f"({yes} if {c} else {no})"
-        if f == "normal":
-            if self.mean:
-                return args[0]
+        draw = ""
+        if primitive.draw == "normal" and not self.mean:
             s0, s1 = self.slots(site, 0), self.slots(site, 1)
-            return f"({args[0]} + {args[1]} * _normal(O[t, {s0}], O[t, {s1}], run))"
-        if f == "uniform":
-            if self.mean:
-                return f"(({args[0]} + {args[1]}) / 2.0)"
-            u = f"_uniform(O[t, {self.slots(site)}], run)"
-            return f"({args[0]} + ({args[1]} - {args[0]}) * {u})"
-        if f == "bernoulli":
-            if self.mean:
-                return args[0]
-            return f"(_uniform(O[t, {self.slots(site)}], run) < {args[0]})"
-        raise Unsupported(f"function {f}")
+            draw = f"_normal(O[t, {s0}], O[t, {s1}], run)"
+        elif primitive.draw == "uniform" and not self.mean:
+            draw = f"_uniform(O[t, {self.slots(site)}], run)"
+        return self.apply(primitive, args, draw)
+
+    def apply(
+        self, primitive: Primitive, args: list[str], draw: str = "", mean: bool | None = None
+    ) -> str:
+        """A primitive's code template over its arguments' code (its expectation's in mean
+        mode); variadic ones folded left to right."""
+        expect = self.mean if mean is None else mean
+        template = primitive.expect_code if expect and primitive.expect_code else primitive.code
+        if template is None:
+            raise Unsupported(f"function {primitive.name}")
+        if primitive.variadic:
+            acc = args[0]
+            for arg in args[1:]:
+                acc = template.format(acc, arg)
+            return acc
+        return template.format(*args, draw=draw)
 
 
 class _Source:
@@ -333,7 +315,8 @@ class _Generator:
         w("from redline.engine.fused import (")
         w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _uniform")
         w(")")
-        w("from redline.engine.numeric import exp as _exp, log as _log, power as _power")
+        libm = ", ".join(f"{name} as _{name}" for name in ("power", *LIBM))
+        w(f"from redline.core.numeric import {libm}")
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
         with self.function("initial", "LO, HI"):
             for j, var in enumerate(p.variables):
@@ -376,7 +359,7 @@ class _Generator:
             return False
         return d.kind == "logit" or any(k != 0 for k in d.plan.values())
 
-    def rule(self, name: str, rule: Rule) -> None:
+    def rule(self, name: str, rule: Reaction) -> None:
         """A triggered rule: whether it fires (1) or fails (2), adding its deltas to D. (Its
         trigger is tested in the run loop, so the call is made only when it holds.)"""
         w, ex = self.out, self.ex
@@ -579,7 +562,7 @@ class _Generator:
                 w(f"return {k}")
         w(f"return {K - 1}")
 
-    def effect_value(self, effect: Effect, weights: dict[int, CExpr]) -> str:
+    def effect_value(self, effect: Effect, weights: dict[int, Expression]) -> str:
         total = "0.0"
         for delta in effect.deltas:
             if delta.var in weights:

@@ -16,34 +16,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.compile.program import CExpr, Decider, Delta, Effect, Program, Rule
-from redline.engine import numeric, rng
+from redline.core import numeric
+from redline.core.program import Decider, Delta, Effect, Expression, Program, Reaction
+from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, as_columns, checked_choices
+from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
+from redline.engine.semantics import HOLD, ChunkResult
 from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.engine.vectorised import Closures, closures
 
 F64 = NDArray[np.float64]
 #: an actor's chosen candidate position per run, or one position for every run
 Choice = NDArray[np.int64] | np.int64
-HOLD = -1
-#: rounds of smooth fictitious play when actors' utilities depend on each other's choices
-QRE_ROUNDS = 200
 #: a round of reactions in fewer than one run in SPARSE is applied to those runs alone
 SPARSE = 8
-
-
-@dataclass
-class ChunkResult:
-    """Per-run summaries of one chunk, in the order of ``runs``."""
-
-    runs: NDArray[np.int64]
-    first_hit: NDArray[np.int32]  # (runs, outcomes); -1 where never reached
-    peak_level: NDArray[np.int32]
-    steps: NDArray[np.int32]  # steps the run lasted (horizon when never absorbed)
-    final: F64  # (runs, variables)
-    params: dict[str, F64]  # drawn uncertainties
-    occupancy: NDArray[np.int64]  # (steps, rungs): live runs on each rung after each step
-    trace: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -56,8 +43,17 @@ class _Env:
     count: Any
     draws: rng.KeyedDraws
     positions: dict[str, dict[str, int]]
+    code: Closures
     choices: Mapping[str, Choice] = field(default_factory=dict)
     beliefs: dict[str, list[F64]] = field(default_factory=dict)
+
+    def sample(self, expr: Expression) -> Any:
+        """The expression's value in every run (a scalar where it does not vary)."""
+        return self.code.get(expr, "sample")(self)
+
+    def mean(self, expr: Expression) -> Any:
+        """Its expected value over its draws, with beliefs in place of others' choices."""
+        return self.code.get(expr, "mean")(self)
 
     def choice(self, actor: str, action: str) -> NDArray[np.bool_] | np.bool_:
         chosen: NDArray[np.bool_] | np.bool_ = self.choices[actor] == self.positions[actor].get(
@@ -193,12 +189,12 @@ class _RowChoices(Mapping[str, Choice]):
         return len(self.choices)
 
 
-def _value(expr: CExpr, env: _Env, n: int) -> F64:
-    return np.broadcast_to(np.asarray(expr.sample(env), dtype=np.float64), (n,))
+def _value(expr: Expression, env: _Env, n: int) -> F64:
+    return np.broadcast_to(np.asarray(env.sample(expr), dtype=np.float64), (n,))
 
 
-def _truth(expr: CExpr, env: _Env, n: int) -> NDArray[np.bool_]:
-    return np.broadcast_to(np.asarray(expr.sample(env), dtype=np.bool_), (n,))
+def _truth(expr: Expression, env: _Env, n: int) -> NDArray[np.bool_]:
+    return np.broadcast_to(np.asarray(env.sample(expr), dtype=np.bool_), (n,))
 
 
 class _Chunk:
@@ -238,6 +234,7 @@ class _Chunk:
             for d in program.deciders
         }
         self.tables = [_ChoiceTable.of(program, d) for d in program.deciders]
+        self.code = closures(program)
         self.X = np.zeros((len(program.variables), n))
         env = self.env(0)
         for i, var in enumerate(program.variables):
@@ -270,6 +267,7 @@ class _Chunk:
                 self.count.T,
                 rng.KeyedDraws(self.seed, step, self.runs),
                 self.positions,
+                self.code,
                 self.choices,
             )
         return _Env(
@@ -279,6 +277,7 @@ class _Chunk:
             _Rows(self.count, rows),
             rng.KeyedDraws(self.seed, step, self.runs[rows]),
             self.positions,
+            self.code,
             _RowChoices(self.choices, rows),
         )
 
@@ -372,7 +371,7 @@ class _Chunk:
     # -- rules -------------------------------------------------------------------------------
     def try_rules(
         self,
-        rules: tuple[Rule, ...] | list[Rule],
+        rules: tuple[Reaction, ...] | list[Reaction],
         spent: NDArray[np.bool_],
         step: int,
         step_level: F64,
@@ -452,10 +451,10 @@ class _Chunk:
                         cred = cred + sigma * perceived[c.owner]
                     perceived[c.red_line] = np.minimum(np.maximum(cred, 0.0), 1.0)
                 if c.cost is not None:
-                    cost = c.cost.mean(env)
+                    cost = env.mean(c.cost)
                 else:
                     cost = -_effect_value(d.responses[c.red_line], weights, env)
-                u = u - c.when.mean(env) * perceived[c.red_line] * cost
+                u = u - env.mean(c.when) * perceived[c.red_line] * cost
             utility.append(u)
         return feasible, utility
 
@@ -520,16 +519,17 @@ class _Chunk:
         """Every actor's choice (candidate position; 0 is hold), all on the same state.
 
         When utilities depend on what others choose (``chose()``), logit actors play the
-        logit quantal response equilibrium, found by smooth fictitious play from uniform
-        beliefs (:data:`QRE_ROUNDS` rounds); plugged-in decision-makers answer first, on
-        those starting beliefs, and the others then know their choices."""
+        step's logit quantal response equilibrium (:mod:`redline.engine.equilibrium`: the
+        principal branch, traced from uniform play); plugged-in decision-makers answer first,
+        on the starting beliefs (uniform for logit actors, certain for the others), and the
+        others then know their choices."""
         p = self.p
         perceived: list[dict[int | str, Any]] = [{} for _ in p.deciders]
         plugged = [i for i, d in enumerate(p.deciders) if d.actor in self.makers]
         logit = [i for i, d in enumerate(p.deciders) if d.kind == "logit" and i not in plugged]
         weights: dict[int, list[F64]] = {}
         if p.strategic:
-            self.set_beliefs(env, step, None)
+            self.start_beliefs(env, step)
         answered = {
             i: self.consult(
                 self.makers[p.deciders[i].actor], p.deciders[i], env, step, perceived[i]
@@ -542,18 +542,8 @@ class _Chunk:
                 env.beliefs[p.deciders[i].actor] = [
                     (chosen == k).astype(np.float64) for k in range(K)
                 ]
-            for rnd in range(QRE_ROUNDS):
-                shares = {}
-                for i in logit:
-                    z = self.weights_of(
-                        p.deciders[i], env, *self.utilities(p.deciders[i], env, perceived[i])
-                    )
-                    total = z[0]
-                    for zk in z[1:]:
-                        total = total + zk
-                    shares[i] = [zk / total for zk in z]
-                    weights[i] = z
-                self.set_beliefs(env, step, shares, 1.0 / (rnd + 2))
+            if logit:
+                weights.update(self.equilibrium(env, step, logit, perceived))
         else:
             for i in logit:
                 d = p.deciders[i]
@@ -567,25 +557,42 @@ class _Chunk:
             for i, d in enumerate(p.deciders)
         ]
 
-    def set_beliefs(
-        self, env: _Env, step: int, shares: dict[int, list[F64]] | None, rate: float = 0.0
-    ) -> None:
-        """Start beliefs (uniform over a logit actor's candidates, certain for the others), or
-        move them a step of size ``rate`` towards the latest choice shares."""
-        for i, d in enumerate(self.p.deciders):
+    def start_beliefs(self, env: _Env, step: int) -> None:
+        """Starting beliefs: uniform over a logit actor's candidates, certain for the others."""
+        for d in self.p.deciders:
             K = len(d.candidates)
-            if shares is None:
-                if d.kind == "logit":
-                    belief = [np.full(self.n, 1.0 / K) for _ in range(K)]
-                else:
-                    fixed = self.fixed(d, step)
-                    belief = [np.full(self.n, float(fixed == k)) for k in range(K)]
+            if d.kind == "logit":
+                belief = [np.full(self.n, 1.0 / K) for _ in range(K)]
+            else:
+                fixed = self.fixed(d, step)
+                belief = [np.full(self.n, float(fixed == k)) for k in range(K)]
+            env.beliefs[d.actor] = belief
+
+    def equilibrium(
+        self, env: _Env, step: int, logit: list[int], perceived: list[dict[int | str, Any]]
+    ) -> dict[int, list[F64]]:
+        """The logit actors' choice weights at the step's quantal response equilibrium, every
+        run of the chunk solved at once (the others' beliefs are set); the equilibrium beliefs
+        are left in ``env``. A live run without one stops the simulation."""
+        deciders = [self.p.deciders[i] for i in logit]
+
+        def respond(beliefs: list[list[F64]]) -> Response:
+            for d, belief in zip(deciders, beliefs, strict=True):
                 env.beliefs[d.actor] = belief
-            elif i in shares:
-                old = env.beliefs[d.actor]
-                env.beliefs[d.actor] = [
-                    b + rate * (q - b) for b, q in zip(old, shares[i], strict=True)
-                ]
+            return [
+                (*self.utilities(d, env, perceived[i]), _raw(d.rationality, env))
+                for i, d in zip(logit, deciders, strict=True)
+            ]
+
+        solution = solve_logit_qre(respond, [len(d.candidates) for d in deciders], self.n)
+        for d, belief in zip(deciders, solution.beliefs, strict=True):
+            env.beliefs[d.actor] = belief
+        failed = np.flatnonzero(~solution.converged & ~self.done)
+        if len(failed):
+            raise EquilibriumError(
+                not_found(step, int(self.runs[failed[0]]), [d.actor for d in deciders], len(failed))
+            )
+        return dict(zip(logit, solution.weights, strict=True))
 
     # -- one step ----------------------------------------------------------------------------
     def step(self, t: int) -> None:
@@ -697,9 +704,9 @@ def _masked_exp(ok: Any, x: Any) -> Any:
     return out
 
 
-def _raw(expr: CExpr, env: _Env) -> Any:
+def _raw(expr: Expression, env: _Env) -> Any:
     """An expression's value as computed: a scalar where it does not vary across runs."""
-    return expr.sample(env)
+    return env.sample(expr)
 
 
 def _effect_value(effect: Effect, weights: dict[int, Any], env: _Env) -> Any:
@@ -708,7 +715,7 @@ def _effect_value(effect: Effect, weights: dict[int, Any], env: _Env) -> Any:
     for delta in effect.deltas:
         w = weights.get(delta.var)
         if w is not None:
-            total = total + w * delta.expr.mean(env)
+            total = total + w * env.mean(delta.expr)
     return total
 
 

@@ -10,22 +10,30 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from redline.compile.program import Param
-from redline.engine import numeric, rng
-from redline.scenario.model import Beta, Choice, Distribution, Normal, Triangular, Uniform
+from redline.core import numeric
+from redline.core.distributions import (
+    BetaDraw,
+    CategoricalDraw,
+    Draw,
+    NormalDraw,
+    TriangularDraw,
+    UniformDraw,
+)
+from redline.core.program import RunConstant
+from redline.engine import rng
 
 
 def param_site(name: str) -> int:
     return rng.site_id(f"uncertainty.{name}")
 
 
-def transform(dist: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
+def transform(dist: Draw, u: NDArray[np.float64]) -> NDArray[np.float64]:
     """The distribution's inverse CDF at uniforms ``u`` (used for drawing and for designs)."""
-    if isinstance(dist, Normal):
+    if isinstance(dist, NormalDraw):
         return dist.mean + dist.sd * np.asarray(special.ndtri(u), dtype=np.float64)
-    if isinstance(dist, Uniform):
+    if isinstance(dist, UniformDraw):
         return dist.low + (dist.high - dist.low) * u
-    if isinstance(dist, Triangular):
+    if isinstance(dist, TriangularDraw):
         lo, mode, hi = dist.low, dist.mode, dist.high
         width = hi - lo
         if width == 0:
@@ -34,10 +42,10 @@ def transform(dist: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]
         left = lo + numeric.sqrt(u * width * (mode - lo))
         right = hi - numeric.sqrt((1.0 - u) * width * (hi - mode))
         return np.asarray(np.where(u < cut, left, right), dtype=np.float64)
-    if isinstance(dist, Beta):
+    if isinstance(dist, BetaDraw):
         x = np.asarray(special.betaincinv(dist.alpha, dist.beta, u), dtype=np.float64)
         return dist.low + (dist.high - dist.low) * x
-    if isinstance(dist, Choice):
+    if isinstance(dist, CategoricalDraw):
         values = np.asarray(dist.values, dtype=np.float64)
         weights = np.asarray(dist.weights or [1.0] * len(values), dtype=np.float64)
         cum = np.cumsum(weights / weights.sum())
@@ -47,16 +55,16 @@ def transform(dist: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]
 
 
 def sample_distribution(
-    dist: Distribution, seed: int, site: int, runs: NDArray[np.int64]
+    dist: Draw, seed: int, site: int, runs: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """Draw one value per run: Box–Muller for the normal, the inverse CDF for the others."""
-    if isinstance(dist, Normal):
+    if isinstance(dist, NormalDraw):
         return dist.mean + dist.sd * rng.standard_normal(seed, rng.SETUP_STEP, site, runs)
     return transform(dist, rng.uniform(seed, rng.SETUP_STEP, site, runs))
 
 
 def sample_params(
-    params: tuple[Param, ...], seed: int, runs: NDArray[np.int64]
+    params: tuple[RunConstant, ...], seed: int, runs: NDArray[np.int64]
 ) -> dict[str, NDArray[np.float64] | float]:
     """Values of every parameter for the given runs: floats for fixed ones, arrays for drawn."""
     values: dict[str, NDArray[np.float64] | float] = {}

@@ -9,55 +9,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from redline.compile.program import CExpr, Decider, Effect, Program, Rule
-from redline.engine import numeric, rng
+from redline.core import numeric
+from redline.core.expr import Mode
+from redline.core.program import Decider, Effect, Expression, Program, Reaction
+from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, checked_choices
-from redline.engine.kernel import QRE_ROUNDS
+from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
+from redline.engine.scalar import evaluate
+from redline.engine.semantics import HOLD, Happening, RunResult, StepLog
 from redline.engine.sites import decide_site, fire_site, perceive_site
-from redline.scenario.expr import Mode, evaluate
-
-HOLD = -1
-
-
-@dataclass
-class Happening:
-    """One thing that happened in a step: an actor's decision or a rule's reaction."""
-
-    kind: str  # "schedule", "decision" or a rule kind
-    id: str
-    actor: str | None
-    fired: bool
-    detail: str = ""
-    evidence: tuple[str, ...] = ()
-
-
-@dataclass
-class StepLog:
-    step: int
-    level: int
-    happenings: list[Happening]
-    events: list[str]
-    state: dict[str, float]
-
-
-@dataclass
-class RunResult:
-    """The summary of one run (as the engine gives it) and, on request, its step log."""
-
-    run: int
-    first_hit: list[int]
-    peak_level: int
-    steps: int
-    final: list[float]
-    params: dict[str, float]
-    levels: list[int] = field(default_factory=list)  # the ladder rung after each step
-    log: list[StepLog] = field(default_factory=list)
 
 
 class _Run:
@@ -122,11 +87,11 @@ class _Run:
                 return self.beliefs[actor][k]
         return np.float64(0.0)
 
-    def num(self, expr: CExpr, mode: Mode = "sample") -> np.float64:
-        return np.float64(evaluate(expr.ast, self, expr.site, mode))
+    def num(self, expr: Expression, mode: Mode = "sample") -> np.float64:
+        return np.float64(evaluate(expr.tree, self, expr.site, mode))
 
-    def truth(self, expr: CExpr) -> bool:
-        return bool(evaluate(expr.ast, self, expr.site, "sample"))
+    def truth(self, expr: Expression) -> bool:
+        return bool(evaluate(expr.tree, self, expr.site, "sample"))
 
     def clip(self, name: str, value: np.float64) -> np.float64:
         var = self.p.variables[self.p.var_index(name)]
@@ -152,7 +117,7 @@ class _Run:
             reached = max(reached, float(effect.level))
         return reached
 
-    def round(self, rules: tuple[Rule, ...] | list[Rule], spent: set[str]) -> float | None:
+    def round(self, rules: tuple[Reaction, ...] | list[Reaction], spent: set[str]) -> float | None:
         """One round of reactions; the highest rung reached, or None if no rule reacted."""
         effects: list[Effect] = []
         for rule in rules:
@@ -263,8 +228,9 @@ class _Run:
 
     def decide(self) -> list[int]:
         """Every actor's chosen candidate position (0 is hold), all on the same state; with
-        interdependent utilities, by smooth fictitious play towards the logit QRE (plugged-in
-        decision-makers answer first, on the starting beliefs)."""
+        interdependent utilities, at the step's logit quantal response equilibrium
+        (:mod:`redline.engine.equilibrium`; plugged-in decision-makers answer first, on the
+        starting beliefs: uniform for logit actors, certain for the others)."""
         deciders = self.p.deciders
         perceived: list[dict[int | str, np.float64]] = [{} for _ in deciders]
         weights: dict[int, list[np.float64]] = {}
@@ -286,21 +252,8 @@ class _Run:
             for i, k in answered.items():
                 K = len(deciders[i].candidates)
                 self.beliefs[deciders[i].actor] = [np.float64(j == k) for j in range(K)]
-            for rnd in range(QRE_ROUNDS):
-                shares = {}
-                for i in logit:
-                    z = self.choice_weights(deciders[i], *self.utilities(deciders[i], perceived[i]))
-                    total = z[0]
-                    for zk in z[1:]:
-                        total = total + zk
-                    shares[i] = [zk / total for zk in z]
-                    weights[i] = z
-                rate = 1.0 / (rnd + 2)
-                for i, share in shares.items():
-                    old = self.beliefs[deciders[i].actor]
-                    self.beliefs[deciders[i].actor] = [
-                        b + rate * (q - b) for b, q in zip(old, share, strict=True)
-                    ]
+            if logit:
+                weights.update(self.equilibrium(logit, perceived))
         else:
             for i in logit:
                 weights[i] = self.choice_weights(
@@ -314,6 +267,31 @@ class _Run:
             else self.fixed(d)
             for i, d in enumerate(deciders)
         ]
+
+    def equilibrium(
+        self, logit: list[int], perceived: list[dict[int | str, np.float64]]
+    ) -> dict[int, list[np.float64]]:
+        """The logit actors' choice weights at the step's quantal response equilibrium, solved
+        by the kernel's solver with a batch of this one run (the others' beliefs are set)."""
+        deciders = [self.p.deciders[i] for i in logit]
+
+        def respond(beliefs: list[list[Any]]) -> Response:
+            for d, belief in zip(deciders, beliefs, strict=True):
+                self.beliefs[d.actor] = [np.float64(b[0]) for b in belief]
+            return [
+                (*self.utilities(d, perceived[i]), self.num(d.rationality))
+                for i, d in zip(logit, deciders, strict=True)
+            ]
+
+        solution = solve_logit_qre(respond, [len(d.candidates) for d in deciders], 1)
+        for d, belief in zip(deciders, solution.beliefs, strict=True):
+            self.beliefs[d.actor] = [np.float64(b[0]) for b in belief]
+        if not solution.converged[0]:
+            raise EquilibriumError(not_found(self.step, self.run, [d.actor for d in deciders]))
+        return {
+            i: [np.float64(z[0]) for z in weights]
+            for i, weights in zip(logit, solution.weights, strict=True)
+        }
 
     # -- one step ----------------------------------------------------------------------------
     def advance(self) -> list[bool]:

@@ -1,4 +1,4 @@
-"""What a unit of work needs: the picklable job, chunk bounds, the reference backend, limits.
+"""What simulating needs around the backends: chunk bounds, the reference backend, limits.
 
 A run's result depends only on (scenario, configuration, seed, run index); chunks are slices of
 run indices, so chunk size, worker count and backend never change a result.
@@ -6,22 +6,16 @@ run indices, so chunk size, worker count and backend never change a result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-from redline.compile import Configuration, Program
-from redline.compile.configure import configure, overrides
-from redline.compile.lower import lower
+from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker
-from redline.engine.kernel import ChunkResult
 from redline.engine.reference import run_reference
+from redline.engine.semantics import ChunkResult
 from redline.errors import RedlineValueError
-from redline.scenario.model import Scenario
 
 #: numba: the fused engine (one compiled loop per program); numpy: the vectorised kernel;
 #: reference: the interpreter that specifies both
@@ -35,46 +29,6 @@ BACKEND_HELP = (
 MAX_RUNS = 100_000_000
 MAX_CHUNK = 1_000_000
 DEFAULT_CHUNK = 50_000
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything needed to rebuild a program in another process: picklable, no closures.
-
-    ``fixed`` holds parameter values set on top of the configuration (design points)."""
-
-    scenario_json: str
-    levers: tuple[tuple[str, str], ...]
-    lens: str | None
-    fixed: tuple[tuple[str, float], ...] = ()
-
-    @classmethod
-    def of(
-        cls, scenario: Scenario, config: Configuration, fixed: tuple[tuple[str, float], ...] = ()
-    ) -> Job:
-        return cls(
-            scenario.model_dump_json(by_alias=True),
-            tuple(sorted(config.levers.items())),
-            config.lens,
-            fixed,
-        )
-
-    @property
-    def config(self) -> Configuration:
-        return Configuration(dict(self.levers), self.lens)
-
-    def program(self) -> Program:
-        """The configured program; the scenario is lowered once per process and reused."""
-        scenario, lowered = _lowered(self.scenario_json)
-        values = overrides(scenario, self.config)
-        values.update(self.fixed)
-        return configure(lowered, values)
-
-
-@lru_cache(maxsize=8)
-def _lowered(scenario_json: str) -> tuple[Scenario, Program]:
-    scenario = Scenario.model_validate(json.loads(scenario_json))
-    return scenario, lower(scenario)
 
 
 def run_reference_chunk(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from redline.compile.program import Rule
+from redline.core.program import Reaction
 from redline.engine.rng import site_id
 
 
@@ -22,7 +22,7 @@ def decide_site(actor: str) -> int:
     return _site(f"decide.{actor}")
 
 
-def fire_site(rule: Rule) -> int:
+def fire_site(rule: Reaction) -> int:
     """The uniform compared with a rule's probability when its trigger holds."""
     return _site(f"fire.{rule.kind}.{rule.id}")
 

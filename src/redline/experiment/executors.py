@@ -26,10 +26,12 @@ import pyarrow as pa
 
 from redline.compile import Program
 from redline.engine.deciders import DecisionMaker
-from redline.engine.kernel import ChunkResult, run_chunk
-from redline.engine.simulate import Backend, Job, run_reference_chunk
+from redline.engine.kernel import run_chunk
+from redline.engine.semantics import ChunkResult
+from redline.engine.simulate import Backend, run_reference_chunk
 from redline.errors import UserError
 from redline.experiment.design import Unit
+from redline.experiment.job import Job
 from redline.results import chunk_table
 
 
@@ -56,7 +58,7 @@ class UnitResult:
 def compute_unit(task: UnitTask) -> UnitResult:
     """Simulate one unit and shape its rows for the store (a pure function of the task)."""
     started = time.perf_counter()
-    program = task.job.program()
+    program = task.job.program
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
     chunk: ChunkResult | None = None
     if task.backend == "reference":

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from redline.compile.configure import Configuration
-from redline.engine.simulate import Backend, Job
+from redline.engine.simulate import Backend
 from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit, design, units
 from redline.experiment.executors import Executor, UnitTask
+from redline.experiment.job import Job
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import ExperimentRecord, Store
 from redline.scenario.loader import load_scenario

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from redline.compile import Configuration, Program
-from redline.engine.reference import Happening, RunResult
+from redline.engine.semantics import Happening, RunResult
 from redline.experiment.design import lever_defaults
 from redline.scenario.calendar import date_of
 from redline.scenario.model import (

@@ -11,13 +11,13 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from redline.core.expr import children
+from redline.core.patterns import match_tags, validate_pattern
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.errors import Issue, format_path, suggest
 from redline.scenario.expr import Expr, ExprError, Name, Type, check_source
-from redline.scenario.expr.ast import children
 from redline.scenario.expr.fold import fold, shorten
-from redline.scenario.expr.patterns import match_tags, validate_pattern
 from redline.scenario.ladders import BUILTIN_LADDERS, builtin_ladder
 from redline.scenario.model import (
     Beta,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from redline.scenario.expr.ast import (
+from redline.core.expr import (
     ARITH_OPS,
     BOOL_OPS,
     Binary,
@@ -13,16 +13,16 @@ from redline.scenario.expr.ast import (
     Call,
     Compare,
     Expr,
+    ExprError,
     Name,
     Num,
     Str,
     Unary,
 )
-from redline.scenario.expr.errors import ExprError
+from redline.core.patterns import match_tags, validate_pattern
+from redline.core.primitives import SIGNATURES, Primitive
 from redline.scenario.expr.fold import fold
-from redline.scenario.expr.functions import SIGNATURES, Signature
 from redline.scenario.expr.parser import parse
-from redline.scenario.expr.patterns import match_tags, validate_pattern
 from redline.scenario.expr.symbols import Symbols, Type
 
 _LISTED = 12
@@ -168,7 +168,7 @@ class _Checker:
         return f"unknown function '{func}'{hint} ({known})"
 
     @staticmethod
-    def arity(sig: Signature, expr: Call) -> None:
+    def arity(sig: Primitive, expr: Call) -> None:
         got = len(expr.args)
         if sig.min_args <= got and (sig.max_args is None or got <= sig.max_args):
             return

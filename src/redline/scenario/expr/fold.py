@@ -1,58 +1,37 @@
 """Constant folding at check time: the value of an expression that reads no state.
 
 An expression is constant when it uses only literals and names given a value (the parameters,
-when validation asks), and no draws, events or choices. Arithmetic is IEEE float64 as NumPy does
-it, as in the engine (``1/0`` is ``inf``, ``log(0)`` is ``-inf``), except that a constant
-sub-expression whose finite operands overflow float64 (``10 ** 400``, ``exp(1000)``) is an
-error: it can only be a mistake. NumPy signals the overflow, so no huge number is ever built.
+when validation asks), and no draws, events or choices. Each operator and function computes
+what :mod:`redline.core.primitives` declares — what every backend computes — in IEEE float64
+(``1/0`` is ``inf``, ``log(0)`` is ``-inf``), except that a constant sub-expression whose
+finite operands overflow float64 (``10 ** 400``, ``exp(1000)``) is an error: it can only be a
+mistake. NumPy signals the overflow, so no huge number is ever built.
 """
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from redline.scenario.expr.ast import Binary, Bool, Call, Compare, Expr, Name, Num, Unary, children
-from redline.scenario.expr.errors import ExprError
+from redline.core.expr import (
+    Binary,
+    Bool,
+    Call,
+    Compare,
+    Expr,
+    ExprError,
+    Name,
+    Num,
+    Unary,
+    children,
+)
+from redline.core.primitives import BINARY, COMPARE, SIGNATURES, UNARY, Primitive
 from redline.scenario.expr.printer import to_source
 
 #: a folded value: a float64 or a bool scalar, or None where the value is not known
 Folded = np.float64 | np.bool_ | None
-
-_UNARY: dict[str, Callable[[Any], Any]] = {
-    "-": np.negative,
-    "+": np.positive,
-    "not": np.logical_not,
-}
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "%": np.mod,
-    "**": np.power,
-    "and": np.logical_and,
-    "or": np.logical_or,
-}
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_MATH: dict[str, Callable[[Any], Any]] = {
-    "abs": np.absolute,
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "floor": np.floor,
-    "ceil": np.ceil,
-}
 
 
 def fold(expr: Expr, values: Mapping[str, float] | None = None) -> float | bool | None:
@@ -103,30 +82,29 @@ class _Folder:
 
     @staticmethod
     def apply(expr: Expr, args: list[Any]) -> Folded:
+        """What the operator or function computes, as every backend computes it
+        (:mod:`redline.core.primitives`); None for draws, events and choices."""
         if isinstance(expr, Unary):
-            return _UNARY[expr.op](args[0])  # type: ignore[no-any-return]
+            return _scalar(_applied(UNARY[expr.op])(args[0]))
         if isinstance(expr, Binary):
-            return _BINARY[expr.op](args[0], args[1])  # type: ignore[no-any-return]
+            return _scalar(_applied(BINARY[expr.op])(args[0], args[1]))
         if isinstance(expr, Compare):
             pairs = zip(expr.ops, args, args[1:], strict=False)
-            return np.bool_(all(_COMPARE[op](a, b) for op, a, b in pairs))
+            return np.bool_(all(_applied(COMPARE[op])(a, b) for op, a, b in pairs))
         if isinstance(expr, Call):
-            return _call(expr.func, args)
+            primitive = SIGNATURES[expr.func]
+            if primitive.family in ("math", "where"):
+                return _scalar(_applied(primitive)(*args))
         return None
 
 
-def _call(func: str, args: list[Any]) -> Folded:
-    """A call of a math function or where() on known values; None for any other function."""
-    if func in _MATH:
-        return _MATH[func](args[0])  # type: ignore[no-any-return]
-    if func in ("min", "max"):
-        pick = np.minimum if func == "min" else np.maximum
-        result = args[0]
-        for arg in args[1:]:
-            result = pick(result, arg)
-        return result  # type: ignore[no-any-return]
-    if func == "clip":
-        return np.minimum(np.maximum(args[0], args[1]), args[2])  # type: ignore[no-any-return]
-    if func == "where":
-        return args[1] if args[0] else args[2]  # type: ignore[no-any-return]
-    return None
+def _applied(primitive: Primitive) -> Any:
+    assert primitive.apply is not None, primitive.name
+    return primitive.apply
+
+
+def _scalar(value: Any) -> Folded:
+    """A NumPy scalar of the value (ufuncs give 0-d results for 0-d input)."""
+    if isinstance(value, bool | np.bool_):
+        return np.bool_(value)
+    return np.float64(value)

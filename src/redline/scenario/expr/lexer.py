@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from redline.scenario.expr.errors import ExprError
+from redline.core.expr import ExprError
 
 TokenKind = Literal["num", "name", "str", "op", "kw", "end"]
 

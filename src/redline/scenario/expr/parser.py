@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 
-from redline.scenario.expr.ast import (
+from redline.core.expr import (
     Binary,
     Bool,
     Call,
     Compare,
     Expr,
+    ExprError,
     Name,
     Num,
     Str,
     Unary,
 )
-from redline.scenario.expr.errors import ExprError
 from redline.scenario.expr.lexer import Token, tokenize
 
 #: the most characters an expression may have

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from redline.scenario.expr.ast import (
+from redline.core.expr import (
     COMPARE_OPS,
     Binary,
     Bool,

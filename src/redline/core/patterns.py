@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from redline.scenario.expr.errors import ExprError
+from redline.core.expr import ExprError
 
 #: the most plain globs a pattern may expand to
 MAX_ALTERNATIVES = 256

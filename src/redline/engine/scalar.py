@@ -1,20 +1,32 @@
-"""Scalar evaluator: a plain tree walk over ONE run, for the reference interpreter.
+"""The reference interpreter's expression evaluator: a plain tree walk over ONE run.
 
-It shares no code with the compiler beyond the syntax tree and pattern matching, and does all
-arithmetic with NumPy ufuncs on float64 scalars so its results are bit-identical to it.
+It takes what each operator and function computes from :mod:`redline.core.primitives`, as the
+vectorised compiler does, on float64 scalars, so its results are bit-identical to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from redline.engine import numeric, rng
-from redline.scenario.expr.ast import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
-from redline.scenario.expr.errors import ExprError
-from redline.scenario.expr.patterns import compile_pattern
+from redline.core.expr import (
+    Binary,
+    Bool,
+    Call,
+    Compare,
+    Expr,
+    ExprError,
+    Mode,
+    Name,
+    Num,
+    Str,
+    Unary,
+)
+from redline.core.patterns import compile_pattern
+from redline.core.primitives import BINARY, COMPARE, SIGNATURES, UNARY, Primitive
+from redline.engine import rng
 
 
 class ScalarEnv(Protocol):
@@ -42,7 +54,7 @@ class ScalarEnv(Protocol):
 
 
 def evaluate(
-    expr: Expr, env: ScalarEnv, site_base: str, mode: Literal["sample", "mean"] = "sample"
+    expr: Expr, env: ScalarEnv, site_base: str, mode: Mode = "sample"
 ) -> float | bool:
     """The value of ``expr`` in one run; random call k draws at ``f"{site_base}#{k}"``."""
     if mode not in ("sample", "mean"):
@@ -89,117 +101,54 @@ class _Walk:
             raise ExprError(f"string '{expr.value}' is not allowed here", expr.pos)
         raise ExprError(f"malformed expression node {type(expr).__name__}", expr.pos)
 
+    def op(self, primitive: Primitive) -> Any:
+        fn = primitive.expectation() if self.mean else primitive.apply
+        assert fn is not None, primitive.name
+        return fn
+
     def unary(self, op: str, a: Any) -> Any:
-        if op == "-":
-            return np.negative(a)
-        if op == "+":
-            return np.positive(a)
-        if op == "not":
-            return np.subtract(1.0, a) if self.mean else np.logical_not(a)
-        raise ExprError(f"unknown operator '{op}'")
+        if op not in UNARY:
+            raise ExprError(f"unknown operator '{op}'")
+        return self.op(UNARY[op])(a)
 
     def binary(self, op: str, a: Any, b: Any) -> Any:
-        if op == "+":
-            return np.add(a, b)
-        if op == "-":
-            return np.subtract(a, b)
-        if op == "*":
-            return np.multiply(a, b)
-        if op == "/":
-            return np.divide(a, b)
-        if op == "%":
-            return np.mod(a, b)
-        if op == "**":
-            return np.float64(numeric.power(a, b))
-        if op == "and":
-            return np.multiply(a, b) if self.mean else np.bool_(a and b)
-        if op == "or":
-            if self.mean:
-                return np.subtract(np.add(a, b), np.multiply(a, b))
-            return np.bool_(a or b)
-        raise ExprError(f"unknown operator '{op}'")
+        if op not in BINARY:
+            raise ExprError(f"unknown operator '{op}'")
+        return self.op(BINARY[op])(a, b)
 
     def compare(self, expr: Compare) -> Any:
         values = [self.visit(e) for e in (expr.first, *expr.rest)]
         holds = True
         for op, left, right in zip(expr.ops, values, values[1:], strict=False):
-            if op == "<":
-                ok = left < right
-            elif op == "<=":
-                ok = left <= right
-            elif op == ">":
-                ok = left > right
-            elif op == ">=":
-                ok = left >= right
-            elif op == "==":
-                ok = left == right
-            elif op == "!=":
-                ok = left != right
-            else:
+            if op not in COMPARE:
                 raise ExprError(f"unknown operator '{op}'", expr.pos)
-            holds = holds and bool(ok)
+            holds = holds and bool(self.op(COMPARE[op])(left, right))
         return self.truth(holds)
 
     def call(self, expr: Call) -> Any:
         func = expr.func
-        if func in ("happened", "now", "count"):
+        sig = SIGNATURES.get(func)
+        if sig is None:
+            raise ExprError(f"unknown function '{func}'", expr.pos)
+        if sig.family == "event":
             return self.event(expr)
-        if func == "chose":
+        if sig.family == "choice":
             actor, action = (self.text(arg) for arg in expr.args)
             if self.mean:
                 return np.float64(self.env.belief(actor, action))
             return np.bool_(self.env.choice(actor, action))
         site = 0
-        if func in ("normal", "uniform", "bernoulli"):
+        if sig.family == "random":
             site = rng.site_id(f"{self.site_base}#{self.random_calls}")
             self.random_calls += 1
         args = [self.visit(arg) for arg in expr.args]
-        if func == "min":
-            result = args[0]
-            for arg in args[1:]:
-                result = np.minimum(result, arg)
-            return result
-        if func == "max":
-            result = args[0]
-            for arg in args[1:]:
-                result = np.maximum(result, arg)
-            return result
-        if func == "clip":
-            return np.minimum(np.maximum(args[0], args[1]), args[2])
-        if func == "abs":
-            return np.absolute(args[0])
-        if func == "exp":
-            return np.float64(numeric.exp(args[0]))
-        if func == "log":
-            return np.float64(numeric.log(args[0]))
-        if func == "sqrt":
-            return np.sqrt(args[0])
-        if func == "floor":
-            return np.floor(args[0])
-        if func == "ceil":
-            return np.ceil(args[0])
-        if func == "where":
-            cond, yes, no = args
-            if self.mean:
-                return np.add(np.multiply(cond, yes), np.multiply(np.subtract(1.0, cond), no))
-            return yes if cond else no
-        if func in ("normal", "uniform", "bernoulli"):
-            return self.random(func, args, site)
-        raise ExprError(f"unknown function '{func}'", expr.pos)
-
-    def random(self, func: str, args: list[Any], site: int) -> Any:
-        if func == "normal":
-            if self.mean:
-                return args[0]
-            return np.add(args[0], np.multiply(args[1], np.float64(self.env.normal(site))))
-        if func == "uniform":
-            if self.mean:
-                return np.divide(np.add(args[0], args[1]), 2.0)
-            u = np.float64(self.env.uniform(site))
-            return np.add(args[0], np.multiply(np.subtract(args[1], args[0]), u))
-        if self.mean:
-            return args[0]
-        return np.less(np.float64(self.env.uniform(site)), args[0])
+        if sig.draw is not None and not self.mean:
+            draw = self.env.normal(site) if sig.draw == "normal" else self.env.uniform(site)
+            args.append(np.float64(draw))
+        value = self.op(sig)(*args)
+        if isinstance(value, bool | np.bool_):
+            return np.bool_(value)
+        return np.float64(value) if not isinstance(value, np.generic) else value
 
     @staticmethod
     def text(arg: Expr) -> str:

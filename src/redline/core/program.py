@@ -1,29 +1,31 @@
-"""The core program every scenario compiles to: variables, actions, rules, dynamics, outcomes.
+"""The core program every scenario compiles to: state variables, actions, reactions, updates,
+outcome tests.
 
-The engine and the reference interpreter know only these types. Domain mechanisms (red lines,
-treaty clauses, doctrines, elections, settlement) are lowered to them by :mod:`.lower`.
+Every backend knows only these types. Domain mechanisms (red lines, treaty clauses, doctrines,
+elections, settlement) are lowered to them by :mod:`redline.compile.lower`. A program is pure
+data — expressions keep their source, tree, draw site and folded constant, and each backend
+compiles them its own way — so it pickles and travels to worker processes as it is. Class names
+differ from the scenario model's (``Action``, ``Rule`` …), which describe what a user writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from redline.scenario.expr.ast import Expr
-from redline.scenario.model import Distribution
+from redline.core.distributions import Draw
+from redline.core.expr import Expr
 
 
 @dataclass(frozen=True)
-class CExpr:
-    """An expression compiled both ways: vectorised (``sample``/``mean``) and as an AST for the
-    scalar reference evaluator. ``site`` is the draw-site base of its random calls."""
+class Expression:
+    """A checked expression: its source, its tree, the draw-site base of its random calls
+    (random call k draws at ``site_id(f"{site}#{k}")``) and its value when it is constant."""
 
     source: str
-    ast: Expr
+    tree: Expr
     site: str
-    sample: Callable[[Any], Any]
-    mean: Callable[[Any], Any]
     constant: float | bool | None = None
 
     def __str__(self) -> str:
@@ -31,20 +33,20 @@ class CExpr:
 
 
 @dataclass(frozen=True)
-class Variable:
+class StateVariable:
     name: str
-    initial: CExpr
+    initial: Expression
     lo: float
     hi: float
 
 
 @dataclass(frozen=True)
-class Param:
+class RunConstant:
     """A per-run constant: a parameter (fixed value) or an uncertainty (a distribution)."""
 
     name: str
     value: float | None
-    distribution: Distribution | None = None
+    distribution: Draw | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Delta:
     """Add the value of ``expr`` to state variable number ``var``."""
 
     var: int
-    expr: CExpr
+    expr: Expression
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,12 @@ class Effect:
 
 
 @dataclass(frozen=True)
-class Action:
+class ActorAction:
     """One actor's action: an action with several actors becomes one core action per actor."""
 
     id: str
     actor: str
-    requires: CExpr
+    requires: Expression
     effect: Effect
     escalation: float
 
@@ -91,8 +93,8 @@ class Crossing:
     red_line: int  # rule index of the red line
     owner: str
     credibility_var: int
-    when: CExpr
-    cost: CExpr | None  # explicit cost, or None to value the response's effects
+    when: Expression
+    cost: Expression | None  # explicit cost, or None to value the response's effects
 
 
 @dataclass(frozen=True)
@@ -102,25 +104,25 @@ class Decider:
     actor: str
     kind: Literal["logit", "doctrine", "scripted"]
     candidates: tuple[int, ...]  # core action indices; -1 is hold
-    rationality: CExpr
-    weights: tuple[tuple[int, CExpr], ...]
-    escalation_cost: CExpr
-    perception_noise: CExpr
+    rationality: Expression
+    weights: tuple[tuple[int, Expression], ...]
+    escalation_cost: Expression
+    perception_noise: Expression
     crossings: tuple[tuple[Crossing, ...], ...]  # per candidate
     responses: Mapping[int, Effect] = field(default_factory=dict)  # red-line rule -> response
     plan: Mapping[int, int] = field(default_factory=dict)  # step -> candidate position
 
 
 @dataclass(frozen=True)
-class Rule:
+class Reaction:
     """A reaction: when ``trigger`` holds (at most once a step), fire with ``probability``.
 
     ``at_step`` set makes it a scheduled rule, tried only in phase 1 of that step."""
 
     id: str
     kind: Literal["red_line", "clause", "doctrine", "rule", "schedule"]
-    trigger: CExpr
-    probability: CExpr
+    trigger: Expression
+    probability: Expression
     fire: Effect
     fail: Effect
     at_step: int | None = None
@@ -132,16 +134,20 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Dynamic:
+class StateUpdate:
+    """A dynamic: each step, state variable ``var`` takes the value of ``value``."""
+
     var: int
-    value: CExpr
+    value: Expression
 
 
 @dataclass(frozen=True)
-class Outcome:
+class OutcomeTest:
+    """An outcome: recorded at the first step its condition holds; absorbing ones end the run."""
+
     id: str
     name: str
-    when: CExpr
+    when: Expression
     absorbing: bool
 
 
@@ -151,20 +157,23 @@ class Program:
 
     scenario_id: str
     horizon: int
-    variables: tuple[Variable, ...]
-    params: tuple[Param, ...]
+    variables: tuple[StateVariable, ...]
+    params: tuple[RunConstant, ...]
     tags: tuple[str, ...]
-    actions: tuple[Action, ...]
+    actions: tuple[ActorAction, ...]
     deciders: tuple[Decider, ...]
-    schedule: tuple[Rule, ...]
-    dynamics: tuple[Dynamic, ...]
-    rules: tuple[Rule, ...]
-    outcomes: tuple[Outcome, ...]
+    schedule: tuple[Reaction, ...]
+    dynamics: tuple[StateUpdate, ...]
+    rules: tuple[Reaction, ...]
+    outcomes: tuple[OutcomeTest, ...]
     rungs: tuple[str, ...]
     max_depth: int = 8
     #: whether some actor's utilities read another's choice (``chose()``): decisions then
     #: solve for a quantal response equilibrium
     strategic: bool = False
+    #: names the structure (everything but parameter values): programs with the same
+    #: fingerprint differ at most in their parameters, so backends may share compiled code
+    fingerprint: str = ""
 
     @property
     def var_names(self) -> tuple[str, ...]:

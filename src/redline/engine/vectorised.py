@@ -1,37 +1,41 @@
-"""Compiler: turns a checked syntax tree into a closure over NumPy arrays of a chunk of runs.
+"""The NumPy kernel's expression compiler: a checked tree becomes a closure over the arrays of a
+chunk of runs.
 
 Names, functions, event patterns and draw sites are all resolved at compile time, and subtrees
-without names, draws, events or choices are folded to constants.
+without names, draws, events or choices are folded to constants. :func:`closures` keeps each
+program's closures, compiled on first use, for every chunk of that program.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.engine import numeric, rng
-from redline.scenario.expr.ast import (
-    ARITH_OPS,
+from redline.core.expr import (
     Binary,
     Bool,
     Call,
     Compare,
     Expr,
+    ExprError,
+    Mode,
     Name,
     Num,
     Str,
     Unary,
 )
-from redline.scenario.expr.env import ArrayEnv
-from redline.scenario.expr.errors import ExprError
-from redline.scenario.expr.functions import SIGNATURES
-from redline.scenario.expr.patterns import match_tags
+from redline.core.patterns import match_tags
+from redline.core.primitives import BINARY, COMPARE, SIGNATURES, UNARY, Primitive
+from redline.core.program import Expression, Program
+from redline.engine import rng
+from redline.engine.arrayenv import ArrayEnv
 
-Mode: TypeAlias = Literal["sample", "mean"]
 #: what a compiled expression returns: an array with one entry per run, or a constant scalar
 Value: TypeAlias = NDArray[np.float64] | NDArray[np.bool_] | np.float64 | np.bool_
 _Fn: TypeAlias = Callable[[ArrayEnv], Any]
@@ -173,57 +177,9 @@ def _read(value: Any, mode: Mode) -> Any:
     return np.float64(value)
 
 
-def _mean_or(a: Any, b: Any) -> Any:
-    return np.subtract(np.add(a, b), np.multiply(a, b))
-
-
-def _mean_where(c: Any, a: Any, b: Any) -> Any:
-    return np.add(np.multiply(c, a), np.multiply(np.subtract(1.0, c), b))
-
-
-def _where(c: Any, a: Any, b: Any) -> Any:
-    return _scalar(np.where(c, a, b))
-
-
-def _fold(op: _Op) -> _Op:
-    """``op`` folded left to right over any number of arguments."""
-
-    def folded(*args: Any) -> Any:
-        acc = args[0]
-        for arg in args[1:]:
-            acc = op(acc, arg)
-        return acc
-
-    return folded
-
-
-_ARITH: dict[str, _Op] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "%": np.mod,
-    "**": lambda a, b: numeric.power(a, b),
-}
-_COMPARE: dict[str, _Op] = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "==": np.equal,
-    "!=": np.not_equal,
-}
-_MATH: dict[str, _Op] = {
-    "min": _fold(np.minimum),
-    "max": _fold(np.maximum),
-    "clip": lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
-    "abs": np.absolute,
-    "exp": lambda x: numeric.exp(x),
-    "log": lambda x: numeric.log(x),
-    "sqrt": np.sqrt,
-    "floor": np.floor,
-    "ceil": np.ceil,
-}
+def _applied(primitive: Primitive) -> _Op:
+    assert primitive.apply is not None, primitive.name
+    return primitive.apply
 
 
 def _any_column(table: NDArray[Any], columns: tuple[int, ...]) -> NDArray[np.bool_]:
@@ -271,34 +227,25 @@ class _Compiler:
                 raise ExprError(f"string '{value}' is not allowed here", pos)
         raise ExprError(f"malformed expression node {type(expr).__name__}", expr.pos)
 
+    def op(self, primitive: Primitive) -> _Op:
+        return primitive.expectation() if self.mean else _applied(primitive)
+
     def unary(self, op: str, operand: _Part, pos: int) -> _Part:
-        if op == "not":
-            return _lift(
-                (lambda a: np.subtract(1.0, a)) if self.mean else np.logical_not, [operand]
-            )
-        if op == "-":
-            return _lift(np.negative, [operand])
-        if op == "+":
-            return _lift(np.positive, [operand])
-        raise ExprError(f"unknown operator '{op}'", pos)
+        if op not in UNARY:
+            raise ExprError(f"unknown operator '{op}'", pos)
+        return _lift(self.op(UNARY[op]), [operand])
 
     def binary(self, op: str, left: _Part, right: _Part, pos: int) -> _Part:
-        if op in ARITH_OPS:
-            return _lift(_ARITH[op], [left, right])
-        if op == "and":
-            if self.mean:
-                return _lift(np.multiply, [left, right])
-            return _short_circuit(left, right, np.logical_and, stop_when=False)
-        if op == "or":
-            if self.mean:
-                return _lift(_mean_or, [left, right])
-            return _short_circuit(left, right, np.logical_or, stop_when=True)
-        raise ExprError(f"unknown operator '{op}'", pos)
+        if op not in BINARY:
+            raise ExprError(f"unknown operator '{op}'", pos)
+        if op in ("and", "or") and not self.mean:
+            return _short_circuit(left, right, self.op(BINARY[op]), stop_when=op == "or")
+        return _lift(self.op(BINARY[op]), [left, right])
 
     def compare(self, ops: tuple[str, ...], parts: list[_Part], pos: int) -> _Part:
-        if any(op not in _COMPARE for op in ops) or len(parts) != len(ops) + 1:
+        if any(op not in COMPARE for op in ops) or len(parts) != len(ops) + 1:
             raise ExprError("malformed comparison", pos)
-        funcs = [_COMPARE[op] for op in ops]
+        funcs = [_applied(COMPARE[op]) for op in ops]
         mean = self.mean
 
         def chain(*values: Any) -> Any:
@@ -322,28 +269,13 @@ class _Compiler:
             site = rng.site_id(f"{self.site_base}#{self.random_calls}")
             self.random_calls += 1
         args = [self.visit(arg) for arg in expr.args]
-        if sig.family == "random":
-            return self.random(expr.func, args, site)
-        if sig.family == "where":
-            return _lift(_mean_where if self.mean else _where, args)
-        return _lift(_MATH[expr.func], args)
-
-    def random(self, func: str, args: list[_Part], site: int) -> _Part:
-        if self.mean:
-            if func == "normal":
-                return args[0]
-            if func == "uniform":
-                return _lift(lambda a, b: np.divide(np.add(a, b), 2.0), args)
-            return args[0]  # bernoulli(p) -> p
-        if func == "normal":
-            draw = _Part(lambda env: env.draws.normal(site))
-            return _lift(lambda mu, s, z: np.add(mu, np.multiply(s, z)), [*args, draw])
-        draw = _Part(lambda env: env.draws.uniform(site))
-        if func == "uniform":
-            return _lift(
-                lambda a, b, u: np.add(a, np.multiply(np.subtract(b, a), u)), [*args, draw]
-            )
-        return _lift(lambda p, u: np.less(u, p), [*args, draw])
+        if sig.draw is not None and not self.mean:
+            if sig.draw == "normal":
+                draw = _Part(lambda env: env.draws.normal(site))
+            else:
+                draw = _Part(lambda env: env.draws.uniform(site))
+            args = [*args, draw]
+        return _lift(self.op(sig), args)
 
     def strings(self, expr: Call) -> list[str]:
         values = []
@@ -374,3 +306,41 @@ class _Compiler:
         if self.mean:
             return _Part(lambda env: _read(env.belief(actor, action), "mean"))
         return _Part(lambda env: env.choice(actor, action))
+
+
+class Closures:
+    """Each expression of one program compiled once per mode, on first use."""
+
+    def __init__(self, tags: tuple[str, ...]) -> None:
+        self.layout = Layout(tags)
+        self._compiled: dict[tuple[str, str, Mode], Compiled] = {}
+
+    def get(self, expr: Expression, mode: Mode) -> Compiled:
+        # a compiled closure depends only on the tree (its source), the draw site and the mode
+        key = (expr.site, expr.source, mode)
+        found = self._compiled.get(key)
+        if found is None:
+            found = compile_expr(expr.tree, self.layout, expr.site, mode)
+            self._compiled[key] = found
+        return found
+
+
+#: programs whose closures are kept (by fingerprint): a sweep's configurations share one
+_KEPT = 8
+_cache: OrderedDict[str, Closures] = OrderedDict()
+_lock = threading.Lock()
+
+
+def closures(program: Program) -> Closures:
+    """The closures of a program's expressions, shared by every program with its fingerprint
+    (they differ only in parameter values, which closures read at run time)."""
+    if not program.fingerprint:
+        return Closures(program.tags)
+    with _lock:
+        found = _cache.get(program.fingerprint)
+        if found is None:
+            found = _cache[program.fingerprint] = Closures(program.tags)
+            if len(_cache) > _KEPT:
+                _cache.popitem(last=False)
+        _cache.move_to_end(program.fingerprint)
+        return found

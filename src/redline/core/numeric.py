@@ -16,14 +16,6 @@ from typing import Any
 import numpy as np
 
 
-def _exp(x: float) -> float:
-    return math.exp(x)
-
-
-def _log(x: float) -> float:
-    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
-
-
 def _log1p(x: float) -> float:
     return math.log1p(x) if x > -1.0 else (-math.inf if x == -1.0 else math.nan)
 
@@ -36,20 +28,34 @@ def _power(x: float, y: float) -> float:
     return float(x**y)
 
 
-_SCALAR = {"exp": _exp, "log": _log, "log1p": _log1p, "cos": _cos, "power": _power}
+#: the engine's own (the keyed generator's and the power operator's); the expression language's
+#: functions of the C library are declared in :data:`redline.core.primitives.LIBM`
+_OWN = {"log1p": _log1p, "cos": _cos, "power": _power}
 _built: dict[str, Callable[..., Any]] = {}
 
 
 def __getattr__(name: str) -> Callable[..., Any]:
-    """``exp``, ``log``, ``log1p``, ``cos`` and ``power``: ufuncs (scalars or arrays, in Python
-    and in Numba-compiled code alike), built on first use — building them starts Numba, which
-    commands that simulate nothing need not wait for."""
-    if name not in _SCALAR:
+    """``log1p``, ``cos``, ``power`` and every C-library primitive (``exp``, ``log`` …): ufuncs
+    (scalars or arrays, in Python and in Numba-compiled code alike), built on first use —
+    building them starts Numba, which commands that simulate nothing need not wait for."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return ufunc(name)
+
+
+def ufunc(name: str) -> Callable[..., Any]:
+    """The ufunc of the C library's function ``name`` (see :func:`__getattr__`)."""
+    if name in _built:
+        return _built[name]
+    from redline.core.primitives import LIBM
+
+    scalar = {**_OWN, **LIBM}
+    if name not in scalar:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if not _built:
         import numba
 
-        for key, fn in _SCALAR.items():
+        for key, fn in scalar.items():
             signature = "float64(float64, float64)" if key == "power" else "float64(float64)"
             _built[key] = numba.vectorize([signature], cache=True)(fn)
     return _built[name]

@@ -1,9 +1,17 @@
-"""Syntax tree of the expression language: frozen nodes whose equality ignores positions."""
+"""The expression tree of the core program, and the one error type of the expression language.
+
+The scenario language parses expressions into these frozen nodes (whose equality ignores
+positions); every backend evaluates the same nodes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Literal, TypeAlias
+
+#: how an expression is read: its value in one draw ("sample"), or its expectation over its
+#: draws with beliefs in place of others' choices ("mean"), as logit utilities read it
+Mode: TypeAlias = Literal["sample", "mean"]
 
 #: unary operators
 UNARY_OPS = frozenset({"-", "+", "not"})
@@ -101,3 +109,20 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return args
         case _:
             return ()
+
+
+class ExprError(Exception):
+    """A bad expression: ``message`` says what is wrong, ``pos`` where (0-based offset)."""
+
+    def __init__(self, message: str, pos: int = 0) -> None:
+        super().__init__(message, pos)
+        self.message = message
+        self.pos = pos
+
+    @property
+    def column(self) -> int:
+        """The 1-based column of ``pos``, as shown to users."""
+        return self.pos + 1
+
+    def __str__(self) -> str:
+        return f"{self.message} (at column {self.column})"

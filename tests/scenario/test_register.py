@@ -14,6 +14,7 @@ import yaml
 from rich.console import Console
 
 import redline
+from redline.cli.explain_view import show_explanation
 from redline.compile import compile_scenario, resolve
 from redline.engine.kernel import run_chunk
 from redline.scenario.explain import explain
@@ -123,7 +124,8 @@ def test_register_flags_an_unsupported_decision_parameter() -> None:
 
 def test_explain_shows_decision_parameters_and_their_reason() -> None:
     buffer = io.StringIO()
-    explain(redline.load("nato-russia"), Console(file=buffer, width=400, color_system=None))
+    console = Console(file=buffer, width=400, color_system=None)
+    show_explanation(explain(redline.load("nato-russia")), console)
     text = buffer.getvalue()
     lines = text.splitlines()
     register_at = next(i for i, line in enumerate(lines) if "Assumptions register" in line)

@@ -109,6 +109,24 @@ def _log(x: float) -> float:
     return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
 
 
+#: from this magnitude on every float64 is an integer (and floor/ceil are the identity)
+_INTEGRAL = 2.0**52
+
+
+def _floor(x: float) -> float:
+    """IEEE floor, signed zeros kept (a Numba-compiled ``math.floor`` goes through an integer)."""
+    if not abs(x) < _INTEGRAL:  # nan, inf and integral magnitudes
+        return x
+    return math.copysign(float(math.floor(x)), x)
+
+
+def _ceil(x: float) -> float:
+    """IEEE ceiling, signed zeros kept: ``ceil(-0.5)`` is ``-0.0``."""
+    if not abs(x) < _INTEGRAL:
+        return x
+    return math.copysign(float(math.ceil(x)), x)
+
+
 def _mean_where(c: Any, a: Any, b: Any) -> Any:
     return np.add(np.multiply(c, a), np.multiply(np.subtract(1.0, c), b))
 
@@ -139,13 +157,8 @@ FUNCTION_TABLE: tuple[Primitive, ...] = (
     Primitive(
         "sqrt", "sqrt(x)", "math", 1, 1, "number", "square root", np.sqrt, code="np.sqrt({0})"
     ),
-    Primitive(
-        "floor", "floor(x)", "math", 1, 1, "number", "round down", np.floor,
-        code="np.floor({0})",
-    ),
-    Primitive(
-        "ceil", "ceil(x)", "math", 1, 1, "number", "round up", np.ceil, code="np.ceil({0})"
-    ),
+    _libm("floor", "round down", _floor),
+    _libm("ceil", "round up", _ceil),
     Primitive(
         "where", "where(c, a, b)", "where", 3, 3, "same", "a where c holds, else b",
         _where, _mean_where, code="({1} if {0} else {2})",

@@ -320,11 +320,11 @@ class _Generator:
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
         with self.function("initial", "LO, HI"):
             for j, var in enumerate(p.variables):
-                w(f"X[{j}] = _min(_max({ex.source(var.initial)}, LO[{j}]), HI[{j}])")
+                w(f"X[{j}] = _min(_max({ex.source(var.initial)} + 0.0, LO[{j}]), HI[{j}])")
             w("return 0")
         with self.function("dynamics", "NEW, LO, HI"):
             for k, dyn in enumerate(p.dynamics):
-                w(f"NEW[{k}] = {ex.source(dyn.value)}")
+                w(f"NEW[{k}] = {ex.source(dyn.value)} + 0.0")
             for k, dyn in enumerate(p.dynamics):
                 w(f"X[{dyn.var}] = NEW[{k}]")
             w(f"for j in range({len(p.variables)}):")

@@ -239,7 +239,7 @@ class _Chunk:
         env = self.env(0)
         for i, var in enumerate(program.variables):
             self.X[i] = _value(var.initial, env, n)
-        self.X = np.minimum(np.maximum(self.X, self.lo), self.hi)
+        self.X = np.minimum(np.maximum(self.X + 0.0, self.lo), self.hi)
         # outputs, indexed by a run's position in the chunk, a row per outcome or variable
         self.out_first = np.full((len(program.outcomes), n), -1, dtype=np.int32)
         self.first = self.out_first.copy()
@@ -609,7 +609,7 @@ class _Chunk:
             env = self.env(t)
             new = [(d.var, _value(d.value, env, n)) for d in p.dynamics]
             for var, value in new:
-                np.minimum(np.maximum(value, self.lo[var]), self.hi[var], out=self.X[var])
+                np.minimum(np.maximum(value + 0.0, self.lo[var]), self.hi[var], out=self.X[var])
         # (3) decisions, all on the same state
         env = self.env(t)
         chosen = self.decide(env, t)

@@ -53,7 +53,7 @@ class _Run:
         self.peak = np.float64(0.0)
         self.x: dict[str, np.float64] = {}
         for var in program.variables:
-            self.x[var.name] = self.clip(var.name, self.num(var.initial))
+            self.x[var.name] = self.clip(var.name, self.num(var.initial) + 0.0)
         self.beliefs: dict[str, list[np.float64]] = {}
         self.keep_log = keep_log
         self.happenings: list[Happening] = []
@@ -307,7 +307,7 @@ class _Run:
             reached = max(reached, -1.0 if got is None else got)
         new = [(p.variables[d.var].name, self.num(d.value)) for d in p.dynamics]
         for name, value in new:
-            self.x[name] = value
+            self.x[name] = value + 0.0
         for name in p.var_names:
             self.x[name] = self.clip(name, self.x[name])
         chosen = self.decide()

@@ -17,6 +17,11 @@ from numpy.typing import NDArray
 #: stands for it among a decider's candidates
 HOLD = -1
 
+# State values are stored clamped to their variable's bounds, and a zero is stored as +0.0:
+# dynamics and initial values are written as ``value + 0.0`` (which changes only a -0.0), and
+# effects add a sum that starts from +0.0, so no backend's skipped no-op can leave a -0.0 that
+# another backend's ``x + 0.0`` would have turned into +0.0.
+
 #: the phases of one step, in order (DESIGN §5); each backend names its code after them
 PHASES = (
     "schedule",  # (1) scheduled events due this step

@@ -109,6 +109,10 @@ def _log(x: float) -> float:
     return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
 
 
+def _tanh(x: float) -> float:
+    return math.tanh(x)
+
+
 #: from this magnitude on every float64 is an integer (and floor/ceil are the identity)
 _INTEGRAL = 2.0**52
 
@@ -154,6 +158,7 @@ FUNCTION_TABLE: tuple[Primitive, ...] = (
     ),
     _libm("exp", "e to the power x", _exp),
     _libm("log", "natural logarithm", _log),
+    _libm("tanh", "hyperbolic tangent: a smooth step from -1 to 1", _tanh),
     Primitive(
         "sqrt", "sqrt(x)", "math", 1, 1, "number", "square root", np.sqrt, code="np.sqrt({0})"
     ),

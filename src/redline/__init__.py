@@ -21,7 +21,8 @@ from redline.version import __version__
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.api import load, simulate, trace
     from redline.engine.deciders import DecisionMaker, Situation
-    from redline.results import OutcomeSummary, Results, Trace
+    from redline.report.trace import Trace
+    from redline.results import OutcomeSummary, Results
     from redline.scenario.model import Scenario
 
 #: where each lazily imported public name lives
@@ -30,7 +31,7 @@ _LAZY = {
     "simulate": "redline.api",
     "trace": "redline.api",
     "Results": "redline.results",
-    "Trace": "redline.results",
+    "Trace": "redline.report.trace",
     "OutcomeSummary": "redline.results",
     "Scenario": "redline.scenario.model",
     "DecisionMaker": "redline.engine.deciders",

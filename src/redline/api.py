@@ -24,7 +24,8 @@ from redline.errors import RedlineTypeError, RedlineValueError, UserError
 from redline.experiment.design import Unit
 from redline.experiment.executors import UnitResult, UnitTask, make_executor
 from redline.experiment.job import Job
-from redline.results import Results, Trace
+from redline.report.trace import Trace
+from redline.results import Results
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario

@@ -29,36 +29,31 @@ def _power(x: float, y: float) -> float:
 
 
 #: the engine's own (the keyed generator's and the power operator's); the expression language's
-#: functions of the C library are declared in :data:`redline.core.primitives.LIBM`
+#: functions of the C library are declared in :mod:`redline.core.primitives`, which builds them
+#: here with :func:`ufunc`
 _OWN = {"log1p": _log1p, "cos": _cos, "power": _power}
 _built: dict[str, Callable[..., Any]] = {}
 
 
 def __getattr__(name: str) -> Callable[..., Any]:
-    """``log1p``, ``cos``, ``power`` and every C-library primitive (``exp``, ``log`` …): ufuncs
-    (scalars or arrays, in Python and in Numba-compiled code alike), built on first use —
-    building them starts Numba, which commands that simulate nothing need not wait for."""
-    if name.startswith("__"):
-        raise AttributeError(name)
+    """``log1p``, ``cos`` and ``power`` as ufuncs (see :func:`ufunc`)."""
+    if name not in _OWN:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return ufunc(name)
 
 
-def ufunc(name: str) -> Callable[..., Any]:
-    """The ufunc of the C library's function ``name`` (see :func:`__getattr__`)."""
-    if name in _built:
-        return _built[name]
-    from redline.core.primitives import LIBM
-
-    scalar = {**_OWN, **LIBM}
-    if name not in scalar:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if not _built:
+def ufunc(name: str, scalar: Callable[..., float] | None = None) -> Callable[..., Any]:
+    """The C library's function ``name`` (``scalar``, or one of the engine's own) as a ufunc —
+    on scalars or arrays, in Python and in Numba-compiled code alike — built on first use:
+    building starts Numba, which commands that simulate nothing need not wait for."""
+    found = _built.get(name)
+    if found is None:
         import numba
 
-        for key, fn in scalar.items():
-            signature = "float64(float64, float64)" if key == "power" else "float64(float64)"
-            _built[key] = numba.vectorize([signature], cache=True)(fn)
-    return _built[name]
+        fn = scalar if scalar is not None else _OWN[name]
+        signature = "float64(float64, float64)" if name == "power" else "float64(float64)"
+        found = _built.setdefault(name, numba.vectorize([signature], cache=True)(fn))
+    return found
 
 
 #: square roots are correctly rounded everywhere

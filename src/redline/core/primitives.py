@@ -34,15 +34,21 @@ _Fn = Callable[..., Any]
 
 
 def _ufunc(name: str) -> _Fn:
-    """``numeric.<name>``, looked up when first called (building it starts Numba)."""
+    """The ufunc of C-library function ``name``, built when first called (it starts Numba)."""
     found: list[_Fn] = []
 
     def call(*args: Any) -> Any:
         if not found:
-            found.append(numeric.ufunc(name))
+            found.append(libm(name) if name in LIBM else numeric.ufunc(name))
         return found[0](*args)
 
     return call
+
+
+def libm(name: str) -> _Fn:
+    """A C-library function of the expression language (``exp``, ``log`` …) as a ufunc of
+    :mod:`redline.core.numeric`: the function every backend calls."""
+    return numeric.ufunc(name, LIBM[name])
 
 
 def _folded(op: _Fn) -> _Fn:

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.core import numeric
+from redline.core.primitives import libm
 from redline.errors import UserError
 
 F64 = NDArray[np.float64]
@@ -218,7 +218,7 @@ class _Game:
             for k in range(1, len(u)):
                 best = np.where(ok[k], np.maximum(best, u[k]), best)
             gap[block] = np.where(ok, u - best, 0.0)
-            z[block] = np.where(ok, numeric.exp(scale[i] * gap[block]), 0.0)
+            z[block] = np.where(ok, libm("exp")(scale[i] * gap[block]), 0.0)
             sigma[block] = z[block] / _total(list(z[block]))
         return z, sigma, gap
 

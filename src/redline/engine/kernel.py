@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.core import numeric
+from redline.core.primitives import libm
 from redline.core.program import Decider, Delta, Effect, Expression, Program, Reaction
 from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, as_columns, checked_choices
@@ -694,13 +694,13 @@ class _Chunk:
 def _masked_exp(ok: Any, x: Any) -> Any:
     """exp(x) where ``ok``, 0 elsewhere — computing exp only where it is needed."""
     if np.ndim(ok) == 0:
-        return numeric.exp(x) if ok else np.float64(0.0)
+        return libm("exp")(x) if ok else np.float64(0.0)
     at = np.flatnonzero(ok)
     if len(at) == len(ok):
-        return np.broadcast_to(numeric.exp(x), ok.shape)
+        return np.broadcast_to(libm("exp")(x), ok.shape)
     out = np.zeros(len(ok))
     if len(at):
-        out[at] = numeric.exp(np.broadcast_to(x, ok.shape)[at])
+        out[at] = libm("exp")(np.broadcast_to(x, ok.shape)[at])
     return out
 
 

@@ -191,7 +191,7 @@ class _Run:
             if ok:
                 best = np.maximum(best, u)
         return [
-            np.float64(numeric.exp(lam * (u - best))) if ok else np.float64(0.0)
+            np.float64(libm("exp")(lam * (u - best))) if ok else np.float64(0.0)
             for u, ok in zip(utility, feasible, strict=True)
         ]
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from redline.compile import Configuration
 from redline.compile.configure import resolve
+from redline.compile.draws import draw_of
 from redline.engine.params import transform
 from redline.engine.simulate import chunk_bounds
 from redline.errors import UserError
@@ -131,7 +132,7 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
                 if isinstance(d, Choice):
                     axes.append(np.asarray(d.values, dtype=np.float64))
                 else:
-                    axes.append(transform(d, np.array(GRID_QUANTILES)))
+                    axes.append(transform(draw_of(d), np.array(GRID_QUANTILES)))
             plans = [
                 tuple(zip([n for n, _ in dists], map(float, combo), strict=True))
                 for combo in itertools.product(*axes)
@@ -148,7 +149,7 @@ def design(s: Scenario, spec: ExperimentSpec) -> list[DesignPoint]:
             with warnings.catch_warnings():  # said once in our words: sobol_note
                 warnings.filterwarnings("ignore", "The balance properties of Sobol", UserWarning)
                 unit_cube = engine.random(n)
-            columns = [transform(d, unit_cube[:, j]) for j, (_, d) in enumerate(dists)]
+            columns = [transform(draw_of(d), unit_cube[:, j]) for j, (_, d) in enumerate(dists)]
             plans = [
                 tuple((name, float(columns[j][i])) for j, (name, _) in enumerate(dists))
                 for i in range(n)

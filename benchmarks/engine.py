@@ -30,8 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from redline.compile import Program, compile_scenario, resolve
-from redline.engine import fused
-from redline.engine.kernel import run_chunk
+from redline.engine import backends
 from redline.engine.reference import run_reference
 from redline.engine.semantics import ChunkResult
 from redline.engine.simulate import DEFAULT_CHUNK, chunk_bounds
@@ -62,7 +61,8 @@ def largest_builtin() -> str:
 
 
 Runner = Callable[[Program, int, np.ndarray], ChunkResult]
-RUNNERS: dict[str, Runner] = {"numba": fused.run_fused, "numpy": run_chunk}
+#: the compiled backends' chunk runners, from the registry (the fused engine imports Numba)
+RUNNERS: dict[str, Runner] = {name: backends.get(name).load() for name in ("numba", "numpy")}
 
 
 def engine_rate(
@@ -101,7 +101,7 @@ def stream(name: str, runs: int, chunk: int, threads: int) -> None:
     hits = np.zeros(len(program.outcomes), dtype=np.int64)
 
     def hits_of(bounds: tuple[int, int]) -> np.ndarray:
-        return (fused.run_fused(program, 1, np.arange(*bounds)).first_hit >= 0).sum(axis=0)
+        return (RUNNERS["numba"](program, 1, np.arange(*bounds)).first_hit >= 0).sum(axis=0)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -145,7 +145,7 @@ def main() -> None:
     print(f"scenario: {name} (largest built-in)" if args.scenario is None else f"scenario: {name}")
     s = load_scenario(name).scenario
     started = time.perf_counter()
-    fused.run_fused(compile_scenario(s, resolve(s)), 1, np.arange(10))  # Numba compiles here
+    RUNNERS["numba"](compile_scenario(s, resolve(s)), 1, np.arange(10))  # Numba compiles here
     seconds = time.perf_counter() - started
     print(f"fused engine: compiled (or loaded from the cache) in {seconds:.1f} s")
     rates = {}

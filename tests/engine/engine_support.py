@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 from redline.compile import Program, compile_scenario, resolve
 from redline.engine.kernel import run_chunk
 from redline.engine.semantics import ChunkResult
-from redline.engine.simulate import run_reference_chunk
+from redline.engine.reference import run_reference_chunk
 from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
 

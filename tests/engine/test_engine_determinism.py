@@ -16,7 +16,7 @@ from test_engine_oracles import chicken
 
 import redline
 from redline.engine.kernel import run_chunk
-from redline.engine.simulate import run_reference_chunk
+from redline.engine.reference import run_reference_chunk
 from redline.scenario.loader import builtin_scenarios
 from redline.scenario.model import Scenario
 

@@ -28,7 +28,7 @@ from scenario_strategy import scenarios
 
 import redline
 from redline.engine.kernel import run_chunk
-from redline.engine.simulate import run_reference_chunk
+from redline.engine.reference import run_reference_chunk
 from redline.scenario.loader import builtin_scenarios
 from redline.scenario.model import Scenario
 

@@ -34,7 +34,8 @@ from test_engine_oracles import chicken
 import redline
 from redline.engine import fused
 from redline.engine.kernel import run_chunk
-from redline.engine.simulate import run_reference_chunk
+from redline.engine.reference import run_reference_chunk
+from redline.engine.semantics import Unsupported
 from redline.scenario.loader import builtin_scenarios
 
 BUILTINS = sorted(builtin_scenarios())
@@ -47,11 +48,11 @@ def test_builtin_fused_equals_reference_and_kernel(name: str) -> None:
         program = program_of(s, levers, lens)
         context = f"{name} {levers} lens={lens}"
         ids = runs(per, start)
-        got = fused.run_fused(program, 2024, ids)
+        got = fused.run_chunk(program, 2024, ids)
         assert_same_chunks(got, run_chunk(program, 2024, ids), context)
         head = runs(quick, start)
         assert_same_chunks(
-            fused.run_fused(program, 2024, head), run_reference_chunk(program, 2024, head), context
+            fused.run_chunk(program, 2024, head), run_reference_chunk(program, 2024, head), context
         )
 
 
@@ -62,11 +63,11 @@ def test_builtin_fused_equals_reference_and_kernel(name: str) -> None:
 def test_random_scenarios_fused_equals_reference(data: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         program = program_from(data, Path(tmp))
-    if not fused.supports(program):
+    if program.strategic:
         return
     ids = runs(40)
     assert_same_chunks(
-        fused.run_fused(program, 11, ids), run_reference_chunk(program, 11, ids), "random"
+        fused.run_chunk(program, 11, ids), run_reference_chunk(program, 11, ids), "random"
     )
 
 
@@ -88,9 +89,9 @@ def test_strategic_programs_and_plugged_in_deciders_run_on_the_kernel(tmp_path: 
     fused engine gives its results, not an error."""
     s = load_dict(chicken(2.0), tmp_path)
     program = program_of(s, {}, None)
-    assert not fused.supports(program)
-    with pytest.raises(fused.Unsupported):
-        fused.run_fused(program, 1, runs(3))
+    assert program.strategic
+    with pytest.raises(Unsupported):
+        fused.run_chunk(program, 1, runs(3))
     a = redline.simulate(s, 500, seed=2, backend="numba").table
     b = redline.simulate(s, 500, seed=2, backend="numpy").table
     _assert_tables_equal(a, b, "strategic")

@@ -124,6 +124,6 @@ def test_the_fused_engine_writes_every_math_primitive(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     program = compile_scenario(load_scenario(path).scenario)
     runs = np.arange(200)
-    a = fused.run_fused(program, 5, runs)
+    a = fused.run_chunk(program, 5, runs)
     b = run_chunk(program, 5, runs)
     assert a.final.tobytes() == b.final.tobytes()

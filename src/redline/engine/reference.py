@@ -12,16 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from redline.core import numeric
 from redline.core.expr import Mode
+from redline.core.primitives import libm
 from redline.core.program import Decider, Effect, Expression, Program, Reaction
 from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, checked_choices
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
 from redline.engine.scalar import evaluate
-from redline.engine.semantics import HOLD, Happening, RunResult, StepLog
+from redline.engine.semantics import HOLD, ChunkResult, Happening, RunResult, StepLog
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
 
@@ -377,3 +378,64 @@ def run_reference(
         levels=levels,
         log=log,
     )
+
+
+def run_reference_chunk(
+    program: Program,
+    seed: int,
+    runs: NDArray[np.int64],
+    *,
+    trace: bool = False,
+    makers: Mapping[str, DecisionMaker] | None = None,
+) -> ChunkResult:
+    """The reference backend: the interpreter over a chunk, one run after another, shaped like
+    the other backends' results. With ``trace``, the same records as the NumPy kernel's trace
+    (one per run and step, step by step), taken from each run's log."""
+    ids = np.asarray(runs, dtype=np.int64)
+    results = [run_reference(program, seed, int(r), keep_log=trace, makers=makers) for r in ids]
+    names = [p.name for p in program.params if p.distribution is not None]
+    occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
+    for r in results:
+        for t, level in enumerate(r.levels):
+            occupancy[t, level] += 1
+    n_out, n_var = len(program.outcomes), len(program.variables)
+    return ChunkResult(
+        runs=ids,
+        first_hit=np.array([r.first_hit for r in results], dtype=np.int32).reshape(
+            len(results), n_out
+        ),
+        peak_level=np.array([r.peak_level for r in results], dtype=np.int32),
+        steps=np.array([r.steps for r in results], dtype=np.int32),
+        final=np.array([r.final for r in results], dtype=np.float64).reshape(len(results), n_var),
+        params={k: np.array([r.params[k] for r in results]) for k in names},
+        occupancy=occupancy,
+        trace=_trace_records(program, results) if trace else None,
+    )
+
+
+def _trace_records(program: Program, results: list[RunResult]) -> list[dict[str, Any]]:
+    """Runs' logs as trace records: for each step, each run still going (in chunk order), its
+    rung, every actor's action, the rules that reacted and the events of the step (in program
+    order), and the state at the end of the step."""
+    records: list[tuple[int, int, dict[str, Any]]] = []
+    for position, r in enumerate(results):
+        for entry in r.log:
+            reacted = {h.id for h in entry.happenings if h.kind not in ("decision", "schedule")}
+            events = set(entry.events)
+            actions = {
+                h.actor: h.id
+                for h in entry.happenings
+                if h.kind == "decision" and h.actor is not None
+            }
+            record = {
+                "run": r.run,
+                "step": entry.step,
+                "level": entry.level,
+                "actions": {d.actor: actions[d.actor] for d in program.deciders},
+                "rules": [rule.id for rule in program.rules if rule.id in reacted],
+                "events": [tag for tag in program.tags if tag in events],
+                "state": entry.state,
+            }
+            records.append((entry.step, position, record))
+    records.sort(key=lambda k: k[:2])
+    return [record for _, _, record in records]

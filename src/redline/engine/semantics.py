@@ -33,6 +33,11 @@ PHASES = (
 )
 
 
+class Unsupported(Exception):
+    """A backend cannot run this program or call; the registry
+    (:mod:`redline.engine.backends`) then runs it on the NumPy kernel, which runs everything."""
+
+
 @dataclass
 class ChunkResult:
     """Per-run summaries of one chunk, in the order of ``runs``."""

@@ -24,11 +24,9 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from redline.compile import Program
+from redline.engine import backends
 from redline.engine.deciders import DecisionMaker
-from redline.engine.kernel import run_chunk
-from redline.engine.semantics import ChunkResult
-from redline.engine.simulate import Backend, run_reference_chunk
+from redline.engine.simulate import Backend
 from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.job import Job
@@ -60,13 +58,7 @@ def compute_unit(task: UnitTask) -> UnitResult:
     started = time.perf_counter()
     program = task.job.program
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
-    chunk: ChunkResult | None = None
-    if task.backend == "reference":
-        chunk = run_reference_chunk(program, task.seed, runs, makers=dict(task.makers))
-    elif task.backend == "numba":
-        chunk = _fused_chunk(program, task)
-    if chunk is None:  # the NumPy kernel also runs what the fused engine leaves to it
-        chunk = run_chunk(program, task.seed, runs, makers=dict(task.makers))
+    chunk = backends.run_chunk(task.backend, program, task.seed, runs, makers=dict(task.makers))
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(
@@ -74,19 +66,6 @@ def compute_unit(task: UnitTask) -> UnitResult:
         )
     table = table.add_column(0, "point", pa.array([task.unit.point] * table.num_rows, pa.int32()))
     return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
-
-
-def _fused_chunk(program: Program, task: UnitTask) -> ChunkResult | None:
-    """The unit through the fused engine (imported when first asked for: it starts Numba), or
-    None for what it leaves to the NumPy kernel."""
-    from redline.engine import fused
-
-    if task.makers or not fused.supports(program):
-        return None
-    try:
-        return fused.run_fused(program, task.seed, np.arange(task.unit.start, task.unit.stop))
-    except fused.Unsupported:
-        return None
 
 
 class Executor(Protocol):
@@ -107,9 +86,10 @@ def usable_cores() -> int:
 class InProcess:
     """Units computed in this process, ``threads`` at a time.
 
-    The engine's array work runs outside Python's global lock, so threads use several cores
+    The compiled backends work outside Python's global lock, so threads use several cores
     without the cost of worker processes. Units with plugged-in decision-makers (which need
-    not be thread-safe) and reference-interpreter units (pure Python) go one at a time."""
+    not be thread-safe) and units on a backend without the ``threads`` capability (the
+    reference interpreter: pure Python) go one at a time."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
@@ -117,7 +97,7 @@ class InProcess:
         self.pool: ThreadPoolExecutor | None = None
 
     def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
-        if self.threads == 1 or any(t.makers or t.backend == "reference" for t in tasks):
+        if self.threads == 1 or not all(_threadable(t) for t in tasks):
             return map(compute_unit, tasks)
         self.pool = pool = ThreadPoolExecutor(max_workers=self.threads)
 
@@ -135,6 +115,13 @@ class InProcess:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _threadable(task: UnitTask) -> bool:
+    """Whether the task may run on a thread alongside others."""
+    if task.makers:  # a plugged-in decision-maker need not be thread-safe
+        return False
+    return backends.select(task.backend, task.job.program).capabilities.threads
 
 
 def _windowed(

@@ -1,129 +1,80 @@
-"""The fused engine: a program compiled to one machine-code loop over runs and steps (Numba).
+"""The fused engine's code generator: a core program written out as a Python module for Numba.
 
-The NumPy kernel makes a pass over a chunk's arrays for every operation of every expression;
-this engine instead generates, from the core program, a module whose run loop takes each run
-through all its steps with every expression written out (a function per rule, per deliberating
-actor, for the dynamics and for the actions' effects, small enough for Numba to compile
-quickly), and compiles it with Numba. It has the step semantics of
-:mod:`redline.engine.reference` statement for statement, and the same keyed draws, so it gives
-the same per-run summaries exactly (tests check this).
+The module has a function per element of the program (each rule, each deliberating actor, the
+dynamics, the actions' effects), small enough for Numba to compile quickly, and a run loop,
+``kernel(inp, FX, out)``, that takes each run of a chunk through all its steps: ``inp`` holds
+the chunk's inputs (:class:`Inputs`), ``FX`` the program's effect tables (:class:`Effects`),
+``out`` the arrays it writes (:class:`Outputs`). The loop has the step semantics of
+:mod:`redline.engine.reference` statement for statement.
 
-What the generated source can contain is fixed here: the template below, integer indices and
-float literals. Names, tags and strings from a scenario never reach it — they are resolved to
-indices first — so no scenario text is ever executed.
+What the generated source can contain is fixed here: the templates below and the primitives'
+code templates (:mod:`redline.core.primitives`), integer indices and float literals. Names, tags
+and strings from a scenario never reach it — they are resolved to indices first — so no
+scenario text is ever executed. Parameter values are inputs too, so the source depends on the
+program's structure alone (its ``fingerprint``).
 
-Programs whose actors' choices depend on each other (a quantal response equilibrium), runs with
-plugged-in decision-makers, and traces go to the NumPy kernel instead (:func:`supports`).
+This module imports no Numba: ``redline explain FILE --fused`` prints the source without it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import math
-import os
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.core import numeric
 from redline.core.expr import Binary, Bool, Call, Compare, Expr, Name, Num, Str, Unary
 from redline.core.patterns import match_tags
 from redline.core.primitives import BINARY, COMPARE, LIBM, SIGNATURES, UNARY, Primitive
 from redline.core.program import Effect, Expression, Program, Reaction
 from redline.engine import rng
-from redline.engine.params import sample_params
-from redline.engine.semantics import HOLD, ChunkResult
+from redline.engine.semantics import HOLD, Unsupported
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
 
-class Unsupported(Exception):
-    """The program uses something the fused engine leaves to the NumPy kernel."""
+# -- what the kernel takes ----------------------------------------------------------------------
+class Inputs(NamedTuple):
+    """A chunk's inputs: its runs, their parameter values, the keyed draws' stream origins, the
+    variables' bounds and the scripted actors' plans."""
+
+    runs: NDArray[np.int64]  # (runs,)
+    fixed: NDArray[np.float64]  # (params,) each parameter's value; 0 for a drawn one
+    drawn: NDArray[np.float64]  # (drawn params, runs) each run's drawn values
+    drawn_row: NDArray[np.int64]  # (params,) a parameter's row in ``drawn``; -1 if fixed
+    origins: NDArray[np.uint64]  # (steps, slots) stream origin of every draw site of a step
+    lo: NDArray[np.float64]  # (variables,)
+    hi: NDArray[np.float64]  # (variables,)
+    plan: NDArray[np.int64]  # (actors, steps) a scripted actor's candidate at each step
 
 
-def supports(program: Program) -> bool:
-    """Whether the fused engine runs the program: not when actors' choices depend on each
-    other. (:func:`run_fused` raises :class:`Unsupported` for anything else it cannot run.)"""
-    return not program.strategic
+class Effects(NamedTuple):
+    """The program's effects as data: effect ``e`` emits ``tags[start[e]:start[e + 1]]`` and
+    reaches rung ``level[e]``; ``rule[r, 1]`` and ``rule[r, 2]`` are the effects of rule ``r``
+    firing and failing (``scheduled`` likewise), ``action[a, k]`` that of actor ``a``'s
+    candidate ``k``."""
+
+    tags: NDArray[np.int64]
+    start: NDArray[np.int64]
+    level: NDArray[np.float64]
+    rule: NDArray[np.int64]
+    scheduled: NDArray[np.int64]
+    action: NDArray[np.int64]
 
 
-# -- helpers the generated code calls ---------------------------------------------------------
-_GOLDEN, _M1, _M2, _TO_UNIT = rng.GOLDEN, rng.M1, rng.M2, rng.TO_UNIT
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_ONE = np.uint64(1)
-_TWO_PI = 2.0 * np.pi
+class Outputs(NamedTuple):
+    """What the kernel writes: each run's summary (the fields of
+    :class:`~redline.engine.semantics.ChunkResult`) and the chunk's ladder occupancy."""
 
-_jit = numba.njit(error_model="numpy", cache=True)
-
-
-@_jit
-def _uniform(origin: Any, run: Any) -> float:
-    z = origin + (np.uint64(run) + _ONE) * _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return np.float64(z >> _S11) * _TO_UNIT
+    first_hit: NDArray[np.int32]  # (runs, outcomes)
+    peak_level: NDArray[np.int32]  # (runs,)
+    steps: NDArray[np.int32]  # (runs,)
+    final: NDArray[np.float64]  # (runs, variables)
+    occupancy: NDArray[np.int64]  # (steps, rungs)
 
 
-@_jit
-def _normal(origin0: Any, origin1: Any, run: Any) -> float:
-    u1 = _uniform(origin0, run)
-    u2 = _uniform(origin1, run)
-    return float(math.sqrt(-2.0 * numeric.log1p(-u1)) * numeric.cos(_TWO_PI * u2))
-
-
-@_jit
-def _min(a: float, b: float) -> float:
-    """np.minimum: NaN wins."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
-
-
-@_jit
-def _max(a: float, b: float) -> float:
-    """np.maximum: NaN wins."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a >= b else b
-
-
-@_jit
-def _any_now(now: Any, cols: Any) -> bool:
-    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
-        if now[c]:
-            return True
-    return False
-
-
-@_jit
-def _any_count(count: Any, cols: Any) -> bool:
-    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
-        if count[c] > 0:
-            return True
-    return False
-
-
-@_jit
-def _sum_count(count: Any, cols: Any) -> float:
-    total = 0.0
-    for c in cols:
-        total += count[c]
-    return total
-
-
-# -- the generator ----------------------------------------------------------------------------
+# -- the generator ------------------------------------------------------------------------------
 @dataclass
 class _Slots:
     """Random draw sites in the order first met: each (site, sub) is a column of the table
@@ -312,11 +263,13 @@ class _Generator:
         w("import math")
         w("import numba")
         w("import numpy as np")
-        w("from redline.engine.fused import (")
+        w("from redline.engine.fused.runtime import (")
         w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _uniform")
         w(")")
-        libm = ", ".join(f"{name} as _{name}" for name in ("power", *LIBM))
-        w(f"from redline.core.numeric import {libm}")
+        w("from redline.core.numeric import power as _power")
+        w("from redline.core.primitives import libm")
+        for name in LIBM:  # the C library's functions, the ufuncs every backend calls
+            w(f"_{name} = libm({name!r})")
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
         with self.function("initial", "LO, HI"):
             for j, var in enumerate(p.variables):
@@ -377,11 +330,10 @@ class _Generator:
         nv, nt, no = len(p.variables), len(p.tags), len(p.outcomes)
         w("")
         w("@_jit")
-        w(
-            "def kernel(runs, PF, PD, PI, O, LO, HI, PLAN, ETAG, ESTART, ELEVEL, RULE_FX, "
-            "SCHED_FX, ACT_FX, OUT_FIRST, OUT_PEAK, OUT_STEPS, OUT_FINAL, OCC):"
-        )
+        w("def kernel(inp, FX, out):")
         with w.block():
+            w("runs, PF, PD, PI, O = inp.runs, inp.fixed, inp.drawn, inp.drawn_row, inp.origins")
+            w("LO, HI, PLAN, OCC = inp.lo, inp.hi, inp.plan, out.occupancy")
             w(f"X = np.zeros({nv}); D = np.zeros({nv}); NEW = np.zeros({max(len(p.dynamics), 1)})")
             w(f"N = np.zeros({nt}, np.bool_); C = np.zeros({nt}, np.int64)")
             w(f"CH = np.zeros({max(len(p.deciders), 1)}, np.int64)")
@@ -406,12 +358,12 @@ class _Generator:
                     self.step()
                 w(f"for o in range({no}):")
                 with w.block():
-                    w("OUT_FIRST[i, o] = FIRST[o]")
-                w("OUT_PEAK[i] = int(peak)")
-                w("OUT_STEPS[i] = steps")
+                    w("out.first_hit[i, o] = FIRST[o]")
+                w("out.peak_level[i] = int(peak)")
+                w("out.steps[i] = steps")
                 w(f"for j in range({nv}):")
                 with w.block():
-                    w("OUT_FINAL[i, j] = X[j]")
+                    w("out.final[i, j] = X[j]")
             w("return 0")
 
     def step(self) -> None:
@@ -439,10 +391,7 @@ class _Generator:
                     for r in due:
                         w(f"if R[{r}] > 0:")
                         with w.block():
-                            w(
-                                f"got = _max(got, _emit(SCHED_FX[{r}, R[{r}]], ETAG, ESTART, "
-                                "ELEVEL, N, C))"
-                            )
+                            w(f"got = _max(got, _emit(FX, FX.scheduled[{r}, R[{r}]], N, C))")
                     w("reached = _max(reached, got)")
         if p.dynamics:
             w(f"dynamics({_STATE}, NEW, LO, HI)")
@@ -460,7 +409,7 @@ class _Generator:
         with w.block():
             w("if CH[a] > 0:")
             with w.block():
-                w("reached = _max(reached, _emit(ACT_FX[a, CH[a]], ETAG, ESTART, ELEVEL, N, C))")
+                w("reached = _max(reached, _emit(FX, FX.action[a, CH[a]], N, C))")
         if p.rules:
             w("SP[:] = False")
             w(f"for depth in range({p.max_depth}):")
@@ -485,7 +434,7 @@ class _Generator:
                 with w.block():
                     w("if R[r] > 0:")
                     with w.block():
-                        w("got = _max(got, _emit(RULE_FX[r, R[r]], ETAG, ESTART, ELEVEL, N, C))")
+                        w("got = _max(got, _emit(FX, FX.rule[r, R[r]], N, C))")
                 w("reached = _max(reached, got)")
         w("if reached >= 0.0:")
         with w.block():
@@ -603,20 +552,10 @@ def _ident(owner: str, program: Program) -> str:
     return str(owners.index(owner))
 
 
-# -- compiling and running ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Compiled:
-    """A program's compiled run loop, the draw sites of its origin table, and the tables of
-    the tags and rungs its effects emit."""
-
-    kernel: Any
-    slots: tuple[tuple[int, int], ...]
-    tables: dict[str, NDArray[Any]]
-
-
-def _tables(program: Program) -> dict[str, NDArray[Any]]:
+def tables(program: Program) -> Effects:
     """Effects as data: which effect a rule's firing (1) or failing (2), or an actor's
-    candidate, applies — indices into the emitted tags and rungs."""
+    candidate, applies — indices into the emitted tags and rungs (depends on the program's
+    structure alone)."""
     fx = _Effects()
     rules = np.zeros((max(len(program.rules), 1), 3), dtype=np.int64)
     for r, rule in enumerate(program.rules):
@@ -630,145 +569,32 @@ def _tables(program: Program) -> dict[str, NDArray[Any]]:
         for k, c in enumerate(d.candidates):
             if c != HOLD:
                 acts[i, k] = fx.add(program.actions[c].effect)
-    return {
-        "ETAG": np.array(fx.tags, dtype=np.int64),
-        "ESTART": np.array(fx.start, dtype=np.int64),
-        "ELEVEL": np.array(fx.level, dtype=np.float64),
-        "RULE_FX": rules,
-        "SCHED_FX": sched,
-        "ACT_FX": acts,
-    }
+    return Effects(
+        tags=np.array(fx.tags or [0], dtype=np.int64),
+        start=np.array(fx.start, dtype=np.int64),
+        level=np.array(fx.level or [0.0], dtype=np.float64),
+        rule=rules,
+        scheduled=sched,
+        action=acts,
+    )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _emit(e: int, tags: Any, start: Any, level: Any, now: Any, count: Any) -> float:
-    """Emit effect ``e``'s tags; the rung it reaches (or -1)."""
-    for j in range(start[e], start[e + 1]):
-        now[tags[j]] = True
-        count[tags[j]] += 1
-    return float(level[e])
+@dataclass(frozen=True)
+class Generated:
+    """A program's module source and the draw sites of its origin table's columns."""
+
+    text: str
+    slots: tuple[tuple[int, int], ...]
 
 
-def cache_dir() -> Path:
-    """Where generated kernels and Numba's machine code for them are kept between runs:
-    ``REDLINE_CACHE_DIR``, else the user's cache folder."""
-    given = os.environ.get("REDLINE_CACHE_DIR")
-    if given:
-        return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "redline" / "fused"
+def generate(program: Program) -> Generated:
+    """The module of a program (:class:`Unsupported` where it uses something this engine
+    leaves to the NumPy kernel)."""
+    gen = _Generator(program)
+    text = gen.generate()
+    return Generated(text, tuple(gen.slots.keys))
 
 
 def source(program: Program) -> str:
     """The generated module of a program (``redline explain FILE --fused`` prints it)."""
-    return _Generator(program).generate()
-
-
-_loaded: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def compiled(program: Program) -> Compiled:
-    """The program's run loop: generated, written to the cache folder under the hash of its
-    source, and compiled by Numba — once per program structure, then loaded from the cache
-    (parameter values are inputs, so every configuration of a scenario shares it)."""
-    gen = _Generator(program)
-    text = gen.generate()
-    digest = hashlib.blake2b(
-        (text + numba.__version__ + np.__version__).encode(), digest_size=12
-    ).hexdigest()
-    with _lock:
-        kernel = _loaded.get(digest)
-        if kernel is None:
-            kernel = _load(text, f"redline_fused_{digest}")
-            _loaded[digest] = kernel
-    return Compiled(kernel, tuple(gen.slots.keys), _tables(program))
-
-
-def _load(text: str, name: str) -> Any:
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}.py"
-        if not path.exists() or path.read_text() != text:
-            partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
-            partial.write_text(text)
-            os.replace(partial, path)
-    except OSError:  # no writable cache: compile from a private folder, for this process only
-        path = Path(tempfile.mkdtemp(prefix="redline-fused-")) / f"{name}.py"
-        path.write_text(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # Numba finds a cached kernel's globals by module name
-    spec.loader.exec_module(module)
-    return module.kernel
-
-
-def origins(seed: int, horizon: int, slots: tuple[tuple[int, int], ...]) -> NDArray[np.uint64]:
-    """Stream origins of every (step, draw site) the loop draws at."""
-    table = np.zeros((horizon, max(len(slots), 1)), dtype=np.uint64)
-    for t in range(horizon):
-        for k, (site, sub) in enumerate(slots):
-            table[t, k] = rng.stream_origin(seed, t, site, sub)
-    return table
-
-
-def run_fused(program: Program, seed: int, runs: NDArray[np.int64]) -> ChunkResult:
-    """Simulate the given runs to the horizon with the fused engine; the same summaries as
-    :func:`redline.engine.kernel.run_chunk` and :func:`redline.engine.reference.run_reference`."""
-    if not supports(program):
-        raise Unsupported("choices that depend on each other")
-    c = compiled(program)
-    runs = np.asarray(runs, dtype=np.int64)
-    n = len(runs)
-    params = sample_params(program.params, seed, runs)
-    names = list(params)
-    drawn = [k for k, v in params.items() if isinstance(v, np.ndarray)]
-    fixed = np.array([v if isinstance(v, float) else 0.0 for v in params.values()])
-    PD = np.zeros((max(len(drawn), 1), n))
-    PI = np.full(max(len(names), 1), -1, dtype=np.int64)
-    for row, name in enumerate(drawn):
-        PD[row] = params[name]
-        PI[names.index(name)] = row
-    plan = np.zeros((max(len(program.deciders), 1), program.horizon), dtype=np.int64)
-    for i, d in enumerate(program.deciders):
-        for step, k in d.plan.items():
-            if 0 <= step < program.horizon:
-                plan[i, step] = k
-    out_first = np.full((n, len(program.outcomes)), -1, dtype=np.int32)
-    out_peak = np.zeros(n, dtype=np.int32)
-    out_steps = np.full(n, program.horizon, dtype=np.int32)
-    out_final = np.zeros((n, len(program.variables)))
-    occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
-    t = c.tables
-    c.kernel(
-        runs,
-        np.resize(fixed, max(len(names), 1)),
-        PD,
-        PI,
-        origins(seed, program.horizon, c.slots),
-        np.array([v.lo for v in program.variables], dtype=np.float64),
-        np.array([v.hi for v in program.variables], dtype=np.float64),
-        plan,
-        t["ETAG"] if len(t["ETAG"]) else np.zeros(1, dtype=np.int64),
-        t["ESTART"],
-        t["ELEVEL"] if len(t["ELEVEL"]) else np.zeros(1),
-        t["RULE_FX"],
-        t["SCHED_FX"],
-        t["ACT_FX"],
-        out_first,
-        out_peak,
-        out_steps,
-        out_final,
-        occupancy,
-    )
-    return ChunkResult(
-        runs=runs,
-        first_hit=out_first,
-        peak_level=out_peak,
-        steps=out_steps,
-        final=out_final,
-        params={k: np.asarray(params[k]) for k in drawn},
-        occupancy=occupancy,
-    )
+    return generate(program).text

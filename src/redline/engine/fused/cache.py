@@ -1,0 +1,107 @@
+"""The fused engine's cache: generated modules and their machine code, on disk and in process.
+
+A program's module is written to the cache folder under the hash of its source, where Numba
+keeps the machine code it compiles for it, so each program structure is compiled once per
+machine; a later process loads it (about half a second). In a process, the compiled loop of a
+program structure is kept by the program's ``fingerprint`` (programs that share it differ only
+in parameter values, which are inputs), so chunks after the first neither generate nor load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+
+from redline.core.program import Program
+from redline.engine.fused.codegen import Effects, generate, tables
+from redline.engine.semantics import Unsupported
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A program's compiled run loop, the draw sites of its origin table's columns, and the
+    tables of the tags and rungs its effects emit."""
+
+    kernel: Any
+    slots: tuple[tuple[int, int], ...]
+    effects: Effects
+
+
+def cache_dir() -> Path:
+    """Where generated kernels and Numba's machine code for them are kept between runs:
+    ``REDLINE_CACHE_DIR``, else the user's cache folder."""
+    given = os.environ.get("REDLINE_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "redline" / "fused"
+
+
+#: compiled run loops by program fingerprint, or why the structure is not supported
+_by_structure: dict[str, Compiled | str] = {}
+#: loaded kernels by the hash of their module's source
+_by_source: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def compiled(program: Program) -> Compiled:
+    """The program's run loop: generated, written to the cache folder under the hash of its
+    source, and compiled by Numba — once per program structure, then loaded from the cache
+    (parameter values are inputs, so every configuration of a scenario shares it). Kept in
+    this process by the program's fingerprint. Raises :class:`Unsupported` for what the fused
+    engine leaves to the NumPy kernel."""
+    key = program.fingerprint
+    known = _by_structure.get(key) if key else None
+    if isinstance(known, str):
+        raise Unsupported(known)
+    if known is not None:
+        return known
+    try:
+        generated = generate(program)
+    except Unsupported as exc:
+        if key:
+            _by_structure[key] = str(exc)
+        raise
+    digest = hashlib.blake2b(
+        (generated.text + numba.__version__ + np.__version__).encode(), digest_size=12
+    ).hexdigest()
+    with _lock:
+        kernel = _by_source.get(digest)
+        if kernel is None:
+            kernel = _load(generated.text, f"redline_fused_{digest}")
+            _by_source[digest] = kernel
+        made = Compiled(kernel, generated.slots, tables(program))
+        if key:
+            _by_structure[key] = made
+    return made
+
+
+def _load(text: str, name: str) -> Any:
+    """The ``kernel`` of the module ``text``, written to the cache folder as ``name``."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.py"
+        if not path.exists() or path.read_text() != text:
+            partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
+            partial.write_text(text)
+            os.replace(partial, path)
+    except OSError:  # no writable cache: compile from a private folder, for this process only
+        path = Path(tempfile.mkdtemp(prefix="redline-fused-")) / f"{name}.py"
+        path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Numba finds a cached kernel's globals by module name
+    spec.loader.exec_module(module)
+    return module.kernel

@@ -22,23 +22,26 @@ one). Where a symmetric game's branch meets a symmetry-breaking bifurcation, the
 it and stays on the symmetric branch.
 
 **Method.** Predictor–corrector continuation in pseudo-arclength (the curve may turn back in τ),
-in the coordinates x = (p, τ) with H(x) = σ(p; τ) − p:
+in the coordinates x = (p, τ) with H(x) = σ(p; τ) − p. Its settings are the ``QRE_*``
+constants of :mod:`redline.engine.semantics`, named here without the prefix:
 
 - the Jacobian of σ by the chain rule, ∂σ_i/∂p = τλ_i (diag σ_i − σ_i σ_iᵀ) ∂U_i/∂p, with
-  ∂U/∂p by forward differences of the utilities (:data:`DIFFERENCE_STEP`; utilities are
+  ∂U/∂p by forward differences of the utilities (step DIFFERENCE_STEP; utilities are
   multilinear in the beliefs, so a difference is nearly exact), and ∂σ_i/∂τ = λ_i (diag σ_i −
   σ_i σ_iᵀ) U_i;
 - the tangent t solves [H_x; t_prevᵀ] t = e (then normalised), oriented along the previous one,
   starting along +τ;
-- predictor x0 + h·t; corrector Newton on [H; tᵀ(x − x_pred)] = 0. A predictor that would pass
-  τ = 1 is shortened to land on it, and the corrector then holds τ = 1;
-- a point is accepted when max |σ(p) − p| < :data:`CORRECTOR_TOLERANCE` on the way and
-  < :data:`TOLERANCE` at τ = 1. A step is rejected when the corrector's first move exceeds
-  :data:`MAX_DRIFT`·h (it would jump to another branch), when its residual shrinks by less than
-  :data:`CONTRACTION` an iteration, or after :data:`MAX_CORRECTIONS` iterations; then h is
-  halved (:data:`SHRINK`), and below :data:`MIN_STEP` the run has failed. After a quick
-  acceptance h grows (:data:`GROW`, up to :data:`MAX_STEP`). A run that has not reached τ = 1
-  after :data:`MAX_ITERATIONS` evaluations has failed too;
+- predictor x0 + h·t, from h = FIRST_STEP; corrector Newton on [H; tᵀ(x − x_pred)] = 0. A
+  predictor that would pass τ = 1 is shortened to land on it, and the corrector then holds
+  τ = 1;
+- a point is accepted when max |σ(p) − p| < CORRECTOR_TOLERANCE on the way and < TOLERANCE
+  (1e-10) at τ = 1. A step is rejected when the corrector's first move exceeds MAX_DRIFT·h (it
+  would jump to another branch), when its residual shrinks by less than CONTRACTION an
+  iteration, after MAX_CORRECTIONS iterations, when the new tangent turned by more than the
+  angle whose cosine is MIN_COSINE, or when it ended below τ = 0; then h shrinks (SHRINK), and
+  below MIN_STEP the run has failed. After an acceptance within QUICK iterations h grows (GROW,
+  up to MAX_STEP). A run that has not reached τ = 1 after MAX_ITERATIONS evaluations (each:
+  the utilities and one difference per coordinate) has failed too;
 - linear systems by Gaussian elimination with partial pivoting written out over the
   coordinates, array operations across runs (batched LAPACK need not give a batch of one the
   same bits as a batch of many); sums over candidates in a fixed order.
@@ -58,36 +61,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redline.core.primitives import libm
+from redline.engine.semantics import (
+    QRE_CONTRACTION,
+    QRE_CORRECTOR_TOLERANCE,
+    QRE_DIFFERENCE_STEP,
+    QRE_FIRST_STEP,
+    QRE_GROW,
+    QRE_MAX_CORRECTIONS,
+    QRE_MAX_DRIFT,
+    QRE_MAX_ITERATIONS,
+    QRE_MAX_STEP,
+    QRE_MIN_COSINE,
+    QRE_MIN_STEP,
+    QRE_QUICK,
+    QRE_SHRINK,
+    QRE_TOLERANCE,
+)
 from redline.errors import UserError
 
 F64 = NDArray[np.float64]
 Bools = NDArray[np.bool_]
-
-#: converged when max |σ(p) − p| is below this at τ = 1 (the choice probabilities' accuracy)
-TOLERANCE = 1e-10
-#: the same test at the points traced on the way to τ = 1
-CORRECTOR_TOLERANCE = 1e-6
-#: forward-difference step for ∂U/∂p (a power of two; the step actually taken is used)
-DIFFERENCE_STEP = 2.0**-20
-#: the first step along the curve (arclength in (p, τ)), the largest, and the smallest tried
-FIRST_STEP = 0.125
-MAX_STEP = 1.0
-MIN_STEP = 2.0**-30
-#: step growth after a quick acceptance, and shrinkage after a rejection
-GROW = 2.0
-SHRINK = 0.5
-#: an acceptance is quick after at most this many corrector iterations
-QUICK = 3
-#: corrector iterations before a step is rejected
-MAX_CORRECTIONS = 8
-#: each corrector iteration must shrink the residual by at least this factor
-CONTRACTION = 0.5
-#: the corrector's first move may be at most this fraction of the step
-MAX_DRIFT = 0.25
-#: consecutive tangents may turn by at most the angle of this cosine (else the step was too long)
-MIN_COSINE = 0.8
-#: evaluations (each: the utilities and their differences) before a run has failed
-MAX_ITERATIONS = 1000
 
 #: for each logit player: its candidates' availability, utilities, and its λ — arrays over the
 #: runs or scalars (broadcast), given beliefs: for each player, a list of its candidates'
@@ -106,7 +99,7 @@ def not_found(step: int, run: int, actors: Sequence[str], runs: int = 1) -> str:
     return (
         f"step {step}, run {run}{others}: no logit quantal response equilibrium found for the "
         f"actors {', '.join(actors)} (tracing it from uniform play did not reach choice "
-        f"probabilities accurate to {TOLERANCE:g}). Their utilities read each other's choices "
+        f"probabilities accurate to {QRE_TOLERANCE:g}). Their utilities read each other's choices "
         f"through chose(); a comparison or threshold on chose() makes a utility jump, and then "
         f"no equilibrium need exist — make those utilities change smoothly with the choice "
         f"probabilities, or lower the actors' rationality (lambda)"
@@ -142,12 +135,15 @@ def _solve(matrix: F64) -> F64:
     run, by Gaussian elimination with partial pivoting; ``matrix`` is overwritten. Ties in the
     pivot search go to the first row; every arithmetic operation is elementwise over runs."""
     m = matrix.shape[0]
-    runs = np.arange(matrix.shape[2])
     for c in range(m):
-        pivot = c + np.argmax(np.abs(matrix[c:, c, :]), axis=0)
-        top = matrix[pivot, :, runs]  # (runs, m + 1)
-        matrix[pivot, :, runs] = matrix[c, :, runs]
-        matrix[c, :, runs] = top
+        # each run's pivot row swapped into row c (only columns c.. are still to be used)
+        pivot = c + np.argmax(np.abs(matrix[c:, c]), axis=0)
+        top = matrix[c, c:].copy()
+        for r in range(c + 1, m):
+            take = pivot == r
+            row = matrix[r, c:]
+            matrix[c, c:] = np.where(take, row, matrix[c, c:])
+            matrix[r, c:] = np.where(take, top, row)
         factor = matrix[c + 1 :, c] / matrix[c, c]
         matrix[c + 1 :, c:] = matrix[c + 1 :, c:] - factor[:, None] * matrix[c, c:]
     y = np.zeros((m, matrix.shape[2]))
@@ -161,7 +157,7 @@ def _solve(matrix: F64) -> F64:
 
 def _max_abs(values: F64) -> F64:
     """max |v| over the first axis (NaN if any is NaN)."""
-    acc = np.abs(values[0])
+    acc: F64 = np.abs(values[0])
     for v in values[1:]:
         acc = np.maximum(acc, np.abs(v))
     return acc
@@ -232,7 +228,7 @@ class _Game:
         slopes = np.zeros((D, D, self.n))
         for c in range(D):
             moved = p.copy()
-            moved[c] = p[c] + DIFFERENCE_STEP
+            moved[c] = p[c] + QRE_DIFFERENCE_STEP
             slopes[c] = (self.utilities(moved) - utility) / (moved[c] - p[c])
         scale = tau * self.rationality
         z, sigma, gap = self.logit(utility, scale)
@@ -271,7 +267,7 @@ def _trace(game: _Game, n: int) -> Solution:
     t0[D] = 1.0
     x = x0.copy()  # the point being corrected
     xp = x0.copy()  # its predictor
-    h = np.full(n, FIRST_STEP)  # the step along the curve
+    h = np.full(n, QRE_FIRST_STEP)  # the step along the curve
     used = np.zeros(n)  # the step the current predictor took
     landing = np.zeros(n, dtype=np.bool_)  # correcting at τ = 1
     tries = np.zeros(n, dtype=np.int64)  # corrector iterations of the current step
@@ -281,17 +277,19 @@ def _trace(game: _Game, n: int) -> Solution:
     weights = np.where(game.available, 1.0, 0.0)
     beliefs = x0[:D].copy()
     iterations = 0
-    while active.any() and iterations < MAX_ITERATIONS:
+    while active.any() and iterations < QRE_MAX_ITERATIONS:
         iterations += 1
         residual, jacobian, z = game.evaluate(x)
         res = _max_abs(residual)
         finite = np.isfinite(res) & np.isfinite(jacobian).all(axis=(0, 1))
-        ok = active & finite & (res < np.where(landing, TOLERANCE, CORRECTOR_TOLERANCE))
+        ok = active & finite & (res < np.where(landing, QRE_TOLERANCE, QRE_CORRECTOR_TOLERANCE))
         done = ok & landing
         accept = ok & ~landing
         correcting = active & ~ok
         reject = correcting & (
-            ~finite | (tries >= MAX_CORRECTIONS) | ((tries > 0) & (res > CONTRACTION * last))
+            ~finite
+            | (tries >= QRE_MAX_CORRECTIONS)
+            | ((tries > 0) & (res > QRE_CONTRACTION * last))
         )
         newton = correcting & ~reject
         # one linear system per run: at an accepted point its tangent, [H_x; t0ᵀ] t = e;
@@ -307,7 +305,7 @@ def _trace(game: _Game, n: int) -> Solution:
         y = _solve(system)
         # a Newton move that jumps away from the curve, or that is not finite, is rejected
         move = _max_abs(y)
-        bad = newton & (~np.isfinite(move) | ((tries == 0) & (move > MAX_DRIFT * used)))
+        bad = newton & (~np.isfinite(move) | ((tries == 0) & (move > QRE_MAX_DRIFT * used)))
         reject |= bad
         newton &= ~bad
         # the tangent at an accepted point; a step whose tangent cannot be computed, turned
@@ -315,7 +313,7 @@ def _trace(game: _Game, n: int) -> Solution:
         # below τ = 0 (the corrector found the curve's other side) was too long
         length = np.sqrt(_total(list(y * y)))
         tangent = y / length
-        turn = (1.0 / length >= MIN_COSINE) | (iterations == 1)
+        turn = (1.0 / length >= QRE_MIN_COSINE) | (iterations == 1)
         bad = accept & ~(np.isfinite(length) & (length > 0.0) & turn & (x[D] >= 0.0))
         reject |= bad
         accept &= ~bad
@@ -325,7 +323,7 @@ def _trace(game: _Game, n: int) -> Solution:
         weights = np.where(done, z, weights)
         beliefs = np.where(done, x[:D], beliefs)
         # accepted on the way: the new base point, and a longer step after a quick acceptance
-        h = np.where(accept & (tries <= QUICK), np.minimum(h * GROW, MAX_STEP), h)
+        h = np.where(accept & (tries <= QRE_QUICK), np.minimum(h * QRE_GROW, QRE_MAX_STEP), h)
         x0 = np.where(accept, x, x0)
         t0 = np.where(accept, tangent, t0)
         # a Newton move (held at τ = 1 when landing)
@@ -334,8 +332,8 @@ def _trace(game: _Game, n: int) -> Solution:
         last = np.where(newton, res, last)
         tries = np.where(newton, tries + 1, tries)
         # a rejected step is retried from the last accepted point, shorter
-        h = np.where(reject, h * SHRINK, h)
-        active &= ~(reject & (h < MIN_STEP))
+        h = np.where(reject, h * QRE_SHRINK, h)
+        active &= ~(reject & (h < QRE_MIN_STEP))
         # a new predictor after an acceptance or a rejection; one that would pass τ = 1 is
         # shortened to land on it, and a base point already past τ = 1 is corrected there
         fresh = active & (accept | reject)

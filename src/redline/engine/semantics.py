@@ -22,6 +22,35 @@ HOLD = -1
 # effects add a sum that starts from +0.0, so no backend's skipped no-op can leave a -0.0 that
 # another backend's ``x + 0.0`` would have turned into +0.0.
 
+# The logit quantal response equilibrium of a step (redline.engine.equilibrium, which
+# describes the method): its accuracy and the settings of its path tracing.
+
+#: converged when max |σ(p) − p| is below this at τ = 1 (the choice probabilities' accuracy)
+QRE_TOLERANCE = 1e-10
+#: the same test at the points traced on the way to τ = 1
+QRE_CORRECTOR_TOLERANCE = 1e-6
+#: forward-difference step for ∂U/∂p (a power of two; the step actually taken is used)
+QRE_DIFFERENCE_STEP = 2.0**-20
+#: the first step along the curve (arclength in (p, τ)), the largest, and the smallest tried
+QRE_FIRST_STEP = 0.125
+QRE_MAX_STEP = 1.0
+QRE_MIN_STEP = 2.0**-30
+#: step growth after a quick acceptance, and shrinkage after a rejection
+QRE_GROW = 2.0
+QRE_SHRINK = 0.5
+#: an acceptance is quick after at most this many corrector iterations
+QRE_QUICK = 3
+#: corrector iterations before a step is rejected
+QRE_MAX_CORRECTIONS = 8
+#: each corrector iteration must shrink the residual by at least this factor
+QRE_CONTRACTION = 0.5
+#: the corrector's first move may be at most this fraction of the step
+QRE_MAX_DRIFT = 0.25
+#: consecutive tangents may turn by at most the angle of this cosine (else the step was too long)
+QRE_MIN_COSINE = 0.8
+#: evaluations (each: the utilities and their differences) before a run has failed
+QRE_MAX_ITERATIONS = 1000
+
 #: the phases of one step, in order (DESIGN §5); each backend names its code after them
 PHASES = (
     "schedule",  # (1) scheduled events due this step

@@ -21,7 +21,8 @@ from engine_support import (
     scenario_dict,
 )
 from scipy import stats
-from scipy.optimize import brentq
+from scipy.optimize import brentq, root
+from scipy.special import softmax
 
 from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference
@@ -225,6 +226,165 @@ def test_chicken_moderate_lambda_is_logit_qre(tmp_path: Path, lam: float) -> Non
 
 def test_chicken_engine_matches_reference(tmp_path: Path) -> None:
     engine_vs_reference(program_from(chicken(1.0), tmp_path), 3, runs(60), "chicken")
+
+
+# Asymmetric games: a symmetric game hides a solver that does not reach the equilibrium (smooth
+# fictitious play, which the engine once used, gave A 0.289 and B 0.683 in the game below at
+# λ = 1). The QRE is unique at these λ and computed here independently.
+
+#: Chicken with unequal stakes: (win − tie, crash − lose) for each, B has more at stake
+STAKES_A = (1.0, -2.0)
+STAKES_B = (3.0, -4.0)
+
+
+def asymmetric_chicken(lam: float) -> dict[str, Any]:
+    """Chicken whose players gain and lose differently by daring (hold is swerving)."""
+    return scenario_dict(
+        time={"step": "month", "horizon": 1},
+        actors=[
+            {"id": "A", "decision": {"kind": "logit", "lambda": lam, "weights": {"payoff.A": 1}}},
+            {"id": "B", "decision": {"kind": "logit", "lambda": lam, "weights": {"payoff.B": 1}}},
+        ],
+        variables=[{"id": "payoff.A"}, {"id": "payoff.B"}],
+        actions=[
+            {
+                "id": "dare",
+                "actors": ["A"],
+                "effects": {
+                    "payoff.A": f'where(chose("B", "dare_b"), {STAKES_A[1]}, {STAKES_A[0]})'
+                },
+                "tags": ["dare:A"],
+            },
+            {
+                "id": "dare_b",
+                "actors": ["B"],
+                "effects": {"payoff.B": f'where(chose("A", "dare"), {STAKES_B[1]}, {STAKES_B[0]})'},
+                "tags": ["dare:B"],
+            },
+        ],
+        outcomes=[
+            {"id": "a_dares", "when": 'now("dare:A")'},
+            {"id": "b_dares", "when": 'now("dare:B")'},
+            {"id": "both", "when": 'now("dare:A") and now("dare:B")'},
+        ],
+    )
+
+
+def asymmetric_qre(lam: float) -> tuple[float, float]:
+    """(P(A dares), P(B dares)) at the logit QRE: b solves b = σ(λ Δ_B(σ(λ Δ_A(b)))), where
+    Δ(q) = (1 − q)·win + q·crash against the other's daring probability q; the root is unique
+    (checked on a grid)."""
+
+    def a_of(b: float) -> float:
+        return logistic(lam * ((1 - b) * STAKES_A[0] + b * STAKES_A[1]))
+
+    def gap(b: float) -> float:
+        a = a_of(b)
+        return b - logistic(lam * ((1 - a) * STAKES_B[0] + a * STAKES_B[1]))
+
+    grid = np.array([gap(b) for b in np.linspace(0.0, 1.0, 2001)])
+    assert int(np.sum(np.sign(grid[:-1]) != np.sign(grid[1:]))) == 1, "not a unique QRE"
+    b = float(brentq(gap, 0.0, 1.0, xtol=1e-15))
+    return a_of(b), b
+
+
+@pytest.mark.parametrize("lam", [0.8, 1.0])
+def test_asymmetric_chicken_is_the_logit_qre(tmp_path: Path, lam: float) -> None:
+    a, b = asymmetric_qre(lam)
+    program = program_from(asymmetric_chicken(lam), tmp_path)
+    assert program.strategic
+    hits = (run_chunk(program, 5, runs(N)).first_hit == 0).sum(axis=0)
+    assert_rate(int(hits[0]), N, a, f"A dares at lambda={lam}")
+    assert_rate(int(hits[1]), N, b, f"B dares at lambda={lam}")
+    # the two draws are independent given the equilibrium
+    assert_rate(int(hits[2]), N, a * b, f"both dare at lambda={lam}")
+
+
+def test_asymmetric_chicken_engine_matches_reference(tmp_path: Path) -> None:
+    engine_vs_reference(program_from(asymmetric_chicken(1.0), tmp_path), 4, runs(40), "chicken")
+
+
+#: a 3×3 game through the scenario language: each actor holds or takes one of two actions;
+#: PAYOFF_A[k][j] is A's payoff from its candidate k (hold, a1, a2) against B's j (hold, b1, b2),
+#: PAYOFF_B[k][j] B's from its j against A's k; holding pays 0 (any game is one of these after
+#: subtracting the hold row, which a logit response ignores)
+PAYOFF_A = [[0.0, 0.0, 0.0], [1.0, -1.0, 0.5], [-1.0, 1.5, -0.5]]
+PAYOFF_B = [[0.0, 1.0, -1.0], [0.0, -1.0, 1.0], [0.0, 0.5, 0.5]]
+GAME3_LAMBDA = 2.0
+
+
+def three_by_three(lam: float) -> dict[str, Any]:
+    def payoff(table: list[float], other: str, choices: list[str]) -> str:
+        return " + ".join(
+            f'where(chose("{other}", "{c}"), {v}, 0)' for c, v in zip(choices, table, strict=True)
+        )
+
+    b_choices, a_choices = ["hold", "b1", "b2"], ["hold", "a1", "a2"]
+    actions = [
+        {
+            "id": f"a{k}",
+            "actors": ["A"],
+            "effects": {"u.A": payoff(PAYOFF_A[k], "B", b_choices)},
+            "tags": [f"a{k}"],
+        }
+        for k in (1, 2)
+    ] + [
+        {
+            "id": f"b{j}",
+            "actors": ["B"],
+            "effects": {"u.B": payoff([row[j] for row in PAYOFF_B], "A", a_choices)},
+            "tags": [f"b{j}"],
+        }
+        for j in (1, 2)
+    ]
+    return scenario_dict(
+        time={"step": "month", "horizon": 1},
+        actors=[
+            {"id": "A", "decision": {"kind": "logit", "lambda": lam, "weights": {"u.A": 1}}},
+            {"id": "B", "decision": {"kind": "logit", "lambda": lam, "weights": {"u.B": 1}}},
+        ],
+        variables=[{"id": "u.A"}, {"id": "u.B"}],
+        actions=actions,
+        outcomes=[{"id": t, "when": f'now("{t}")'} for t in ("a1", "a2", "b1", "b2")],
+    )
+
+
+def three_by_three_qre(lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """The logit QRE of the 3×3 game by scipy.optimize.root on its fixed-point equations,
+    continued from λ ≈ 0; it is the only one found from 200 random starts."""
+    A, B = np.array(PAYOFF_A), np.array(PAYOFF_B)
+
+    def probabilities(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return softmax(np.r_[0.0, y[:2]]), softmax(np.r_[0.0, y[2:]])
+
+    def equations(y: np.ndarray, level: float) -> np.ndarray:
+        pa, pb = probabilities(y)
+        return np.r_[
+            softmax(level * (A @ pb))[1:] - pa[1:], softmax(level * (B.T @ pa))[1:] - pb[1:]
+        ]
+
+    y = np.zeros(4)
+    for level in np.linspace(0.0, lam, 100)[1:]:
+        y = root(equations, y, args=(float(level),), tol=1e-13).x
+    assert np.max(np.abs(equations(y, lam))) < 1e-12
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        other = root(equations, rng.normal(scale=3.0, size=4), args=(lam,), tol=1e-13).x
+        if np.max(np.abs(equations(other, lam))) < 1e-10:
+            assert np.allclose(np.r_[probabilities(other)], np.r_[probabilities(y)], atol=1e-6)
+    return probabilities(y)
+
+
+def test_three_by_three_game_is_the_logit_qre(tmp_path: Path) -> None:
+    pa, pb = three_by_three_qre(GAME3_LAMBDA)
+    program = program_from(three_by_three(GAME3_LAMBDA), tmp_path)
+    assert program.strategic
+    hits = (run_chunk(program, 6, runs(N)).first_hit == 0).sum(axis=0)
+    for h, p, what in zip(
+        hits, [pa[1], pa[2], pb[1], pb[2]], ("a1", "a2", "b1", "b2"), strict=True
+    ):
+        assert_rate(int(h), N, float(p), f"{what} at lambda={GAME3_LAMBDA}")
+    engine_vs_reference(program, 6, runs(30), "3x3 game")
 
 
 # -- (c) red-line credibility: decay when not enforced, rise when enforced, spillover --------

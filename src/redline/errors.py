@@ -28,3 +28,13 @@ class RedlineValueError(ArgumentError, ValueError):
 
 class RedlineTypeError(ArgumentError, TypeError):
     """An argument of the wrong type."""
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Ctrl-C as Python raises it, or as DuckDB reports it when it lands in a query."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    kind = type(exc)
+    if kind.__name__ == "InterruptException" and kind.__module__.lstrip("_") == "duckdb":
+        return True
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"

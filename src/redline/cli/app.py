@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from redline.errors import ArgumentError, UserError
+from redline.errors import ArgumentError, UserError, is_interruption
 from redline.scenario.errors import ScenarioError
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
@@ -48,16 +48,6 @@ app = _App(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def is_interruption(exc: BaseException) -> bool:
-    """Ctrl-C as Python raises it, or as DuckDB reports it when it lands in a query."""
-    if isinstance(exc, KeyboardInterrupt):
-        return True
-    kind = type(exc)
-    if kind.__name__ == "InterruptException" and kind.__module__.lstrip("_") == "duckdb":
-        return True
-    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
 
 
 def interrupted() -> NoReturn:

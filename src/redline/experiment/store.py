@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from redline.errors import UserError
+from redline.errors import UserError, is_interruption
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.spec import ExperimentSpec
 from redline.version import __version__
@@ -58,13 +58,6 @@ CREATE TABLE IF NOT EXISTS occupancy (
     experiment VARCHAR NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
     step INTEGER NOT NULL, rung INTEGER NOT NULL, runs BIGINT NOT NULL);
 """
-
-
-def is_interruption(exc: BaseException) -> bool:
-    """Whether an exception is Ctrl-C: Python's, or DuckDB's report of one in a query."""
-    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
-        return True
-    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
 
 
 @dataclass(frozen=True)

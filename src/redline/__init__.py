@@ -1,7 +1,8 @@
 """redline: model, simulate and analyse escalation between states and alliances.
 
 The Python API: ``load(path)``, ``simulate(scenario, runs, *, seed, levers, lens, ...)`` giving
-:class:`Results`, and ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`;
+:class:`Results`, ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`, and
+``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does);
 ``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Bad arguments raise
 ``RedlineValueError`` (a ``ValueError``) or ``RedlineTypeError`` (a ``TypeError``) naming the
 parameter.
@@ -19,7 +20,8 @@ from redline.errors import RedlineTypeError, RedlineValueError, UserError
 from redline.version import __version__
 
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
-    from redline.api import load, simulate, trace
+    from redline.analysis.ablation import Ablation
+    from redline.api import ablate, load, simulate, trace
     from redline.engine.deciders import DecisionMaker, Situation
     from redline.report.trace import Trace
     from redline.results import OutcomeSummary, Results
@@ -27,6 +29,8 @@ if TYPE_CHECKING:  # what a type checker sees; at run time these are imported wh
 
 #: where each lazily imported public name lives
 _LAZY = {
+    "ablate": "redline.api",
+    "Ablation": "redline.analysis.ablation",
     "load": "redline.api",
     "simulate": "redline.api",
     "trace": "redline.api",
@@ -39,6 +43,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "Ablation",
     "DecisionMaker",
     "OutcomeSummary",
     "RedlineTypeError",
@@ -49,6 +54,7 @@ __all__ = [
     "Trace",
     "UserError",
     "__version__",
+    "ablate",
     "load",
     "simulate",
     "trace",

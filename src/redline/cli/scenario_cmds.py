@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from redline.cli.app import EXIT_INVALID, app, err, guarded, out
+from redline.cli.app import EXIT_INVALID, app, err, guarded, out, user_errors
 from redline.cli.explain_view import show_explanation
 from redline.scenario.errors import ScenarioError
 from redline.scenario.explain import explain
-from redline.scenario.loader import builtin_scenarios, load_scenario
+from redline.scenario.loader import LoadedScenario, builtin_scenarios, load_scenario
 from redline.scenario.schema import json_schema
 from redline.scenario.yamlsource import read_yaml
 
@@ -21,8 +21,19 @@ from redline.scenario.yamlsource import read_yaml
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files (or built-in names).")],
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also simulate each valid scenario and warn of inert mechanisms, aliased "
+            "outcomes, lever options with identical results and unreached outcomes (ablation).",
+        ),
+    ] = False,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Runs per check with --deep.")] = 2_000,
+    backend: Annotated[str, typer.Option(help="The backend --deep simulates on.")] = "numpy",
 ) -> None:
-    """Check scenario files; list every problem with its file, line and element path."""
+    """Check scenario files; list every problem with its file, line and element path. With
+    --deep, also list the model's artefacts as warnings (the exit status stays 0 for those)."""
     failed = 0
     for name in files:
         try:
@@ -41,11 +52,30 @@ def validate(
             markup=False,
             soft_wrap=True,
         )
+        if deep:
+            _deep(loaded, runs, backend)
     if failed:
         err.print(
             f"[bold red]{failed} of {len(files)} file{'s' if len(files) > 1 else ''} invalid[/]"
         )
         raise typer.Exit(EXIT_INVALID)
+
+
+def _deep(loaded: LoadedScenario, runs: int, backend: str) -> None:
+    """The ablation's findings for one valid scenario, as warnings on the error stream."""
+    from redline.cli.analysis_cmds import deep_warnings
+
+    with user_errors():
+        warnings = deep_warnings(loaded, runs, backend)
+    for line in warnings:
+        err.print(line, markup=False, soft_wrap=True)
+    n = len(warnings)
+    out.print(
+        f"{loaded.scenario.id}: {n} warning{'s' if n != 1 else ''} from the deep check "
+        f"({runs:,} runs per configuration)",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Shared helpers for the engine tests: scenarios from dicts, both backends, exact comparison."""
+"""Shared helpers for the engine tests: scenarios from dicts, running a registered backend,
+exact comparison with the reference, statistical checks."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import yaml
 from numpy.typing import NDArray
 from statsmodels.stats.proportion import proportion_confint
 
 from redline.compile import Program, compile_scenario, resolve
+from redline.engine import backends
+from redline.engine.deciders import DecisionMaker
 from redline.engine.kernel import run_chunk
-from redline.engine.semantics import ChunkResult
 from redline.engine.reference import run_reference_chunk
+from redline.engine.semantics import ChunkResult, Unsupported
 from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
 
@@ -109,6 +113,73 @@ def engine_vs_reference(
     slow = run_reference_chunk(program, seed, run_ids)
     assert_same_chunks(fast, slow, context)
     return fast
+
+
+def on_backend(
+    backend: str,
+    program: Program,
+    seed: int,
+    run_ids: NDArray[np.int64],
+    *,
+    trace: bool = False,
+    makers: dict[str, DecisionMaker] | None = None,
+) -> ChunkResult:
+    """The runs on the backend itself, through the registry without its fallback: where the
+    backend lacks a capability the program or the call needs (or leaves the program to the
+    fallback), the check is skipped, saying so. The fallback's own parametrisation runs it,
+    and test_engine_backends checks that the registry falls back."""
+    try:
+        return backends.run_chunk(
+            backend, program, seed, run_ids, trace=trace, makers=makers, fallback=False
+        )
+    except Unsupported as exc:
+        pytest.skip(f"{exc} (the registry runs this on {backends.FALLBACK})")
+
+
+def require(
+    backend: str,
+    program: Program,
+    *,
+    trace: bool = False,
+    makers: dict[str, DecisionMaker] | None = None,
+) -> None:
+    """Skip the check, saying why, where the backend lacks a capability the program or the call
+    needs (for checks through ``redline.simulate``, where the registry would fall back)."""
+    lacking = backends.get(backend).capabilities.lacking(
+        backends.needs(program, trace=trace, makers=makers)
+    )
+    if lacking:
+        pytest.skip(
+            f"the {backend} backend lacks {', '.join(lacking)} "
+            f"(the registry runs this on {backends.FALLBACK})"
+        )
+
+
+def traced(backend: str, program: Program, seed: int, run_ids: NDArray[np.int64]) -> list[Any]:
+    """The backend's trace records of the runs (skipped on a backend without traces)."""
+    trace = on_backend(backend, program, seed, run_ids, trace=True).trace
+    assert trace is not None
+    return trace
+
+
+def backend_vs_reference(
+    backend: str, program: Program, seed: int, run_ids: NDArray[np.int64], context: str = ""
+) -> ChunkResult:
+    """The backend's result for the runs, checked to equal the reference interpreter's
+    exactly (the reference's own, unchecked, on the reference)."""
+    got = on_backend(backend, program, seed, run_ids)
+    if backend != "reference":
+        expected = run_reference_chunk(program, seed, run_ids)
+        assert_same_chunks(got, expected, f"{backend}{': ' + context if context else ''}")
+    return got
+
+
+def sized(backend: str, n: int, reference: int) -> int:
+    """Runs for a check on ``backend``: ``n``, or ``reference`` on the reference interpreter,
+    which is about a thousand times slower than the compiled backends. (The statistical
+    checks — Wilson intervals, chi-square tests, bounds in standard errors — hold at any
+    number of runs.)"""
+    return reference if backend == "reference" else n
 
 
 def wilson(hits: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:

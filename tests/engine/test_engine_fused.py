@@ -9,6 +9,8 @@ randomly generated scenarios. Each distinct program is compiled once per machine
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ from test_engine_oracles import chicken
 
 import redline
 from redline.engine import fused
+from redline.engine.fused import cache
+from redline.engine.fused.codegen import Effects, Inputs, Outputs
 from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference_chunk
 from redline.engine.semantics import Unsupported
@@ -127,3 +131,43 @@ def test_generated_source_holds_no_scenario_text(tmp_path: Path) -> None:
     assert shown.returncode == 0 and "def kernel(" in shown.stdout, shown.stderr
     assert "kernel" in text
     assert odd not in text and "AAA" not in text and "BBB" not in text
+
+
+def test_the_kernel_takes_named_structures() -> None:
+    """The generated run loop takes its inputs, the effect tables and its outputs as three
+    named tuples of arrays, whose fields the generated code reads by name."""
+    program = program_of(_builtin("convoy-strike"))
+    text = fused.source(program)
+    assert "def kernel(inp, FX, out):" in text
+    for structure, name in ((Inputs, "inp"), (Effects, "FX"), (Outputs, "out")):
+        used = set(re.findall(rf"\b{name}\.(\w+)", text))
+        assert used and used <= set(structure._fields), (structure.__name__, used)
+    assert {f for f in Outputs._fields if f != "occupancy"} <= set(
+        dataclasses.asdict(fused.run_chunk(program, 1, runs(3)))
+    )
+
+
+def test_compiled_loops_are_kept_by_program_structure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configurations of a scenario share one fingerprint and one compiled loop: after the
+    first chunk, no chunk of any of them generates the module again."""
+    s = _builtin("convoy-strike")
+    programs = [program_of(s, levers, lens) for levers, lens in configurations(s)]
+    assert len({p.fingerprint for p in programs}) == 1
+    first = cache.compiled(programs[0])
+    generated: list[str] = []
+    real = cache.generate
+
+    def counting(program: Any) -> Any:
+        generated.append(program.fingerprint)
+        return real(program)
+
+    monkeypatch.setattr(cache, "generate", counting)
+    for program in programs:
+        assert cache.compiled(program) is first
+        fused.run_chunk(program, 1, runs(5))
+    assert generated == []
+    # a program without a fingerprint (built by hand) is generated each time, and still shares
+    # the loaded kernel of its source
+    anonymous = dataclasses.replace(programs[0], fingerprint="")
+    assert cache.compiled(anonymous).kernel is first.kernel
+    assert generated == [""]

@@ -1,7 +1,8 @@
 """Analytic oracles: small scenarios whose outcome probabilities are known in closed form.
 
 Each statistical check asserts that the exact probability lies inside the 99.9% Wilson interval
-of the simulated frequency (fixed seeds, so a passing check passes every time).
+of the simulated frequency (fixed seeds, so a passing check passes every time). The checks that
+take ``backend`` run once per registered backend, the reference interpreter on fewer runs.
 """
 
 from __future__ import annotations
@@ -14,20 +15,22 @@ import numpy as np
 import pytest
 from engine_support import (
     assert_rate,
-    engine_vs_reference,
+    backend_vs_reference,
     logistic,
+    on_backend,
     program_from,
     runs,
     scenario_dict,
+    sized,
+    traced,
 )
 from scipy import stats
 from scipy.optimize import brentq, root
 from scipy.special import softmax
 
-from redline.engine.kernel import run_chunk
-from redline.engine.reference import run_reference
-
 N = 20_000
+#: runs of the same checks on the reference interpreter (about a thousand times slower)
+N_REFERENCE = 2000
 
 # -- (a) a random walk on a ladder with an absorbing top rung --------------------------------
 
@@ -64,17 +67,18 @@ def walk_matrix(top: int, up: float, down: float) -> np.ndarray:
 
 @pytest.mark.parametrize(("top", "up", "down"), [(4, 0.35, 0.25), (3, 0.5, 0.4)])
 def test_ladder_walk_absorption_matches_matrix_power(
-    tmp_path: Path, top: int, up: float, down: float
+    tmp_path: Path, backend: str, top: int, up: float, down: float
 ) -> None:
     horizon = 16
+    n = sized(backend, N, N_REFERENCE)
     program = program_from(ladder_walk(top, up, down, horizon), tmp_path)
-    result = run_chunk(program, 5, runs(N))
+    result = on_backend(backend, program, 5, runs(n))
     first = result.first_hit[:, 0]
     P = walk_matrix(top, up, down)
     for h in (3, 8, 16):
         exact = np.linalg.matrix_power(P, h)[0, top]
         hits = int(np.sum((first >= 0) & (first <= h - 1)))
-        assert_rate(hits, N, exact, f"absorbed within {h} steps")
+        assert_rate(hits, n, exact, f"absorbed within {h} steps")
     # absorbed runs stop at their hit, the others run to the horizon at a lower rung
     absorbed = first >= 0
     assert np.array_equal(result.steps[absorbed], first[absorbed] + 1)
@@ -85,7 +89,7 @@ def test_ladder_walk_absorption_matches_matrix_power(
     # the whole distribution of the rung at the horizon, too (one chi-square test)
     dist = np.linalg.matrix_power(P, horizon)[0]
     counts = np.bincount(rung.astype(np.int64), minlength=top + 1)
-    assert stats.chisquare(counts, dist * N).pvalue > 1e-3
+    assert stats.chisquare(counts, dist * n).pvalue > 1e-3
 
 
 # -- (b) a one-shot 2×2 game between two logit decision-makers -------------------------------
@@ -125,22 +129,23 @@ def independent_game(
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.5, 2.0, 8.0])
-def test_independent_logit_choice_is_closed_form(tmp_path: Path, lam: float) -> None:
+def test_independent_logit_choice_is_closed_form(tmp_path: Path, backend: str, lam: float) -> None:
     gain_a, gain_b, kappa = 0.3, -0.2, 0.4
     horizon = 2
+    n = sized(backend, N, N_REFERENCE // 2)
     program = program_from(independent_game(lam, gain_a, gain_b, kappa, horizon), tmp_path)
     assert not program.strategic
-    result = run_chunk(program, 11, runs(N))
+    result = on_backend(backend, program, 11, runs(n))
     u_a = gain_a - kappa * 0.5  # utility of go_a; hold is 0
     u_b = 2 * gain_b
     p_a = math.exp(lam * u_a) / (math.exp(lam * u_a) + math.exp(lam * 0.0))
     p_b = math.exp(lam * u_b) / (math.exp(lam * u_b) + math.exp(lam * 0.0))
     n_a = result.final[:, program.var_index("nA")]
     n_b = result.final[:, program.var_index("nB")]
-    assert_rate(int(n_a.sum()), N * horizon, p_a, f"A at lambda={lam}")
-    assert_rate(int(n_b.sum()), N * horizon, p_b, f"B at lambda={lam}")
+    assert_rate(int(n_a.sum()), n * horizon, p_a, f"A at lambda={lam}")
+    assert_rate(int(n_b.sum()), n * horizon, p_b, f"B at lambda={lam}")
     # the two choices are independent: both in step 0 with probability p_a·p_b
-    assert_rate(int(np.sum(result.first_hit[:, 0] == 0)), N, p_a * p_b, "both in step 0")
+    assert_rate(int(np.sum(result.first_hit[:, 0] == 0)), n, p_a * p_b, "both in step 0")
 
 
 W, S, L, C = 1.0, 0.0, -0.5, -2.0  # win, tie (both swerve), lose (swerve), crash
@@ -195,37 +200,40 @@ def logit_qre(lam: float) -> float:
     return float(brentq(gap, 0.0, 1.0, xtol=1e-14))
 
 
-def _straight_rates(lam: float, folder: Path) -> tuple[int, int, int]:
+def _straight_rates(backend: str, lam: float, folder: Path) -> tuple[int, int, int, int]:
+    """Runs in which A, B, both go straight at step 0, and the number of runs."""
     program = program_from(chicken(lam), folder)
     assert program.strategic
-    result = run_chunk(program, 3, runs(N))
+    n = sized(backend, N, 200)  # the reference solves each run's game in Python: slow
+    result = on_backend(backend, program, 3, runs(n))
     hits = (result.first_hit == 0).sum(axis=0)
-    return int(hits[0]), int(hits[1]), int(hits[2])
+    return int(hits[0]), int(hits[1]), int(hits[2]), n
 
 
 @pytest.mark.parametrize("lam", [50.0, 200.0])
-def test_chicken_approaches_mixed_equilibrium(tmp_path: Path, lam: float) -> None:
-    a, b, crash = _straight_rates(lam, tmp_path)
+def test_chicken_approaches_mixed_equilibrium(tmp_path: Path, backend: str, lam: float) -> None:
+    q = logit_qre(lam)
+    assert abs(q - Q_STAR) < 0.01, f"the QRE {q:.4f} is not near the mixed equilibrium {Q_STAR}"
+    a, b, crash, n = _straight_rates(backend, lam, tmp_path)
     for who, hits in (("A", a), ("B", b)):
-        assert abs(hits / N - Q_STAR) < 0.01, f"{who} straight {hits / N:.4f} vs q* {Q_STAR}"
-        assert_rate(hits, N, logit_qre(lam), f"{who} at the QRE, lambda={lam}")
+        assert_rate(hits, n, q, f"{who} at the QRE, lambda={lam}")
     # in equilibrium the two draws are independent
-    assert_rate(crash, N, logit_qre(lam) ** 2, "both straight")
+    assert_rate(crash, n, q**2, "both straight")
 
 
 @pytest.mark.parametrize("lam", [0.0, 1.0, 3.0])
-def test_chicken_moderate_lambda_is_logit_qre(tmp_path: Path, lam: float) -> None:
+def test_chicken_moderate_lambda_is_logit_qre(tmp_path: Path, backend: str, lam: float) -> None:
     q = logit_qre(lam)
     if lam == 0:
         assert q == pytest.approx(0.5)
-    a, b, crash = _straight_rates(lam, tmp_path)
-    assert_rate(a, N, q, f"A at lambda={lam}")
-    assert_rate(b, N, q, f"B at lambda={lam}")
-    assert_rate(crash, N, q * q, f"crash at lambda={lam}")
+    a, b, crash, n = _straight_rates(backend, lam, tmp_path)
+    assert_rate(a, n, q, f"A at lambda={lam}")
+    assert_rate(b, n, q, f"B at lambda={lam}")
+    assert_rate(crash, n, q * q, f"crash at lambda={lam}")
 
 
-def test_chicken_engine_matches_reference(tmp_path: Path) -> None:
-    engine_vs_reference(program_from(chicken(1.0), tmp_path), 3, runs(60), "chicken")
+def test_chicken_engine_matches_reference(tmp_path: Path, backend: str) -> None:
+    backend_vs_reference(backend, program_from(chicken(1.0), tmp_path), 3, runs(60), "chicken")
 
 
 # Asymmetric games: a symmetric game hides a solver that does not reach the equilibrium (smooth
@@ -289,19 +297,21 @@ def asymmetric_qre(lam: float) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("lam", [0.8, 1.0])
-def test_asymmetric_chicken_is_the_logit_qre(tmp_path: Path, lam: float) -> None:
+def test_asymmetric_chicken_is_the_logit_qre(tmp_path: Path, backend: str, lam: float) -> None:
     a, b = asymmetric_qre(lam)
     program = program_from(asymmetric_chicken(lam), tmp_path)
     assert program.strategic
-    hits = (run_chunk(program, 5, runs(N)).first_hit == 0).sum(axis=0)
-    assert_rate(int(hits[0]), N, a, f"A dares at lambda={lam}")
-    assert_rate(int(hits[1]), N, b, f"B dares at lambda={lam}")
+    n = sized(backend, N, 200)  # the reference solves each run's game in Python: slow
+    hits = (on_backend(backend, program, 5, runs(n)).first_hit == 0).sum(axis=0)
+    assert_rate(int(hits[0]), n, a, f"A dares at lambda={lam}")
+    assert_rate(int(hits[1]), n, b, f"B dares at lambda={lam}")
     # the two draws are independent given the equilibrium
-    assert_rate(int(hits[2]), N, a * b, f"both dare at lambda={lam}")
+    assert_rate(int(hits[2]), n, a * b, f"both dare at lambda={lam}")
 
 
-def test_asymmetric_chicken_engine_matches_reference(tmp_path: Path) -> None:
-    engine_vs_reference(program_from(asymmetric_chicken(1.0), tmp_path), 4, runs(40), "chicken")
+def test_asymmetric_chicken_engine_matches_reference(tmp_path: Path, backend: str) -> None:
+    program = program_from(asymmetric_chicken(1.0), tmp_path)
+    backend_vs_reference(backend, program, 4, runs(40), "chicken")
 
 
 #: a 3×3 game through the scenario language: each actor holds or takes one of two actions;
@@ -375,16 +385,17 @@ def three_by_three_qre(lam: float) -> tuple[np.ndarray, np.ndarray]:
     return probabilities(y)
 
 
-def test_three_by_three_game_is_the_logit_qre(tmp_path: Path) -> None:
+def test_three_by_three_game_is_the_logit_qre(tmp_path: Path, backend: str) -> None:
     pa, pb = three_by_three_qre(GAME3_LAMBDA)
     program = program_from(three_by_three(GAME3_LAMBDA), tmp_path)
     assert program.strategic
-    hits = (run_chunk(program, 6, runs(N)).first_hit == 0).sum(axis=0)
+    n = sized(backend, N, 200)
+    hits = (on_backend(backend, program, 6, runs(n)).first_hit == 0).sum(axis=0)
     for h, p, what in zip(
         hits, [pa[1], pa[2], pb[1], pb[2]], ("a1", "a2", "b1", "b2"), strict=True
     ):
-        assert_rate(int(h), N, float(p), f"{what} at lambda={GAME3_LAMBDA}")
-    engine_vs_reference(program, 6, runs(30), "3x3 game")
+        assert_rate(int(h), n, float(p), f"{what} at lambda={GAME3_LAMBDA}")
+    backend_vs_reference(backend, program, 6, runs(30), "3x3 game")
 
 
 # -- (c) red-line credibility: decay when not enforced, rise when enforced, spillover --------
@@ -448,9 +459,9 @@ def _final_credibility(program: Any, result: Any, name: str) -> np.ndarray:
     return result.final[:, program.var_index(f"credibility.{name}")]
 
 
-def test_unenforced_red_line_decays_geometrically(tmp_path: Path) -> None:
+def test_unenforced_red_line_decays_geometrically(tmp_path: Path, backend: str) -> None:
     program = program_from(red_line_scenario(0.0), tmp_path)
-    result = engine_vs_reference(program, 0, runs(20), "enforce 0")
+    result = backend_vs_reference(backend, program, 0, runs(20), "enforce 0")
     k = len(CROSS_AT)
     c1 = C0 * DECAY**k
     assert np.allclose(_final_credibility(program, result, "line1"), c1, rtol=0, atol=1e-12)
@@ -462,23 +473,23 @@ def test_unenforced_red_line_decays_geometrically(tmp_path: Path) -> None:
     assert np.all(result.first_hit[:, 0] == -1)
 
 
-def test_unenforced_red_line_credibility_step_by_step(tmp_path: Path) -> None:
+def test_unenforced_red_line_credibility_step_by_step(tmp_path: Path, backend: str) -> None:
     program = program_from(red_line_scenario(0.0), tmp_path)
-    log = run_reference(program, 0, 0, keep_log=True).log
     crossed = 0
-    for entry in log:
-        if entry.step in CROSS_AT:
+    for record in traced(backend, program, 0, runs(1)):
+        if record["step"] in CROSS_AT:
             crossed += 1
-            assert "crossed:line1" in entry.events
-            assert "enforced:line1" not in entry.events
+            assert "crossed:line1" in record["events"]
+            assert "enforced:line1" not in record["events"]
         else:
-            assert "crossed:line1" not in entry.events
-        assert entry.state["credibility.line1"] == pytest.approx(C0 * DECAY**crossed, abs=1e-12)
+            assert "crossed:line1" not in record["events"]
+        credibility = record["state"]["credibility.line1"]
+        assert credibility == pytest.approx(C0 * DECAY**crossed, abs=1e-12)
 
 
-def test_enforced_red_line_rises(tmp_path: Path) -> None:
+def test_enforced_red_line_rises(tmp_path: Path, backend: str) -> None:
     program = program_from(red_line_scenario(1.0), tmp_path)
-    result = engine_vs_reference(program, 0, runs(20), "enforce 1")
+    result = backend_vs_reference(backend, program, 0, runs(20), "enforce 1")
     k = len(CROSS_AT)
     c1 = 1 - (1 - C0) * (1 - RISE) ** k
     assert np.allclose(_final_credibility(program, result, "line1"), c1, rtol=0, atol=1e-12)
@@ -489,15 +500,16 @@ def test_enforced_red_line_rises(tmp_path: Path) -> None:
     assert np.all(result.first_hit[:, 0] == CROSS_AT[0])
 
 
-def test_default_enforcement_probability_is_the_credibility(tmp_path: Path) -> None:
+def test_default_enforcement_probability_is_the_credibility(tmp_path: Path, backend: str) -> None:
     """Without ``enforce``, the first crossing is enforced with probability c0."""
     program = program_from(red_line_scenario(None), tmp_path)
-    result = run_chunk(program, 9, runs(N))
+    n = sized(backend, N, N_REFERENCE)
+    result = on_backend(backend, program, 9, runs(n))
     hits = int(np.sum(result.first_hit[:, 0] == CROSS_AT[0]))
-    assert_rate(hits, N, C0, "enforced at the first crossing")
+    assert_rate(hits, n, C0, "enforced at the first crossing")
     # P(never enforced) = Π (1 − c_j) with c_j the credibility after j unenforced crossings
     never = math.prod(1 - C0 * DECAY**j for j in range(len(CROSS_AT)))
-    assert_rate(int(np.sum(result.first_hit[:, 0] < 0)), N, never, "never enforced")
+    assert_rate(int(np.sum(result.first_hit[:, 0] < 0)), n, never, "never enforced")
 
 
 # -- (d) an alliance clause invoked at the rate its trigger and invocation imply -------------
@@ -548,20 +560,21 @@ def alliance_scenario(by: str, horizon: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("by", "p"), [("rule", P_ATTACK), ("logit", 0.5)])
-def test_alliance_clause_invocation_rate(tmp_path: Path, by: str, p: float) -> None:
+def test_alliance_clause_invocation_rate(tmp_path: Path, backend: str, by: str, p: float) -> None:
     horizon = 10
+    n = sized(backend, N, N_REFERENCE)
     program = program_from(alliance_scenario(by, horizon), tmp_path)
-    result = run_chunk(program, 4, runs(N))
+    result = on_backend(backend, program, 4, runs(n))
     trig, inv = result.first_hit[:, 0], result.first_hit[:, 1]
     for h in (1, 4, 10):
         exact = 1 - (1 - p * Q_INVOKE) ** h
-        assert_rate(int(np.sum((inv >= 0) & (inv < h))), N, exact, f"invoked within {h}")
+        assert_rate(int(np.sum((inv >= 0) & (inv < h))), n, exact, f"invoked within {h}")
     # an invocation needs a trigger first, so runs ended by one have been triggered: the
     # trigger's first hit is unaffected by absorption
     assert np.all((trig[inv >= 0] >= 0) & (trig[inv >= 0] <= inv[inv >= 0]))
     for h in (1, 4, 10):
         exact = 1 - (1 - p) ** h
-        assert_rate(int(np.sum((trig >= 0) & (trig < h))), N, exact, f"triggered within {h}")
+        assert_rate(int(np.sum((trig >= 0) & (trig < h))), n, exact, f"triggered within {h}")
     # the alliance's response is performed exactly when the clause is invoked
     answered = result.final[:, program.var_index("answered")]
     assert np.array_equal(answered, (inv >= 0).astype(float))

@@ -1,7 +1,9 @@
 """Step semantics (docs/scenarios.md "One step") on tiny hand-written scenarios.
 
-Every scenario is checked on both backends: the engine and the reference interpreter must agree
-exactly, and both must do what the documentation says.
+Every check runs once per registered backend (the ``backend`` fixture): each must do what the
+documentation says, and the compiled ones must agree exactly with the reference interpreter.
+Checks that read what happened step by step use traces, and are skipped on a backend without
+them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine_support import engine_vs_reference, program_from, program_of, runs, scenario_dict
+from engine_support import (
+    backend_vs_reference,
+    on_backend,
+    program_from,
+    program_of,
+    runs,
+    scenario_dict,
+    sized,
+    traced,
+)
 from scipy import stats
 
 from redline.compile import Program
-from redline.engine.kernel import run_chunk
-from redline.engine.reference import run_reference
 from redline.engine.semantics import ChunkResult
 from redline.scenario.model import Scenario
 
@@ -26,21 +35,20 @@ def final(program: Program, result: ChunkResult, name: str) -> np.ndarray:
     return result.final[:, program.var_index(name)]
 
 
-def engine_actions(program: Program, seed: int, n: int) -> dict[tuple[int, int], dict[str, str]]:
-    """(run, step) -> each actor's chosen action, from the engine's trace."""
-    trace = run_chunk(program, seed, runs(n), trace=True).trace
-    assert trace is not None
-    return {(rec["run"], rec["step"]): rec["actions"] for rec in trace}
+def actions(
+    backend: str, program: Program, seed: int, n: int
+) -> dict[tuple[int, int], dict[str, str]]:
+    """(run, step) -> each actor's chosen action, from the backend's trace."""
+    return {
+        (rec["run"], rec["step"]): rec["actions"] for rec in traced(backend, program, seed, runs(n))
+    }
 
 
-def reference_actions(program: Program, seed: int, run: int) -> dict[int, dict[str, str]]:
-    """step -> each actor's chosen action, from the reference interpreter's log."""
-    out: dict[int, dict[str, str]] = {}
-    for entry in run_reference(program, seed, run, keep_log=True).log:
-        out[entry.step] = {
-            h.actor: h.id for h in entry.happenings if h.kind == "decision" and h.actor is not None
-        }
-    return out
+def steps_of(backend: str, program: Program, seed: int, run: int) -> list[dict[str, Any]]:
+    """One run's trace records, step by step."""
+    records = traced(backend, program, seed, runs(1, start=run))
+    assert [rec["step"] for rec in records] == list(range(len(records)))
+    return records
 
 
 def counters(names: list[str], **kw: Any) -> list[dict[str, Any]]:
@@ -50,7 +58,7 @@ def counters(names: list[str], **kw: Any) -> list[dict[str, Any]]:
 # -- reactions: each rule at most once a step, cascades bounded ------------------------------
 
 
-def test_each_rule_reacts_at_most_once_per_step(tmp_path: Path) -> None:
+def test_each_rule_reacts_at_most_once_per_step(tmp_path: Path, backend: str) -> None:
     horizon = 4
     data = scenario_dict(
         time={"step": "month", "horizon": horizon},
@@ -74,7 +82,7 @@ def test_each_rule_reacts_at_most_once_per_step(tmp_path: Path) -> None:
         ],
     )
     program = program_from(data, tmp_path)
-    result = engine_vs_reference(program, 0, runs(10))
+    result = backend_vs_reference(backend, program, 0, runs(10))
     for name in ("n_always", "n_first", "n_second", "n_ping"):
         assert np.all(final(program, result, name) == horizon), name
     # "ping" is emitted twice in step 0, the listener reacts once
@@ -99,31 +107,33 @@ def _ring(size: int, start: str) -> dict[str, Any]:
     )
 
 
-def test_cascade_depth_is_bounded_at_eight_rounds(tmp_path: Path) -> None:
+def test_cascade_depth_is_bounded_at_eight_rounds(tmp_path: Path, backend: str) -> None:
     """A ring of 10 rules, each triggered by the previous: only 8 rounds happen in a step."""
     program = program_from(_ring(10, 'now("event:kick")'), tmp_path)
     assert program.max_depth == 8
-    result = engine_vs_reference(program, 0, runs(5))
+    result = backend_vs_reference(backend, program, 0, runs(5))
     got = [int(final(program, result, f"n_c{i}")[0]) for i in range(10)]
     assert got == [1] * 8 + [0, 0]
     assert np.all(result.final == result.final[0])
 
 
-def test_cascade_restarts_every_step(tmp_path: Path) -> None:
+def test_cascade_restarts_every_step(tmp_path: Path, backend: str) -> None:
     program = program_from(_ring(10, "true"), tmp_path)
-    result = engine_vs_reference(program, 0, runs(5))
+    result = backend_vs_reference(backend, program, 0, runs(5))
     got = [int(final(program, result, f"n_c{i}")[0]) for i in range(10)]
     assert got == [3] * 8 + [0, 0]
 
 
-def test_short_cycle_stops_when_every_rule_has_reacted(tmp_path: Path) -> None:
+def test_short_cycle_stops_when_every_rule_has_reacted(tmp_path: Path, backend: str) -> None:
     program = program_from(_ring(3, "true"), tmp_path)
-    result = engine_vs_reference(program, 0, runs(5))
+    result = backend_vs_reference(backend, program, 0, runs(5))
     assert [int(final(program, result, f"n_c{i}")[0]) for i in range(3)] == [3, 3, 3]
-    log = run_reference(program, 0, 0, keep_log=True).log
-    for entry in log:
-        fired = [h.id for h in entry.happenings if h.kind == "rule"]
-        assert Counter(fired) == Counter(["c0", "c1", "c2"])
+
+
+def test_short_cycle_every_rule_reacts_in_every_step(tmp_path: Path, backend: str) -> None:
+    program = program_from(_ring(3, "true"), tmp_path)
+    for record in steps_of(backend, program, 0, 0):
+        assert Counter(record["rules"]) == Counter(["c0", "c1", "c2"])
 
 
 # -- an ended run stays ended ---------------------------------------------------------------
@@ -145,12 +155,13 @@ def ending_scenario(horizon: int = 12) -> dict[str, Any]:
     )
 
 
-def test_ended_run_stays_ended(tmp_path: Path) -> None:
+def test_ended_run_stays_ended(tmp_path: Path, backend: str) -> None:
     horizon = 12
     program = program_from(ending_scenario(horizon), tmp_path)
-    n = 3000  # enough ended runs for the engine to compact its arrays, several times
-    engine_vs_reference(program, 1, runs(400))
-    result = run_chunk(program, 1, runs(n))
+    # enough ended runs for the NumPy kernel to compact its arrays, several times
+    n = sized(backend, 3000, 300)
+    backend_vs_reference(backend, program, 1, runs(sized(backend, 400, 30)))
+    result = on_backend(backend, program, 1, runs(n))
     end = result.first_hit[:, 1]
     ended = end >= 0
     assert 0 < ended.sum() < n
@@ -161,8 +172,14 @@ def test_ended_run_stays_ended(tmp_path: Path) -> None:
     # an outcome that would hold later is not recorded after the end
     late = result.first_hit[:, 0]
     assert np.array_equal(late, np.where(result.steps >= 3, 2, -1))
-    # nothing is traced after the end, and the run's moves match its trace
-    trace = run_chunk(program, 1, runs(n), trace=True).trace
+
+
+def test_ended_run_is_traced_to_its_end_and_no_further(tmp_path: Path, backend: str) -> None:
+    """Nothing is traced after a run's end, and the run's moves and peak match its trace."""
+    program = program_from(ending_scenario(12), tmp_path)
+    n = sized(backend, 3000, 300)
+    result = on_backend(backend, program, 1, runs(n), trace=True)
+    trace = result.trace
     assert trace is not None
     last: dict[int, int] = defaultdict(lambda: -1)
     moves: Counter[int] = Counter()
@@ -177,21 +194,25 @@ def test_ended_run_stays_ended(tmp_path: Path) -> None:
         assert peak[r] == result.peak_level[r]
 
 
-def test_ended_run_steps_with_reference_log(tmp_path: Path) -> None:
+def test_ended_run_ends_at_the_step_of_its_absorbing_outcome(tmp_path: Path, backend: str) -> None:
     program = program_from(ending_scenario(), tmp_path)
+    result = on_backend(backend, program, 1, runs(30), trace=True)
+    assert result.trace is not None
+    by_run: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for record in result.trace:
+        by_run[record["run"]].append(record)
     for run in range(30):
-        res = run_reference(program, 1, run, keep_log=True)
-        assert len(res.log) == res.steps
-        if res.first_hit[1] >= 0:
-            assert res.steps == res.first_hit[1] + 1
-            assert "boom" in res.log[-1].events
+        assert len(by_run[run]) == result.steps[run]
+        if result.first_hit[run, 1] >= 0:
+            assert result.steps[run] == result.first_hit[run, 1] + 1
+            assert "boom" in by_run[run][-1]["events"]
 
 
 # -- effects are simultaneous, values are clipped -------------------------------------------
 
 
-def test_effects_read_the_state_before_the_phase(tmp_path: Path) -> None:
-    data = scenario_dict(
+def effects_scenario() -> dict[str, Any]:
+    return scenario_dict(
         time={"step": "month", "horizon": 3},
         actors=[
             {"id": "A", "decision": {"kind": "scripted", "plan": [{"step": 0, "action": "a"}]}},
@@ -212,17 +233,24 @@ def test_effects_read_the_state_before_the_phase(tmp_path: Path) -> None:
             {"id": "r2", "when": "step == 2", "effects": {"y": "-x"}},
         ],
     )
-    program = program_from(data, tmp_path)
-    log = run_reference(program, 0, 0, keep_log=True).log
-    assert (log[0].state["x"], log[0].state["y"], log[0].state["s"]) == (11.0, 12.0, 10.0)
-    assert (log[1].state["x"], log[1].state["y"]) == (12.0, 11.0)
-    assert (log[2].state["x"], log[2].state["y"]) == (23.0, -1.0)
-    result = engine_vs_reference(program, 0, runs(4))
+
+
+def test_effects_read_the_state_before_the_phase(tmp_path: Path, backend: str) -> None:
+    program = program_from(effects_scenario(), tmp_path)
+    result = backend_vs_reference(backend, program, 0, runs(4))
     assert np.all(final(program, result, "x") == 23.0)
     assert np.all(final(program, result, "y") == -1.0)
 
 
-def test_values_are_clipped_after_every_phase(tmp_path: Path) -> None:
+def test_effects_read_the_state_before_the_phase_step_by_step(tmp_path: Path, backend: str) -> None:
+    program = program_from(effects_scenario(), tmp_path)
+    state = [record["state"] for record in steps_of(backend, program, 0, 0)]
+    assert (state[0]["x"], state[0]["y"], state[0]["s"]) == (11.0, 12.0, 10.0)
+    assert (state[1]["x"], state[1]["y"]) == (12.0, 11.0)
+    assert (state[2]["x"], state[2]["y"]) == (23.0, -1.0)
+
+
+def test_values_are_clipped_after_every_phase(tmp_path: Path, backend: str) -> None:
     data = scenario_dict(
         time={"step": "month", "horizon": 1},
         actors=[
@@ -247,7 +275,7 @@ def test_values_are_clipped_after_every_phase(tmp_path: Path) -> None:
     # the validator refuses constant initial values outside the bounds; the engine still clips
     # whatever it is given (a drawn initial value may fall outside), which is what this checks
     program = program_of(Scenario.model_validate(data))
-    result = engine_vs_reference(program, 0, runs(4))
+    result = backend_vs_reference(backend, program, 0, runs(4))
     assert np.all(final(program, result, "x") == 0.0)  # 1 − 5 clipped to 0
     assert np.all(final(program, result, "w") == 1.0)
     assert np.all(final(program, result, "seen_w") == 1.0)
@@ -256,7 +284,7 @@ def test_values_are_clipped_after_every_phase(tmp_path: Path) -> None:
     assert np.all(final(program, result, "y") == 1.0)
 
 
-def test_credibility_is_clipped_to_unit_interval(tmp_path: Path) -> None:
+def test_credibility_is_clipped_to_unit_interval(tmp_path: Path, backend: str) -> None:
     data = scenario_dict(
         time={"step": "month", "horizon": 2},
         actors=[
@@ -287,7 +315,7 @@ def test_credibility_is_clipped_to_unit_interval(tmp_path: Path) -> None:
         ],
     )
     program = program_from(data, tmp_path)
-    result = engine_vs_reference(program, 0, runs(3))
+    result = backend_vs_reference(backend, program, 0, runs(3))
     assert np.allclose(final(program, result, "credibility.l1"), 0.09, rtol=0, atol=1e-15)
     # the spillover (−0.81) would take l2 below 0: clipped
     assert np.all(final(program, result, "credibility.l2") == 0.0)
@@ -296,8 +324,8 @@ def test_credibility_is_clipped_to_unit_interval(tmp_path: Path) -> None:
 # -- the schedule ---------------------------------------------------------------------------
 
 
-def test_scheduled_events_happen_only_at_their_step(tmp_path: Path) -> None:
-    data = scenario_dict(
+def schedule_scenario() -> dict[str, Any]:
+    return scenario_dict(
         time={"step": "month", "start": "2024-01-15", "horizon": 8},
         variables=[{"id": "x"}, {"id": "y"}],
         schedule=[
@@ -313,17 +341,24 @@ def test_scheduled_events_happen_only_at_their_step(tmp_path: Path) -> None:
             {"id": "many", "when": 'count("tick") > 1'},
         ],
     )
-    program = program_from(data, tmp_path)
-    result = engine_vs_reference(program, 0, runs(5))
+
+
+def test_scheduled_events_happen_only_at_their_step(tmp_path: Path, backend: str) -> None:
+    program = program_from(schedule_scenario(), tmp_path)
+    result = backend_vs_reference(backend, program, 0, runs(5))
     assert result.first_hit[0].tolist() == [3, 3, 5, -1, -1]
     assert np.all(final(program, result, "x") == 1.0)
     assert np.all(final(program, result, "y") == 1.0)
-    for entry in run_reference(program, 0, 0, keep_log=True).log:
-        assert ("event:e3" in entry.events) == (entry.step == 3)
-        assert ("election:dated" in entry.events) == (entry.step == 5)
 
 
-def test_scheduled_event_probability_and_phase(tmp_path: Path) -> None:
+def test_scheduled_events_are_events_of_their_step_alone(tmp_path: Path, backend: str) -> None:
+    program = program_from(schedule_scenario(), tmp_path)
+    for record in steps_of(backend, program, 0, 0):
+        assert ("event:e3" in record["events"]) == (record["step"] == 3)
+        assert ("election:dated" in record["events"]) == (record["step"] == 5)
+
+
+def test_scheduled_event_probability_and_phase(tmp_path: Path, backend: str) -> None:
     """A scheduled event happens before dynamics and decisions of its step read the state."""
     data = scenario_dict(
         time={"step": "month", "horizon": 4},
@@ -334,9 +369,9 @@ def test_scheduled_event_probability_and_phase(tmp_path: Path) -> None:
         actions=[{"id": "use", "actors": ["A"], "requires": "flag > 0", "effects": {"x": 1}}],
     )
     program = program_from(data, tmp_path)
-    n = 4000
-    result = engine_vs_reference(program, 2, runs(200))
-    result = run_chunk(program, 2, runs(n))
+    n = sized(backend, 4000, 400)
+    backend_vs_reference(backend, program, 2, runs(sized(backend, 200, 20)))
+    result = on_backend(backend, program, 2, runs(n))
     flag = final(program, result, "flag")
     assert set(np.unique(flag)) == {0.0, 1.0}
     assert abs(flag.mean() - 0.5) < 4 * np.sqrt(0.25 / n)
@@ -350,9 +385,11 @@ def test_scheduled_event_probability_and_phase(tmp_path: Path) -> None:
 # -- decision-makers ------------------------------------------------------------------------
 
 
-def test_scripted_plans_are_followed(tmp_path: Path) -> None:
-    plan = {1: "act1", 3: "act2", 4: "hold", 5: "act1"}
-    data = scenario_dict(
+PLAN = {1: "act1", 3: "act2", 4: "hold", 5: "act1"}
+
+
+def scripted_scenario() -> dict[str, Any]:
+    return scenario_dict(
         time={"step": "month", "start": "2024-01-01", "horizon": 7},
         actors=[
             {
@@ -375,19 +412,25 @@ def test_scripted_plans_are_followed(tmp_path: Path) -> None:
             {"id": "act2", "actors": ["S"], "requires": "false", "effects": {"n2": 1}},
         ],
     )
-    program = program_from(data, tmp_path)
-    result = engine_vs_reference(program, 0, runs(20))
+
+
+def test_scripted_plans_are_followed(tmp_path: Path, backend: str) -> None:
+    program = program_from(scripted_scenario(), tmp_path)
+    result = backend_vs_reference(backend, program, 0, runs(20))
     assert np.all(final(program, result, "n1") == 2)
     assert np.all(final(program, result, "n2") == 1)
-    want = {t: plan.get(t, "hold") for t in range(7)}
-    by_engine = engine_actions(program, 0, 20)
+
+
+def test_scripted_plans_are_followed_step_by_step(tmp_path: Path, backend: str) -> None:
+    program = program_from(scripted_scenario(), tmp_path)
+    want = {t: PLAN.get(t, "hold") for t in range(7)}
+    chosen = actions(backend, program, 0, 20)
     for r in range(20):
-        assert {t: by_engine[(r, t)]["S"] for t in range(7)} == want
-    assert {t: a["S"] for t, a in reference_actions(program, 0, 0).items()} == want
+        assert {t: chosen[(r, t)]["S"] for t in range(7)} == want
 
 
-def test_doctrine_kind_always_holds(tmp_path: Path) -> None:
-    data = scenario_dict(
+def doctrine_scenario() -> dict[str, Any]:
+    return scenario_dict(
         time={"step": "month", "horizon": 5},
         actors=[
             {"id": "D", "decision": {"kind": "doctrine", "lambda": 100, "weights": {"gain": 1}}}
@@ -399,18 +442,24 @@ def test_doctrine_kind_always_holds(tmp_path: Path) -> None:
         ],
         doctrines=[{"id": "rule_of_two", "actor": "D", "when": "step == 2", "action": "standing"}],
     )
-    program = program_from(data, tmp_path)
-    n = 300
-    result = engine_vs_reference(program, 0, runs(n))
+
+
+def test_doctrine_kind_always_holds(tmp_path: Path, backend: str) -> None:
+    program = program_from(doctrine_scenario(), tmp_path)
+    result = backend_vs_reference(backend, program, 0, runs(sized(backend, 300, 30)))
     assert np.all(final(program, result, "gain") == 0)
     # it acts only through its doctrines (which apply whatever the kind)
     assert np.all(final(program, result, "by_doctrine") == 1)
-    assert all(a["D"] == "hold" for a in engine_actions(program, 0, n).values())
-    assert all(a["D"] == "hold" for a in reference_actions(program, 0, 7).values())
 
 
-def test_logit_never_chooses_an_unavailable_action(tmp_path: Path) -> None:
-    data = scenario_dict(
+def test_doctrine_kind_holds_in_every_step(tmp_path: Path, backend: str) -> None:
+    program = program_from(doctrine_scenario(), tmp_path)
+    chosen = actions(backend, program, 0, sized(backend, 300, 30))
+    assert all(a["D"] == "hold" for a in chosen.values())
+
+
+def availability_scenario() -> dict[str, Any]:
+    return scenario_dict(
         time={"step": "month", "horizon": 6},
         actors=[{"id": "L", "decision": {"kind": "logit", "lambda": 5, "weights": {"x": 1}}}],
         variables=[{"id": "x", "min": 0}, {"id": "n_great"}, {"id": "n_late"}],
@@ -431,20 +480,30 @@ def test_logit_never_chooses_an_unavailable_action(tmp_path: Path) -> None:
             {"id": "small", "actors": ["L"], "effects": {"x": 0.2}},
         ],
     )
-    program = program_from(data, tmp_path)
-    n = 2000
-    result = engine_vs_reference(program, 3, runs(300))
-    result = run_chunk(program, 3, runs(n))
+
+
+def test_logit_never_chooses_an_unavailable_action(tmp_path: Path, backend: str) -> None:
+    program = program_from(availability_scenario(), tmp_path)
+    backend_vs_reference(backend, program, 3, runs(sized(backend, 300, 30)))
+    result = on_backend(backend, program, 3, runs(sized(backend, 2000, 300)))
     assert np.all(final(program, result, "n_great") == 0)
+    assert np.all(final(program, result, "n_late") <= 3)  # available from step 3 of 6
+
+
+def test_logit_never_chooses_an_unavailable_action_step_by_step(
+    tmp_path: Path, backend: str
+) -> None:
+    program = program_from(availability_scenario(), tmp_path)
+    n = sized(backend, 2000, 300)
     seen: Counter[tuple[int, str]] = Counter()
-    for (_, step), actions in engine_actions(program, 3, n).items():
-        seen[(step, actions["L"])] += 1
+    for (_, step), chosen in actions(backend, program, 3, n).items():
+        seen[(step, chosen["L"])] += 1
     assert not any(action in ("great", "never") for _, action in seen)
     assert not any(action == "later" and step < 3 for step, action in seen)
     assert all(seen[(step, "later")] > n / 2 for step in (3, 4, 5))
 
 
-def test_lambda_zero_is_uniform_over_available_actions(tmp_path: Path) -> None:
+def test_lambda_zero_is_uniform_over_available_actions(tmp_path: Path, backend: str) -> None:
     data = scenario_dict(
         time={"step": "month", "horizon": 1},
         actors=[
@@ -467,9 +526,9 @@ def test_lambda_zero_is_uniform_over_available_actions(tmp_path: Path) -> None:
         ],
     )
     program = program_from(data, tmp_path)
-    n = 40_000
-    engine_vs_reference(program, 8, runs(200))
-    picks = final(program, run_chunk(program, 8, runs(n)), "pick").astype(int)
+    n = sized(backend, 40_000, 2000)
+    backend_vs_reference(backend, program, 8, runs(sized(backend, 200, 20)))
+    picks = final(program, on_backend(backend, program, 8, runs(n)), "pick").astype(int)
     counts = np.bincount(picks, minlength=5)
     assert counts[3] == 0
     observed = counts[[0, 1, 2, 4]]
@@ -478,7 +537,7 @@ def test_lambda_zero_is_uniform_over_available_actions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("lam", [0.7, 3.0])
-def test_logit_three_way_choice_probabilities(tmp_path: Path, lam: float) -> None:
+def test_logit_three_way_choice_probabilities(tmp_path: Path, backend: str, lam: float) -> None:
     """Choice ∝ exp(λU) over hold (0) and two actions, escalation cost included."""
     data = scenario_dict(
         time={"step": "month", "horizon": 1},
@@ -500,15 +559,15 @@ def test_logit_three_way_choice_probabilities(tmp_path: Path, lam: float) -> Non
         ],
     )
     program = program_from(data, tmp_path)
-    n = 30_000
-    picks = final(program, run_chunk(program, 4, runs(n)), "pick").astype(int)
+    n = sized(backend, 30_000, 2000)
+    picks = final(program, on_backend(backend, program, 4, runs(n)), "pick").astype(int)
     u = np.array([0.0, 2 * 0.4 - 0.5 * 0.4, 2 * -0.1])
     p = np.exp(lam * u) / np.exp(lam * u).sum()
     counts = np.bincount(picks, minlength=3)
     assert stats.chisquare(counts, p * n).pvalue > 1e-4
 
 
-def test_ladder_level_and_peak(tmp_path: Path) -> None:
+def test_ladder_level_and_peak(tmp_path: Path, backend: str) -> None:
     data = scenario_dict(
         time={"step": "month", "horizon": 4},
         ladder="condensed",
@@ -538,12 +597,12 @@ def test_ladder_level_and_peak(tmp_path: Path) -> None:
         ],
     )
     program = program_from(data, tmp_path)
-    result = engine_vs_reference(program, 0, runs(3))
+    result = backend_vs_reference(backend, program, 0, runs(3))
     assert result.first_hit[0].tolist() == [0, 1, 3]
     assert np.all(result.peak_level == 4)
 
 
-def test_red_line_deters_a_logit_actor(tmp_path: Path) -> None:
+def test_red_line_deters_a_logit_actor(tmp_path: Path, backend: str) -> None:
     """The expected cost of a crossing (P(when) × credibility × cost) enters the utility."""
 
     def data(cred: float) -> dict[str, Any]:
@@ -570,11 +629,11 @@ def test_red_line_deters_a_logit_actor(tmp_path: Path) -> None:
             ],
         )
 
-    n = 20_000
+    n = sized(backend, 20_000, 2000)
     for cred in (0.0, 0.4, 1.0):
         program = program_from(data(cred), tmp_path)
-        engine_vs_reference(program, 0, runs(100))
-        hits = int(final(program, run_chunk(program, 0, runs(n)), "n").sum())
+        backend_vs_reference(backend, program, 0, runs(sized(backend, 100, 10)))
+        hits = int(final(program, on_backend(backend, program, 0, runs(n)), "n").sum())
         u = 1 - 0.5 * cred * 3  # the response's loss by X's weights is the cost
         p = 1 / (1 + np.exp(-2 * u))
         lo, hi = p - 4 * np.sqrt(p * (1 - p) / n), p + 4 * np.sqrt(p * (1 - p) / n)

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from redline.cli.app import app, err, guarded, out
-from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, parse_levers, progress_bar
-from redline.engine.simulate import BACKEND_HELP, BACKENDS
+from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, ablate_with_progress, parse_levers
+from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
@@ -42,29 +42,10 @@ def run_ablation(
     threads: int | None,
     lever_options: bool = True,
 ) -> Ablation:
-    """Load the scenario and ablate it with a progress bar over its configurations."""
-    from redline.analysis.ablation import ablate
-
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
-    levers = parse_levers(lever)
-    with progress_bar() as bar:
-        task = bar.add_task(f"ablating {loaded.scenario.id}", total=None)
-
-        def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"ablation: {label}")
-
-        return ablate(
-            loaded,
-            runs=runs,
-            seed=seed,
-            levers=levers,
-            lens=lens,
-            backend=backend,
-            threads=threads,
-            lever_options=lever_options,
-            progress=progress,
-        )
+    """Ablate the scenario with a progress bar over its configurations."""
+    return ablate_with_progress(
+        loaded, runs, seed, parse_levers(lever), lens, backend, threads, lever_options
+    )
 
 
 def _cell(diff: float, lo: float, hi: float, changed: int) -> Text:

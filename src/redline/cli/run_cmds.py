@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.progress import (
@@ -32,6 +32,9 @@ from redline.experiment.sweep import Plan
 from redline.results import OutcomeSummary, summary_json
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from redline.analysis.ablation import Ablation
 
 DEFAULT_SCENARIO = "nato-russia"
 #: the main job uses both cores of a 2-core machine
@@ -156,6 +159,15 @@ def run(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    with_ablation: Annotated[
+        bool,
+        typer.Option(
+            "--ablate",
+            help="Add 'What drives each outcome' to the report: each mechanism switched off in "
+            "turn (redline ablate; --runs runs each, under the --lever and --lens given, the "
+            "other levers at their defaults).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals, store the results and write a report."""
@@ -193,8 +205,13 @@ def run(
         f"{seed}, horizon {s.time.horizon} {s.time.step}s",
     )
     out.print(f"results: experiment '{name}' in {store.path}")
+    ablation = (
+        ablate_with_progress(loaded, runs, seed, parse_levers(lever), lens, backend, threads)
+        if with_ablation
+        else None
+    )
     path = write_experiment_report(
-        store, name, loaded, report or Path(f"redline-report-{s.id}.html")
+        store, name, loaded, report or Path(f"redline-report-{s.id}.html"), ablation
     )
     out.print(f"report: {path}")
 
@@ -205,8 +222,46 @@ def _json(
     return summary_json(s.id, s.time.horizon, runs, seed, point["levers"], point["lens"], summ)
 
 
-def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, path: Path) -> Path:
-    """Write the self-contained HTML report of a stored experiment."""
+def ablate_with_progress(
+    loaded: LoadedScenario,
+    runs: int,
+    seed: int,
+    levers: dict[str, str] | None,
+    lens: str | None,
+    backend: str,
+    threads: int | None,
+    lever_options: bool = True,
+) -> Ablation:
+    """Ablate the scenario (:func:`redline.analysis.ablation.ablate`) with a progress bar over
+    its configurations."""
+    from redline.analysis.ablation import ablate
+
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+    with progress_bar() as bar:
+        task = bar.add_task(f"ablating {loaded.scenario.id}", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"ablation: {label}")
+
+        return ablate(
+            loaded,
+            runs=runs,
+            seed=seed,
+            levers=levers,
+            lens=lens,
+            backend=backend,
+            threads=threads,
+            lever_options=lever_options,
+            progress=progress,
+        )
+
+
+def write_experiment_report(
+    store: Store, name: str, loaded: LoadedScenario, path: Path, ablation: Ablation | None = None
+) -> Path:
+    """Write the self-contained HTML report of a stored experiment (with "What drives each
+    outcome" when an ablation is given)."""
     try:
         from redline.report.html import write_report
     except ImportError:
@@ -215,7 +270,7 @@ def write_experiment_report(store: Store, name: str, loaded: LoadedScenario, pat
         ) from None
     from redline.report.build import report_data
 
-    return write_report(report_data(store, name, loaded), path)
+    return write_report(report_data(store, name, loaded, ablation), path)
 
 
 def _story_row(when: str, text: str, style: str, pad: int) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from redline.analysis.ablation import Ablation
 from redline.analysis.incidence import outcome_incidence
 from redline.compile import compile_scenario
 from redline.experiment.design import lever_defaults, setting_label
@@ -78,7 +79,10 @@ def narrated_run(store: Store, name: str) -> int:
     return int(table.column("run")[index].as_py())
 
 
-def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
+def report_data(
+    store: Store, name: str, loaded: LoadedScenario, ablation: Ablation | None = None
+) -> ReportData:
+    """A stored experiment's report data; with ``ablation``, "What drives each outcome" too."""
     s = loaded.scenario
     record = store.get(name)
     assert record is not None
@@ -109,4 +113,5 @@ def report_data(store: Store, name: str, loaded: LoadedScenario) -> ReportData:
             f"experiment '{name}' in {store.path}: {record.points} configurations × "
             f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"
         ],
+        ablation=ablation,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from redline.analysis.ablation import Ablation
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.register import RegisterRow
@@ -50,3 +51,5 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     #: each lever's default option: configurations are named by what they change from these
     lever_defaults: dict[str, str] = field(default_factory=dict)
+    #: each mechanism switched off in turn ("What drives each outcome"), when one was run
+    ablation: Ablation | None = None

@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from redline.report.data import ConfigurationReport, ReportData
+from redline.report.drivers import drivers_figure, drivers_view
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.calendar import STEP_UNITS, date_of
@@ -71,6 +72,7 @@ def render_report(data: ReportData) -> str:
         register=_register_groups(data.register),
         counts=_register_counts(data.register),
         figures=_figures(data),
+        drivers=drivers_view(data.ablation) if data.ablation is not None else None,
         plotly_js=Markup(_plotly_js()),
         plotly_config=Markup(_script_json(json.dumps(_PLOTLY_CONFIG))),
     )
@@ -327,6 +329,7 @@ def _figures(data: ReportData) -> dict[str, _Figure | None]:
         "outcomes": _outcome_figure(data),
         "incidence": _incidence_figure(data),
         "occupancy": _occupancy_figure(data),
+        "drivers": drivers_figure(data.ablation) if data.ablation is not None else None,
     }
     return {
         name: None

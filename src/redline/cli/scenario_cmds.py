@@ -72,7 +72,7 @@ def _deep(loaded: LoadedScenario, runs: int, backend: str) -> None:
     n = len(warnings)
     out.print(
         f"{loaded.scenario.id}: {n} warning{'s' if n != 1 else ''} from the deep check "
-        f"({runs:,} runs per configuration)",
+        f"({runs:,} runs per configuration, seed 0, levers at their defaults, no lens)",
         markup=False,
         soft_wrap=True,
     )

@@ -69,6 +69,17 @@ __all__ = [
     "mechanism_list",
 ]
 
+#: each kind of mechanism, as a sentence names it
+KIND_NAMES = {
+    "red_line": "red line",
+    "clause": "treaty clause",
+    "doctrine": "doctrine",
+    "rule": "rule",
+    "schedule": "scheduled event",
+    "dynamic": "dynamic",
+    "decision": "decision-maker",
+}
+
 #: called after each configuration is simulated: (configurations done, of how many, which)
 Progress = Callable[[int, int, str], None]
 
@@ -251,7 +262,7 @@ class Ablation:
                     Finding(
                         "inert",
                         e.mechanism.path,
-                        f"inert {e.mechanism.kind.replace('_', ' ')}: switching it off {how} "
+                        f"inert {KIND_NAMES[e.mechanism.kind]}: switching it off {how} "
                         f"({self.runs:,} runs)",
                     )
                 )

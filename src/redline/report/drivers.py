@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from redline.analysis.ablation import Ablation
+from redline.analysis.ablation import KIND_NAMES, Ablation
 
 __all__ = ["TOP", "DriversView", "drivers_figure", "drivers_view"]
 
@@ -58,7 +58,7 @@ def drivers_view(a: Ablation) -> DriversView:
         setting=setting,
         mechanisms=len(a.effects),
         headline=[names[o] for o in _headline(a)],
-        inert=[f"{m.path} ({m.kind.replace('_', ' ')})" for m in a.inert],
+        inert=[f"{m.path} ({KIND_NAMES[m.kind]})" for m in a.inert],
         aliased=[f"{names[x]} = {names[y]}" for x, y in a.aliased],
         identical_options=[f"{lever}: {' = '.join(g)}" for lever, g in a.identical_options],
         unreached=[names[o] for o in a.unreached],

@@ -91,7 +91,7 @@ def test_mypy_strict_sees_the_api_typed(tmp_path: Path, pytestconfig: pytest.Con
     assert "runs: int, *, seed: int =" in simulate, simulate
     assert simulate.endswith('-> redline.results.Results"'), simulate
     assert "*, seed: int =, run: int =" in trace, trace
-    assert trace.endswith('-> redline.results.Trace"'), trace
+    assert trace.endswith('-> redline.report.trace.Trace"'), trace
     errors: dict[int, str] = {}
     for name, line in said:
         if name == misuse.name and ": error:" in line:

@@ -30,18 +30,21 @@ constants of :mod:`redline.engine.semantics`, named here without the prefix:
   multilinear in the beliefs, so a difference is nearly exact), and ∂σ_i/∂τ = λ_i (diag σ_i −
   σ_i σ_iᵀ) U_i;
 - the tangent t solves [H_x; t_prevᵀ] t = e (then normalised), oriented along the previous one,
-  starting along +τ;
+  starting along +τ; the sign of det [H_x; tᵀ], constant along a regular curve, is kept, so
+  that a step which jumps across a hairpin of the curve is retried shorter than FLIP_STEP (a
+  step that short which changes it crosses a bifurcation point, and goes on);
 - predictor x0 + h·t, from h = FIRST_STEP; corrector Newton on [H; tᵀ(x − x_pred)] = 0. A
   predictor that would pass τ = 1 is shortened to land on it, and the corrector then holds
   τ = 1;
 - a point is accepted when max |σ(p) − p| < CORRECTOR_TOLERANCE on the way and < TOLERANCE
   (1e-10) at τ = 1. A step is rejected when the corrector's first move exceeds MAX_DRIFT·h (it
-  would jump to another branch), when its residual shrinks by less than CONTRACTION an
-  iteration, after MAX_CORRECTIONS iterations, when the new tangent turned by more than the
-  angle whose cosine is MIN_COSINE, or when it ended below τ = 0; then h shrinks (SHRINK), and
-  below MIN_STEP the run has failed. After an acceptance within QUICK iterations h grows (GROW,
-  up to MAX_STEP). A run that has not reached τ = 1 after MAX_ITERATIONS evaluations (each:
-  the utilities and one difference per coordinate) has failed too;
+  would jump to another branch; h counted as at least DRIFT_FLOOR), when its residual shrinks
+  by less than CONTRACTION an iteration, after MAX_CORRECTIONS iterations, when the new tangent
+  turned by more than the angle whose cosine is MIN_COSINE, or when it ended below τ = 0;
+  then h shrinks (SHRINK), and below MIN_STEP the run has failed. After an acceptance within
+  QUICK iterations h grows (GROW, up to MAX_STEP). A run that has not reached τ = 1 after
+  MAX_ITERATIONS evaluations (each: the utilities and one difference per coordinate) has
+  failed too;
 - linear systems by Gaussian elimination with partial pivoting written out over the
   coordinates, array operations across runs (batched LAPACK need not give a batch of one the
   same bits as a batch of many); sums over candidates in a fixed order.
@@ -65,7 +68,9 @@ from redline.engine.semantics import (
     QRE_CONTRACTION,
     QRE_CORRECTOR_TOLERANCE,
     QRE_DIFFERENCE_STEP,
+    QRE_DRIFT_FLOOR,
     QRE_FIRST_STEP,
+    QRE_FLIP_STEP,
     QRE_GROW,
     QRE_MAX_CORRECTIONS,
     QRE_MAX_DRIFT,
@@ -130,20 +135,24 @@ def _total(values: Sequence[Any]) -> Any:
     return acc
 
 
-def _solve(matrix: F64) -> F64:
+def _solve(matrix: F64) -> tuple[F64, F64]:
     """Solve the systems ``matrix[r, :m] · y = matrix[r, m]`` (shape (m, m + 1, runs)), one per
     run, by Gaussian elimination with partial pivoting; ``matrix`` is overwritten. Ties in the
-    pivot search go to the first row; every arithmetic operation is elementwise over runs."""
+    pivot search go to the first row; every arithmetic operation is elementwise over runs.
+    Returns y and the sign of each run's determinant."""
     m = matrix.shape[0]
+    sign = np.ones(matrix.shape[2])
     for c in range(m):
         # each run's pivot row swapped into row c (only columns c.. are still to be used)
         pivot = c + np.argmax(np.abs(matrix[c:, c]), axis=0)
+        sign = np.where(pivot != c, -sign, sign)
         top = matrix[c, c:].copy()
         for r in range(c + 1, m):
             take = pivot == r
             row = matrix[r, c:]
             matrix[c, c:] = np.where(take, row, matrix[c, c:])
             matrix[r, c:] = np.where(take, top, row)
+        sign = np.where(matrix[c, c] < 0.0, -sign, sign)
         factor = matrix[c + 1 :, c] / matrix[c, c]
         matrix[c + 1 :, c:] = matrix[c + 1 :, c:] - factor[:, None] * matrix[c, c:]
     y = np.zeros((m, matrix.shape[2]))
@@ -152,7 +161,7 @@ def _solve(matrix: F64) -> F64:
         for j in range(r + 1, m):
             acc = acc - matrix[r, j] * y[j]
         y[r] = acc / matrix[r, r]
-    return y
+    return y, sign
 
 
 def _max_abs(values: F64) -> F64:
@@ -274,6 +283,7 @@ def _trace(game: _Game, n: int) -> Solution:
     last = np.full(n, np.inf)  # the previous iteration's residual
     active = np.ones(n, dtype=np.bool_)
     converged = np.zeros(n, dtype=np.bool_)
+    orientation = np.zeros(n)  # the sign of det [H_x; tᵀ] along the curve (0: not yet known)
     weights = np.where(game.available, 1.0, 0.0)
     beliefs = x0[:D].copy()
     iterations = 0
@@ -302,10 +312,11 @@ def _trace(game: _Game, n: int) -> Solution:
         system[D, D] = np.where(landing, 1.0, system[D, D])
         offset = _total(list(t0 * (x - xp)))
         system[D, m] = np.where(accept, 1.0, np.where(landing, 0.0, -offset))
-        y = _solve(system)
+        y, sign = _solve(system)
         # a Newton move that jumps away from the curve, or that is not finite, is rejected
         move = _max_abs(y)
-        bad = newton & (~np.isfinite(move) | ((tries == 0) & (move > QRE_MAX_DRIFT * used)))
+        drift = QRE_MAX_DRIFT * np.maximum(used, QRE_DRIFT_FLOOR)
+        bad = newton & (~np.isfinite(move) | ((tries == 0) & (move > drift)))
         reject |= bad
         newton &= ~bad
         # the tangent at an accepted point; a step whose tangent cannot be computed, turned
@@ -315,8 +326,14 @@ def _trace(game: _Game, n: int) -> Solution:
         tangent = y / length
         turn = (1.0 / length >= QRE_MIN_COSINE) | (iterations == 1)
         bad = accept & ~(np.isfinite(length) & (length > 0.0) & turn & (x[D] >= 0.0))
+        # along a regular curve det [H_x; tᵀ] keeps its sign; where the sign at t0 changed,
+        # the step jumped across a hairpin (t0 would send the trace back the way it came) or
+        # crossed a bifurcation point: it is retried shorter, and once it is short, crossed
+        flipped = accept & (orientation != 0.0) & (sign != orientation) & (used >= QRE_FLIP_STEP)
+        bad |= flipped
         reject |= bad
         accept &= ~bad
+        orientation = np.where(accept, sign, orientation)
         # converged at τ = 1: frozen with its answer
         converged |= done
         active &= ~done
@@ -331,8 +348,10 @@ def _trace(game: _Game, n: int) -> Solution:
         x[D] = np.where(newton & landing, 1.0, x[D])
         last = np.where(newton, res, last)
         tries = np.where(newton, tries + 1, tries)
-        # a rejected step is retried from the last accepted point, shorter
+        # a rejected step is retried from the last accepted point, shorter (after a flip, at
+        # once shorter than FLIP_STEP: shorter steps would be rejected alike)
         h = np.where(reject, h * QRE_SHRINK, h)
+        h = np.where(flipped, np.minimum(h, QRE_FLIP_STEP * QRE_SHRINK), h)
         active &= ~(reject & (h < QRE_MIN_STEP))
         # a new predictor after an acceptance or a rejection; one that would pass τ = 1 is
         # shortened to land on it, and a base point already past τ = 1 is corrected there

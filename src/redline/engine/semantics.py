@@ -44,8 +44,13 @@ QRE_QUICK = 3
 QRE_MAX_CORRECTIONS = 8
 #: each corrector iteration must shrink the residual by at least this factor
 QRE_CONTRACTION = 0.5
-#: the corrector's first move may be at most this fraction of the step
+#: the corrector's first move may be at most this fraction of the step, or of the floor below
+#: (however short the step, the corrector must still remove the last point's own error)
 QRE_MAX_DRIFT = 0.25
+QRE_DRIFT_FLOOR = 2.0**-10
+#: a step at least this long whose tangent's orientation flipped is rejected; a shorter one
+#: crosses a bifurcation point
+QRE_FLIP_STEP = 2.0**-6
 #: consecutive tangents may turn by at most the angle of this cosine (else the step was too long)
 QRE_MIN_COSINE = 0.8
 #: evaluations (each: the utilities and their differences) before a run has failed

@@ -13,7 +13,14 @@ from scipy import stats
 
 from redline.engine import rng
 from redline.engine.params import param_site, sample_distribution
-from redline.scenario.model import Beta, Choice, Normal, Triangular, Uniform
+from redline.core.distributions import (
+    BetaDraw,
+    CategoricalDraw,
+    Draw,
+    NormalDraw,
+    TriangularDraw,
+    UniformDraw,
+)
 
 N = 1_000_000
 P_MIN = 1e-4
@@ -193,42 +200,46 @@ def test_run_ids_as_other_integer_types() -> None:
     )
 
 
-DISTRIBUTIONS = [
-    Uniform(kind="uniform", low=-2.0, high=3.0),
-    Normal(kind="normal", mean=1.0, sd=2.0),
-    Triangular(kind="triangular", low=0.0, mode=0.3, high=1.0),
-    Beta(kind="beta", alpha=2.0, beta=5.0, low=-1.0, high=1.0),
-    Choice(kind="choice", values=[1.0, 2.0, 3.0], weights=[0.2, 0.5, 0.3]),
+DISTRIBUTIONS: list[Draw] = [
+    UniformDraw(low=-2.0, high=3.0),
+    NormalDraw(mean=1.0, sd=2.0),
+    TriangularDraw(low=0.0, mode=0.3, high=1.0),
+    BetaDraw(alpha=2.0, beta=5.0, low=-1.0, high=1.0),
+    CategoricalDraw(values=(1.0, 2.0, 3.0), weights=(0.2, 0.5, 0.3)),
 ]
 
 
-@pytest.mark.parametrize("dist", DISTRIBUTIONS, ids=lambda d: d.kind)
-def test_parameter_draws_bit_identical_whatever_the_batch(dist: object) -> None:
+def _kind(dist: Draw) -> str:
+    return type(dist).__name__.removesuffix("Draw").lower()
+
+
+@pytest.mark.parametrize("dist", DISTRIBUTIONS, ids=_kind)
+def test_parameter_draws_bit_identical_whatever_the_batch(dist: Draw) -> None:
     site = param_site("theta")
-    whole = sample_distribution(dist, 3, site, np.arange(BIG, dtype=np.int64))  # type: ignore[arg-type]
+    whole = sample_distribution(dist, 3, site, np.arange(BIG, dtype=np.int64))
     for subset in _subsets():
-        part = sample_distribution(dist, 3, site, subset.astype(np.int64))  # type: ignore[arg-type]
+        part = sample_distribution(dist, 3, site, subset.astype(np.int64))
         assert np.array_equal(part.view(np.uint64), whole[subset].view(np.uint64))
 
 
-@pytest.mark.parametrize("dist", DISTRIBUTIONS, ids=lambda d: d.kind)
-def test_parameter_distributions(dist: object) -> None:
+@pytest.mark.parametrize("dist", DISTRIBUTIONS, ids=_kind)
+def test_parameter_distributions(dist: Draw) -> None:
     """Drawn uncertainties follow their declared distributions (KS or chi-square)."""
     n = 200_000
-    x = sample_distribution(dist, 8, param_site("theta"), np.arange(n, dtype=np.int64))  # type: ignore[arg-type]
-    if isinstance(dist, Uniform):
+    x = sample_distribution(dist, 8, param_site("theta"), np.arange(n, dtype=np.int64))
+    if isinstance(dist, UniformDraw):
         p = stats.kstest(x, "uniform", args=(dist.low, dist.high - dist.low)).pvalue
-    elif isinstance(dist, Normal):
+    elif isinstance(dist, NormalDraw):
         p = stats.kstest(x, "norm", args=(dist.mean, dist.sd)).pvalue
-    elif isinstance(dist, Triangular):
+    elif isinstance(dist, TriangularDraw):
         c = (dist.mode - dist.low) / (dist.high - dist.low)
         p = stats.kstest(x, "triang", args=(c, dist.low, dist.high - dist.low)).pvalue
-    elif isinstance(dist, Beta):
+    elif isinstance(dist, BetaDraw):
         p = stats.kstest(
             x, "beta", args=(dist.alpha, dist.beta, dist.low, dist.high - dist.low)
         ).pvalue
     else:
-        assert isinstance(dist, Choice)
+        assert isinstance(dist, CategoricalDraw)
         counts = np.array([np.sum(x == v) for v in dist.values])
         assert counts.sum() == n
         weights = np.asarray(dist.weights)

@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from redline.engine import rng
-from redline.engine.params import param_site, sample_distribution
 from redline.core.distributions import (
     BetaDraw,
     CategoricalDraw,
@@ -21,6 +19,8 @@ from redline.core.distributions import (
     TriangularDraw,
     UniformDraw,
 )
+from redline.engine import rng
+from redline.engine.params import param_site, sample_distribution
 
 N = 1_000_000
 P_MIN = 1e-4

@@ -30,7 +30,9 @@ from scipy.special import softmax
 
 N = 20_000
 #: runs of the same checks on the reference interpreter (about a thousand times slower)
-N_REFERENCE = 2000
+N_REFERENCE = 1000
+#: runs of the equilibrium checks there (it solves each run's game in Python)
+N_GAME_REFERENCE = 120
 
 # -- (a) a random walk on a ladder with an absorbing top rung --------------------------------
 
@@ -204,7 +206,7 @@ def _straight_rates(backend: str, lam: float, folder: Path) -> tuple[int, int, i
     """Runs in which A, B, both go straight at step 0, and the number of runs."""
     program = program_from(chicken(lam), folder)
     assert program.strategic
-    n = sized(backend, N, 200)  # the reference solves each run's game in Python: slow
+    n = sized(backend, N, N_GAME_REFERENCE)
     result = on_backend(backend, program, 3, runs(n))
     hits = (result.first_hit == 0).sum(axis=0)
     return int(hits[0]), int(hits[1]), int(hits[2]), n
@@ -301,7 +303,7 @@ def test_asymmetric_chicken_is_the_logit_qre(tmp_path: Path, backend: str, lam: 
     a, b = asymmetric_qre(lam)
     program = program_from(asymmetric_chicken(lam), tmp_path)
     assert program.strategic
-    n = sized(backend, N, 200)  # the reference solves each run's game in Python: slow
+    n = sized(backend, N, N_GAME_REFERENCE)
     hits = (on_backend(backend, program, 5, runs(n)).first_hit == 0).sum(axis=0)
     assert_rate(int(hits[0]), n, a, f"A dares at lambda={lam}")
     assert_rate(int(hits[1]), n, b, f"B dares at lambda={lam}")
@@ -389,7 +391,7 @@ def test_three_by_three_game_is_the_logit_qre(tmp_path: Path, backend: str) -> N
     pa, pb = three_by_three_qre(GAME3_LAMBDA)
     program = program_from(three_by_three(GAME3_LAMBDA), tmp_path)
     assert program.strategic
-    n = sized(backend, N, 200)
+    n = sized(backend, N, N_GAME_REFERENCE)
     hits = (on_backend(backend, program, 6, runs(n)).first_hit == 0).sum(axis=0)
     for h, p, what in zip(
         hits, [pa[1], pa[2], pb[1], pb[2]], ("a1", "a2", "b1", "b2"), strict=True

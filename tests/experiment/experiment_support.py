@@ -130,17 +130,18 @@ def snapshot(db: Path, name: str) -> Snapshot | None:
         if "experiments" not in tables:
             return None
         status_rows = con.execute(
-            "SELECT status, results_table FROM experiments WHERE name = ?", [name]
+            "SELECT status, key FROM experiments WHERE name = ?", [name]
         ).fetchall()
         if not status_rows:
             return None
-        status, results = status_rows[0]
+        status, key = status_rows[0]
+        results = f"results_{key}"
         units = [
             tuple(r)
             for r in con.execute(
                 "SELECT unit, point, run_start, run_stop FROM units WHERE experiment = ? "
                 "ORDER BY unit",
-                [name],
+                [key],
             ).fetchall()
         ]
         orphan, without = con.execute(
@@ -148,7 +149,7 @@ def snapshot(db: Path, name: str) -> Snapshot | None:
             "        (SELECT unit FROM units WHERE experiment = $1)),"
             "       (SELECT count(*) FROM units u WHERE u.experiment = $1 AND NOT EXISTS "
             "        (SELECT 1 FROM occupancy o WHERE o.experiment = $1 AND o.unit = u.unit))",
-            [name],
+            [key],
         ).fetchall()[0]
         if results in tables:
             rows, duplicates, incomplete, stray = con.execute(
@@ -161,7 +162,7 @@ def snapshot(db: Path, name: str) -> Snapshot | None:
                 "  AND r.run >= u.run_start AND r.run < u.run_stop) <> u.run_stop - u.run_start),"
                 "(SELECT count(*) FROM r WHERE NOT EXISTS (SELECT 1 FROM u WHERE "
                 "  u.point = r.point AND r.run >= u.run_start AND r.run < u.run_stop))",
-                [name],
+                [key],
             ).fetchall()[0]
         else:
             rows = duplicates = stray = 0
@@ -234,18 +235,19 @@ def store_state(db: Path, name: str) -> dict[str, object]:
             dict(zip([d[0] for d in cursor.description], row, strict=True))
             for row in cursor.fetchall()
         ]
+        key = experiment[0]["key"] if experiment else None
         units = con.execute(
-            "SELECT * FROM units WHERE experiment = ? ORDER BY unit", [name]
+            "SELECT * FROM units WHERE experiment = ? ORDER BY unit", [key]
         ).fetchall()
         points = con.execute(
-            "SELECT * FROM points WHERE experiment = ? ORDER BY point", [name]
+            "SELECT * FROM points WHERE experiment = ? ORDER BY point", [key]
         ).fetchall()
         occupancy = con.execute(
             "SELECT count(*), sum(runs), sum(hash(unit, step, rung, runs)) "
             "FROM occupancy WHERE experiment = ?",
-            [name],
+            [key],
         ).fetchall()
-        table = experiment[0]["results_table"] if experiment else None
+        table = f"results_{key}" if experiment else None
         results = (
             con.execute(f'SELECT count(*), sum(hash(COLUMNS(*))) FROM "{table}"').fetchall()
             if table

@@ -36,8 +36,9 @@ def _occupancy(db: Path, name: str, points: int) -> list[tuple[int, int, int, in
         return [
             tuple(r)
             for r in con.execute(
-                "SELECT point, step, rung, sum(runs) FROM occupancy WHERE experiment = ? AND "
-                "point < ? GROUP BY ALL ORDER BY ALL",
+                "SELECT point, step, rung, sum(runs) FROM occupancy WHERE experiment = "
+                "(SELECT key FROM experiments WHERE name = ?) AND point < ? "
+                "GROUP BY ALL ORDER BY ALL",
                 [name, points],
             ).fetchall()
         ]

@@ -79,11 +79,12 @@ def test_compare_and_show_memory_does_not_grow_with_stored_runs(
     shutil.copy(reference.store, small)
     shutil.copy(reference.store, large)
     con = duckdb.connect(str(large))
+    ((key,),) = con.execute("SELECT key FROM experiments WHERE name = 'ref'").fetchall()
     con.execute(
-        'INSERT INTO "results_ref" SELECT r.* REPLACE (r.run + t.k * 1000 AS run) '
-        'FROM "results_ref" r, range(1, 250) t(k)'
+        f'INSERT INTO "results_{key}" SELECT r.* REPLACE (r.run + t.k * 1000 AS run) '
+        f'FROM "results_{key}" r, range(1, 250) t(k)'
     )
-    assert con.execute('SELECT count(*) FROM "results_ref"').fetchall() == [(2_000_000,)]
+    assert con.execute(f'SELECT count(*) FROM "results_{key}"').fetchall() == [(2_000_000,)]
     con.close()
     for command in (["compare", "ref", "--by", "lens"], ["results", "show", "ref"]):
         peaks = [_command_peak_kib(tmp_path, *command, "--store", str(db)) for db in (small, large)]

@@ -69,6 +69,14 @@ def sweep(
             "of every combination.",
         ),
     ] = False,
+    final_state: Annotated[
+        bool,
+        typer.Option(
+            "--final-state",
+            help="Store each run's final state too (every state variable; most of a stored "
+            "run's size).",
+        ),
+    ] = False,
     store_path: StoreOpt = DEFAULT_STORE,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     threads: ThreadsOpt = None,
@@ -95,6 +103,7 @@ def sweep(
         "levers": _lever_lists(lever),
         "lenses": lens or None,
         "levers_design": "one_at_a_time" if one_at_a_time else None,
+        "final_state": final_state or None,
     }
     path = Path(file)
     if path.suffix in (".yaml", ".yml") and path.exists() and _is_experiment_file(path):
@@ -125,8 +134,7 @@ def sweep(
         {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
         cast(Backend, backend),
     )
-    record = store.get(spec.name)
-    assert record is not None
+    record = p.record
     resumed = (
         f" (resumed: {len(p.units) - len(p.todo)} units were already stored)"
         if len(p.todo) < len(p.units)
@@ -182,7 +190,7 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     """Show an experiment's specification and outcome probabilities."""
     store = Store(store_path)
     record = store.record(name)
-    s = load_scenario(record.spec.scenario).scenario
+    s = store.scenario(name)  # as it was swept, whatever became of its file
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = stored_summaries(store, name, outcomes)  # refuses an experiment without results
     out.print(
@@ -232,11 +240,18 @@ def results_export(
         "results.parquet"
     ),
     store_path: StoreOpt = DEFAULT_STORE,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write over an existing file that is not an export of redline's."
+        ),
+    ] = False,
 ) -> None:
     """Export an experiment's per-run rows to CSV or Parquet (told from the file's suffix
-    unless --format is given)."""
+    unless --format is given). Never over the store; over an existing file only if it is an
+    export of redline's, or with --force."""
     chosen = export_format(fmt, output)
-    count = Store(store_path).export(name, chosen, output)
+    count = Store(store_path).export(name, chosen, output, force=force)
     out.print(f"wrote {count:,} rows to {output} ({chosen})")
 
 
@@ -271,8 +286,7 @@ def compare(
     if by not in ("lever", "lens"):
         raise UserError(f"--by must be 'lever' or 'lens', got '{by}'")
     store = Store(store_path)
-    record = store.record(name)
-    s = load_scenario(record.spec.scenario).scenario
+    s = store.scenario(name)  # as it was swept, whatever became of its file
     outcomes = [(o.id, o.label) for o in s.outcomes]
     points = [
         PointCounts(

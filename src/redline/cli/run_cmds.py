@@ -26,6 +26,7 @@ from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backe
 from redline.errors import UserError
 from redline.experiment import runner
 from redline.experiment.design import lever_defaults, setting_label
+from redline.experiment.outputs import check_output
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.experiment.sweep import Plan
@@ -168,6 +169,10 @@ def run(
             "other levers at their defaults).",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Write the report over a file that is not a report."),
+    ] = False,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals, store the results and write a report."""
@@ -178,6 +183,9 @@ def run(
     spec = runner.run_spec(loaded, runs, seed, parse_levers(lever), lens, chunk_size, factorial)
     name = spec.name
     store = Store(store_path)
+    report_path = report or Path(f"redline-report-{s.id}.html")
+    if not as_json:  # before simulating: never over the store, nor over a file not a report
+        check_output(report_path, "report", store.path, force)
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
     execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend))
@@ -210,9 +218,7 @@ def run(
         if with_ablation
         else None
     )
-    path = write_experiment_report(
-        store, name, loaded, report or Path(f"redline-report-{s.id}.html"), ablation
-    )
+    path = write_experiment_report(store, name, loaded, report_path, ablation)
     out.print(f"report: {path}")
 
 

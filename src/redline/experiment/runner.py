@@ -7,6 +7,7 @@ through :class:`Stopped`, whose message says how much of the experiment is store
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,21 +43,24 @@ def execute(
     backend: Backend = "numpy",
     progress: ProgressStart | None = None,
 ) -> Plan:
-    """Plan an experiment and run its missing units.
+    """Plan an experiment and run its missing units; the plan, with the experiment as it is
+    after the sweep.
 
     Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
     the experiment as stopped and raises :class:`Stopped` (a :class:`KeyboardInterrupt`) saying
     how many units are stored (only whole ones are)."""
     executor = make_executor(**executor_opts)  # options are checked before anything is stored
+    key: int | None = None  # the experiment's key in the store, once it is registered
     try:
         p = plan(spec, store)
+        key = p.record.key
         advance = progress(p, executor.description) if progress is not None else None
-        run_plan(p, store, executor, backend, progress=advance)
+        p = dataclasses.replace(p, record=run_plan(p, store, executor, backend, advance))
     except KeyboardInterrupt:
         try:
             executor.close()  # run_plan closes it too; closing twice is harmless
         finally:
-            raise Stopped(stopped(store, spec.name)) from None
+            raise Stopped(stopped(store, spec.name, key)) from None
     except BaseException:
         executor.close()
         raise

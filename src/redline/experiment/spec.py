@@ -44,7 +44,8 @@ class ExperimentSpec(BaseModel):
     ``sobol:K`` fix uncertainties at K design points from a Latin hypercube or Sobol sequence;
     ``grid`` at their 10th, 50th and 90th percentiles (or every value of a choice).
     ``levers_design``: every combination of lever options, or one lever at a time with the
-    others at their defaults."""
+    others at their defaults. ``final_state``: store each run's final state too (every state
+    variable: most of a stored run's size; see :mod:`redline.experiment.layout`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,6 +58,7 @@ class ExperimentSpec(BaseModel):
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 20_000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     chunk_size: Annotated[int, Field(ge=1, le=MAX_CHUNK)] = DEFAULT_CHUNK
+    final_state: bool = False
 
     def fingerprint(self, scenario_digest: str) -> str:
         """What must match for a stored experiment to be resumed: everything but the name and

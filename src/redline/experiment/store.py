@@ -1,11 +1,27 @@
 """The store: an embedded DuckDB file with experiments, their design points, units and results.
 
-A unit's result rows, its ladder occupancy and its completion record are written in one
-transaction, so a sweep killed at any moment leaves only whole units behind. The file is opened
-for each transaction and closed after it, so several processes can take turns writing to one
-store; one that cannot get the file for a while is refused with a clear message.
+Identity. An experiment is identified by a key, an integer the store hands out once and never
+again (a counter in ``store_meta``); its name is unique in the store but is only a label. The
+results of experiment ``k`` are in the table ``results_k``, created with the experiment, so two
+names never share a table however alike they are, and deleting one touches nothing else.
+(One table per experiment rather than one shared table: experiments of different scenarios
+have different columns, and deleting an experiment is dropping its table.)
 
-Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
+Schema. An experiment's columns are fixed when it is created, from every design point of its
+specification (:mod:`redline.experiment.layout`); every unit's rows are cast to them, so no
+unit can add, drop or reorder a column.
+
+Units. A unit is recorded under (experiment key, specification fingerprint, unit index), so no
+unit of another specification, nor of an experiment deleted and made again under the same name,
+is ever taken for one of this experiment's. A unit's result rows, its ladder occupancy and its
+completion record are written in one transaction, so a sweep killed at any moment leaves only
+whole units behind; in that same transaction the sweep checks that its experiment still exists
+(same key, same fingerprint), and if it was deleted the sweep stops with a message
+(:class:`ExperimentDeleted`) and writes nothing.
+
+The file is opened for each transaction and closed after it, so several processes can take
+turns writing to one store; one that cannot get the file for a while is refused with a clear
+message. Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
 interrupted``) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
 interrupted is rolled back when the connection closes.
 
@@ -19,9 +35,8 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,34 +45,64 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from redline.errors import UserError, is_interruption
+from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit
+from redline.experiment.layout import Expander, Layout, PointConfig
+from redline.experiment.outputs import CSV_HEADER, PARQUET_KEY, check_output
 from redline.experiment.spec import ExperimentSpec
+from redline.scenario.model import Scenario
 from redline.version import __version__
 
 DEFAULT_STORE = Path("redline.duckdb")
 #: how long to wait for a store that another process is writing
 LOCK_WAIT_SECONDS = 60.0
+#: the layout of the store's own tables; a store of another layout is refused
+STORE_FORMAT = "2"
+#: rows read from DuckDB at a time when rows are read or exported
+READ_BATCH = 100_000
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS experiments (
-    name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
-    scenario_id VARCHAR NOT NULL, scenario_digest VARCHAR NOT NULL, version VARCHAR NOT NULL,
-    seed UBIGINT NOT NULL, status VARCHAR NOT NULL, created TIMESTAMP NOT NULL,
-    finished TIMESTAMP, points INTEGER NOT NULL, units INTEGER NOT NULL, runs BIGINT NOT NULL,
-    seconds DOUBLE NOT NULL DEFAULT 0, results_table VARCHAR NOT NULL);
+    key INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, spec VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL, scenario_id VARCHAR NOT NULL,
+    scenario_digest VARCHAR NOT NULL, scenario VARCHAR NOT NULL, layout VARCHAR NOT NULL,
+    params_check VARCHAR NOT NULL, version VARCHAR NOT NULL, seed UBIGINT NOT NULL,
+    status VARCHAR NOT NULL, created TIMESTAMP NOT NULL, finished TIMESTAMP,
+    points INTEGER NOT NULL, units INTEGER NOT NULL, runs BIGINT NOT NULL,
+    seconds DOUBLE NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS points (
-    experiment VARCHAR NOT NULL, point INTEGER NOT NULL, label VARCHAR NOT NULL,
+    experiment INTEGER NOT NULL, point INTEGER NOT NULL, label VARCHAR NOT NULL,
     levers VARCHAR NOT NULL, lens VARCHAR, fixed VARCHAR NOT NULL,
     PRIMARY KEY (experiment, point));
 CREATE TABLE IF NOT EXISTS units (
-    experiment VARCHAR NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
-    run_start BIGINT NOT NULL, run_stop BIGINT NOT NULL, seconds DOUBLE NOT NULL,
-    finished TIMESTAMP NOT NULL, PRIMARY KEY (experiment, unit));
+    experiment INTEGER NOT NULL, fingerprint VARCHAR NOT NULL, unit INTEGER NOT NULL,
+    point INTEGER NOT NULL, run_start BIGINT NOT NULL, run_stop BIGINT NOT NULL,
+    seconds DOUBLE NOT NULL, finished TIMESTAMP NOT NULL,
+    PRIMARY KEY (experiment, fingerprint, unit));
 CREATE TABLE IF NOT EXISTS occupancy (
-    experiment VARCHAR NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
+    experiment INTEGER NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
     step INTEGER NOT NULL, rung INTEGER NOT NULL, runs BIGINT NOT NULL);
+INSERT OR IGNORE INTO store_meta VALUES ('format', '2'), ('next_key', '1');
 """
+
+_RECORD = (
+    "SELECT key, name, spec, fingerprint, scenario_id, scenario_digest, version, status, "
+    "created, finished, points, units, runs, seconds, layout, "
+    "(SELECT count(*) FROM units u WHERE u.experiment = e.key "
+    "AND u.fingerprint = e.fingerprint) FROM experiments e "
+)
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether an exception is Ctrl-C: Python's, or DuckDB's report of one in a query."""
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
+
+
+class ExperimentDeleted(UserError):
+    """The experiment a sweep works on was deleted (or replaced) while it ran."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +117,7 @@ class PointTally:
 
 @dataclass(frozen=True)
 class ExperimentRecord:
+    key: int
     name: str
     spec: ExperimentSpec
     fingerprint: str
@@ -85,8 +131,13 @@ class ExperimentRecord:
     units: int
     runs: int
     seconds: float
-    results_table: str
+    layout: Layout
     done_units: int = 0
+
+    @property
+    def results_table(self) -> str:
+        """The table of this experiment's rows (named by its key, never by its name)."""
+        return f"results_{self.key}"
 
     @property
     def complete(self) -> bool:
@@ -107,10 +158,6 @@ class ExperimentRecord:
             f"{why}, incomplete: {self.done_units} of {self.units} units stored; the same "
             "sweep command finishes it"
         )
-
-
-def _table_name(name: str) -> str:
-    return "results_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 class Store:
@@ -166,7 +213,8 @@ class Store:
             con.close()
 
     def _prepare(self, con: duckdb.DuckDBPyConnection, must_exist: bool) -> None:
-        """Create the schema in a new store; refuse a DuckDB file that holds other tables."""
+        """Create the schema in a new store; refuse a DuckDB file that holds other tables, or a
+        store of another layout."""
         tables = {
             r[0]
             for r in con.execute(
@@ -179,6 +227,21 @@ class Store:
                 f"{self.path} is not a redline store: a DuckDB file with other "
                 f"tables ({shown}); name another file with --store"
             )
+        if "experiments" in tables:
+            found = (
+                con.execute("SELECT value FROM store_meta WHERE name = 'format'").fetchall()
+                if "store_meta" in tables
+                else [("1",)]
+            )
+            if found != [(STORE_FORMAT,)]:
+                made = found[0][0] if found else "unknown"
+                raise UserError(
+                    f"{self.path} is a redline store of another layout (format {made}; this "
+                    f"redline reads format {STORE_FORMAT}); read it with the redline that made "
+                    "it, or name another file with --store"
+                )
+            self._schema_ready = True
+            return
         con.execute(_SCHEMA)
         self._schema_ready = True
 
@@ -193,40 +256,57 @@ class Store:
             return self.require(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
-        rows = con.execute(
-            "SELECT name, spec, fingerprint, scenario_id, scenario_digest, version, status, "
-            "created, finished, points, units, runs, seconds, results_table, "
-            "(SELECT count(*) FROM units u WHERE u.experiment = e.name) "
-            "FROM experiments e WHERE name = ?",
-            [name],
-        ).fetchall()
+        return self._one(con.execute(_RECORD + "WHERE name = ?", [name]).fetchall())
+
+    def _by_key(self, con: duckdb.DuckDBPyConnection, key: int) -> ExperimentRecord | None:
+        return self._one(con.execute(_RECORD + "WHERE key = ?", [key]).fetchall())
+
+    @staticmethod
+    def _one(rows: list[Any]) -> ExperimentRecord | None:
         if not rows:
             return None
         row = rows[0]
-        return ExperimentRecord(row[0], ExperimentSpec.model_validate_json(row[1]), *row[2:])
+        return ExperimentRecord(
+            key=row[0],
+            name=row[1],
+            spec=ExperimentSpec.model_validate_json(row[2]),
+            fingerprint=row[3],
+            scenario_id=row[4],
+            scenario_digest=row[5],
+            version=row[6],
+            status=row[7],
+            created=row[8],
+            finished=row[9],
+            points=row[10],
+            units=row[11],
+            runs=row[12],
+            seconds=row[13],
+            layout=Layout.from_json(row[14]),
+            done_units=row[15],
+        )
 
     def experiments(self) -> list[ExperimentRecord]:
         """Every experiment, oldest first (none for a store that does not exist)."""
         if not self.path.exists():
             return []
         with self.connect(must_exist=True) as con:
-            names = [
-                r[0]
-                for r in con.execute("SELECT name FROM experiments ORDER BY created").fetchall()
-            ]
-            return [rec for n in names if (rec := self._get(con, n)) is not None]
+            rows = con.execute(_RECORD + "ORDER BY created, key").fetchall()
+        return [rec for row in rows if (rec := self._one([row])) is not None]
 
     def begin(
         self,
         spec: ExperimentSpec,
         fingerprint: str,
-        scenario_id: str,
+        scenario: Scenario,
         digest: str,
         points: list[DesignPoint],
         units: list[Unit],
+        layout: Layout,
+        params_check: str,
     ) -> ExperimentRecord:
-        """Register an experiment, or find the same one to resume (and mark it running again);
-        refuse a different spec under an existing name."""
+        """Register an experiment (with a key never used before, its results table and its
+        design points), or find the same one to resume (and mark it running again); refuse a
+        different spec under an existing name."""
         with self.connect() as con:
             existing = self._get(con, spec.name)
             if existing is not None:
@@ -234,37 +314,44 @@ class Store:
                     raise UserError(self._mismatch(existing, spec, digest))
                 if not existing.complete:
                     con.execute(
-                        "UPDATE experiments SET status = 'running' WHERE name = ? "
+                        "UPDATE experiments SET status = 'running' WHERE key = ? "
                         "AND status <> 'done'",
-                        [spec.name],
+                        [existing.key],
                     )
-                    existing = self._get(con, spec.name)
+                    existing = self._by_key(con, existing.key)
                     assert existing is not None
                 return existing
             con.begin()
+            key = int(
+                con.execute("SELECT value FROM store_meta WHERE name = 'next_key'").fetchall()[0][0]
+            )
+            con.execute("UPDATE store_meta SET value = ? WHERE name = 'next_key'", [str(key + 1)])
             con.execute(
-                "INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?, ?, "
-                "?, 0, ?)",
+                "INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, "
+                "NULL, ?, ?, ?, 0)",
                 [
+                    key,
                     spec.name,
                     spec.model_dump_json(),
                     fingerprint,
-                    scenario_id,
+                    scenario.id,
                     digest,
+                    scenario.model_dump_json(by_alias=True),
+                    layout.to_json(),
+                    params_check,
                     __version__,
                     spec.seed,
                     dt.datetime.now(),
                     len(points),
                     len(units),
                     spec.runs * len(points),
-                    _table_name(spec.name),
                 ],
             )
             con.executemany(
                 "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     [
-                        spec.name,
+                        key,
                         p.index,
                         p.label(),
                         json.dumps(dict(p.config.levers)),
@@ -274,8 +361,9 @@ class Store:
                     for p in points
                 ],
             )
+            con.execute(layout.create_table(f"results_{key}"))
             con.commit()
-            record = self._get(con, spec.name)
+            record = self._by_key(con, key)
             assert record is not None
             return record
 
@@ -294,22 +382,47 @@ class Store:
             )
         return f"{where} with a different specification or scenario; {remedy}"
 
-    def mark_stopped(self, name: str, wait: float = LOCK_WAIT_SECONDS) -> ExperimentRecord | None:
-        """Record that a sweep of ``name`` was interrupted (unless it is done); the experiment
-        as it is now, ``None`` if it was never registered. Never creates a store."""
-        with self.connect(must_exist=True, wait=wait) as con:
-            con.execute(
-                "UPDATE experiments SET status = 'stopped' WHERE name = ? AND status = 'running'",
-                [name],
-            )
-            return self._get(con, name)
+    def _deleted(self, record: ExperimentRecord) -> ExperimentDeleted:
+        return ExperimentDeleted(
+            f"experiment '{record.name}' was deleted from {self.path} while this sweep ran; "
+            "the sweep stopped and stored nothing more of it"
+        )
 
-    def done_units(self, name: str) -> set[int]:
+    @staticmethod
+    def _alive(con: duckdb.DuckDBPyConnection, record: ExperimentRecord) -> bool:
+        """Whether the experiment a sweep works on is still in the store, as it was."""
+        rows = con.execute(
+            "SELECT fingerprint FROM experiments WHERE key = ?", [record.key]
+        ).fetchall()
+        return rows == [(record.fingerprint,)]
+
+    def mark_stopped(
+        self, name: str, wait: float = LOCK_WAIT_SECONDS, key: int | None = None
+    ) -> ExperimentRecord | None:
+        """Record that a sweep of ``name`` (the experiment ``key``, when known) was interrupted
+        (unless it is done); the experiment as it is now, ``None`` if there is none. Never
+        creates a store."""
+        with self.connect(must_exist=True, wait=wait) as con:
+            record = self._get(con, name) if key is None else self._by_key(con, key)
+            if record is None:
+                return None
+            con.execute(
+                "UPDATE experiments SET status = 'stopped' WHERE key = ? AND status = 'running'",
+                [record.key],
+            )
+            return self._by_key(con, record.key)
+
+    def done_units(self, experiment: str | ExperimentRecord) -> set[int]:
+        """The units stored of an experiment (by name, or the one a record stands for)."""
         with self.connect() as con:
+            record = self._get(con, experiment) if isinstance(experiment, str) else experiment
+            if record is None:
+                return set()
             return {
                 r[0]
                 for r in con.execute(
-                    "SELECT unit FROM units WHERE experiment = ?", [name]
+                    "SELECT unit FROM units WHERE experiment = ? AND fingerprint = ?",
+                    [record.key, record.fingerprint],
                 ).fetchall()
             }
 
@@ -321,33 +434,35 @@ class Store:
         occupancy: np.ndarray,
         seconds: float,
     ) -> None:
-        """Write one unit's rows, occupancy and completion in a single transaction."""
+        """Write one unit's rows, occupancy and completion in a single transaction; raise
+        :class:`ExperimentDeleted`, writing nothing, if the experiment is no longer there."""
+        rows = record.layout.unit_rows(table, unit.point)
         steps, rungs = np.nonzero(occupancy)
         occupied = pa.table(
             {
-                "experiment": pa.array([record.name] * len(steps), pa.string()),
-                "unit": pa.array([unit.index] * len(steps), pa.int32()),
-                "point": pa.array([unit.point] * len(steps), pa.int32()),
+                "experiment": pa.array(np.full(len(steps), record.key, np.int32)),
+                "unit": pa.array(np.full(len(steps), unit.index, np.int32)),
+                "point": pa.array(np.full(len(steps), unit.point, np.int32)),
                 "step": pa.array(steps, pa.int32()),
                 "rung": pa.array(rungs, pa.int32()),
                 "runs": pa.array(occupancy[steps, rungs], pa.int64()),
             }
         )
         with self.connect() as con:
-            con.register("unit_rows", table)
+            con.register("unit_rows", rows)
             con.register("unit_occupancy", occupied)
             con.begin()
+            if not self._alive(con, record):
+                con.rollback()
+                raise self._deleted(record)
             try:
-                con.execute(
-                    f'CREATE TABLE IF NOT EXISTS "{record.results_table}" AS '
-                    "SELECT * FROM unit_rows LIMIT 0"
-                )
                 con.execute(f'INSERT INTO "{record.results_table}" SELECT * FROM unit_rows')
                 con.execute("INSERT INTO occupancy SELECT * FROM unit_occupancy")
                 con.execute(
-                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        record.name,
+                        record.key,
+                        record.fingerprint,
                         unit.index,
                         unit.point,
                         unit.start,
@@ -357,32 +472,40 @@ class Store:
                     ],
                 )
                 con.execute(
-                    "UPDATE experiments SET seconds = seconds + ? WHERE name = ?",
-                    [seconds, record.name],
+                    "UPDATE experiments SET seconds = seconds + ? WHERE key = ?",
+                    [seconds, record.key],
                 )
                 con.commit()
             except duckdb.ConstraintException:
                 con.rollback()  # another process committed this unit first: keep theirs
 
-    def finish(self, name: str) -> None:
+    def finish(self, record: ExperimentRecord) -> ExperimentRecord:
+        """Mark the experiment done if every unit is stored; the experiment as it is now
+        (:class:`ExperimentDeleted` if it is gone)."""
         with self.connect() as con:
+            if not self._alive(con, record):
+                raise self._deleted(record)
             con.execute(
-                "UPDATE experiments SET status = 'done', finished = ? WHERE name = ? "
-                "AND status <> 'done' "
-                "AND (SELECT count(*) FROM units WHERE experiment = ?) = units",
-                [dt.datetime.now(), name, name],
+                "UPDATE experiments SET status = 'done', finished = ? WHERE key = ? "
+                "AND status <> 'done' AND units = (SELECT count(*) FROM units "
+                "WHERE experiment = ? AND fingerprint = ?)",
+                [dt.datetime.now(), record.key, record.key, record.fingerprint],
             )
+            now = self._by_key(con, record.key)
+            assert now is not None
+            return now
 
     def delete(self, name: str) -> None:
-        with self.connect() as con:
+        """Delete an experiment: its results table and every row that names its key."""
+        with self.connect(must_exist=True) as con:
             record = self._get(con, name)
             if record is None:
                 raise UserError(f"no experiment named '{name}' in {self.path}")
             con.begin()
             con.execute(f'DROP TABLE IF EXISTS "{record.results_table}"')
-            for table in ("occupancy", "units", "points", "experiments"):
-                column = "name" if table == "experiments" else "experiment"
-                con.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+            for table in ("occupancy", "units", "points"):
+                con.execute(f"DELETE FROM {table} WHERE experiment = ?", [record.key])
+            con.execute("DELETE FROM experiments WHERE key = ?", [record.key])
             con.commit()
 
     # -- reading results ---------------------------------------------------------------------
@@ -395,15 +518,56 @@ class Store:
             raise UserError(suggest(name, known, "experiment") + f" (store: {self.path})")
         return record
 
-    def results(self, name: str, columns: str = "*") -> pa.Table:
-        """The per-run rows of an experiment, ordered by design point and run."""
+    def scenario(self, name: str) -> Scenario:
+        """The scenario an experiment was swept with, as it was then."""
         with self.connect(must_exist=True) as con:
             record = self.require(con, name)
-            if not self._has_table(con, record.results_table):
-                return pa.table({})
-            return con.sql(
-                f'SELECT {columns} FROM "{record.results_table}" ORDER BY point, run'
-            ).to_arrow_table()
+            text = con.execute(
+                "SELECT scenario FROM experiments WHERE key = ?", [record.key]
+            ).fetchall()[0][0]
+        return Scenario.model_validate_json(text)
+
+    def _expander(self, con: duckdb.DuckDBPyConnection, record: ExperimentRecord) -> Expander:
+        """What turns the experiment's stored rows into full rows; refused if this redline
+        would not recompute the parameters that were drawn."""
+        text, check = con.execute(
+            "SELECT scenario, params_check FROM experiments WHERE key = ?", [record.key]
+        ).fetchall()[0]
+        points = {
+            int(r[0]): PointConfig(json.loads(r[1]), r[2], tuple(json.loads(r[3]).items()))
+            for r in con.execute(
+                "SELECT point, levers, lens, fixed FROM points WHERE experiment = ?",
+                [record.key],
+            ).fetchall()
+        }
+        expander = Expander(
+            record.layout, Scenario.model_validate_json(text), points, record.spec.seed
+        )
+        if expander.check() != check:
+            raise UserError(
+                f"experiment '{record.name}' was swept by redline {record.version}, which drew "
+                f"its uncertain parameters differently from this redline ({__version__}); "
+                "read it with that version"
+            )
+        return expander
+
+    def _batches(
+        self, con: duckdb.DuckDBPyConnection, record: ExperimentRecord
+    ) -> Iterator[pa.RecordBatch]:
+        """The experiment's full rows, ordered by design point and run, a batch at a time."""
+        expander = self._expander(con, record)
+        con.execute(f'SELECT * FROM "{record.results_table}" ORDER BY point, run')
+        reader: pa.RecordBatchReader = con.to_arrow_reader(READ_BATCH)
+        yield from expander.expand_all(iter(reader))
+
+    def results(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """The per-run rows of an experiment, ordered by design point and run (``columns``:
+        only those)."""
+        with self.connect(must_exist=True) as con:
+            record = self.require(con, name)
+            schema = record.layout.read_schema()
+            table = pa.Table.from_batches(list(self._batches(con, record)), schema=schema)
+        return table.select(list(columns)) if columns is not None else table
 
     def point_counts(self, name: str, outcomes: list[str]) -> dict[int, PointTally]:
         """Per design point with stored runs: the runs and, per outcome, its hits and mean
@@ -412,21 +576,19 @@ class Store:
         An experiment without stored results is refused with a message."""
         with self.connect(must_exist=True) as con:
             record = self.require(con, name)
-            if not self._has_table(con, record.results_table):
-                raise UserError(self._no_results(record))
+            missing = [o for o in outcomes if o not in record.layout.outcomes]
+            if missing:
+                raise UserError(
+                    f"experiment '{name}' does not hold the outcomes {', '.join(missing)} (has "
+                    f"{record.spec.scenario} changed since the sweep?)"
+                )
             aggregates = ", ".join(
                 f'count("{c}"), avg("{c}")' for c in (_column(f"first.{o}") for o in outcomes)
             )
-            try:
-                rows = con.execute(
-                    f"SELECT point, count(*){', ' if outcomes else ''}{aggregates} "
-                    f'FROM "{record.results_table}" GROUP BY point ORDER BY point'
-                ).fetchall()
-            except duckdb.BinderException as exc:
-                raise UserError(
-                    f"experiment '{name}' does not hold the outcomes of its scenario as it is "
-                    f"now (has {record.spec.scenario} changed since the sweep?): {exc}"
-                ) from None
+            rows = con.execute(
+                f"SELECT point, count(*){', ' if outcomes else ''}{aggregates} "
+                f'FROM "{record.results_table}" GROUP BY point ORDER BY point'
+            ).fetchall()
         if not rows:
             raise UserError(self._no_results(record))
         return {
@@ -447,11 +609,11 @@ class Store:
 
     def points(self, name: str) -> list[dict[str, Any]]:
         with self.connect(must_exist=True) as con:
-            self.require(con, name)
+            record = self.require(con, name)
             rows = con.execute(
                 "SELECT point, label, levers, lens, fixed FROM points "
                 "WHERE experiment = ? ORDER BY point",
-                [name],
+                [record.key],
             ).fetchall()
         return [
             {
@@ -466,62 +628,65 @@ class Store:
 
     def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
         with self.connect(must_exist=True) as con:
+            record = self.require(con, name)
             rows = con.execute(
                 "SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
                 "AND point = ? GROUP BY step, rung",
-                [name, point],
+                [record.key, point],
             ).fetchall()
         out = np.zeros((horizon, rungs), dtype=np.int64)
         for step, rung, runs in rows:
             out[step, rung] = runs
         return out
 
-    def export(self, name: str, fmt: str, target: Path) -> int:
-        """Write an experiment's rows to CSV or Parquet, atomically; return the row count."""
+    def export(self, name: str, fmt: str, target: Path, force: bool = False) -> int:
+        """Write an experiment's rows to CSV or Parquet, atomically; return the row count.
+
+        Never over the store; over an existing file only if it is an export of redline's, or
+        with ``force`` (:func:`redline.experiment.outputs.check_output`)."""
         if fmt not in ("csv", "parquet"):
             raise UserError(f"unknown format '{fmt}'; known: csv, parquet")
-        if target.is_dir():
-            raise UserError(f"cannot write {target}: it is a folder; give a file name")
-        if not target.parent.is_dir():
-            raise UserError(f"cannot write {target}: folder {target.parent} does not exist")
+        check_output(target, "csv" if fmt == "csv" else "parquet", self.path, force)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        count = 0
         try:
             with self.connect(must_exist=True) as con:
                 record = self.require(con, name)
-                if not self._has_table(con, record.results_table):
+                if record.done_units == 0:
                     raise UserError(self._no_results(record))
-                option = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
+                schema = record.layout.read_schema().with_metadata(
+                    {PARQUET_KEY: json.dumps({"experiment": name, "version": __version__})}
+                )
+                writer = _writer(fmt, tmp, schema)
                 try:
-                    con.execute(
-                        f'COPY (SELECT * FROM "{record.results_table}" ORDER BY point, run) '
-                        f"TO '{_sql_path(tmp)}' {option}"
-                    )
-                    count = con.execute(
-                        f'SELECT count(*) FROM "{record.results_table}"'
-                    ).fetchall()[0]
-                except duckdb.Error as exc:
-                    if is_interruption(exc):
-                        raise KeyboardInterrupt from None
-                    raise UserError(f"cannot write {target}: {exc}") from None
+                    for batch in self._batches(con, record):
+                        writer.write_batch(batch)
+                        count += batch.num_rows
+                finally:
+                    writer.close()
+            if fmt == "csv" and count == 0:  # pragma: no cover - a stored unit has rows
+                tmp.write_bytes(CSV_HEADER + b"\n")
             os.replace(tmp, target)
         except OSError as exc:
-            raise UserError(f"cannot write {target}: {exc.strerror}") from None
+            raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+        except pa.ArrowException as exc:
+            raise UserError(f"cannot write {target}: {exc}") from None
         finally:  # interrupted or refused, no partial file is left behind
             tmp.unlink(missing_ok=True)
-        return int(count[0])
+        return count
 
-    @staticmethod
-    def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-        rows = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchall()
-        return bool(rows[0][0])
+
+def _writer(fmt: str, path: Path, schema: pa.Schema) -> Any:
+    """A writer of record batches to a CSV or Parquet file."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema, compression="zstd")
+    import pyarrow.csv as pacsv
+
+    return pacsv.CSVWriter(path, schema)
 
 
 def _column(name: str) -> str:
     """A column name for a double-quoted SQL identifier."""
     return name.replace('"', '""')
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -16,6 +16,7 @@ from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit, design, units
 from redline.experiment.executors import Executor, UnitTask
 from redline.experiment.job import Job
+from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import ExperimentRecord, Store
 from redline.scenario.loader import load_scenario
@@ -30,6 +31,7 @@ class Plan:
     points: list[DesignPoint]
     units: list[Unit]
     todo: list[Unit]
+    jobs: dict[int, Job]
 
     @property
     def runs_todo(self) -> int:
@@ -37,24 +39,26 @@ class Plan:
 
 
 def plan(spec: ExperimentSpec, store: Store) -> Plan:
-    """Load the scenario, lay out design points and units, and register (or find) the
-    experiment in the store."""
+    """Load the scenario, lay out design points, units and the experiment's columns, and
+    register (or find) the experiment in the store."""
     loaded = load_scenario(spec.scenario)
     s = loaded.scenario
     points = design(s, spec)
     all_units = units(points, spec.runs, spec.chunk_size)
+    jobs = {pt.index: Job.of(s, pt.config, pt.fixed) for pt in points}
+    layout = Layout.of(list(jobs.values()), spec.final_state)
+    configs = {pt.index: PointConfig(pt.config.levers, pt.config.lens, pt.fixed) for pt in points}
+    check = Expander(layout, s, configs, spec.seed).check()
     record = store.begin(
-        spec, spec.fingerprint(loaded.digest), s.id, loaded.digest, points, all_units
+        spec, spec.fingerprint(loaded.digest), s, loaded.digest, points, all_units, layout, check
     )
-    done = store.done_units(spec.name)
+    done = store.done_units(record)
     todo = [u for u in all_units if u.index not in done]
-    return Plan(spec, record, points, all_units, todo)
+    return Plan(spec, record, points, all_units, todo, jobs)
 
 
 def tasks(p: Plan, backend: Backend = "numpy") -> list[UnitTask]:
-    scenario = load_scenario(p.spec.scenario).scenario
-    jobs = {pt.index: Job.of(scenario, pt.config, pt.fixed) for pt in p.points}
-    return [UnitTask(jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
+    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
 
 
 def run_plan(
@@ -65,7 +69,8 @@ def run_plan(
     progress: Callable[[int], None] | None = None,
 ) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes; then mark the experiment
-    done. Interrupted (Ctrl-C), whatever was committed stays: see :func:`stopped`."""
+    done. Interrupted (Ctrl-C), whatever was committed stays: see :func:`stopped`. Deleted
+    from the store meanwhile, it stops at the next commit (:class:`ExperimentDeleted`)."""
     if p.todo:
         try:
             for result in executor.run(tasks(p, backend)):
@@ -78,25 +83,25 @@ def run_plan(
             executor.close()
     else:
         executor.close()
-    store.finish(p.spec.name)
-    record = store.get(p.spec.name)
-    assert record is not None
-    return record
+    return store.finish(p.record)
 
 
 #: how long an interrupted sweep waits for the store to record that it stopped
 STOP_WAIT_SECONDS = 5.0
 
 
-def stopped(store: Store, name: str) -> str:
-    """After an interruption: record the experiment as stopped (unless it is done) and say how
-    much of it is stored. Quick: a store busy elsewhere is not waited for long."""
+def stopped(store: Store, name: str, key: int | None = None) -> str:
+    """After an interruption: record the experiment (``key``, once the sweep knows it) as
+    stopped (unless it is done) and say how much of it is stored. Quick: a store busy
+    elsewhere is not waited for long."""
     record = None
     if store.path.exists():
         try:
-            record = store.mark_stopped(name, wait=STOP_WAIT_SECONDS)
+            record = store.mark_stopped(name, wait=STOP_WAIT_SECONDS, key=key)
         except UserError:  # the store is busy elsewhere (or is not one): say what we can
             return "stopped; run the same command again to finish"
+    if record is None and key is not None:
+        return f"stopped; experiment '{name}' was deleted from {store.path} meanwhile"
     if record is None:
         return "stopped before anything was stored; run the same command again to start"
     return (

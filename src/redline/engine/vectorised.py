@@ -314,15 +314,24 @@ class Closures:
     def __init__(self, tags: tuple[str, ...]) -> None:
         self.layout = Layout(tags)
         self._compiled: dict[tuple[str, str, Mode], Compiled] = {}
+        # by the expression object too: the lookup every evaluation makes; the object is kept
+        # with its closure so that its id is never reused while the entry exists
+        self._sample: dict[int, tuple[Expression, Compiled]] = {}
+        self._mean: dict[int, tuple[Expression, Compiled]] = {}
 
     def get(self, expr: Expression, mode: Mode) -> Compiled:
+        by_object = self._sample if mode == "sample" else self._mean
+        found = by_object.get(id(expr))
+        if found is not None:
+            return found[1]
         # a compiled closure depends only on the tree (its source), the draw site and the mode
         key = (expr.site, expr.source, mode)
-        found = self._compiled.get(key)
-        if found is None:
-            found = compile_expr(expr.tree, self.layout, expr.site, mode)
-            self._compiled[key] = found
-        return found
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = compile_expr(expr.tree, self.layout, expr.site, mode)
+            self._compiled[key] = compiled
+        by_object[id(expr)] = (expr, compiled)
+        return compiled
 
 
 #: programs whose closures are kept (by fingerprint): a sweep's configurations share one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ INVALID = CORPUS / "invalid"
 VALID = CORPUS / "valid"
 BASE = VALID / "base.yaml"
 BUILTIN = REPO / "src" / "redline" / "scenarios"
-SOURCES = REPO.parent / "shared" / "sources"
+#: the source documents the built-in scenarios quote: $REDLINE_SOURCES, else the shared folder
+#: beside the repository (where this repository's CI has it)
+SOURCES = Path(os.environ.get("REDLINE_SOURCES") or REPO.parent / "shared" / "sources")
 
 
 @dataclass(frozen=True)

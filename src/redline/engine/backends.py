@@ -16,6 +16,7 @@ imports no backend; no backend imports another (what they share is in
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -27,6 +28,7 @@ from numpy.typing import NDArray
 
 from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker
+from redline.engine.particles import Particles, ParticleStarter
 from redline.engine.semantics import ChunkResult, Unsupported
 
 #: a registered backend's name
@@ -47,6 +49,9 @@ class Capabilities:
     #: its work runs outside Python's global lock, so chunks computed on several threads of
     #: one process use several cores
     threads: bool
+    #: populations of runs advanced to a step, kept, dropped and copied there, and continued
+    #: (sequential Monte Carlo: :mod:`redline.engine.particles`)
+    particles: bool = False
 
     def lacking(self, needed: Capabilities) -> tuple[str, ...]:
         """The capabilities ``needed`` asks for that these lack, by name."""
@@ -79,11 +84,18 @@ class Backend:
     description: str
     capabilities: Capabilities
     runner: str
+    #: its population constructor (``module:function``) where it declares ``particles``
+    particles: str = ""
 
     def load(self) -> ChunkRunner:
         """The chunk runner (importing its module, and whatever that imports, the first time)."""
         module, _, function = self.runner.partition(":")
         return cast(ChunkRunner, getattr(importlib.import_module(module), function))
+
+    def load_particles(self) -> ParticleStarter:
+        """The population constructor (imported the first time)."""
+        module, _, function = self.particles.partition(":")
+        return cast(ParticleStarter, getattr(importlib.import_module(module), function))
 
 
 #: every backend, by name
@@ -98,14 +110,20 @@ REGISTRY: Mapping[BackendName, Backend] = MappingProxyType(
         "numpy": Backend(
             "numpy",
             "vectorised: all runs of a chunk advance together",
-            Capabilities(equilibrium=True, decision_makers=True, traces=True, threads=True),
+            Capabilities(
+                equilibrium=True, decision_makers=True, traces=True, threads=True, particles=True
+            ),
             "redline.engine.kernel:run_chunk",
+            "redline.engine.kernel:start_particles",
         ),
         "reference": Backend(
             "reference",
             "the plain-Python specification, one run at a time",
-            Capabilities(equilibrium=True, decision_makers=True, traces=True, threads=False),
+            Capabilities(
+                equilibrium=True, decision_makers=True, traces=True, threads=False, particles=True
+            ),
             "redline.engine.reference:run_reference_chunk",
+            "redline.engine.reference:start_reference_particles",
         ),
     }
 )
@@ -184,3 +202,26 @@ def run_chunk(
         if not fallback or chosen.name == FALLBACK:
             raise
     return REGISTRY[FALLBACK].load()(program, seed, ids, trace=trace, makers=makers)
+
+
+def start_particles(
+    name: str, program: Program, seed: int, runs: NDArray[np.int64], *, fallback: bool = True
+) -> Particles:
+    """A population of ``runs`` of ``program`` before step 0 on the backend ``name``
+    (:mod:`redline.engine.particles`); on the fallback backend where ``name`` lacks the
+    ``particles`` capability or another the program needs — unless ``fallback`` is false: then
+    :class:`Unsupported` says what it lacks."""
+    chosen = get(name)
+    needed = dataclasses.replace(needs(program), particles=True)
+    lacking = chosen.capabilities.lacking(needed)
+    if lacking:
+        if not fallback:
+            raise Unsupported(f"the {name} backend lacks {', '.join(lacking)}")
+        chosen = REGISTRY[FALLBACK]
+    ids = np.asarray(runs, dtype=np.int64)
+    try:
+        return chosen.load_particles()(program, seed, ids)
+    except Unsupported:
+        if not fallback or chosen.name == FALLBACK:
+            raise
+    return REGISTRY[FALLBACK].load_particles()(program, seed, ids)

@@ -9,7 +9,8 @@ changes a result. :mod:`redline.engine.reference` is the same semantics, one run
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import copy
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, as_columns, checked_choices
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
+from redline.engine.particles import Particles
 from redline.engine.semantics import HOLD, ChunkResult
 from redline.engine.sites import decide_site, fire_site, perceive_site
 from redline.engine.vectorised import Closures, closures
@@ -746,3 +748,220 @@ def run_chunk(
         occupancy=chunk.occupancy,
         trace=chunk.trace,
     )
+
+
+# -- populations of runs: the ``particles`` capability (redline.engine.particles) --------------
+
+
+class _ParticleChunk(_Chunk):
+    """A chunk whose ended runs stay in its arrays (marked done) until the population compacts
+    it: the population keeps a copy of each run as it ended, so stepping it further does no
+    harm, and removing rows costs a copy of every array."""
+
+    def retire(self, ended: NDArray[np.bool_]) -> None:
+        self.done |= ended
+
+
+#: a chunk's per-run arrays: one entry per run, and one row per variable, tag or outcome
+_RUN_VECTORS = ("runs", "pos", "done", "level", "peak")
+_RUN_TABLES = ("first", "X", "now", "count")
+
+
+def _fresh_outputs(chunk: _Chunk, slots: int) -> None:
+    """Outputs a particle chunk writes: only the step each run ended, by particle position."""
+    chunk.out_steps = np.full(slots, chunk.p.horizon, dtype=np.int32)
+    chunk.out_first = np.zeros((len(chunk.p.outcomes), 0), dtype=np.int32)
+    chunk.out_peak = np.zeros(0, dtype=np.int32)
+    chunk.out_final = np.zeros((len(chunk.p.variables), 0))
+    chunk.choices = {}
+
+
+def _rows_of(chunk: _ParticleChunk, rows: NDArray[np.intp], slots: int) -> _ParticleChunk:
+    """A chunk of copies of the runs at ``rows`` (repeats allowed): every per-run array."""
+    new = copy.copy(chunk)
+    for name in _RUN_VECTORS:
+        setattr(new, name, getattr(chunk, name)[rows])
+    for name in _RUN_TABLES:
+        setattr(new, name, getattr(chunk, name)[:, rows])
+    new.params = {k: v[rows] if isinstance(v, np.ndarray) else v for k, v in chunk.params.items()}
+    _fresh_outputs(new, slots)
+    return new
+
+
+def _joined(chunks: Sequence[_ParticleChunk], slots: int) -> _ParticleChunk:
+    """The runs of several chunks of one program in one chunk, in order."""
+    new = copy.copy(chunks[0])
+    for name in _RUN_VECTORS:
+        setattr(new, name, np.concatenate([getattr(c, name) for c in chunks]))
+    for name in _RUN_TABLES:
+        setattr(new, name, np.concatenate([getattr(c, name) for c in chunks], axis=1))
+    new.params = {
+        k: np.concatenate([c.params[k] for c in chunks]) if isinstance(v, np.ndarray) else v
+        for k, v in chunks[0].params.items()
+    }
+    _fresh_outputs(new, slots)
+    return new
+
+
+@dataclass
+class _Ended:
+    """Runs that ended, as they ended (never stepped again); ``fresh``: they ended in the last
+    step done, so their events of that step are still "now"."""
+
+    chunk: _ParticleChunk
+    fresh: bool
+
+
+class KernelParticles:
+    """A population of runs on the NumPy kernel (:class:`redline.engine.particles.Particles`).
+
+    The runs still going advance together as one chunk (``live``). When a run ends, a copy of
+    it as it ended joins ``ended`` (never stepped); the original stays in ``live`` marked done
+    until a quarter of ``live`` is done and it is compacted. Each chunk's ``pos`` is its runs'
+    particle positions. Memory: one chunk's arrays for the population — per particle 8 bytes
+    per variable, 1–2 per event tag (a flag and a count), 4 per outcome — and a copy while
+    resampling."""
+
+    def __init__(
+        self,
+        program: Program,
+        live: _ParticleChunk,
+        ended: list[_Ended],
+        size: int,
+        step: int,
+    ) -> None:
+        self.program = program
+        self.live = live
+        self.ended = ended
+        self._size = size
+        self._step = step
+
+    @classmethod
+    def start(cls, program: Program, seed: int, runs: NDArray[np.int64]) -> KernelParticles:
+        ids = np.asarray(runs, dtype=np.int64)
+        with np.errstate(all="ignore"):
+            live = _ParticleChunk(program, seed, ids, False, {})
+        _fresh_outputs(live, len(ids))
+        return cls(program, live, [], len(ids), 0)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    def _parts(self) -> list[tuple[_ParticleChunk, NDArray[np.intp] | None]]:
+        """Every chunk holding particles, with the rows that are particles (None: all)."""
+        parts: list[tuple[_ParticleChunk, NDArray[np.intp] | None]] = []
+        if self.live.n:
+            going = None if not self.live.done.any() else np.flatnonzero(~self.live.done)
+            if going is None or len(going):
+                parts.append((self.live, going))
+        parts.extend((e.chunk, None) for e in self.ended if e.chunk.n)
+        return parts
+
+    def runs(self) -> NDArray[np.int64]:
+        out = np.zeros(self._size, dtype=np.int64)
+        for c, rows in self._parts():
+            at = slice(None) if rows is None else rows
+            out[c.pos[at]] = c.runs[at]
+        return out
+
+    def advance(self, step: int) -> None:
+        with np.errstate(all="ignore"):
+            for t in range(self._step, min(step, self.program.horizon)):
+                for e in self.ended:
+                    if e.fresh:  # nothing happens in a run after it ended
+                        e.chunk.now[:] = False
+                        e.fresh = False
+                live = self.live
+                if live.n and not live.done.all():
+                    before = live.done.copy()
+                    live.step(t)
+                    newly = np.flatnonzero(live.done & ~before)
+                    if len(newly):
+                        self.ended.append(_Ended(_rows_of(live, newly, self._size), True))
+                    if live.done.sum() * 4 >= live.n:
+                        self.live = _rows_of(live, np.flatnonzero(~live.done), self._size)
+                self._step = t + 1
+
+    def evaluate(self, expr: Expression) -> NDArray[np.float64]:
+        out = np.zeros(self._size)
+        with np.errstate(all="ignore"):
+            for c, rows in self._parts():
+                n = c.n if rows is None else len(rows)
+                at = slice(None) if rows is None else rows
+                out[c.pos[at]] = _value(expr, c.env(self._step - 1, rows), n)
+        return out
+
+    def first_hits(self) -> NDArray[np.int32]:
+        out = np.full((self._size, len(self.program.outcomes)), -1, dtype=np.int32)
+        for c, rows in self._parts():
+            at = slice(None) if rows is None else rows
+            out[c.pos[at]] = c.first[:, at].T
+        return out
+
+    def drawn(self) -> dict[str, NDArray[np.float64]]:
+        names = [k for k, v in self.live.params.items() if isinstance(v, np.ndarray)]
+        out = {k: np.zeros(self._size) for k in names}
+        for c, rows in self._parts():
+            at = slice(None) if rows is None else rows
+            for k in names:
+                out[k][c.pos[at]] = np.asarray(c.params[k])[at]
+        return out
+
+    def take(self, rows: NDArray[np.intp], runs: NDArray[np.int64]) -> KernelParticles:
+        rows = np.asarray(rows, dtype=np.intp)
+        ids = np.asarray(runs, dtype=np.int64)
+        n = len(rows)
+        taken: list[tuple[_ParticleChunk, bool]] = []
+        sources = [(self.live, False)] if self.live.n else []
+        sources += [(e.chunk, e.fresh) for e in self.ended if e.chunk.n]
+        for c, fresh in sources:
+            where = np.full(self._size, -1, dtype=np.intp)
+            mine = np.arange(c.n) if c is not self.live else np.flatnonzero(~c.done)
+            where[c.pos[mine]] = mine
+            found = where[rows]
+            picked = np.flatnonzero(found >= 0)
+            if c is not self.live and not len(picked):
+                continue
+            part = _rows_of(c, found[picked], n)
+            part.pos = picked.astype(part.pos.dtype)
+            part.runs = ids[picked]
+            taken.append((part, fresh))
+        if sources and sources[0][0] is self.live:
+            live = taken[0][0]
+            ended = [_Ended(c, fresh) for c, fresh in taken[1:]]
+        else:
+            live = _rows_of(self.live, np.zeros(0, dtype=np.intp), n)
+            ended = [_Ended(c, fresh) for c, fresh in taken]
+        return KernelParticles(self.program, live, ended, n, self._step)
+
+    def join(self, others: Sequence[Particles]) -> KernelParticles:
+        group = [self, *others]
+        if not all(isinstance(p, KernelParticles) and p.step == self._step for p in group):
+            raise ValueError("only populations of this backend at the same step can be joined")
+        members = [p for p in group if isinstance(p, KernelParticles)]
+        size = sum(p.size for p in members)
+        lives: list[_ParticleChunk] = []
+        ended: list[_Ended] = []
+        offset = 0
+        for p in members:
+            going = np.flatnonzero(~p.live.done)
+            live = _rows_of(p.live, going, size)
+            live.pos = live.pos + offset
+            lives.append(live)
+            for e in p.ended:
+                shifted = copy.copy(e.chunk)
+                shifted.pos = e.chunk.pos + offset
+                shifted.now = e.chunk.now.copy()  # cleared in place once the step is over
+                ended.append(_Ended(shifted, e.fresh))
+            offset += p.size
+        return KernelParticles(self.program, _joined(lives, size), ended, size, self._step)
+
+
+def start_particles(program: Program, seed: int, runs: NDArray[np.int64]) -> Particles:
+    """The NumPy kernel's population constructor: runs ``runs`` of ``program`` before step 0."""
+    return KernelParticles.start(program, seed, runs)

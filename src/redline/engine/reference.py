@@ -7,8 +7,9 @@ keeps a readable log of what happened, which is what ``redline story`` narrates.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from redline.engine import rng
 from redline.engine.deciders import DecisionMaker, Situation, checked_choices
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
+from redline.engine.particles import Particles
 from redline.engine.scalar import evaluate
 from redline.engine.semantics import HOLD, ChunkResult, Happening, RunResult, StepLog
 from redline.engine.sites import decide_site, fire_site, perceive_site
@@ -439,3 +441,105 @@ def _trace_records(program: Program, results: list[RunResult]) -> list[dict[str,
             records.append((entry.step, position, record))
     records.sort(key=lambda k: k[:2])
     return [record for _, _, record in records]
+
+
+# -- populations of runs: the ``particles`` capability (redline.engine.particles) --------------
+
+
+class ReferenceParticles:
+    """A population of runs, one :class:`_Run` each (a
+    :class:`~redline.engine.particles.Particles`): the specification the NumPy kernel's
+    population must match. A run that ends is no longer advanced; its state stays as it ended
+    and nothing happens in it."""
+
+    def __init__(
+        self,
+        program: Program,
+        members: list[_Run],
+        first: list[list[int]],
+        ended: list[bool],
+        step: int,
+    ) -> None:
+        self.program = program
+        self.members = members
+        self.first = first
+        self.ended = ended
+        self._step = step
+
+    @classmethod
+    def start(cls, program: Program, seed: int, runs: NDArray[np.int64]) -> ReferenceParticles:
+        members = [_Run(program, seed, int(r), False, {}) for r in np.asarray(runs)]
+        first = [[-1] * len(program.outcomes) for _ in members]
+        return cls(program, members, first, [False] * len(members), 0)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    def runs(self) -> NDArray[np.int64]:
+        return np.array([m.run for m in self.members], dtype=np.int64)
+
+    def advance(self, step: int) -> None:
+        outcomes = self.program.outcomes
+        with np.errstate(all="ignore"):
+            for t in range(self._step, min(step, self.program.horizon)):
+                for i, member in enumerate(self.members):
+                    member.step = t
+                    if self.ended[i]:
+                        member.now.clear()
+                        continue
+                    hits = member.advance()
+                    for o, hit in enumerate(hits):
+                        if hit and self.first[i][o] < 0:
+                            self.first[i][o] = t
+                    if any(hit and o.absorbing for hit, o in zip(hits, outcomes, strict=True)):
+                        self.ended[i] = True
+                self._step = t + 1
+
+    def evaluate(self, expr: Expression) -> NDArray[np.float64]:
+        with np.errstate(all="ignore"):
+            return np.array([float(m.num(expr)) for m in self.members], dtype=np.float64)
+
+    def first_hits(self) -> NDArray[np.int32]:
+        return np.array(self.first, dtype=np.int32).reshape(self.size, len(self.program.outcomes))
+
+    def drawn(self) -> dict[str, NDArray[np.float64]]:
+        names = [p.name for p in self.program.params if p.distribution is not None]
+        return {k: np.array([float(m.params[k]) for m in self.members]) for k in names}
+
+    def take(self, rows: NDArray[np.intp], runs: NDArray[np.int64]) -> ReferenceParticles:
+        members = []
+        for row, run in zip(np.asarray(rows), np.asarray(runs), strict=True):
+            original = self.members[int(row)]
+            # a copy of everything the run holds; the program and the makers are shared
+            twin = copy.deepcopy(
+                original, {id(original.p): original.p, id(original.makers): original.makers}
+            )
+            twin.run = int(run)
+            members.append(twin)
+        first = [list(self.first[int(r)]) for r in rows]
+        ended = [self.ended[int(r)] for r in rows]
+        return ReferenceParticles(self.program, members, first, ended, self._step)
+
+    def join(self, others: Sequence[Particles]) -> ReferenceParticles:
+        group = [self, *others]
+        if not all(isinstance(p, ReferenceParticles) and p.step == self._step for p in group):
+            raise ValueError("only populations of this backend at the same step can be joined")
+        members = [p for p in group if isinstance(p, ReferenceParticles)]
+        return ReferenceParticles(
+            self.program,
+            [m for p in members for m in p.members],
+            [f for p in members for f in p.first],
+            [e for p in members for e in p.ended],
+            self._step,
+        )
+
+
+def start_reference_particles(program: Program, seed: int, runs: NDArray[np.int64]) -> Particles:
+    """The reference backend's population constructor: runs ``runs`` of ``program`` before
+    step 0."""
+    return ReferenceParticles.start(program, seed, runs)

@@ -49,6 +49,8 @@ def test_base_is_valid() -> None:
         "uncertainties",
         "lenses",
         "evidence",
+        "observations",
+        "forecasts",
     ):
         assert getattr(s, section), f"base.yaml has no {section}"
 

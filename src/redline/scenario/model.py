@@ -8,9 +8,17 @@ which needs the whole scenario in view.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 #: an element id: letters, digits and underscores, dotted segments allowed (``support.USA``)
 Id = Annotated[
@@ -291,6 +299,64 @@ class Lens(Element):
     set: dict[Id, float | Distribution] = Field(default_factory=dict)
 
 
+def _month(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        raise ValueError(f"a month is written YYYY-MM (2024-05), got '{text}'")
+    return text
+
+
+#: a calendar month, ``2024-05``
+Month = Annotated[str, AfterValidator(_month)]
+#: one outcome id, or several (any of them)
+OutcomeRef = Id | Annotated[list[Id], Field(min_length=1)]
+
+
+class Observation(Element):
+    """A dated fact of the record, with its evidence (a public record, quoted).
+
+    Its subject is exactly one of: an ``event`` (a tag pattern), an ``outcome`` (or a list: any
+    of them), a ``variable``, or an ``action`` with the ``actor`` who took it. Its timing:
+    for an event or outcome ``first_between: [FROM, TO]`` (it happened first within the window),
+    ``by: DATE`` or ``not_by: DATE``; for a variable ``at: DATE`` and ``range: [LO, HI]`` (a
+    hard constraint, or with ``tolerance`` edges that fall off as a Gaussian of that width);
+    for an action ``at: DATE``, ``in_month: YYYY-MM`` or ``between: [FROM, TO]``. A date stands
+    for the step that contains it, observed at the end of that step. Cross-references, dates and
+    the combinations of keys are checked by :mod:`redline.scenario.validate`."""
+
+    event: Annotated[str, StringConstraints(min_length=1)] | None = None
+    outcome: OutcomeRef | None = None
+    variable: Id | None = None
+    action: Id | None = None
+    actor: Id | None = None
+    first_between: tuple[dt.date, dt.date] | None = None
+    by: dt.date | None = None
+    not_by: dt.date | None = None
+    at: dt.date | None = None
+    range: tuple[float, float] | None = None
+    tolerance: Annotated[float, Field(gt=0.0)] | None = None
+    in_month: Month | None = None
+    between: tuple[dt.date, dt.date] | None = None
+
+
+class Forecast(Element):
+    """A published probability statement: who made it, when, the question as an outcome (or
+    event) by a date, the probability or a range, and its source (``evidence``, quoted).
+    ``resolved_by`` names the observation that says how the question resolved."""
+
+    forecaster: Annotated[str, StringConstraints(min_length=1)]
+    made: dt.date
+    question: Annotated[str, StringConstraints(min_length=1)]
+    event: Annotated[str, StringConstraints(min_length=1)] | None = None
+    outcome: OutcomeRef | None = None
+    by: dt.date
+    probability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    range: (
+        tuple[Annotated[float, Field(ge=0.0, le=1.0)], Annotated[float, Field(ge=0.0, le=1.0)]]
+        | None
+    ) = None
+    resolved_by: Id | None = None
+
+
 class Scenario(Strict):
     """A whole scenario: the typed form of one YAML file (after ``extends`` is resolved)."""
 
@@ -315,3 +381,5 @@ class Scenario(Strict):
     uncertainties: list[Uncertainty] = Field(default_factory=list)
     lenses: list[Lens] = Field(default_factory=list)
     evidence: list[EvidenceItem] = Field(default_factory=list)
+    observations: list[Observation] = Field(default_factory=list)
+    forecasts: list[Forecast] = Field(default_factory=list)

@@ -26,9 +26,21 @@ from redline.scenario.model import (
     Element,
     EvidenceRef,
     Normal,
+    Observation,
     Scenario,
     Triangular,
     Uniform,
+)
+from redline.scenario.record import (
+    SUBJECTS,
+    TIMING,
+    TIMING_KEYS,
+    Subject,
+    forecast_subject,
+    month_days,
+    outcome_ids,
+    resolution,
+    subjects,
 )
 from redline.scenario.symbols import scope_symbols
 from redline.scenario.yamlsource import SourceDoc
@@ -50,6 +62,8 @@ ELEMENT_SECTIONS = (
     "levers",
     "uncertainties",
     "lenses",
+    "observations",
+    "forecasts",
 )
 
 #: how one element of each section is called in messages
@@ -69,6 +83,8 @@ _SINGULAR = {
     "uncertainties": "uncertainty",
     "lenses": "lens",
     "evidence": "evidence",
+    "observations": "observation",
+    "forecasts": "forecast",
 }
 
 
@@ -320,6 +336,8 @@ class _Checker:
         self.evidence()
         self.expressions()
         self.ranges()
+        self.observations()
+        self.forecasts()
         return self.issues
 
     def expressions(self) -> None:
@@ -642,12 +660,166 @@ class _Checker:
                     )
                 taken.setdefault(step, j)
 
+    # -- the record: observations and forecasts -----------------------------------------------
+    def observations(self) -> None:
+        """Each observation: one subject, the timing keys that subject takes, known references,
+        dates inside the horizon, ordered windows, and its evidence."""
+        for i, ob in enumerate(self.s.observations):
+            base: PathT = ("observations", i)
+            given = subjects(ob)
+            if len(given) != 1:
+                found = f" (got {', '.join(given)})" if given else ""
+                self.add(
+                    base,
+                    "give exactly one subject: "
+                    + ", ".join(SUBJECTS[:-1])
+                    + f" or {SUBJECTS[-1]}{found}",
+                )
+                continue
+            subject = given[0]
+            if not ob.evidence:
+                self.add(
+                    base,
+                    "an observation needs evidence: a public record, quoted (an evidence id or "
+                    "an inline {source, quote})",
+                )
+            self._observed(base, subject, ob)
+            self._observed_when(base, subject, ob)
+
+    def _observed(self, base: PathT, subject: Subject, ob: Observation) -> None:
+        """The subject's references: a pattern that matches an event, known outcomes, a known
+        variable, a known action its actor may take."""
+        s = self.s
+        if ob.event is not None:
+            self._pattern((*base, "event"), ob.event)
+        elif ob.outcome is not None:
+            self._outcomes((*base, "outcome"), ob.outcome)
+        elif ob.variable is not None:
+            known = [v.id for v in s.variables] + [sym.credibility_name(r.id) for r in s.red_lines]
+            self.ref((*base, "variable"), ob.variable, known, "variable")
+        elif ob.action is not None:
+            actor = ob.actor
+            action = ob.action
+            if actor is None:
+                self.add(base, f"an observation of action '{action}' needs the actor who took it")
+            elif self.ref((*base, "actor"), actor, sym.actors_of(s), "actor"):
+                by_action = {a.id: a for a in s.actions}
+                self._action_by((*base, "action"), action, actor, by_action, list(by_action))
+        if subject != "action" and ob.actor is not None:
+            self.add(
+                (*base, "actor"),
+                f"'actor' is for an observation of an action, not of {_article(subject)}",
+            )
+
+    def _outcomes(self, path: PathT, ref: str | list[str] | None) -> None:
+        known = [o.id for o in self.s.outcomes]
+        if isinstance(ref, list):
+            for j, name in enumerate(ref):
+                self.ref((*path, j), name, known, "outcome")
+        elif ref is not None:
+            self.ref(path, ref, known, "outcome")
+
+    def _observed_when(self, base: PathT, subject: Subject, ob: Observation) -> None:
+        """The timing keys: exactly one of those the subject takes (a variable: ``at`` and
+        ``range``), none of the others, dates inside the horizon, windows in order."""
+        allowed = TIMING[subject]
+        extra = ("range", "tolerance") if subject == "variable" else ()
+        for key in TIMING_KEYS:
+            if getattr(ob, key) is not None and key not in (*allowed, *extra):
+                self.add(
+                    (*base, key),
+                    f"'{key}' does not apply to an observation of {_article(subject)}; use "
+                    + " or ".join(f"'{k}'" for k in allowed),
+                )
+        used = [k for k in allowed if getattr(ob, k) is not None]
+        if subject == "variable":
+            for key in ("at", "range"):
+                if getattr(ob, key) is None:
+                    self.add(base, f"an observation of a variable needs '{key}'")
+            rng = ob.range
+            if rng is not None and rng[0] > rng[1]:
+                self.add((*base, "range"), f"low {rng[0]} is above high {rng[1]}")
+        elif len(used) != 1:
+            choices = ", ".join(f"'{k}'" for k in allowed)
+            found = f" (got {', '.join(used)})" if used else ""
+            self.add(base, f"give exactly one of {choices}{found}")
+        for key in used:
+            self._dates((*base, key), getattr(ob, key))
+
+    def _dates(self, path: PathT, value: object) -> None:
+        """Dates of the record: inside the horizon, and a window's first not after its last."""
+        s = self.s
+        if s.time.start is None:
+            self.add(path, "a date needs time.start to be set")
+            return
+        if isinstance(value, str):  # a month
+            days: tuple[dt.date, ...] = month_days(value)
+        elif isinstance(value, tuple):
+            days = value
+            if days[0] > days[1]:
+                self.add(path, f"the window starts ({days[0]}) after it ends ({days[1]})")
+                return
+        else:
+            assert isinstance(value, dt.date)
+            days = (value,)
+        horizon = s.time.horizon
+        for day in days:
+            step = step_of(day, s.time)
+            if not 0 <= step < horizon:
+                self.add(path, f"date {day} is outside the horizon (steps 0..{horizon - 1})")
+                return
+
+    def forecasts(self) -> None:
+        """Each forecast: an outcome or an event, a probability or a range, its source, dates in
+        order, and the observation that resolves it deciding its question."""
+        s = self.s
+        observations = {ob.id: ob for ob in s.observations}
+        for i, f in enumerate(s.forecasts):
+            base: PathT = ("forecasts", i)
+            if (f.event is None) == (f.outcome is None):
+                self.add(base, "give exactly one of 'event' or 'outcome': what the question asks")
+            elif f.event is not None:
+                self._pattern((*base, "event"), f.event)
+            else:
+                self._outcomes((*base, "outcome"), f.outcome)
+            if (f.probability is None) == (f.range is None):
+                self.add(base, "give exactly one of 'probability' or 'range'")
+            elif f.range is not None and f.range[0] > f.range[1]:
+                self.add((*base, "range"), f"low {f.range[0]} is above high {f.range[1]}")
+            if not f.evidence:
+                self.add(
+                    base,
+                    "a forecast needs its source: evidence quoting the published statement",
+                )
+            if f.by < f.made:
+                self.add(
+                    (*base, "by"), f"the question's date {f.by} is before it was made ({f.made})"
+                )
+            if s.time.start is None:
+                self.add((*base, "by"), "a date needs time.start to be set")
+            if f.resolved_by is None:
+                continue
+            if not self.ref((*base, "resolved_by"), f.resolved_by, observations, "observation"):
+                continue
+            subject = forecast_subject(f)
+            ob = observations[f.resolved_by]
+            if subject is not None and resolution(ob, subject, f.by) is None:
+                what = f.event if f.event is not None else ", ".join(outcome_ids(f.outcome))
+                self.add(
+                    (*base, "resolved_by"),
+                    f"observation '{ob.id}' does not say whether {what} happened by {f.by}",
+                )
+
     def evidence(self) -> None:
         known = [e.id for e in self.s.evidence if e.id is not None]
         for path, refs in _evidence_refs(self.s):
             for j, ref in enumerate(refs):
                 if isinstance(ref, str):
                     self.ref((*path, "evidence", j), ref, known, "evidence")
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _evidence_refs(s: Scenario) -> Iterator[tuple[PathT, list[EvidenceRef]]]:

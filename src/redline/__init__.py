@@ -1,8 +1,9 @@
 """redline: model, simulate and analyse escalation between states and alliances.
 
 The Python API: ``load(path)``, ``simulate(scenario, runs, *, seed, levers, lens, ...)`` giving
-:class:`Results`, ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`, and
-``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does);
+:class:`Results`, ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`,
+``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does), and
+``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record);
 ``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Bad arguments raise
 ``RedlineValueError`` (a ``ValueError``) or ``RedlineTypeError`` (a ``TypeError``) naming the
 parameter.
@@ -21,7 +22,8 @@ from redline.version import __version__
 
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.analysis.ablation import Ablation
-    from redline.api import ablate, load, simulate, trace
+    from redline.analysis.score import Score
+    from redline.api import ablate, load, score, simulate, trace
     from redline.engine.deciders import DecisionMaker, Situation
     from redline.report.trace import Trace
     from redline.results import OutcomeSummary, Results
@@ -32,6 +34,8 @@ _LAZY = {
     "ablate": "redline.api",
     "Ablation": "redline.analysis.ablation",
     "load": "redline.api",
+    "score": "redline.api",
+    "Score": "redline.analysis.score",
     "simulate": "redline.api",
     "trace": "redline.api",
     "Results": "redline.results",
@@ -50,12 +54,14 @@ __all__ = [
     "RedlineValueError",
     "Results",
     "Scenario",
+    "Score",
     "Situation",
     "Trace",
     "UserError",
     "__version__",
     "ablate",
     "load",
+    "score",
     "simulate",
     "trace",
 ]

@@ -9,13 +9,14 @@ with the parameter's name (``runs must be between 1 and 100,000,000, got 0``).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import SupportsIndex
 
 import pyarrow as pa
 
 from redline.analysis.ablation import Ablation
+from redline.analysis.score import Score
 from redline.compile import Configuration, compile_scenario, resolve
 from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker, Situation
@@ -36,10 +37,12 @@ __all__ = [
     "DecisionMaker",
     "Results",
     "Scenario",
+    "Score",
     "Situation",
     "Trace",
     "ablate",
     "load",
+    "score",
     "simulate",
     "trace",
 ]
@@ -209,6 +212,81 @@ def ablate(
         backend=backend,
         threads=threads,
         lever_options=bool(lever_options),
+        progress=progress,
+    )
+
+
+def score(
+    scenario: Scenario | LoadedScenario | str | Path,
+    *,
+    particles: int = 10_000,
+    replicates: int = 5,
+    seed: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lenses: Sequence[str] | None = None,
+    lever_options: bool = False,
+    backend: Backend = "numpy",
+    chunk_size: int | None = None,
+    threads: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Score:
+    """Score each lens against the scenario's record (its ``observations``) by sequential Monte
+    Carlo: the log-likelihood of the whole record with an interval over ``replicates``
+    independent filters of ``particles`` particles, each observation's probability alone and
+    given the record before it, Bayes factors between lenses, the uncertainties' posterior, a
+    fitted lens and what the record implies beyond it; each published forecast (``forecasts``)
+    beside the model's answer, with Brier and log scores where the question resolved
+    (:mod:`redline.analysis.score`; :attr:`~redline.analysis.score.Score.table` and the other
+    tables as Arrow, ``to_json()``).
+
+    ``lenses`` picks lenses (default: every one); ``levers`` fixes lever options (the others at
+    their defaults); ``lever_options`` also scores each other option of each lever. The result
+    is the same for any ``chunk_size``, ``threads``, ``workers`` or backend.
+    ``progress(done, total, label)`` is called as each pass finishes."""
+    from redline.analysis.score import score as run_score
+
+    particles = _integer("particles", particles)
+    replicates = _integer("replicates", replicates)
+    seed = _index("seed", seed)
+    workers = _integer("workers", workers)
+    if chunk_size is not None:
+        chunk_size = _integer("chunk_size", chunk_size)
+    if threads is not None:
+        threads = _integer("threads", threads)
+        if not 1 <= threads <= MAX_THREADS:
+            raise RedlineValueError(
+                f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+            )
+    if not isinstance(backend, str):
+        raise RedlineTypeError(
+            f"backend must be a string, got {type(backend).__name__}", parameter="backend"
+        )
+    if lenses is not None and (
+        isinstance(lenses, str) or not all(isinstance(x, str) for x in lenses)
+    ):
+        raise RedlineTypeError("lenses must be a list of lens names", parameter="lenses")
+    if progress is not None and not callable(progress):
+        raise RedlineTypeError(
+            f"progress must be a function of (done, total, label), got {type(progress).__name__}",
+            parameter="progress",
+        )
+    s = _scenario(scenario)
+    config = _configuration(s, levers, None)
+    for lens in lenses or []:
+        _configuration(s, None, lens)
+    return run_score(
+        s,
+        particles=particles,
+        replicates=replicates,
+        seed=seed,
+        levers=config.levers,
+        lenses=lenses,
+        lever_options=bool(lever_options),
+        backend=backend,
+        chunk_size=chunk_size,
+        threads=threads,
+        workers=workers,
         progress=progress,
     )
 

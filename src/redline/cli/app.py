@@ -86,6 +86,8 @@ FLAGS = {
     "backend": "--backend",
     "levers": "--lever",
     "lens": "--lens",
+    "particles": "--particles",
+    "replicates": "--replicates",
 }
 
 

@@ -90,6 +90,36 @@ def assert_refused(returncode: int, stdout: str, stderr: str, *fragments: str) -
     return message
 
 
+def derived_scenario(where: Path) -> Path:
+    """:data:`SCENARIO` with one more outcome (``article5_again``: other columns) and a third
+    lens, ``fixed_threshold``, that fixes the uncertainty ``nuclear_threshold`` the other lenses
+    draw; written to ``where`` (a scenario of the tests' own, whatever happens to the other
+    built-in ones)."""
+    from redline.scenario.loader import load_scenario
+
+    text = load_scenario(SCENARIO).path.read_text()
+    for anchor, added in (
+        (
+            "lenses:\n",
+            "  - id: fixed_threshold\n"
+            "    name: the threshold known\n"
+            "    assumption: the balance at which Russia sees defeat is -0.7\n"
+            "    set: {nuclear_threshold: -0.7}\n",
+        ),
+        (
+            "outcomes:\n",
+            "  - id: article5_again\n"
+            "    name: Article 5 invoked (a second column)\n"
+            "    when: 'happened(\"invoked:NATO.article5\")'\n",
+        ),
+    ):
+        assert text.count(anchor) == 1, anchor
+        text = text.replace(anchor, anchor + added)
+    path = where / "derived.yaml"
+    path.write_text(text)
+    return path
+
+
 # -- looking at a store while a sweep writes it ------------------------------------------------
 @dataclass(frozen=True)
 class Snapshot:

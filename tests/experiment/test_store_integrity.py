@@ -28,6 +28,7 @@ from experiment_support import (
     assert_ok,
     assert_refused,
     assert_same_rows,
+    derived_scenario,
     flat,
     read_export,
     redline,
@@ -132,38 +133,22 @@ def test_names_that_differ_only_in_punctuation_may_sweep_different_scenarios(
 ) -> None:
     db = tmp_path / "store.duckdb"
     _sweep(db, "col-a", *ONE)
-    other = ["cuban-missile-crisis", "--runs", "60", "--chunk-size", "30", "--seed", "1"]
-    _sweep(db, "col.a", *other)
+    other = derived_scenario(tmp_path)  # one outcome more: other columns
+    _sweep(db, "col.a", str(other), "--runs", "60", "--chunk-size", "30", "--seed", "1")
     for name in ("col-a", "col.a"):
         record = Store(db).get(name)
         assert record is not None and record.status == "done", record
     a, b = _export(db, "col-a", tmp_path), _export(db, "col.a", tmp_path)
     assert a.num_rows == 100
-    outcomes = {o.id for o in load_scenario("cuban-missile-crisis").scenario.outcomes}
+    outcomes = {o.id for o in load_scenario(str(other)).scenario.outcomes}
+    assert "article5_again" in outcomes
     assert {c.removeprefix("first.") for c in b.column_names if c.startswith("first.")} == outcomes
-    assert b.num_rows == 60 * Store(db).get("col.a").points  # type: ignore[union-attr]
+    assert b.num_rows == 60 * 4 * 3  # four options × three lenses
     assert_clean(db)
 
 
-def _lens_that_fixes_what_another_draws(where: Path) -> Path:
-    """convoy-strike with a third lens that fixes the uncertainty the others draw."""
-    text = load_scenario(SCENARIO).path.read_text()
-    text = text.replace(
-        "lenses:\n",
-        "lenses:\n"
-        "  - id: fixed_threshold\n"
-        "    name: the threshold known\n"
-        "    assumption: the balance at which Russia sees defeat is -0.7\n"
-        "    set: {nuclear_threshold: -0.7}\n",
-        1,
-    )
-    path = where / "fixing.yaml"
-    path.write_text(text)
-    return path
-
-
 def test_run_stores_a_lens_that_fixes_a_parameter_another_draws(tmp_path: Path) -> None:
-    scenario = _lens_that_fixes_what_another_draws(tmp_path)
+    scenario = derived_scenario(tmp_path)
     db = tmp_path / "store.duckdb"
     proc = redline(
         "run",
@@ -181,7 +166,7 @@ def test_run_stores_a_lens_that_fixes_a_parameter_another_draws(tmp_path: Path) 
     assert_ok(proc)
     (record,) = Store(db).experiments()
     table = _export(db, record.name, tmp_path)
-    assert table.num_rows == 600
+    assert table.num_rows == 600  # three lenses
     by_lens = {
         lens: table.filter(pc.equal(table.column("lens"), lens)).column("param.nuclear_threshold")
         for lens in ("baseline", "provocation", "fixed_threshold")

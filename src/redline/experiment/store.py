@@ -556,8 +556,8 @@ class Store:
     ) -> Iterator[pa.RecordBatch]:
         """The experiment's full rows, ordered by design point and run, a batch at a time."""
         expander = self._expander(con, record)
-        con.execute(f'SELECT * FROM "{record.results_table}" ORDER BY point, run')
-        reader: pa.RecordBatchReader = con.to_arrow_reader(READ_BATCH)
+        query = con.sql(f'SELECT * FROM "{record.results_table}" ORDER BY point, run')
+        reader: pa.RecordBatchReader = query.to_arrow_reader(READ_BATCH)
         yield from expander.expand_all(iter(reader))
 
     def results(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:

@@ -123,6 +123,7 @@ def on_backend(
     *,
     trace: bool = False,
     makers: dict[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> ChunkResult:
     """The runs on the backend itself, through the registry without its fallback: where the
     backend lacks a capability the program or the call needs (or leaves the program to the
@@ -130,7 +131,14 @@ def on_backend(
     and test_engine_backends checks that the registry falls back."""
     try:
         return backends.run_chunk(
-            backend, program, seed, run_ids, trace=trace, makers=makers, fallback=False
+            backend,
+            program,
+            seed,
+            run_ids,
+            trace=trace,
+            makers=makers,
+            fallback=False,
+            events=events,
         )
     except Unsupported as exc:
         pytest.skip(f"{exc} (the registry runs this on {backends.FALLBACK})")

@@ -47,7 +47,7 @@ class Hold:
 
 def test_every_backend_is_registered_and_the_fallback_can_run_everything() -> None:
     assert backends.BACKENDS == ("numba", "numpy", "reference")
-    assert REGISTRY[FALLBACK].capabilities.lacking(Capabilities(True, True, True, True)) == ()
+    assert REGISTRY[FALLBACK].capabilities.lacking(Capabilities(True, True, True, True, True)) == ()
     for name in backends.BACKENDS:
         assert backends.get(name).name == name
         assert name in backends.BACKEND_HELP
@@ -57,11 +57,18 @@ def test_every_backend_is_registered_and_the_fallback_can_run_everything() -> No
 
 def test_declared_capabilities() -> None:
     table = {name: dataclasses.astuple(b.capabilities) for name, b in REGISTRY.items()}
-    assert CAPABILITIES == ["equilibrium", "decision_makers", "traces", "threads", "particles"]
+    assert CAPABILITIES == [
+        "equilibrium",
+        "decision_makers",
+        "traces",
+        "events",
+        "threads",
+        "particles",
+    ]
     assert table == {
-        "numba": (False, False, False, True, False),
-        "numpy": (True, True, True, True, True),
-        "reference": (True, True, True, False, True),
+        "numba": (False, False, False, True, True, False),
+        "numpy": (True, True, True, True, True, True),
+        "reference": (True, True, True, True, False, True),
     }
 
 

@@ -46,6 +46,10 @@ class Capabilities:
     decision_makers: bool
     #: a record per run and step of what happened (``ChunkResult.trace``)
     traces: bool
+    #: the event record: per run, when each rule and scheduled reaction first fired or failed
+    #: and each actor first chose each action (``ChunkResult.events``;
+    #: :func:`~redline.engine.semantics.event_layout`)
+    events: bool
     #: its work runs outside Python's global lock, so chunks computed on several threads of
     #: one process use several cores
     threads: bool
@@ -62,7 +66,8 @@ class Capabilities:
 
 class ChunkRunner(Protocol):
     """Simulates the given runs to the horizon: one result row per run, in the order given;
-    ``makers`` replace the named actors' decision-makers, ``trace`` asks for trace records."""
+    ``makers`` replace the named actors' decision-makers, ``trace`` asks for trace records,
+    ``events`` for the event record."""
 
     def __call__(
         self,
@@ -72,6 +77,7 @@ class ChunkRunner(Protocol):
         *,
         trace: bool = False,
         makers: Mapping[str, DecisionMaker] | None = None,
+        events: bool = False,
     ) -> ChunkResult: ...
 
 
@@ -104,14 +110,21 @@ REGISTRY: Mapping[BackendName, Backend] = MappingProxyType(
         "numba": Backend(
             "numba",
             "fused: several times faster, compiled on first use of a scenario and cached",
-            Capabilities(equilibrium=False, decision_makers=False, traces=False, threads=True),
+            Capabilities(
+                equilibrium=False, decision_makers=False, traces=False, events=True, threads=True
+            ),
             "redline.engine.fused:run_chunk",
         ),
         "numpy": Backend(
             "numpy",
             "vectorised: all runs of a chunk advance together",
             Capabilities(
-                equilibrium=True, decision_makers=True, traces=True, threads=True, particles=True
+                equilibrium=True,
+                decision_makers=True,
+                traces=True,
+                events=True,
+                threads=True,
+                particles=True,
             ),
             "redline.engine.kernel:run_chunk",
             "redline.engine.kernel:start_particles",
@@ -120,7 +133,12 @@ REGISTRY: Mapping[BackendName, Backend] = MappingProxyType(
             "reference",
             "the plain-Python specification, one run at a time",
             Capabilities(
-                equilibrium=True, decision_makers=True, traces=True, threads=False, particles=True
+                equilibrium=True,
+                decision_makers=True,
+                traces=True,
+                events=True,
+                threads=False,
+                particles=True,
             ),
             "redline.engine.reference:run_reference_chunk",
             "redline.engine.reference:start_reference_particles",
@@ -150,13 +168,18 @@ def get(name: str) -> Backend:
 
 
 def needs(
-    program: Program, *, trace: bool = False, makers: Mapping[str, DecisionMaker] | None = None
+    program: Program,
+    *,
+    trace: bool = False,
+    makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> Capabilities:
     """The capabilities running ``program`` this way asks of a backend."""
     return Capabilities(
         equilibrium=program.strategic,
         decision_makers=bool(makers),
         traces=trace,
+        events=events,
         threads=False,
     )
 
@@ -167,11 +190,12 @@ def select(
     *,
     trace: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> Backend:
     """The backend that runs ``program`` when ``name`` is asked for: that one, or the fallback
     where it lacks a capability the program or the call needs."""
     chosen = get(name)
-    if chosen.capabilities.lacking(needs(program, trace=trace, makers=makers)):
+    if chosen.capabilities.lacking(needs(program, trace=trace, makers=makers, events=events)):
         return REGISTRY[FALLBACK]
     return chosen
 
@@ -185,23 +209,26 @@ def run_chunk(
     trace: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
     fallback: bool = True,
+    events: bool = False,
 ) -> ChunkResult:
     """Simulate ``runs`` on the backend ``name``; where it lacks a capability the program or the
     call needs, or raises :class:`Unsupported`, on the fallback backend instead — unless
-    ``fallback`` is false: then :class:`Unsupported` says what it lacks."""
+    ``fallback`` is false: then :class:`Unsupported` says what it lacks. ``events`` asks for
+    the event record (``ChunkResult.events``)."""
     chosen = get(name)
-    lacking = chosen.capabilities.lacking(needs(program, trace=trace, makers=makers))
+    lacking = chosen.capabilities.lacking(needs(program, trace=trace, makers=makers, events=events))
     if lacking:
         if not fallback:
             raise Unsupported(f"the {name} backend lacks {', '.join(lacking)}")
         chosen = REGISTRY[FALLBACK]
     ids = np.asarray(runs, dtype=np.int64)
+    asked = {"events": True} if events else {}
     try:
-        return chosen.load()(program, seed, ids, trace=trace, makers=makers)
+        return chosen.load()(program, seed, ids, trace=trace, makers=makers, **asked)
     except Unsupported:
         if not fallback or chosen.name == FALLBACK:
             raise
-    return REGISTRY[FALLBACK].load()(program, seed, ids, trace=trace, makers=makers)
+    return REGISTRY[FALLBACK].load()(program, seed, ids, trace=trace, makers=makers, **asked)
 
 
 def start_particles(

@@ -24,7 +24,14 @@ from redline.engine.deciders import DecisionMaker, Situation, as_columns, checke
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
 from redline.engine.particles import Particles
-from redline.engine.semantics import HOLD, ChunkResult
+from redline.engine.semantics import (
+    HOLD,
+    STAGE_DECIDE,
+    STAGE_ROUND,
+    STAGE_SCHEDULE,
+    ChunkResult,
+    event_layout,
+)
 from redline.engine.sites import decide_site, fire_site, perceive_site
 from redline.engine.vectorised import Closures, closures
 
@@ -209,6 +216,8 @@ class _Chunk:
         runs: NDArray[np.int64],
         trace: bool,
         makers: Mapping[str, DecisionMaker],
+        *,
+        events: bool = False,
     ) -> None:
         self.p = program
         self.seed = seed
@@ -250,6 +259,13 @@ class _Chunk:
         self.out_final = np.zeros((len(program.variables), n))
         self.occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
         self.trace: list[dict[str, Any]] | None = [] if trace else None
+        # the event record, when asked for: (events, runs) codes of each event's first time
+        self.layout = event_layout(program) if events else None
+        self.events: NDArray[Any] | None = None
+        self.out_events: NDArray[Any] | None = None
+        if self.layout is not None:
+            self.events = np.full((self.layout.size, n), -1, dtype=self.layout.dtype)
+            self.out_events = self.events.copy()
 
     @property
     def n(self) -> int:
@@ -379,10 +395,12 @@ class _Chunk:
         step_level: F64,
         rows: NDArray[np.intp] | None = None,
         changed: tuple[set[int], set[int]] | None = None,
+        record: tuple[list[int], int] | None = None,
     ) -> tuple[NDArray[np.intp], tuple[set[int], set[int]]]:
         """One round of reactions among all runs, or only those at ``rows``: every unspent rule
         whose trigger holds fires or fails. Returns the positions of the runs that reacted and
-        the variables and tags the round changed.
+        the variables and tags the round changed. ``record``: each rule's "fired" column in the
+        event record and the stage to note its events at (when the record is kept).
 
         ``spent`` has a row per rule: the runs in which it has reacted this step. A run in
         which nothing reacted keeps its state, so a later round need only look at the runs
@@ -408,6 +426,10 @@ class _Chunk:
             fire = np.zeros(size, dtype=np.bool_)
             fire[at[u < p]] = True
             fail = trig & ~fire
+            if record is not None and self.layout is not None:
+                code = self.layout.code(step, record[1])
+                self.note(record[0][r], fire, rows, code)
+                self.note(record[0][r] + 1, fail, rows, code)
             if fire.any():
                 batch.append((rule.fire, fire))
             if fail.any():
@@ -425,6 +447,34 @@ class _Chunk:
             {t for e, _ in batch for t in e.tags},
         )
         return at, now_changed
+
+    # -- the event record --------------------------------------------------------------------
+    def note(
+        self, column: int, mask: NDArray[np.bool_], rows: NDArray[np.intp] | None, code: int
+    ) -> None:
+        """Note an event in the runs of ``mask`` (over all runs, or those at ``rows``) where it
+        has not happened before."""
+        assert self.events is not None
+        at = np.flatnonzero(mask) if rows is None else rows[mask]
+        if len(at):
+            row = self.events[column]
+            row[at[row[at] < 0]] = code
+
+    def note_choices(self, chosen: list[Choice], step: int) -> None:
+        """Note each actor's chosen candidate (not hold) in the event record."""
+        assert self.layout is not None and self.events is not None
+        code = self.layout.code(step, STAGE_DECIDE)
+        for base, choice in zip(self.layout.choices, chosen, strict=True):
+            if np.ndim(choice) == 0:
+                if choice > 0:
+                    row = self.events[base + int(choice) - 1]
+                    row[row < 0] = code
+                continue
+            at = np.flatnonzero(choice > 0)
+            if len(at):
+                columns = base + np.asarray(choice)[at] - 1
+                now = self.events[columns, at]
+                self.events[columns, at] = np.where(now < 0, code, now)
 
     # -- decisions ---------------------------------------------------------------------------
     def utilities(
@@ -605,7 +655,14 @@ class _Chunk:
         # (1) scheduled events
         due = [r for r in p.schedule if r.at_step == t]
         if due:
-            self.try_rules(due, np.zeros((len(due), n), dtype=np.bool_), t, step_level)
+            columns = [2 * i for i, r in enumerate(p.schedule) if r.at_step == t]
+            self.try_rules(
+                due,
+                np.zeros((len(due), n), dtype=np.bool_),
+                t,
+                step_level,
+                record=None if self.layout is None else (columns, STAGE_SCHEDULE),
+            )
         # (2) dynamics, simultaneously
         if p.dynamics:
             env = self.env(t)
@@ -615,6 +672,8 @@ class _Chunk:
         # (3) decisions, all on the same state
         env = self.env(t)
         chosen = self.decide(env, t)
+        if self.layout is not None:
+            self.note_choices(chosen, t)
         self.choices.clear()
         self.choices.update((d.actor, c) for d, c in zip(p.deciders, chosen, strict=True))
         # (4) effects of the chosen actions, and their events
@@ -623,8 +682,12 @@ class _Chunk:
         spent = np.zeros((len(p.rules), n), dtype=np.bool_)
         rows: NDArray[np.intp] | None = None
         changed: tuple[set[int], set[int]] | None = None
-        for _ in range(p.max_depth):
-            rows, changed = self.try_rules(p.rules, spent, t, step_level, rows, changed)
+        rule_columns = (
+            None if self.layout is None else [self.layout.rule(r) for r in range(len(p.rules))]
+        )
+        for depth in range(p.max_depth):
+            record = None if rule_columns is None else (rule_columns, STAGE_ROUND + depth)
+            rows, changed = self.try_rules(p.rules, spent, t, step_level, rows, changed, record)
             if not len(rows):
                 break
         self.level = np.where(step_level >= 0, step_level, self.level)
@@ -679,6 +742,8 @@ class _Chunk:
         self.out_first[:, at] = self.first[:, rows]
         self.out_peak[at] = self.peak[rows].astype(np.int32)
         self.out_final[:, at] = self.X[:, rows]
+        if self.events is not None and self.out_events is not None:
+            self.out_events[:, at] = self.events[:, rows]
         self.done |= ended
         if self.done.sum() * 4 < self.n:
             return
@@ -687,6 +752,8 @@ class _Chunk:
         self.first = self.first[:, keep]
         self.X = self.X[:, keep]
         self.now, self.count = self.now[:, keep], self.count[:, keep]
+        if self.events is not None:
+            self.events = self.events[:, keep]
         self.level, self.peak = self.level[keep], self.peak[keep]
         self.params = {
             k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.params.items()
@@ -727,11 +794,14 @@ def run_chunk(
     runs: NDArray[np.int64],
     trace: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> ChunkResult:
     """Simulate the given runs to the horizon and return their summaries; ``makers`` replace
-    the named actors' scenario decision-makers."""
+    the named actors' scenario decision-makers; ``events`` keeps the event record."""
     with np.errstate(all="ignore"):
-        chunk = _Chunk(program, seed, np.asarray(runs, dtype=np.int64), trace, makers or {})
+        chunk = _Chunk(
+            program, seed, np.asarray(runs, dtype=np.int64), trace, makers or {}, events=events
+        )
         drawn = {k: v.copy() for k, v in chunk.params.items() if isinstance(v, np.ndarray)}
         for t in range(program.horizon):
             if chunk.done.all():
@@ -747,6 +817,7 @@ def run_chunk(
         params=drawn,
         occupancy=chunk.occupancy,
         trace=chunk.trace,
+        events=None if chunk.out_events is None else chunk.out_events.T,
     )
 
 

@@ -24,7 +24,18 @@ from redline.engine.equilibrium import EquilibriumError, Response, not_found, so
 from redline.engine.params import sample_params
 from redline.engine.particles import Particles
 from redline.engine.scalar import evaluate
-from redline.engine.semantics import HOLD, ChunkResult, Happening, RunResult, StepLog
+from redline.engine.semantics import (
+    HOLD,
+    STAGE_DECIDE,
+    STAGE_ROUND,
+    STAGE_SCHEDULE,
+    ChunkResult,
+    EventLayout,
+    Happening,
+    RunResult,
+    StepLog,
+    event_layout,
+)
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
 
@@ -60,6 +71,9 @@ class _Run:
         self.beliefs: dict[str, list[np.float64]] = {}
         self.keep_log = keep_log
         self.happenings: list[Happening] = []
+        #: the event record, when asked for: each event's first code (step × stride + stage)
+        self.layout: EventLayout | None = None
+        self.events: list[int] = []
 
     # -- the scalar environment (what expressions see) ---------------------------------------
     @property
@@ -120,19 +134,33 @@ class _Run:
             reached = max(reached, float(effect.level))
         return reached
 
-    def round(self, rules: tuple[Reaction, ...] | list[Reaction], spent: set[str]) -> float | None:
-        """One round of reactions; the highest rung reached, or None if no rule reacted."""
+    def round(
+        self,
+        rules: tuple[Reaction, ...] | list[Reaction],
+        spent: set[str],
+        columns: list[int] | None = None,
+        stage: int = 0,
+    ) -> float | None:
+        """One round of reactions; the highest rung reached, or None if no rule reacted.
+        ``columns``: each rule's "fired" column in the event record, noted at ``stage``."""
         effects: list[Effect] = []
-        for rule in rules:
+        for j, rule in enumerate(rules):
             if rule.id in spent or not self.truth(rule.trigger):
                 continue
             fired = bool(self.uniform(fire_site(rule)) < self.num(rule.probability))
             effects.append(rule.fire if fired else rule.fail)
             spent.add(rule.id)
             self.note(rule.kind, rule.id, None, fired, rule.evidence)
+            if columns is not None:
+                self.mark(columns[j] + (0 if fired else 1), stage)
         if not effects:
             return None
         return self.perform(effects)
+
+    def mark(self, column: int, stage: int) -> None:
+        """Note an event in the record (when kept) if it is its first time."""
+        if self.layout is not None and self.events[column] < 0:
+            self.events[column] = self.layout.code(self.step, stage)
 
     def note(
         self,
@@ -306,7 +334,8 @@ class _Run:
         reached = -1.0
         due = [r for r in p.schedule if r.at_step == t]
         if due:
-            got = self.round(due, set())
+            columns = [2 * i for i, r in enumerate(p.schedule) if r.at_step == t]
+            got = self.round(due, set(), columns, STAGE_SCHEDULE)
             reached = max(reached, -1.0 if got is None else got)
         new = [(p.variables[d.var].name, self.num(d.value)) for d in p.dynamics]
         for name, value in new:
@@ -314,6 +343,10 @@ class _Run:
         for name in p.var_names:
             self.x[name] = self.clip(name, self.x[name])
         chosen = self.decide()
+        if self.layout is not None:
+            for i, k in enumerate(chosen):
+                if k:
+                    self.mark(self.layout.choices[i] + k - 1, STAGE_DECIDE)
         performed = []
         for d, k in zip(p.deciders, chosen, strict=True):
             action = "hold" if k == 0 else p.actions[d.candidates[k]].id
@@ -323,8 +356,11 @@ class _Run:
                 performed.append(p.actions[d.candidates[k]].effect)
         reached = max(reached, self.perform(performed))
         spent: set[str] = set()
-        for _ in range(p.max_depth):
-            got = self.round(p.rules, spent)
+        rule_columns = (
+            None if self.layout is None else [self.layout.rule(r) for r in range(len(p.rules))]
+        )
+        for depth in range(p.max_depth):
+            got = self.round(p.rules, spent, rule_columns, STAGE_ROUND + depth)
             if got is None:
                 break
             reached = max(reached, got)
@@ -340,10 +376,15 @@ def run_reference(
     run: int,
     keep_log: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> RunResult:
     """Simulate one run to its end, exactly as the compiled engine would; ``makers`` replace
-    the named actors' scenario decision-makers."""
+    the named actors' scenario decision-makers; ``events`` keeps the event record
+    (:func:`~redline.engine.semantics.event_layout`)."""
     state = _Run(program, seed, run, keep_log, makers or {})
+    if events:
+        state.layout = event_layout(program)
+        state.events = [-1] * state.layout.size
     first = [-1] * len(program.outcomes)
     steps = program.horizon
     log: list[StepLog] = []
@@ -379,6 +420,7 @@ def run_reference(
         params=drawn,
         levels=levels,
         log=log,
+        events=state.events,
     )
 
 
@@ -389,12 +431,17 @@ def run_reference_chunk(
     *,
     trace: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> ChunkResult:
     """The reference backend: the interpreter over a chunk, one run after another, shaped like
     the other backends' results. With ``trace``, the same records as the NumPy kernel's trace
-    (one per run and step, step by step), taken from each run's log."""
+    (one per run and step, step by step), taken from each run's log; with ``events``, the
+    event record."""
     ids = np.asarray(runs, dtype=np.int64)
-    results = [run_reference(program, seed, int(r), keep_log=trace, makers=makers) for r in ids]
+    results = [
+        run_reference(program, seed, int(r), keep_log=trace, makers=makers, events=events)
+        for r in ids
+    ]
     names = [p.name for p in program.params if p.distribution is not None]
     occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
     for r in results:
@@ -412,7 +459,15 @@ def run_reference_chunk(
         params={k: np.array([r.params[k] for r in results]) for k in names},
         occupancy=occupancy,
         trace=_trace_records(program, results) if trace else None,
+        events=_event_record(program, results) if events else None,
     )
+
+
+def _event_record(program: Program, results: list[RunResult]) -> NDArray[np.int16]:
+    """The runs' event records as one (runs, events) array."""
+    layout = event_layout(program)
+    record = np.array([r.events for r in results], dtype=layout.dtype)
+    return record.reshape(len(results), layout.size)
 
 
 def _trace_records(program: Program, results: list[RunResult]) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from redline.core.program import Program
+
 #: the candidate position of ``hold`` (every decider's first), and the core action index that
 #: stands for it among a decider's candidates
 HOLD = -1
@@ -72,6 +74,76 @@ class Unsupported(Exception):
     (:mod:`redline.engine.backends`) then runs it on the NumPy kernel, which runs everything."""
 
 
+# -- the event record (the ``events`` capability) -----------------------------------------------
+# On request a chunk result carries, per run, when each mechanism event first happened: for each
+# scheduled reaction and each rule (program order), "fired" then "failed" (its trigger held and
+# its draw failed: for a red line, crossed and not enforced), then for each decider each
+# non-hold candidate "chosen". Each is a code, step × stride + stage, or -1 if it never
+# happened: the stage orders the events of one step as the step runs them — scheduled events,
+# then decisions, then each round of the rule cascade. Events of one stage are simultaneous (a
+# phase reads the state it found); the record's column order (program order) breaks the tie.
+
+#: the stages of a step in an event's code; round d of the rule cascade is STAGE_ROUND + d
+STAGE_SCHEDULE = 0
+STAGE_DECIDE = 1
+STAGE_ROUND = 2
+
+
+@dataclass(frozen=True)
+class EventLayout:
+    """The columns of a program's event record and how an event's code is made."""
+
+    #: column of rule 0's "fired" (rule r: ``rules + 2r``, its "failed" the next column);
+    #: scheduled reaction r's are ``2r`` and ``2r + 1``
+    rules: int
+    #: per decider, the column of its candidate 1 (candidate k: ``choices[i] + k - 1``)
+    choices: tuple[int, ...]
+    #: number of columns
+    size: int
+    #: codes per step: the stages of a step
+    stride: int
+    #: ``int16`` where every code fits, else ``int32``
+    dtype: str
+
+    def code(self, step: int, stage: int) -> int:
+        return step * self.stride + stage
+
+    def scheduled(self, r: int) -> int:
+        """The "fired" column of scheduled reaction ``r`` (its "failed" is the next one)."""
+        return 2 * r
+
+    def rule(self, r: int) -> int:
+        """The "fired" column of rule ``r`` (its "failed" is the next one)."""
+        return self.rules + 2 * r
+
+
+def event_layout(program: Program) -> EventLayout:
+    """The event record's layout for ``program``."""
+    rules = 2 * len(program.schedule)
+    at = rules + 2 * len(program.rules)
+    choices = []
+    for d in program.deciders:
+        choices.append(at)
+        at += len(d.candidates) - 1
+    stride = STAGE_ROUND + program.max_depth
+    dtype = "int16" if program.horizon * stride <= np.iinfo(np.int16).max else "int32"
+    return EventLayout(rules, tuple(choices), at, stride, dtype)
+
+
+def event_columns(program: Program) -> list[tuple[str, int, str]]:
+    """What each column of the event record is: ``("schedule", r, "fired" | "failed")``,
+    ``("rule", r, "fired" | "failed")`` (indices into ``program.schedule`` and
+    ``program.rules``) or ``("choice", i, action id)`` (decider ``i``'s candidate)."""
+    columns: list[tuple[str, int, str]] = []
+    for r in range(len(program.schedule)):
+        columns += [("schedule", r, "fired"), ("schedule", r, "failed")]
+    for r in range(len(program.rules)):
+        columns += [("rule", r, "fired"), ("rule", r, "failed")]
+    for i, d in enumerate(program.deciders):
+        columns += [("choice", i, program.actions[c].id) for c in d.candidates[1:]]
+    return columns
+
+
 @dataclass
 class ChunkResult:
     """Per-run summaries of one chunk, in the order of ``runs``."""
@@ -84,6 +156,9 @@ class ChunkResult:
     params: dict[str, NDArray[np.float64]]  # drawn uncertainties
     occupancy: NDArray[np.int64]  # (steps, rungs): live runs on each rung after each step
     trace: list[dict[str, Any]] | None = None
+    #: (runs, event columns): each event's first code (:func:`event_layout`), -1 never; when
+    #: asked for (the ``events`` capability)
+    events: NDArray[np.int16] | NDArray[np.int32] | None = None
 
 
 @dataclass
@@ -121,3 +196,4 @@ class RunResult:
     params: dict[str, float]
     levels: list[int] = field(default_factory=list)  # the ladder rung after each step
     log: list[StepLog] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)  # the event record's codes, when asked

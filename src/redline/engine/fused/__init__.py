@@ -36,7 +36,7 @@ from redline.engine import rng
 from redline.engine.deciders import DecisionMaker
 from redline.engine.fused.codegen import Inputs, Outputs, source
 from redline.engine.params import sample_params
-from redline.engine.semantics import ChunkResult, Unsupported
+from redline.engine.semantics import ChunkResult, Unsupported, event_layout
 
 __all__ = ["run_chunk", "source"]
 
@@ -48,10 +48,12 @@ def run_chunk(
     *,
     trace: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
+    events: bool = False,
 ) -> ChunkResult:
     """Simulate the given runs to the horizon with the fused engine; the same summaries as the
-    other backends. Raises :class:`Unsupported` for traces, plugged-in decision-makers, choices
-    that depend on each other, and whatever else the generator cannot write out."""
+    other backends (and with ``events``, the same event record). Raises :class:`Unsupported`
+    for traces, plugged-in decision-makers, choices that depend on each other, and whatever
+    else the generator cannot write out."""
     if trace:
         raise Unsupported("traces")
     if makers:
@@ -61,6 +63,7 @@ def run_chunk(
     from redline.engine.fused.cache import compiled  # Numba starts here
 
     c = compiled(program)
+    layout = event_layout(program)
     runs = np.asarray(runs, dtype=np.int64)
     n = len(runs)
     params = sample_params(program.params, seed, runs)
@@ -93,6 +96,7 @@ def run_chunk(
         steps=np.full(n, program.horizon, dtype=np.int32),
         final=np.zeros((n, len(program.variables))),
         occupancy=np.zeros((program.horizon, len(program.rungs)), dtype=np.int64),
+        events=np.full((n if events else 0, layout.size), -1, dtype=layout.dtype),
     )
     c.kernel(inputs, c.effects, out)
     return ChunkResult(
@@ -103,6 +107,7 @@ def run_chunk(
         final=out.final,
         params={k: np.asarray(params[k]) for k in drawn},
         occupancy=out.occupancy,
+        events=out.events if events else None,
     )
 
 

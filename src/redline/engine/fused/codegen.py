@@ -30,7 +30,14 @@ from redline.core.patterns import match_tags
 from redline.core.primitives import BINARY, COMPARE, LIBM, SIGNATURES, UNARY, Primitive
 from redline.core.program import Effect, Expression, Program, Reaction
 from redline.engine import rng
-from redline.engine.semantics import HOLD, Unsupported
+from redline.engine.semantics import (
+    HOLD,
+    STAGE_DECIDE,
+    STAGE_ROUND,
+    STAGE_SCHEDULE,
+    Unsupported,
+    event_layout,
+)
 from redline.engine.sites import decide_site, fire_site, perceive_site
 
 
@@ -65,13 +72,15 @@ class Effects(NamedTuple):
 
 class Outputs(NamedTuple):
     """What the kernel writes: each run's summary (the fields of
-    :class:`~redline.engine.semantics.ChunkResult`) and the chunk's ladder occupancy."""
+    :class:`~redline.engine.semantics.ChunkResult`) and the chunk's ladder occupancy; the event
+    record when it has a row per run (no rows: not asked for)."""
 
     first_hit: NDArray[np.int32]  # (runs, outcomes)
     peak_level: NDArray[np.int32]  # (runs,)
     steps: NDArray[np.int32]  # (runs,)
     final: NDArray[np.float64]  # (runs, variables)
     occupancy: NDArray[np.int64]  # (steps, rungs)
+    events: NDArray[np.int16] | NDArray[np.int32]  # (runs or 0, event columns)
 
 
 # -- the generator ------------------------------------------------------------------------------
@@ -251,6 +260,7 @@ class _Generator:
         self.ex = _Expressions(program, self.slots)
         self.out = _Source()
         self.effects = _Effects()
+        self.layout = event_layout(program)
 
     def function(self, name: str, extra: str = "") -> _Indent:
         self.out("")
@@ -340,6 +350,7 @@ class _Generator:
             w(f"SP = np.zeros({max(len(p.rules), 1)}, np.bool_)")
             w(f"R = np.zeros({max(len(p.rules), len(p.schedule), 1)}, np.int64)")
             w(f"FIRST = np.zeros({max(no, 1)}, np.int64)")
+            w(f"EV = np.zeros({max(self.layout.size, 1)}, np.int64)")
             w("P = PF.copy()")
             w("for i in range(runs.shape[0]):")
             with w.block():
@@ -350,7 +361,7 @@ class _Generator:
                     with w.block():
                         w("P[j] = PD[PI[j], i]")
                 w("t = 0; tf = 0.0; level = 0.0; peak = 0.0")
-                w("X[:] = 0.0; N[:] = False; C[:] = 0; CH[:] = 0; FIRST[:] = -1")
+                w("X[:] = 0.0; N[:] = False; C[:] = 0; CH[:] = 0; FIRST[:] = -1; EV[:] = -1")
                 w(f"initial({_STATE}, LO, HI)")
                 w(f"steps = {p.horizon}")
                 w(f"for t in range({p.horizon}):")
@@ -364,6 +375,11 @@ class _Generator:
                 w(f"for j in range({nv}):")
                 with w.block():
                     w("out.final[i, j] = X[j]")
+                w("if out.events.shape[0] > 0:")
+                with w.block():
+                    w(f"for j in range({self.layout.size}):")
+                    with w.block():
+                        w("out.events[i, j] = EV[j]")
             w("return 0")
 
     def step(self) -> None:
@@ -392,6 +408,7 @@ class _Generator:
                         w(f"if R[{r}] > 0:")
                         with w.block():
                             w(f"got = _max(got, _emit(FX, FX.scheduled[{r}, R[{r}]], N, C))")
+                            self.note(f"{self.layout.scheduled(r) - 1} + R[{r}]", STAGE_SCHEDULE)
                     w("reached = _max(reached, got)")
         if p.dynamics:
             w(f"dynamics({_STATE}, NEW, LO, HI)")
@@ -402,6 +419,11 @@ class _Generator:
                 w(f"CH[{i}] = PLAN[{i}, t]")
             else:
                 w(f"CH[{i}] = 0")
+        for i, d in enumerate(p.deciders):
+            if len(d.candidates) > 1 and d.kind != "doctrine":
+                w(f"if CH[{i}] > 0:")
+                with w.block():
+                    self.note(f"{self.layout.choices[i] - 1} + CH[{i}]", STAGE_DECIDE)
         w("D[:] = 0.0")
         w(f"perform({_STATE}, D)")
         self.apply_deltas()
@@ -435,6 +457,9 @@ class _Generator:
                     w("if R[r] > 0:")
                     with w.block():
                         w("got = _max(got, _emit(FX, FX.rule[r, R[r]], N, C))")
+                        self.note(
+                            f"{self.layout.rule(0) - 1} + 2 * r + R[r]", f"{STAGE_ROUND} + depth"
+                        )
                 w("reached = _max(reached, got)")
         w("if reached >= 0.0:")
         with w.block():
@@ -457,6 +482,15 @@ class _Generator:
         with w.block():
             w("steps = t + 1")
             w("break")
+
+    def note(self, column: str, stage: int | str) -> None:
+        """Note an event in the run's record (``EV``) if it is its first time: ``column`` and
+        ``stage`` are source expressions (R[r] is 1 when a rule fired, 2 when it failed)."""
+        w = self.out
+        w(f"ev = {column}")
+        w("if EV[ev] < 0:")
+        with w.block():
+            w(f"EV[ev] = t * {self.layout.stride} + {stage}")
 
     def logit(self, i: int) -> None:
         p, w, ex = self.p, self.out, self.ex

@@ -36,6 +36,7 @@ from redline.scenario.model import Scenario
 
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
+    from redline.analysis.score import Score
 
 DEFAULT_SCENARIO = "nato-russia"
 #: the main job uses both cores of a 2-core machine
@@ -173,6 +174,15 @@ def run(
         bool,
         typer.Option("--force", help="Write the report over a file that is not a report."),
     ] = False,
+    with_score: Annotated[
+        bool | None,
+        typer.Option(
+            "--score/--no-score",
+            help="Add 'How well each lens explains the record' and 'Against published "
+            "forecasts' to the report (redline score: 10,000 particles × 5 filters per lens, "
+            "under the --lever and --lens given); default: when the scenario has observations.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals, store the results and write a report."""
@@ -218,7 +228,12 @@ def run(
         if with_ablation
         else None
     )
-    path = write_experiment_report(store, name, loaded, report_path, ablation)
+    scored = (
+        score_with_progress(loaded, seed, parse_levers(lever), lens, backend, threads)
+        if (with_score if with_score is not None else bool(s.observations))
+        else None
+    )
+    path = write_experiment_report(store, name, loaded, report_path, ablation, scored)
     out.print(f"report: {path}")
 
 
@@ -263,11 +278,50 @@ def ablate_with_progress(
         )
 
 
+def score_with_progress(
+    loaded: LoadedScenario,
+    seed: int,
+    levers: dict[str, str] | None,
+    lens: str | None,
+    backend: str,
+    threads: int | None,
+    particles: int = 10_000,
+    replicates: int = 5,
+) -> Score:
+    """Score the scenario against its record (:func:`redline.analysis.score.score`) with a
+    progress bar over its passes."""
+    from redline.analysis.score import score
+
+    with progress_bar() as bar:
+        task = bar.add_task(f"scoring {loaded.scenario.id}", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"score: {label}")
+
+        return score(
+            loaded,
+            particles=particles,
+            replicates=replicates,
+            seed=seed,
+            levers=levers,
+            lenses=[lens] if lens else None,
+            backend=backend,
+            threads=threads,
+            progress=progress,
+        )
+
+
 def write_experiment_report(
-    store: Store, name: str, loaded: LoadedScenario, path: Path, ablation: Ablation | None = None
+    store: Store,
+    name: str,
+    loaded: LoadedScenario,
+    path: Path,
+    ablation: Ablation | None = None,
+    score: Score | None = None,
 ) -> Path:
     """Write the self-contained HTML report of a stored experiment (with "What drives each
-    outcome" when an ablation is given)."""
+    outcome" when an ablation is given, "How well each lens explains the record" and "Against
+    published forecasts" when a score is)."""
     try:
         from redline.report.html import write_report
     except ImportError:
@@ -276,7 +330,7 @@ def write_experiment_report(
         ) from None
     from redline.report.build import report_data
 
-    return write_report(report_data(store, name, loaded, ablation), path)
+    return write_report(report_data(store, name, loaded, ablation, score), path)
 
 
 def _story_row(when: str, text: str, style: str, pad: int) -> None:

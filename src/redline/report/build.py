@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from redline.analysis.ablation import Ablation
 from redline.analysis.incidence import outcome_incidence
+from redline.analysis.score import Score
 from redline.compile import compile_scenario
 from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.runner import trace
@@ -80,9 +81,15 @@ def narrated_run(store: Store, name: str) -> int:
 
 
 def report_data(
-    store: Store, name: str, loaded: LoadedScenario, ablation: Ablation | None = None
+    store: Store,
+    name: str,
+    loaded: LoadedScenario,
+    ablation: Ablation | None = None,
+    score: Score | None = None,
 ) -> ReportData:
-    """A stored experiment's report data; with ``ablation``, "What drives each outcome" too."""
+    """A stored experiment's report data; with ``ablation``, "What drives each outcome" too;
+    with ``score``, "How well each lens explains the record" and "Against published
+    forecasts"."""
     s = loaded.scenario
     record = store.get(name)
     assert record is not None
@@ -114,4 +121,5 @@ def report_data(
             f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"
         ],
         ablation=ablation,
+        score=score,
     )

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redline.analysis.ablation import Ablation
+from redline.analysis.score import Score
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.register import RegisterRow
@@ -53,3 +54,6 @@ class ReportData:
     lever_defaults: dict[str, str] = field(default_factory=dict)
     #: each mechanism switched off in turn ("What drives each outcome"), when one was run
     ablation: Ablation | None = None
+    #: the record's likelihood under each lens, and the published forecasts ("How well each
+    #: lens explains the record", "Against published forecasts"), when the scenario has a record
+    score: Score | None = None

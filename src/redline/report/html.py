@@ -31,6 +31,7 @@ from plotly.subplots import make_subplots
 
 from redline.report.data import ConfigurationReport, ReportData
 from redline.report.drivers import drivers_figure, drivers_view
+from redline.report.record import record_figure, record_view
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.calendar import STEP_UNITS, date_of
@@ -73,6 +74,7 @@ def render_report(data: ReportData) -> str:
         counts=_register_counts(data.register),
         figures=_figures(data),
         drivers=drivers_view(data.ablation) if data.ablation is not None else None,
+        record=record_view(data.score) if data.score is not None else None,
         plotly_js=Markup(_plotly_js()),
         plotly_config=Markup(_script_json(json.dumps(_PLOTLY_CONFIG))),
     )
@@ -330,6 +332,7 @@ def _figures(data: ReportData) -> dict[str, _Figure | None]:
         "incidence": _incidence_figure(data),
         "occupancy": _occupancy_figure(data),
         "drivers": drivers_figure(data.ablation) if data.ablation is not None else None,
+        "record": record_figure(data.score) if data.score is not None else None,
     }
     return {
         name: None

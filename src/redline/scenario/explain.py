@@ -1,12 +1,14 @@
 """What ``redline explain`` says about a scenario, as plain data: a heading, a table per section
-(actors, alliances and treaty clauses, red lines, doctrines, schedule, levers, lenses, outcomes)
-and the assumptions register. Showing it is the command line's business."""
+(actors, alliances and treaty clauses, red lines, doctrines, schedule, levers, lenses, outcomes,
+the record and published forecasts) and the assumptions register. Showing it is the command
+line's business."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from redline.scenario.model import Scenario
+from redline.scenario.record import outcome_ids, timing
 from redline.scenario.register import RegisterRow, register
 
 
@@ -132,6 +134,33 @@ def explain(s: Scenario) -> Explanation:
         outcomes = [(o.label, o.when, "yes" if o.absorbing else "") for o in s.outcomes]
         columns = ("outcome", "when", "ends the run")
         sections.append(_section("Outcomes", columns, _rows(*outcomes)))
+
+    if s.observations:
+        facts = []
+        for ob in s.observations:
+            when = timing(ob)
+            subject = ob.event or ob.variable or ob.action or ", ".join(outcome_ids(ob.outcome))
+            if ob.actor is not None:
+                subject = f"{ob.actor} {subject}"
+            if ob.range is not None:
+                subject += f" in [{ob.range[0]:g}, {ob.range[1]:g}]"
+            shown = (
+                ""
+                if when is None
+                else f"{when[0]} {when[1]}" + (f" – {when[2]}" if when[2] != when[1] else "")
+            )
+            facts.append((ob.label, subject, shown))
+        sections.append(_section("Record", ("observation", "what", "when"), _rows(*facts)))
+
+    if s.forecasts:
+        said = []
+        for f in s.forecasts:
+            p = f"{f.probability:g}" if f.probability is not None else ""
+            if f.range is not None:
+                p = f"{f.range[0]:g}–{f.range[1]:g}"
+            said.append((f.forecaster, str(f.made), f.question, p, f.resolved_by or ""))
+        columns = ("forecaster", "made", "question", "probability", "resolved by")
+        sections.append(_section("Published forecasts", columns, _rows(*said)))
 
     return Explanation(
         id=s.id,

@@ -60,7 +60,7 @@ def print_score(sc: Score) -> None:
     factors = {label: (bf, lo, hi) for label, _, bf, lo, hi in sc.bayes_factors()}
     for x in sc.lenses:
         bf, lo, hi = factors[x.label]
-        shown = "best" if x is best else f"{bf:.2f}"
+        shown = "best" if x is best else "∞" if math.isinf(bf) else f"{bf:.2f}"
         if x is not best and not math.isnan(lo):
             shown += f" ({lo:.2f}–{hi:.2f})"
         worst = ", ".join(f"{f.id} {_pct(f.p_given)}" for f in x.worst)

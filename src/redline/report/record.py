@@ -91,7 +91,7 @@ def record_view(sc: Score) -> RecordView:
     lenses = []
     for x in sc.lenses:
         bf, lo, hi = factors[x.label]
-        factor = "best" if x is best else f"{bf:.2f}"
+        factor = "best" if x is best else "∞" if math.isinf(bf) else f"{bf:.2f}"
         if x is not best and not math.isnan(lo):
             factor += f" ({lo:.2f} to {hi:.2f})"
         lenses.append(

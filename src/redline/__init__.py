@@ -2,8 +2,9 @@
 
 The Python API: ``load(path)``, ``simulate(scenario, runs, *, seed, levers, lens, ...)`` giving
 :class:`Results`, ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`,
-``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does), and
-``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record);
+``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does),
+``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record),
+and ``why(scenario, outcome, runs, *, ...)`` giving the :class:`Paths` to an outcome;
 ``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Bad arguments raise
 ``RedlineValueError`` (a ``ValueError``) or ``RedlineTypeError`` (a ``TypeError``) naming the
 parameter.
@@ -23,7 +24,8 @@ from redline.version import __version__
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.analysis.ablation import Ablation
     from redline.analysis.score import Score
-    from redline.api import ablate, load, score, simulate, trace
+    from redline.analysis.why import Paths
+    from redline.api import ablate, load, score, simulate, trace, why
     from redline.engine.deciders import DecisionMaker, Situation
     from redline.report.trace import Trace
     from redline.results import OutcomeSummary, Results
@@ -34,6 +36,8 @@ _LAZY = {
     "ablate": "redline.api",
     "Ablation": "redline.analysis.ablation",
     "load": "redline.api",
+    "why": "redline.api",
+    "Paths": "redline.analysis.why",
     "score": "redline.api",
     "Score": "redline.analysis.score",
     "simulate": "redline.api",
@@ -50,6 +54,7 @@ __all__ = [
     "Ablation",
     "DecisionMaker",
     "OutcomeSummary",
+    "Paths",
     "RedlineTypeError",
     "RedlineValueError",
     "Results",
@@ -64,6 +69,7 @@ __all__ = [
     "score",
     "simulate",
     "trace",
+    "why",
 ]
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from redline.analysis.ablation import Ablation
 from redline.analysis.score import Score
+from redline.analysis.why import Paths
 from redline.compile import Configuration, compile_scenario, resolve
 from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker, Situation
@@ -35,6 +36,7 @@ from redline.scenario.model import Scenario
 __all__ = [
     "Ablation",
     "DecisionMaker",
+    "Paths",
     "Results",
     "Scenario",
     "Score",
@@ -45,6 +47,7 @@ __all__ = [
     "score",
     "simulate",
     "trace",
+    "why",
 ]
 
 #: seeds and run indices key 64-bit random streams: each is below this
@@ -287,6 +290,69 @@ def score(
         chunk_size=chunk_size,
         threads=threads,
         workers=workers,
+        progress=progress,
+    )
+
+
+def why(
+    scenario: Scenario | LoadedScenario | str | Path,
+    outcome: str,
+    runs: int,
+    *,
+    seed: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    backend: Backend = "numpy",
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Paths:
+    """Why the runs that reached ``outcome`` got there: over ``runs`` runs of one configuration
+    (``levers``, ``lens``), for every mechanism event — each rule, red line (enforced or not),
+    treaty clause, doctrine and scheduled event firing or failing, each actor's choice of each
+    action — the share of hits it preceded, how long before (in steps), and its lift over the
+    runs that missed the outcome; and the most frequent ordered paths of the events on route,
+    with the share of hits each explains (:attr:`~redline.analysis.why.Paths.table` and
+    :attr:`~redline.analysis.why.Paths.paths` as Arrow, ``to_json()``; the definitions are in
+    :mod:`redline.analysis.why`).
+
+    Memory stays bounded whatever ``runs``: the engine's event record is folded chunk by chunk.
+    The result is the same for any thread count or backend. ``progress(done, total)`` is called
+    with the runs done as chunks finish."""
+    from redline.analysis.why import why as run_why
+
+    runs = _integer("runs", runs)
+    seed = _index("seed", seed)
+    if not isinstance(outcome, str):
+        raise RedlineTypeError(
+            f"outcome must be an outcome id, got {type(outcome).__name__}", parameter="outcome"
+        )
+    if not isinstance(backend, str):
+        raise RedlineTypeError(
+            f"backend must be a string, got {type(backend).__name__}", parameter="backend"
+        )
+    check_sizes(runs, DEFAULT_CHUNK, 1, backend)
+    if threads is not None:
+        threads = _integer("threads", threads)
+        if not 1 <= threads <= MAX_THREADS:
+            raise RedlineValueError(
+                f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+            )
+    if progress is not None and not callable(progress):
+        raise RedlineTypeError(
+            f"progress must be a function of (done, total), got {type(progress).__name__}",
+            parameter="progress",
+        )
+    s = _scenario(scenario)
+    config = _configuration(s, levers, lens)
+    return run_why(
+        s,
+        outcome,
+        runs=runs,
+        seed=seed,
+        levers=config.levers,
+        lens=config.lens,
+        backend=backend,
+        threads=threads,
         progress=progress,
     )
 

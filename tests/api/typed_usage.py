@@ -40,6 +40,10 @@ def main() -> None:
     hawkish = redline.simulate(scenario, 100, decision_makers=makers, backend="reference")
     print(hawkish.to_json()["outcomes"])
 
+    paths: redline.Paths = redline.why(scenario, "war", 300, seed=1)
+    share: float = paths.routes[0].share if paths.routes else 0.0
+    print(f"{paths.outcome}: {paths.hits} of {paths.runs}; top path {share:.0%}")
+
     try:
         redline.simulate(scenario, 0)
     except ValueError as exc:

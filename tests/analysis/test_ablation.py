@@ -89,7 +89,7 @@ def test_findings_name_elements(result: Ablation) -> None:
         ("identical_options", "levers.placebo"),
         ("unreached", "outcomes.never"),
     }
-    assert result.dominant_chains is None  # needs the paths instrument: not examined
+    assert result.dominant_chains == ()  # each outcome's path is one event: no chain
 
 
 def test_table_and_json(result: Ablation) -> None:
@@ -112,7 +112,8 @@ def test_table_and_json(result: Ablation) -> None:
     assert data["flags"]["identical_lever_options"] == [
         {"lever": "placebo", "options": ["one", "two"]}
     ]
-    assert data["flags"]["dominant_chains"] is None
+    assert data["flags"]["dominant_chains"] == []
+    assert [p["path"] for p in data["top_paths"]["sparked"]] == ["rule spark fired"]
     spark = data["mechanisms"][0]
     assert spark["changes"]["sparked"]["p"] == 0.0
 
@@ -188,7 +189,7 @@ def test_cli_table(sparks: Path) -> None:
     assert "−" in spark  # a fall, in percentage points
     assert "aliased outcomes: sparked = echo" in stdout
     assert "identical lever options: placebo: one = two" in stdout
-    assert "dominant chains: not examined" in stdout
+    assert "dominant chains (one path explains > 80% of an outcome's runs): none" in stdout
 
 
 def test_validate_deep_warns(sparks: Path) -> None:

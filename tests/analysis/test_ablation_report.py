@@ -67,7 +67,9 @@ def test_section_with_bars_and_flags(ablation: Ablation) -> None:
     assert "rules.whisper (rule)" in section
     assert "sparked = echo" in section
     assert "placebo: one = two" in section
-    assert "not examined" in section  # top paths: the paths instrument is not wired in
+    assert "<th>Dominant chains</th><td>none</td>" in section
+    assert "<h3>Top paths</h3>" in section
+    assert "<td>rule spark fired</td>" in section  # sparked and echo: the spark alone
 
 
 def test_no_section_without_an_ablation() -> None:

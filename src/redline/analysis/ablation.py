@@ -18,10 +18,10 @@ The same runs give the flags of the model's own artefacts (DESIGN §1):
   one mechanism ties them together);
 - **identical lever options**: options of a lever whose runs reach every outcome at the same
   step (the lever does nothing between them);
-- **unreached** outcomes: reached in no run of any configuration examined.
-
-Dominant chains (an outcome more than 80% explained by one path) need the paths instrument
-(``why``); :attr:`Ablation.dominant_chains` is ``None`` until it is wired in, and says so.
+- **unreached** outcomes: reached in no run of any configuration examined;
+- **dominant chains**: an outcome more than 80% explained by one path of at least two events
+  (the paths instrument, :mod:`redline.analysis.why`, over the baseline's runs): one chain of
+  mechanisms carries the answer, and what it rests on deserves a look.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from redline.analysis.why import Recorder, Route, dominant_chains
 from redline.compile.ablate import (
     Mechanism,
     can_switch,
@@ -52,6 +53,7 @@ from redline.compile.configure import Configuration, configure, overrides, resol
 from redline.compile.lower import lower
 from redline.core.program import Program
 from redline.engine import backends
+from redline.engine.semantics import ChunkResult
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineTypeError
 from redline.scenario.loader import LoadedScenario, load_scenario
@@ -82,6 +84,10 @@ KIND_NAMES = {
 
 #: called after each configuration is simulated: (configurations done, of how many, which)
 Progress = Callable[[int, int, str], None]
+#: hits per outcome whose paths the baseline counts (a uniform sample beyond that)
+PATHS_SAMPLE = 20_000
+#: paths kept per outcome for the report
+TOP_PATHS = 3
 
 
 @dataclass(frozen=True)
@@ -149,9 +155,12 @@ class Ablation:
     #: the levers whose options were examined, each with its options
     levers_examined: tuple[tuple[str, tuple[str, ...]], ...] = ()
     seconds: float = 0.0
-    #: outcomes explained mostly by one path: needs the paths instrument (``why``); ``None``
-    #: means not examined, not "none found"
+    #: outcomes more than 80% explained by one path of at least two events, in the baseline:
+    #: (outcome, the path in words, its share of hits); ``None`` means not examined, not
+    #: "none found"
     dominant_chains: tuple[tuple[str, str, float], ...] | None = None
+    #: each reached outcome's most frequent paths in the baseline (``redline why``)
+    top_paths: tuple[tuple[str, tuple[Route, ...]], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -240,12 +249,17 @@ class Ablation:
                 ),
             },
             "levers_examined": {lever: list(options) for lever, options in self.levers_examined},
+            "top_paths": {
+                outcome: [{"path": r.text, "share": r.share, "count": r.count} for r in routes]
+                for outcome, routes in self.top_paths
+            },
             "seconds": self.seconds,
         }
 
     def findings(self) -> list[Finding]:
         """The flags, one finding each: inert mechanisms, aliased outcome pairs, identical lever
-        options, unreached outcomes (``redline validate --deep`` prints them as warnings)."""
+        options, unreached outcomes, dominant chains (``redline validate --deep`` prints them as
+        warnings)."""
         names = dict(self.outcomes)
         found = []
         for e in self.effects:
@@ -292,6 +306,15 @@ class Ablation:
                     f"({self.runs:,} runs)",
                 )
             )
+        for o, path, share in self.dominant_chains or ():
+            found.append(
+                Finding(
+                    "dominant_chain",
+                    f"outcomes.{o}",
+                    f"dominant chain: {share:.0%} of the runs that reach '{names[o]}' take one "
+                    f"path: {path} ({self.runs:,} runs)",
+                )
+            )
         return found
 
     def warnings(self) -> list[str]:
@@ -301,9 +324,9 @@ class Ablation:
 
 @dataclass(frozen=True)
 class Finding:
-    """One flag: its kind (``inert``, ``aliased``, ``identical_options``, ``unreached``), the
-    element it is about (``red_lines.rl_aircraft``, ``outcomes.war``, ``levers.invite``) and
-    what is wrong."""
+    """One flag: its kind (``inert``, ``aliased``, ``identical_options``, ``unreached``,
+    ``dominant_chain``), the element it is about (``red_lines.rl_aircraft``, ``outcomes.war``,
+    ``levers.invite``) and what is wrong."""
 
     kind: str
     element: str
@@ -404,8 +427,9 @@ def ablate(
     total = 1 + len(plan) + len(option_plan)
     runner = _Runner(backend, runs, seed, chunk_size, threads)
     n_out = len(lowered.outcomes)
+    recorder = Recorder(base_program, sample=PATHS_SAMPLE)
     try:
-        base = runner.first_hits(base_program)
+        base = runner.first_hits(base_program, recorder)
         done = 1
         if progress:
             progress(done, total, "baseline")
@@ -439,6 +463,18 @@ def ablate(
         runner.close()
 
     ids = [o.id for o in lowered.outcomes]
+    paths = [
+        recorder.result(
+            o,
+            scenario=s.id,
+            seed=seed,
+            levers=config.levers,
+            lens=config.lens,
+            backend=backend,
+            step=s.time.step,
+        )
+        for o in ids
+    ]
     aliased = tuple(
         (ids[i], ids[j])
         for i in range(n_out)
@@ -469,6 +505,8 @@ def ablate(
         unreached=tuple(ids[i] for i in range(n_out) if not ever[i]),
         levers_examined=tuple(examined),
         seconds=time.perf_counter() - started,
+        dominant_chains=dominant_chains(paths),
+        top_paths=tuple((p.outcome, p.routes[:TOP_PATHS]) for p in paths if p.hits),
     )
 
 
@@ -492,18 +530,24 @@ class _Runner:
         self.chunks = [np.arange(a, b, dtype=np.int64) for a, b in chunk_bounds(runs, size)]
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
-    def first_hits(self, program: Program) -> NDArray[np.int32]:
-        """Each run's first-hit step of each outcome (runs × outcomes; −1: never)."""
-        threaded = backends.select(self.backend, program).capabilities.threads
+    def first_hits(self, program: Program, recorder: Recorder | None = None) -> NDArray[np.int32]:
+        """Each run's first-hit step of each outcome (runs × outcomes; −1: never); with a
+        ``recorder``, the runs' event records are folded into it, chunk by chunk."""
+        events = recorder is not None
+        threaded = backends.select(self.backend, program, events=events).capabilities.threads
 
-        def one(runs: NDArray[np.int64]) -> NDArray[np.int32]:
-            chunk = backends.run_chunk(self.backend, program, self.seed, runs)
-            return np.asarray(chunk.first_hit, dtype=np.int32)
+        def one(runs: NDArray[np.int64]) -> ChunkResult:
+            return backends.run_chunk(self.backend, program, self.seed, runs, events=events)
 
         if self.pool is None or not threaded or len(self.chunks) == 1:
-            parts = [one(c) for c in self.chunks]
+            results: Iterable[ChunkResult] = (one(c) for c in self.chunks)
         else:
-            parts = list(self.pool.map(one, self.chunks))
+            results = self.pool.map(one, self.chunks)
+        parts = []
+        for chunk in results:
+            if recorder is not None:
+                recorder.add(chunk)
+            parts.append(np.asarray(chunk.first_hit, dtype=np.int32))
         return np.concatenate(parts, axis=0)
 
     def close(self) -> None:

@@ -83,6 +83,7 @@ __all__ = [
     "Recorder",
     "Route",
     "catalogue",
+    "causes",
     "dominant_chains",
     "stream",
     "why",

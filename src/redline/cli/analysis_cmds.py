@@ -116,7 +116,18 @@ def print_flags(a: Ablation) -> None:
             soft_wrap=True,
         )
     if a.dominant_chains is None:
-        out.print("[bold]dominant chains[/]: not examined (needs the paths instrument)")
+        out.print("[bold]dominant chains[/]: not examined")
+    else:
+        out.print(
+            "[bold]dominant chains[/] (one path explains > 80% of an outcome's runs): "
+            + (
+                "; ".join(
+                    f"{names[o]}: {path} ({share:.0%})" for o, path, share in a.dominant_chains
+                )
+                or "none"
+            ),
+            soft_wrap=True,
+        )
 
 
 @app.command("ablate")

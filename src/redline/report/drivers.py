@@ -3,8 +3,9 @@
 For each outcome that some mechanism moves beyond its interval, the mechanisms whose switching
 off changes it most, largest first: a bar for the change in probability (percentage points) and
 whiskers for its paired 95% interval. The flags (inert mechanisms, aliased outcomes, identical
-lever options, unreached outcomes) are listed under the figure. Top paths (dominant chains) need
-the paths instrument; until it is wired in, the section says they were not examined.
+lever options, unreached outcomes, dominant chains) are listed under the figure, and then each
+reached outcome's most frequent paths in the baseline (the events on route to it, in order, and
+the share of its runs each explains: :mod:`redline.analysis.why`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from plotly.subplots import make_subplots
 
 from redline.analysis.ablation import KIND_NAMES, Ablation
 
-__all__ = ["TOP", "DriversView", "drivers_figure", "drivers_view"]
+__all__ = ["TOP", "DriversView", "OutcomePaths", "drivers_figure", "drivers_view"]
 
 #: mechanisms shown per outcome
 TOP = 10
 _DOWN = "#1f5f99"  # switching it off lowers the outcome: the mechanism drives it
 _UP = "#c0504d"  # switching it off raises the outcome: the mechanism holds it back
+
+
+@dataclass(frozen=True)
+class OutcomePaths:
+    """An outcome's most frequent paths, as the template shows them: (path, share, interval)."""
+
+    name: str
+    routes: list[tuple[str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class DriversView:
     identical_options: list[str]
     unreached: list[str]
     paths_examined: bool
+    dominant: list[str]
+    paths: list[OutcomePaths]
 
 
 def _headline(a: Ablation) -> list[str]:
@@ -63,6 +74,20 @@ def drivers_view(a: Ablation) -> DriversView:
         identical_options=[f"{lever}: {' = '.join(g)}" for lever, g in a.identical_options],
         unreached=[names[o] for o in a.unreached],
         paths_examined=a.dominant_chains is not None,
+        dominant=[
+            f"{names[o]}: {path} ({share:.0%})" for o, path, share in a.dominant_chains or ()
+        ],
+        paths=[
+            OutcomePaths(
+                names[o],
+                [
+                    (r.text, f"{100 * r.share:.1f}%", f"{100 * r.lo:.1f}–{100 * r.hi:.1f}%")
+                    for r in routes
+                ],
+            )
+            for o, routes in a.top_paths
+            if routes
+        ],
     )
 
 

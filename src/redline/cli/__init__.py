@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from redline.cli import analysis_cmds, experiment_cmds, run_cmds, scenario_cmds, score_cmds
+from redline.cli import (
+    analysis_cmds,
+    experiment_cmds,
+    run_cmds,
+    scenario_cmds,
+    score_cmds,
+    why_cmds,
+)
 from redline.cli.app import app
 
-__all__ = ["analysis_cmds", "app", "experiment_cmds", "run_cmds", "scenario_cmds", "score_cmds"]
+__all__ = [
+    "analysis_cmds",
+    "app",
+    "experiment_cmds",
+    "run_cmds",
+    "scenario_cmds",
+    "score_cmds",
+    "why_cmds",
+]

@@ -158,7 +158,8 @@ def ablate_cmd(
     """Switch off each mechanism (rule, treaty clause, red line, doctrine, scheduled event,
     dynamic; each decision-maker made to hold) one at a time on the same runs (common random
     numbers): print the change in each outcome's probability with a paired 95% interval, and
-    flag inert mechanisms, aliased outcomes and lever options with identical results."""
+    flag inert mechanisms, aliased outcomes, lever options with identical results and dominant
+    chains (an outcome more than 80% explained by one path: redline why)."""
     loaded = load_scenario(file)
     known = [o.id for o in loaded.scenario.outcomes]
     for o in outcome or []:

@@ -26,7 +26,8 @@ def validate(
         typer.Option(
             "--deep",
             help="Also simulate each valid scenario and warn of inert mechanisms, aliased "
-            "outcomes, lever options with identical results and unreached outcomes (ablation).",
+            "outcomes, lever options with identical results, unreached outcomes (ablation) and "
+            "outcomes one path of events explains (dominant chains).",
         ),
     ] = False,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Runs per check with --deep.")] = 2_000,

@@ -294,3 +294,43 @@ def test_api_checks_its_arguments(walk_file: Path) -> None:
         redline.score(walk_file, lenses="baseline")  # type: ignore[arg-type]
     with pytest.raises(redline.RedlineValueError, match=r"^lens: unknown lens"):
         redline.score(walk_file, lenses=["nope"])
+
+
+def test_an_action_in_a_window(tmp_path: Path) -> None:
+    """``A takes climb between [a, b]``: A climbs (a doctrine) at the end of every step the rung
+    is at 3 or more, the step the walk is absorbed at the top included but not the steps after
+    it; exact on the chain of (rung, climbed in the window yet)."""
+    from score_support import TOP, step_matrix
+
+    a, b = 4, 8
+    record = [
+        ("climbed", {"action": "climb", "actor": "A", "between": (a, b)}),
+        ("after", {"variable": "rung", "at": 12, "range": [0, 2]}),
+    ]
+    data = walk(
+        record,
+        actions=[{"id": "climb", "actors": ["A"], "requires": "false", "tags": ["climb"]}],
+        doctrines=[{"id": "climbs", "actor": "A", "when": "rung >= 3", "action": "climb"}],
+    )
+    P = step_matrix()
+    v = np.zeros((TOP + 1, 2))
+    v[0, 0] = 1.0
+    for t in range(13):
+        moved = np.zeros_like(v)
+        for f in (0, 1):
+            going = v[:TOP, f] @ P[:TOP]  # runs still going move (and may arrive at the top)
+            for rung in range(TOP + 1):
+                flag = 1 if (a <= t <= b and rung >= 3) else f
+                moved[rung, flag] += going[rung]
+            moved[TOP, f] += v[TOP, f]  # absorbed before: nothing happens
+        v = moved
+        if t == b:
+            alone = v[:, 1].sum()
+            v[:, 0] = 0.0
+    v[3:, :] = 0.0
+    joint = v.sum()
+    sc = redline.score(write(data, tmp_path), particles=20_000, replicates=4, seed=8)
+    x = sc.lenses[0]
+    lo, hi = wilson_interval(round(x.facts[0].p_alone * 20_000), 20_000, 0.999)
+    assert lo <= alone <= hi
+    assert x.lo - 0.05 <= math.log(joint) <= x.hi + 0.05, (math.log(joint), x.loglik, x.lo, x.hi)

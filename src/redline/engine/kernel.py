@@ -37,7 +37,7 @@ from redline.engine.vectorised import Closures, closures
 
 F64 = NDArray[np.float64]
 #: an actor's chosen candidate position per run, or one position for every run
-Choice = NDArray[np.int64] | np.int64
+Chosen = NDArray[np.int64] | np.int64
 #: a round of reactions in fewer than one run in SPARSE is applied to those runs alone
 SPARSE = 8
 
@@ -53,7 +53,7 @@ class _Env:
     draws: rng.KeyedDraws
     positions: dict[str, dict[str, int]]
     code: Closures
-    choices: Mapping[str, Choice] = field(default_factory=dict)
+    choices: Mapping[str, Chosen] = field(default_factory=dict)
     beliefs: dict[str, list[F64]] = field(default_factory=dict)
 
     def sample(self, expr: Expression) -> Any:
@@ -181,13 +181,13 @@ class _RowValues(Mapping[str, Any]):
         return len(self.index) + 3 + len(self.chunk.params)
 
 
-class _RowChoices(Mapping[str, Choice]):
+class _RowChoices(Mapping[str, Chosen]):
     """``env.choices`` for the runs at ``rows``: each actor's gathered when first read."""
 
-    def __init__(self, choices: Mapping[str, Choice], rows: NDArray[np.intp]) -> None:
+    def __init__(self, choices: Mapping[str, Chosen], rows: NDArray[np.intp]) -> None:
         self.choices, self.rows = choices, rows
 
-    def __getitem__(self, actor: str) -> Choice:
+    def __getitem__(self, actor: str) -> Chosen:
         chosen = self.choices[actor]
         return chosen[self.rows] if isinstance(chosen, np.ndarray) else chosen
 
@@ -236,7 +236,7 @@ class _Chunk:
         self.count = np.zeros((n_tags, n), dtype=count_dtype(program))
         self.level = np.zeros(n)
         self.peak = np.zeros(n)
-        self.choices: dict[str, Choice] = {}
+        self.choices: dict[str, Chosen] = {}
         self.positions = {
             d.actor: {
                 ("hold" if c == HOLD else program.actions[c].id): k
@@ -341,7 +341,7 @@ class _Chunk:
             if effect.level >= 0:
                 step_level[at] = np.maximum(step_level[at], float(effect.level))
 
-    def perform_choices(self, chosen: list[Choice], env: _Env, step_level: F64) -> None:
+    def perform_choices(self, chosen: list[Chosen], env: _Env, step_level: F64) -> None:
         """Apply every actor's chosen action: :meth:`perform` for one batch, computed through
         per-actor lookup tables indexed by the choice instead of a mask per candidate.
 
@@ -460,7 +460,7 @@ class _Chunk:
             row = self.events[column]
             row[at[row[at] < 0]] = code
 
-    def note_choices(self, chosen: list[Choice], step: int) -> None:
+    def note_choices(self, chosen: list[Chosen], step: int) -> None:
         """Note each actor's chosen candidate (not hold) in the event record."""
         assert self.layout is not None and self.events is not None
         code = self.layout.code(step, STAGE_DECIDE)
@@ -567,7 +567,7 @@ class _Chunk:
         chosen[live] = checked_choices(maker.decide(situation), situation)
         return chosen
 
-    def decide(self, env: _Env, step: int) -> list[Choice]:
+    def decide(self, env: _Env, step: int) -> list[Chosen]:
         """Every actor's choice (candidate position; 0 is hold), all on the same state.
 
         When utilities depend on what others choose (``chose()``), logit actors play the
@@ -711,7 +711,7 @@ class _Chunk:
             self.out_steps[self.pos[ended]] = t + 1
             self.retire(ended)
 
-    def record(self, t: int, chosen: list[Choice], spent: NDArray[np.bool_]) -> None:
+    def record(self, t: int, chosen: list[Chosen], spent: NDArray[np.bool_]) -> None:
         assert self.trace is not None
         names = [v.name for v in self.p.variables]
         for i in np.flatnonzero(~self.done):

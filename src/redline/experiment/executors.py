@@ -30,7 +30,6 @@ from redline.engine.simulate import Backend
 from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.job import Job
-from redline.experiment.layout import Layout
 from redline.results import chunk_table
 
 
@@ -44,8 +43,6 @@ class UnitTask:
     backend: Backend = "numpy"
     #: plugged-in decision-makers by actor (picklable, to reach worker processes)
     makers: tuple[tuple[str, DecisionMaker], ...] = ()
-    #: the experiment's stored columns: the rows come back in them, and nothing else
-    layout: Layout | None = None
 
 
 @dataclass
@@ -62,9 +59,6 @@ def compute_unit(task: UnitTask) -> UnitResult:
     program = task.job.program
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
     chunk = backends.run_chunk(task.backend, program, task.seed, runs, makers=dict(task.makers))
-    if task.layout is not None:
-        rows = task.layout.chunk_rows(chunk, task.unit.point)
-        return UnitResult(task.unit, rows, chunk.occupancy, time.perf_counter() - started)
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(

@@ -42,7 +42,6 @@ import pyarrow.compute as pc
 
 from redline.compile import Configuration
 from redline.engine.params import sample_params
-from redline.engine.semantics import ChunkResult
 from redline.errors import UserError
 from redline.experiment.job import Job
 from redline.scenario.model import Scenario
@@ -109,19 +108,6 @@ class Layout:
         return pa.schema(
             [(c, pa.float64() if t == "DOUBLE" else _INTEGERS[t][0]) for c, t in self.stored()]
         )
-
-    def chunk_rows(self, chunk: ChunkResult, point: int) -> pa.Table:
-        """A chunk's runs as stored rows, straight from the engine's arrays (what a worker
-        sends back: nothing that is not stored)."""
-        columns: dict[str, pa.Array | np.ndarray] = {"run": chunk.runs}
-        for o, name in enumerate(self.outcomes):
-            hit = chunk.first_hit[:, o]
-            columns[f"first.{name}"] = pa.array(hit, mask=hit < 0)
-        columns["peak_level"] = chunk.peak_level
-        columns["steps"] = chunk.steps
-        for v, name in enumerate(self.finals):
-            columns[f"final.{name}"] = chunk.final[:, v]
-        return self.unit_rows(pa.table(columns), point)
 
     def unit_rows(self, rows: pa.Table, point: int) -> pa.Table:
         """A unit's rows as the engine gives them, in this layout's stored columns and types

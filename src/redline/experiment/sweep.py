@@ -58,8 +58,7 @@ def plan(spec: ExperimentSpec, store: Store) -> Plan:
 
 
 def tasks(p: Plan, backend: Backend = "numpy") -> list[UnitTask]:
-    layout = p.record.layout  # workers send back the stored columns only
-    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend, layout=layout) for u in p.todo]
+    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
 
 
 def run_plan(

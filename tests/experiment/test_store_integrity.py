@@ -174,16 +174,18 @@ def test_run_stores_a_lens_that_fixes_a_parameter_another_draws(tmp_path: Path) 
     assert set(by_lens["fixed_threshold"].to_pylist()) == {-0.7}
     drawn = by_lens["baseline"].to_numpy()
     assert len(set(drawn)) == 200 and drawn.min() >= -0.9 and drawn.max() < -0.5
-    # the values the runs drew: the same as a direct simulation of that configuration
+    # every column read back (parameters recomputed, configuration from the design point) is
+    # what a direct simulation of that configuration gives
     import redline as api
 
-    direct = api.simulate(
-        api.load(str(scenario)), 200, seed=0, levers={"nato_response": "none"}, lens="baseline"
-    )
-    assert (
-        by_lens["baseline"].to_pylist()
-        == direct.table.column("param.nuclear_threshold").to_pylist()
-    )
+    for lens in ("baseline", "fixed_threshold"):
+        direct = api.simulate(
+            api.load(str(scenario)), 200, seed=0, levers={"nato_response": "none"}, lens=lens
+        ).table
+        rows = table.filter(pc.equal(table.column("lens"), lens))
+        common = [c for c in rows.column_names if c in direct.column_names]
+        assert common == [c for c in direct.column_names if not c.startswith("final.")]
+        assert_same_rows(rows.select(common), direct.select(common))
 
 
 # -- 2 -----------------------------------------------------------------------------------------
@@ -356,3 +358,52 @@ def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) ->
     rc, out, err = run(page, "--force")
     assert rc == 0, err
     assert page.read_text() != "<html>mine</html>"
+
+
+# -- what the redesign relies on -----------------------------------------------------------------
+def test_a_store_of_the_earlier_layout_is_refused_with_a_message(tmp_path: Path) -> None:
+    """Experiments once named their own results tables; such a store is refused, not misread."""
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE experiments (name VARCHAR PRIMARY KEY, results_table VARCHAR)")
+    con.execute("INSERT INTO experiments VALUES ('col-b', 'results_col_b')")
+    con.close()
+    before = db.read_bytes()
+    for command in (["results", "list"], ["sweep", *ONE, "--name", "x"]):
+        proc = redline(*command, "--store", str(db), cwd=tmp_path)
+        assert_refused(proc.returncode, proc.stdout, proc.stderr, "another layout", "format 1")
+    assert db.read_bytes() == before
+
+
+def test_parameters_that_this_redline_would_draw_differently_are_refused(tmp_path: Path) -> None:
+    """Drawn parameters are recomputed when rows are read; a digest of the first runs' values,
+    stored with the experiment, refuses a redline that would draw them differently."""
+    db = tmp_path / "store.duckdb"
+    _sweep(db, "e", *ONE)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE experiments SET params_check = '0000000000000000', version = '0.0.9'")
+    con.close()
+    proc = redline(
+        "results", "export", "e", "-o", str(tmp_path / "e.csv"), "--store", str(db), cwd=tmp_path
+    )
+    assert_refused(proc.returncode, proc.stdout, proc.stderr, "redline 0.0.9", "differently")
+    assert not (tmp_path / "e.csv").exists()
+
+
+def test_a_stored_run_is_compact(tmp_path: Path) -> None:
+    """Steps and levels in one byte each, nothing stored that can be recomputed."""
+    db = tmp_path / "store.duckdb"
+    _sweep(db, "e", *ONE)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ((key,),) = con.execute("SELECT key FROM experiments").fetchall()
+        columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE results_{key}").fetchall()}
+    finally:
+        con.close()
+    assert columns == {
+        "point": "INTEGER",
+        "run": "INTEGER",
+        **{f"first.{o}": "UTINYINT" for o in ("article5", "war", "nuclear_use", "settlement")},
+        "peak_level": "UTINYINT",
+        "steps": "UTINYINT",
+    }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TypeVar
 
 import yaml
 from typer.testing import CliRunner
@@ -23,6 +27,60 @@ BUILTIN = REPO / "src" / "redline" / "scenarios"
 #: the source documents the built-in scenarios quote: $REDLINE_SOURCES, else the shared folder
 #: beside the repository (where this repository's CI has it)
 SOURCES = Path(os.environ.get("REDLINE_SOURCES") or REPO.parent / "shared" / "sources")
+
+T = TypeVar("T")
+
+
+class WorkExceeded(BaseException):
+    """Raised inside work that made more calls than its budget. A BaseException, so that no
+    ``except Exception`` in the code under test can swallow it."""
+
+
+def calls_made(work: Callable[[], T], budget: int) -> tuple[int, T | BaseException]:
+    """How many Python and C function calls ``work`` makes, and what it returned or raised.
+
+    A measure of work that, unlike seconds, does not depend on the machine or its load: hostile
+    input is refused within a budget of calls, never "within N seconds". Work still going past
+    ``budget`` is stopped (:class:`WorkExceeded`), so a regression fails instead of hanging."""
+    count = 0
+
+    def profile(_frame: FrameType, event: str, _arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+            if count > budget:
+                raise WorkExceeded(f"more than {budget:,} calls")
+
+    outcome: T | BaseException
+    saved = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        outcome = work()
+    except WorkExceeded:
+        raise
+    except Exception as error:  # the refusal under test, returned for the caller to inspect
+        outcome = error
+    finally:
+        sys.setprofile(saved)
+    return count, outcome
+
+
+#: how many times the calls of loading the valid base a refusal may make: hostile input (an alias
+#: bomb stopped at its node limit is the costliest, about 22 times) is refused within it, where
+#: unbounded work (the bomb expanded: 387 million values) would exceed it many times over
+REFUSAL_FACTOR = 40
+
+
+@functools.cache
+def refusal_budget() -> int:
+    """The calls a refusal may make: :data:`REFUSAL_FACTOR` times loading the valid base (imports
+    and caches warmed by a first load)."""
+    from redline.scenario.loader import load_scenario
+
+    load_scenario(BASE)
+    count, outcome = calls_made(lambda: load_scenario(BASE), 10**9)
+    assert not isinstance(outcome, BaseException), outcome
+    return REFUSAL_FACTOR * count
 
 
 @dataclass(frozen=True)

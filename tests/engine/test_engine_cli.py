@@ -56,7 +56,7 @@ def cli_scenario() -> dict[str, Any]:
 
 def redline_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=_env()
+        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=_env()
     )
 
 

@@ -50,7 +50,7 @@ def env() -> dict[str, str]:
     return out
 
 
-def redline(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def redline(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run the console script to completion."""
     return subprocess.run(
         [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env()
@@ -213,7 +213,7 @@ def snapshot(db: Path, name: str) -> Snapshot | None:
     )
 
 
-def wait_snapshot(db: Path, name: str, timeout: float = 30) -> Snapshot:
+def wait_snapshot(db: Path, name: str, timeout: float = 120) -> Snapshot:
     deadline = time.monotonic() + timeout
     while True:
         snap = snapshot(db, name)
@@ -295,7 +295,7 @@ def store_state(db: Path, name: str) -> dict[str, object]:
 
 
 def run_concurrently(
-    commands: Sequence[tuple[Sequence[str], Path]], timeout: float = 240
+    commands: Sequence[tuple[Sequence[str], Path]], timeout: float = 600
 ) -> list[tuple[int, str, str, float]]:
     """Start every command at once; (exit status, stdout, stderr, seconds it ran) of each.
     Output goes to files, so that no process waits on a full pipe while others are polled."""

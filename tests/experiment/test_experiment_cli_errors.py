@@ -202,7 +202,7 @@ def test_unreachable_scheduler_is_refused_after_one_connect_timeout(tmp_path: Pa
         "--store",
         str(db),
         cwd=tmp_path,
-        timeout=120,
+        timeout=600,
     )
     assert_refused(
         proc.returncode,

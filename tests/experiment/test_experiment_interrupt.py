@@ -68,7 +68,7 @@ def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
 
 
 def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600
     while not condition():
         if proc.poll() is not None:
             out, err = proc.communicate()
@@ -107,7 +107,7 @@ def _interrupt(
     if before is not None:
         before()
     try:
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()

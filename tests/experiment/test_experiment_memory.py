@@ -28,7 +28,7 @@ def _command_peak_kib(cwd: Path, *args: str) -> int:
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         env=env(),
     )
     assert proc.returncode == 0, proc.stderr

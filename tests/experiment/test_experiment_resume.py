@@ -58,7 +58,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_results(
     looks: list[Snapshot] = []
     proc = start(*args, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600
         while True:
             if proc.poll() is not None:
                 out, err = proc.communicate()
@@ -78,7 +78,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_results(
         if mid_commit:
             _wait_until_writing(db, proc)
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()

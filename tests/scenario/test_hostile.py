@@ -295,7 +295,7 @@ def test_real_process_gives_messages_not_tracebacks(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         env={**os.environ, "COLUMNS": "80"},
     )
     assert proc.returncode == 2, proc.stderr

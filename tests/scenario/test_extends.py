@@ -116,8 +116,9 @@ def test_element_lines_point_at_their_file(tmp_path: Path, monkeypatch: pytest.M
     assert doc.where(("doctrines", 1, "when"))[1] == _line_of(
         CONVOY_LINES, """when: 'happened("offer:RUS") and balance > 0.5'"""
     )
-    assert doc.where(("actions", 0, "level")) == (convoy_file, 144)
-    assert CONVOY_LINES[143].strip() == "level: 6"
+    file, line = doc.where(("actions", 0, "level"))
+    assert file == convoy_file and CONVOY_LINES[line - 1].strip() == "level: 6"
+    assert line > CONVOY_LINES.index("actions:")  # the first action's, not another element's
 
 
 def test_variant_errors_name_the_variant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,13 +41,40 @@ class Strict(BaseModel):
     )
 
 
+#: a number a quote states: a plain number (``0.08`` or ``8``) or a percentage (``"8%"``; the
+#: text's form is checked by :mod:`redline.scenario.validate`)
+StatedNumber = float | str
+
+
+class SourceRecord(Strict):
+    """A bibliographic record of one source the scenario quotes: what a reader needs to find it
+    (title, author or publisher, date, URL) and, where redline has its text, the ``file`` whose
+    words the quotes are checked against. Evidence names it by ``id`` (or by that file name).
+
+    ``date`` is ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (checked by
+    :mod:`redline.scenario.validate`); ``note`` says what is uncertain about the record."""
+
+    id: Id
+    title: Annotated[str, StringConstraints(min_length=1)]
+    author: Annotated[str, StringConstraints(min_length=1)] | None = None
+    publisher: Annotated[str, StringConstraints(min_length=1)] | None = None
+    date: dt.date | int | str | None = None
+    url: Annotated[str, StringConstraints(min_length=1)] | None = None
+    file: Annotated[str, StringConstraints(min_length=1)] | None = None
+    note: str | None = None
+
+
 class EvidenceItem(Strict):
-    """A citation: a source document (file name or reference) and a verbatim quote."""
+    """A citation: a source (a record's id in ``sources``, that record's file name, or free text
+    naming a public record) and a verbatim quote. ``states`` lists the numbers the quote itself
+    states (each must occur in the quote): a value of the scenario equal to one of them is
+    stated by the source, not merely supported by it."""
 
     id: Id | None = None
     source: Annotated[str, StringConstraints(min_length=1)]
     quote: Annotated[str, StringConstraints(min_length=1)]
     supports: str | None = None
+    states: list[StatedNumber] = Field(default_factory=list)
 
 
 #: an element's evidence: an inline citation or the id of one in the top-level ``evidence`` list
@@ -380,6 +407,7 @@ class Scenario(Strict):
     levers: list[Lever] = Field(default_factory=list)
     uncertainties: list[Uncertainty] = Field(default_factory=list)
     lenses: list[Lens] = Field(default_factory=list)
+    sources: list[SourceRecord] = Field(default_factory=list)
     evidence: list[EvidenceItem] = Field(default_factory=list)
     observations: list[Observation] = Field(default_factory=list)
     forecasts: list[Forecast] = Field(default_factory=list)

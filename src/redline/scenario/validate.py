@@ -24,6 +24,7 @@ from redline.scenario.model import (
     Choice,
     Distribution,
     Element,
+    EvidenceItem,
     EvidenceRef,
     Normal,
     Observation,
@@ -41,6 +42,14 @@ from redline.scenario.record import (
     outcome_ids,
     resolution,
     subjects,
+)
+from redline.scenario.sources import (
+    date_problem,
+    find_record,
+    is_reference,
+    occurs_in,
+    stated_value,
+    url_problem,
 )
 from redline.scenario.symbols import scope_symbols
 from redline.scenario.yamlsource import SourceDoc
@@ -334,6 +343,7 @@ class _Checker:
         self.references()
         self.time()
         self.evidence()
+        self.sources()
         self.expressions()
         self.ranges()
         self.observations()
@@ -816,6 +826,60 @@ class _Checker:
             for j, ref in enumerate(refs):
                 if isinstance(ref, str):
                     self.ref((*path, "evidence", j), ref, known, "evidence")
+
+    def sources(self) -> None:
+        """The bibliographic records (unique ids and files, real dates, web URLs) and what each
+        evidence item says of its source: a one-word source names a record where the scenario
+        has any, and each number it ``states`` occurs in its quote."""
+        records = self.s.sources
+        self.unique(("sources",), [r.id for r in records], "source")
+        files: dict[str, str] = {}
+        for i, record in enumerate(records):
+            if record.file is not None:
+                if record.file in files:
+                    first = files[record.file]
+                    self.add(
+                        ("sources", i, "file"),
+                        f"file '{record.file}' is already the file of source '{first}'",
+                    )
+                files.setdefault(record.file, record.id)
+            for key, problem in (
+                ("date", date_problem(record.date)),
+                ("url", url_problem(record.url)),
+            ):
+                if problem is not None:
+                    self.add(("sources", i, key), problem)
+        known = [r.id for r in records] + list(files)
+        for path, item in _evidence_items(self.s):
+            if records and is_reference(item.source) and find_record(records, item.source) is None:
+                self.add(
+                    (*path, "source"),
+                    suggest(item.source, known, "source")
+                    + " (a public record without an entry in sources is named in words: "
+                    "publisher, title, date)",
+                )
+            for k, entry in enumerate(item.states):
+                if stated_value(entry) is None:
+                    self.add(
+                        (*path, "states", k),
+                        f"a stated number is a number (0.08) or a percentage ('8%'), got '{entry}'",
+                    )
+                elif not occurs_in(entry, item.quote):
+                    self.add(
+                        (*path, "states", k),
+                        f"the quote does not state {entry}: no such number (or percentage) in "
+                        f"its text",
+                    )
+
+
+def _evidence_items(s: Scenario) -> Iterator[tuple[PathT, EvidenceItem]]:
+    """Every evidence item with its path: the top-level list, then each inline one."""
+    for i, item in enumerate(s.evidence):
+        yield ("evidence", i), item
+    for path, refs in _evidence_refs(s):
+        for j, ref in enumerate(refs):
+            if isinstance(ref, EvidenceItem):
+                yield (*path, "evidence", j), ref
 
 
 def _article(noun: str) -> str:

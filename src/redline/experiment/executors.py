@@ -7,8 +7,11 @@ keeps memory independent of the size of the sweep.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
@@ -147,19 +150,74 @@ def _windowed(
             yield result(future)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process (a terminal sends it to the whole process
-    group), which stops handing out units and keeps those already stored."""
+#: how often a worker checks that the process that started it is still there
+PARENT_POLL_SECONDS = 0.5
+#: Linux's prctl option that sends a signal to a process when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker end when ``parent`` (the sweep that started it) ends, however it ends:
+    killed with SIGKILL, a sweep cannot stop its workers itself, and orphaned workers would
+    go on holding memory for good.
+
+    Two guards: on Linux the kernel's parent-death signal (``prctl(PR_SET_PDEATHSIG,
+    SIGKILL)``), at once; everywhere, a daemon thread that sees the worker handed to another
+    parent (``os.getppid()`` changes) and exits within :data:`PARENT_POLL_SECONDS`."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog remains
+            pass
+    # with the fork start method ``parent`` is this worker's parent; with spawn or forkserver
+    # it is the parent's parent, and either one ending ends the worker
+    watched = os.getppid()
+
+    def orphaned() -> bool:
+        return os.getppid() != watched or not _alive(parent)
+
+    if orphaned():  # the parent died before the signal was set
+        os._exit(1)
+
+    def watch() -> None:
+        while not orphaned():
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="redline-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this id exists (a zombie counts: its children were already handed
+    to another parent, which :func:`_exit_with_parent` sees first)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
+
+
+def _start_worker(parent: int) -> None:
+    """A local worker's set-up: it ends with its parent (:func:`_exit_with_parent`), and leaves
+    Ctrl-C to the main process (a terminal sends it to the whole process group), which stops
+    handing out units and keeps those already stored."""
+    _exit_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class LocalProcesses:
-    """Units computed by a pool of worker processes on this machine."""
+    """Units computed by a pool of worker processes on this machine, which end when this
+    process ends, even killed (:func:`_exit_with_parent`)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"{workers} local worker processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+        )
 
     def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
         def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:

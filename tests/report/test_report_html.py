@@ -19,6 +19,7 @@ from redline.report import html as report_html
 from redline.report.html import render_report, write_report
 
 SECTIONS = [
+    "Summary",
     "Outcome probabilities",
     "Cumulative incidence over time",
     "Time on the ladder",
@@ -99,7 +100,7 @@ def test_every_section_heading(page: Page) -> None:
         assert heading in page.headings
     assert "Convoy strike on NATO soil" in page.headings
     toc = [a["href"] for tag, a in page.tags if tag == "a"]
-    for anchor in ("#outcomes", "#incidence", "#ladder", "#story", "#register"):
+    for anchor in ("#summary", "#outcomes", "#incidence", "#ladder", "#story", "#register"):
         assert anchor in toc
         assert any(a.get("id") == anchor[1:] for _, a in page.tags)
 
@@ -180,29 +181,35 @@ def test_plotly_embedded_once(html: str, page: Page) -> None:
 
 def test_figures_are_valid_specs(page: Page) -> None:
     figs = page.figures()
-    assert set(figs) == {"fig-outcomes", "fig-incidence", "fig-occupancy"}
+    assert set(figs) == {"fig-summary", "fig-outcomes", "fig-incidence", "fig-occupancy"}
     for target in figs:
         assert any(a.get("id") == target for tag, a in page.tags if tag == "div")
     for fig in figs.values():
         assert isinstance(fig["data"], list) and isinstance(fig["layout"], dict)
 
-    bars = figs["fig-outcomes"]["data"]  # per outcome (panel), one bar per configuration
-    assert [b["type"] for b in bars] == ["bar"] * 9
-    assert [b["name"] for b in bars[:3]] == LABELS
-    assert sum(1 for b in bars if b.get("showlegend", True)) == 3
+    # per outcome (panel), one series of dots per lens: a row per lever setting, a colour per lens
+    dots = figs["fig-outcomes"]["data"]
+    assert [d["type"] for d in dots] == ["scatter"] * 6
+    assert [d["name"] for d in dots[:2]] == ["hawk", "dove"]
+    assert sum(1 for d in dots if d.get("showlegend", True)) == 2  # the lenses, not the configs
     titles = [a["text"] for a in figs["fig-outcomes"]["layout"]["annotations"]]
     assert titles == list(OUTCOMES.values())
-    war = bars[0]  # configuration 0, war: 120 of 1000 runs
-    assert war["y"][0] == pytest.approx(0.12)
-    assert war["error_y"]["symmetric"] is False
-    assert war["y"][0] + war["error_y"]["array"][0] == pytest.approx(0.1424, abs=1e-3)
-    assert war["y"][0] - war["error_y"]["arrayminus"][0] == pytest.approx(0.1013, abs=1e-3)
-    nuclear_axis = figs["fig-outcomes"]["layout"]["yaxis2"]  # its own scale: rare but legible
+    assert figs["fig-outcomes"]["layout"]["yaxis"]["ticktext"] == LABELS[::-1]
+    war = dots[0]  # lens hawk, war: configuration 0 has 120 of 1000 runs
+    assert war["x"][0] == pytest.approx(0.12)
+    assert war["error_x"]["symmetric"] is False
+    assert war["x"][0] + war["error_x"]["array"][0] == pytest.approx(0.1424, abs=1e-3)
+    assert war["x"][0] - war["error_x"]["arrayminus"][0] == pytest.approx(0.1013, abs=1e-3)
+    nuclear_axis = figs["fig-outcomes"]["layout"]["xaxis2"]  # its own scale: rare but legible
     assert nuclear_axis["range"][1] < 0.05 and nuclear_axis["tickformat"] == ".1~%"
 
-    lines = figs["fig-incidence"]["data"]
+    lines = figs["fig-incidence"]["data"]  # per lens (a menu picks it), a line per setting
     assert len(lines) == 3 * 3
-    assert sum(1 for t in lines if t.get("showlegend", True)) == 3  # one legend entry per config
+    assert [t.get("visible", True) for t in lines] == [True] * 6 + [False] * 3
+    assert sum(1 for t in lines if t.get("showlegend", True)) == 3  # a setting per lens
+    menu = figs["fig-incidence"]["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in menu] == ["lens: hawk", "lens: dove"]
+    assert menu[1]["args"][0]["visible"] == [False] * 6 + [True] * 3
     # a step function from 0 at the start to the incidence at the end of the last step
     assert lines[0]["x"][0] == "2024-01-01" and lines[0]["x"][-1] == "2025-01-01"
     assert len(lines[0]["y"]) == 13 and lines[0]["y"][0] == 0
@@ -261,8 +268,8 @@ def test_hostile_text_is_escaped() -> None:
         assert payload not in text
     page = Page(text)
     assert not [a for tag, a in page.tags if tag == "img"]
-    # only our own scripts: bundle, three figure specs, the config, the loader
-    assert len(page.scripts) == 6
+    # only our own scripts: bundle, four figure specs, the config, the loader
+    assert len(page.scripts) == 7
     for attrs, body in page.scripts:
         if attrs.get("type") == "application/json":
             json.loads(body)  # still whole: nothing broke out of it
@@ -272,10 +279,11 @@ def test_hostile_text_is_escaped() -> None:
     assert HOSTILE_LABEL in page.visible
     # in figures, escaped for plotly's own markup
     figs = page.figures()
-    assert figs["fig-outcomes"]["data"][2]["name"] == (
+    assert figs["fig-outcomes"]["layout"]["yaxis"]["ticktext"][0] == (
         '&lt;/script&gt;&lt;script&gt;alert("label")&lt;/script&gt;'
     )
     assert "&lt;img" in figs["fig-outcomes"]["layout"]["annotations"][0]["text"]
+    assert "&lt;img" in figs["fig-summary"]["layout"]["yaxis"]["ticktext"][0]
 
 
 def test_write_report_is_atomic(tmp_path: Path, html: str) -> None:

@@ -240,13 +240,21 @@ def test_explain_register_quotes_and_assumptions(explained: str) -> None:
     row = next(line for line in register if "parameters.strike_appeal" in line)
     assert "0.15" in row
     assert (
-        "003_25c02ed85bea251d.txt: “expect a long-range missile strike to hit a convoy on "
-        "NATO soil, or some equivalent action designed to provoke the west."
+        "“Why Putin wants NATO to formally join the war”, Expert Circle: “expect a long-range "
+        "missile strike to hit a convoy on NATO soil, or some equivalent action designed to "
+        "provoke the west."
     ) in row
+    assert "003_25c02ed85bea251d.txt" not in row  # the source by its title, not its file hash
+    assert "qualitative · “Why Putin" in row  # the kind of support comes first
     # an assumption row says so, with the reason
     row = next(line for line in register if "parameters.p_article4" in line)
     assert "assumption: allies almost always consult when a member is struck" in row
-    assert re.search(r"\d+ cited, \d+ marked as assumptions, \d+ unsupported", explained)
+    assert re.search(
+        r"Register: \d+ values: \d+ stated by a source \(the number is in the quote\), \d+ "
+        r"supported by a quote \(\d+ with the reasoning from quote to number\), \d+ assumptions? "
+        r"\(no source\), \d+ unsupported",
+        explained,
+    )
 
 
 def test_explain_invalid_file_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
 """Every evidence quote in a built-in scenario whose source is a file in the shared sources folder
-appears in that file verbatim (up to runs of whitespace)."""
+(named directly, or by a record in ``sources`` whose ``file`` it is) appears in that file
+verbatim (up to runs of whitespace)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from pydantic import BaseModel
 
 from redline.scenario.loader import load_scenario
-from redline.scenario.model import EvidenceItem
+from redline.scenario.model import EvidenceItem, Scenario
+from redline.scenario.sources import find_record
 
 from .support import BUILTIN, SOURCES
 
@@ -36,6 +38,12 @@ def _citations(value: object, where: str) -> Iterator[tuple[str, EvidenceItem]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _citations(item, f"{where}.{key}")
+
+
+def _file(s: Scenario, item: EvidenceItem) -> str:
+    """The file a citation's quote is checked against: its record's ``file``, else its source."""
+    record = find_record(s.sources, item.source)
+    return record.file if record is not None and record.file is not None else item.source
 
 
 def _sources() -> Path:
@@ -63,14 +71,15 @@ def _check(scenario: Path, sources: Path) -> tuple[int, list[str]]:
     checked, wrong = 0, []
     texts: dict[str, str] = {}
     for where, item in _citations(s, ""):
-        source = sources / item.source
-        if Path(item.source).name != item.source or not source.is_file():
+        name = _file(s, item)
+        source = sources / name
+        if Path(name).name != name or not source.is_file():
             continue  # a reference that is not one of the shared files
-        if item.source not in texts:
-            texts[item.source] = _squash(source.read_text(encoding="utf-8"))
+        if name not in texts:
+            texts[name] = _squash(source.read_text(encoding="utf-8"))
         checked += 1
-        if _squash(item.quote) not in texts[item.source]:
-            wrong.append(f"{where} ({item.id or 'inline'}): {item.source} lacks {item.quote!r}")
+        if _squash(item.quote) not in texts[name]:
+            wrong.append(f"{where} ({item.id or 'inline'}): {name} lacks {item.quote!r}")
     return checked, wrong
 
 
@@ -91,8 +100,8 @@ def test_the_check_catches_a_misquote() -> None:
     """Control: a quote altered by one word is not found."""
     sources = _sources()
     s = load_scenario(BUILTINS[0]).scenario
-    where, item = next((w, i) for w, i in _citations(s, "") if (sources / i.source).is_file())
-    text = _squash((sources / item.source).read_text(encoding="utf-8"))
+    where, item = next((w, i) for w, i in _citations(s, "") if (sources / _file(s, i)).is_file())
+    text = _squash((sources / _file(s, item)).read_text(encoding="utf-8"))
     words = _squash(item.quote).split(" ")
     altered = " ".join([*words[:-1], words[-1] + "x"])
     assert _squash(item.quote) in text

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from redline.scenario.explain import Explanation, Section
-from redline.scenario.register import RegisterRow
+from redline.scenario.register import RegisterRow, counts_line
 
 
 def _row(table: Table, *cells: str | Text) -> None:
@@ -25,19 +25,33 @@ def _table(section: Section) -> Table:
     return table
 
 
+#: the colour of each kind of support
+_KIND_STYLE = {
+    "stated": "green",
+    "qualitative": "cyan",
+    "assumption": "yellow",
+    "unsupported": "red",
+}
+
+
 def _support(row: RegisterRow) -> Text:
-    """The sources' quotes behind a value, its stated assumption, or a warning that it has
-    neither."""
-    if row.citations:
-        support = Text("\n".join(f"{c.source}: “{c.quote}”" for c in row.citations))
-        if row.assumption:  # the stated reason for the number, beside the sources
-            support.append_text(
-                Text.assemble("\n", ("assumption:", "yellow"), f" {row.assumption}")
-            )
-        return support
+    """The kind of support (stated, qualitative, assumption, unsupported), then the quotes
+    behind a value (each with its source's author, title and date, or the free text naming a
+    public record) and the reasoning from quote to number or the stated assumption."""
+    style = _KIND_STYLE[row.kind]
+    if not row.citations:
+        if row.assumption:
+            return Text.assemble((f"{row.kind}:", style), f" {row.assumption}")
+        return Text("unsupported", style=style)
+    support = Text(f"{row.kind} · ", style=style)
+    for i, c in enumerate(row.citations):
+        public = "" if c.record is not None else " (public record, no entry in sources)"
+        support.append(f"{'' if i == 0 else chr(10)}{c.reference}{public}: “{c.quote}”")
     if row.assumption:
-        return Text.assemble(("assumption:", "yellow"), f" {row.assumption}")
-    return Text("unsupported", style="red")
+        support.append_text(Text.assemble("\n", ("reasoning:", "yellow"), f" {row.assumption}"))
+    elif row.kind == "qualitative":
+        support.append_text(Text("\nno reasoning from quote to number given", style="red"))
+    return support
 
 
 def show_explanation(x: Explanation, console: Console) -> None:
@@ -55,8 +69,12 @@ def show_explanation(x: Explanation, console: Console) -> None:
     for row in x.register:
         _row(table, row.element, row.name, row.value, _support(row))
     console.print(table)
-    counts = x.counts
-    console.print(
-        f"{counts['cited']} cited, {counts['assumption']} marked as assumptions, "
-        f"{counts['unsupported']} unsupported"
-    )
+    console.print(f"Register: {counts_line(x.register)}", markup=False, highlight=False)
+    if x.free_text:
+        n = len(x.free_text)
+        console.print(
+            f"{n} source{'s' if n != 1 else ''} named in free text (public records without an "
+            "entry in sources)",
+            markup=False,
+            highlight=False,
+        )

@@ -12,8 +12,9 @@ from rich.text import Text
 from redline.cli.app import EXIT_INVALID, app, err, guarded, out, user_errors
 from redline.cli.explain_view import show_explanation
 from redline.scenario.errors import ScenarioError
-from redline.scenario.explain import explain
+from redline.scenario.explain import explain, explanation_json
 from redline.scenario.loader import LoadedScenario, builtin_scenarios, load_scenario
+from redline.scenario.register import counts_line, register
 from redline.scenario.schema import json_schema
 from redline.scenario.yamlsource import read_yaml
 
@@ -49,7 +50,7 @@ def validate(
         out.print(
             f"{name}: valid — {s.title} ({len(s.actors)} actors, {len(s.actions)} actions, "
             f"{len(s.red_lines)} red lines, {len(s.outcomes)} outcomes, horizon "
-            f"{s.time.horizon} {s.time.step}s)",
+            f"{s.time.horizon} {s.time.step}s); register of {counts_line(register(s))}",
             markup=False,
             soft_wrap=True,
         )
@@ -108,10 +109,22 @@ def explain_cmd(
         bool,
         typer.Option("--fused", help="Print the module the fused engine (--backend numba) runs."),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the explanation as JSON: sections, sources with their records, and the "
+            "register with each value's kind of support and citations.",
+        ),
+    ] = False,
 ) -> None:
-    """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses and the
-    assumptions register."""
+    """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses, sources
+    and the assumptions register (each value stated by a source, supported by a quote with the
+    reasoning from quote to number, an assumption, or unsupported)."""
     loaded = load_scenario(file)
+    if as_json:
+        print(json.dumps(explanation_json(explain(loaded.scenario)), indent=2, ensure_ascii=False))
+        return
     if lowered:
         from redline.compile import compile_scenario
         from redline.compile.describe import describe_program

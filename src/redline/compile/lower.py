@@ -282,7 +282,7 @@ class _Lowering:
         return rules
 
     def evidence_quotes(self, refs: list[EvidenceRef]) -> tuple[str, ...]:
-        return tuple(f"{c.source}: “{c.quote}”" for c in resolve_evidence(self.s, refs))
+        return tuple(f"{c.reference}: “{c.quote}”" for c in resolve_evidence(self.s, refs))
 
     # -- decision-makers ---------------------------------------------------------------------
     def deciders(self, rules: list[Reaction]) -> list[Decider]:

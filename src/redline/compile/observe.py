@@ -212,7 +212,7 @@ def _fact(s: Scenario, ob: Observation) -> ObservedFact:
             else f"between {first} and {last}"
         )
         text = f"{ob.actor} takes {ob.action} {span}"
-    quotes = tuple(f"{c.source}: “{c.quote}”" for c in resolve_evidence(s, ob.evidence))
+    quotes = tuple(f"{c.reference}: “{c.quote}”" for c in resolve_evidence(s, ob.evidence))
     return ObservedFact(ob.id, ob.label, text, tuple(checks), first, last, quotes)
 
 
@@ -269,7 +269,7 @@ def _question(s: Scenario, f: Forecast) -> Question:
             model_resolved = resolution(ob, subject, end)
             if model_resolved is not None:
                 break
-    quotes = tuple(f"{c.source}: “{c.quote}”" for c in resolve_evidence(s, f.evidence))
+    quotes = tuple(f"{c.reference}: “{c.quote}”" for c in resolve_evidence(s, f.evidence))
     p = midpoint(f)
     assert p is not None
     return Question(

@@ -21,6 +21,7 @@ from redline.report.data import ConfigurationReport, ReportData
 from redline.report.story import story
 from redline.results import summarize
 from redline.scenario.loader import LoadedScenario
+from redline.scenario.model import Scenario
 from redline.scenario.register import register
 from redline.version import __version__
 
@@ -39,22 +40,28 @@ def point_tables(store: Store, name: str) -> dict[int, pa.Table]:
 
 
 def configuration_reports(
-    store: Store, name: str, loaded: LoadedScenario
+    store: Store, name: str, loaded: LoadedScenario | Scenario
 ) -> list[ConfigurationReport]:
-    s = loaded.scenario
+    """Each stored configuration's summaries, incidence curves and ladder occupancy, grouped by
+    lens."""
+    s = loaded if isinstance(loaded, Scenario) else loaded.scenario
     outcomes = [(o.id, o.label) for o in s.outcomes]
     tables = point_tables(store, name)
     reports = []
     program = compile_scenario(s)
     defaults = lever_defaults(s)
+    lens_names = {x.id: x.label for x in s.lenses}
     for point in store.points(name):
         table = tables.get(point["point"])
         if table is None:
             continue
         setting = setting_label(point["levers"], defaults, point.get("fixed", {}))
+        lens_name = lens_names.get(point["lens"], point["lens"] or "")
         reports.append(
             ConfigurationReport(
-                label=f"{setting} · lens {point['lens']}" if point["lens"] else setting,
+                label=f"{setting} · lens {lens_name}" if point["lens"] else setting,
+                setting=setting,
+                lens_name=lens_name,
                 levers=point["levers"],
                 lens=point["lens"],
                 runs=table.num_rows,
@@ -83,14 +90,17 @@ def narrated_run(store: Store, name: str) -> int:
 def report_data(
     store: Store,
     name: str,
-    loaded: LoadedScenario,
+    loaded: LoadedScenario | Scenario,
     ablation: Ablation | None = None,
     score: Score | None = None,
+    source: str = "run",
 ) -> ReportData:
     """A stored experiment's report data; with ``ablation``, "What drives each outcome" too;
     with ``score``, "How well each lens explains the record" and "Against published
-    forecasts"."""
-    s = loaded.scenario
+    forecasts". ``loaded`` is the scenario as loaded, or as the store keeps it (what a sweep
+    ran, whatever became of its file); ``source`` says which command produced the results
+    ("run" or "sweep")."""
+    s = loaded if isinstance(loaded, Scenario) else loaded.scenario
     record = store.get(name)
     assert record is not None
     run = narrated_run(store, name)
@@ -122,4 +132,5 @@ def report_data(
         ],
         ablation=ablation,
         score=score,
+        source=source,
     )

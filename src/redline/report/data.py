@@ -28,6 +28,11 @@ class ConfigurationReport:
     incidence: dict[str, list[float]]
     #: (horizon, rungs) counts of live runs on each rung after each step
     occupancy: NDArray[np.int64]
+    #: what the configuration changes from the defaults, without its lens ("defaults",
+    #: "invite=vilnius", plus any uncertainty a sweep fixed); empty: the label says it all
+    setting: str = ""
+    #: the lens's name as the scenario gives it (empty: no lens, or its id is its name)
+    lens_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,5 @@ class ReportData:
     #: the record's likelihood under each lens, and the published forecasts ("How well each
     #: lens explains the record", "Against published forecasts"), when the scenario has a record
     score: Score | None = None
+    #: what produced the results: "run" (redline run) or "sweep" (redline sweep)
+    source: str = "run"

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -31,8 +32,17 @@ from plotly.subplots import make_subplots
 
 from redline.report.data import ConfigurationReport, ReportData
 from redline.report.drivers import drivers_figure, drivers_view
+from redline.report.narrative import beats
 from redline.report.record import record_figure, record_view
-from redline.report.story import StoryLine
+from redline.report.summary import (
+    disagreement,
+    lens_color,
+    lens_groups,
+    pct,
+    setting_of,
+    summary_figure,
+    summary_view,
+)
 from redline.results import OutcomeSummary
 from redline.scenario.calendar import STEP_UNITS, date_of
 from redline.scenario.model import TimeSpec
@@ -68,9 +78,11 @@ def render_report(data: ReportData) -> str:
         d=data,
         header=_header(data),
         outcomes=_outcome_columns(data),
-        rows=_outcome_rows(data),
-        story=_story_groups(data.story),
-        register=_register_groups(data.register),
+        tables=_outcome_tables(data),
+        summary=summary_view(data),
+        disagreement=disagreement(data),
+        story=beats(data.story),
+        register=_register_view(data.register),
         counts=_register_counts(data.register),
         figures=_figures(data),
         drivers=drivers_view(data.ablation) if data.ablation is not None else None,
@@ -120,6 +132,7 @@ def _environment() -> Environment:
         )
         env.filters["pct"] = _pct
         env.filters["basename"] = _basename
+        env.filters["wbr"] = _breakable
         _ENV = env
     return _ENV
 
@@ -138,21 +151,30 @@ def _script_json(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _pct(x: float | None) -> str:
-    """A probability as a percentage with sensible precision."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    v = 100.0 * x
-    if abs(v) < 1e-9:  # interval bounds carry floating-point dust around 0
-        return "0%"
-    if v >= 1.0 or v <= -1.0:
-        return f"{v:.1f}%"
-    return f"{v:.2g}%"
+#: a probability as a percentage (the template's ``pct`` filter)
+_pct = pct
 
 
 def _basename(source: str) -> str:
     name = PureWindowsPath(PurePosixPath(source).name).name
     return name or source
+
+
+def _breakable(text: str) -> Markup:
+    """Text escaped, with line-break opportunities after ``=``, ``,`` and ``.`` (a lever setting
+    such as ``ukraine_membership=vilnius_invitation`` or an element such as
+    ``red_lines.rl_convoys`` wraps there, not inside a word)."""
+    escaped = html.escape(text, quote=True)
+    for mark in ("=", ",", "."):
+        escaped = escaped.replace(mark, mark + "<wbr>")
+    return Markup(escaped)
+
+
+def _panel_title(text: str, width: int = 30) -> str:
+    """A small multiple's title, escaped for plotly and wrapped onto lines of about ``width``
+    characters so that neighbouring panels' titles never run into each other."""
+    lines = textwrap.wrap(text, width) or [text]
+    return "<br>".join(_plot_text(line) for line in lines)
 
 
 def _plot_text(text: str) -> str:
@@ -242,53 +264,143 @@ def _outcome_columns(data: ReportData) -> list[_Outcome]:
     return [_Outcome(i, n) for i, n in seen.items()]
 
 
-def _outcome_rows(data: ReportData) -> list[_Row]:
+@dataclass(frozen=True)
+class _Table:
+    """The outcome table of one lens: a row per lever setting."""
+
+    lens: str  # the lens's name; empty without lenses
+    color: str
+    rows: list[_Row]
+
+
+def _outcome_tables(data: ReportData) -> list[_Table]:
+    """One table per lens (a single one without lenses), a row per lever setting."""
     columns = _outcome_columns(data)
-    rows = []
-    for k, c in enumerate(data.configurations):
-        by_id = {s.id: s for s in c.outcomes}
-        rows.append(_Row(c, _color(k), [by_id.get(o.id) for o in columns]))
-    return rows
+    tables = []
+    for k, g in enumerate(lens_groups(data)):
+        rows = []
+        for c in g.configurations:
+            by_id = {s.id: s for s in c.outcomes}
+            rows.append(_Row(c, lens_color(k), [by_id.get(o.id) for o in columns]))
+        tables.append(_Table(g.name, lens_color(k), rows))
+    return tables
 
 
 @dataclass(frozen=True)
-class _StoryStep:
-    step: int
-    when: str
-    lines: list[StoryLine]
+class _Quote:
+    """One quoted piece of evidence, shown once in the register however many values cite it."""
 
-
-def _story_groups(lines: Sequence[StoryLine]) -> list[_StoryStep]:
-    groups = []
-    for step, group in itertools.groupby(lines, key=lambda line: line.step):
-        items = list(group)
-        when = max((line.when for line in items), key=len) or f"step {step}"
-        groups.append(_StoryStep(step, when, items))
-    return groups
+    number: int
+    source: str  # the source's title where the scenario records one, else its file name
+    detail: str  # author or publisher and date, and the file name, where known
+    quote: str
+    supports: tuple[str, ...]  # what each citation says the quote supports
+    elements: tuple[str, ...]  # the elements that cite it
 
 
 @dataclass(frozen=True)
 class _RegisterGroup:
     element: str
     status: str
-    citations: tuple[Citation, ...]
+    quotes: tuple[int, ...]  # numbers of its quotes in the register's list
     assumption: str | None
-    values: list[tuple[str, str]]
+    values: list[tuple[str, str, str | None]]  # name, value, kind (when the data has kinds)
 
 
-def _register_groups(rows: Sequence[RegisterRow]) -> list[_RegisterGroup]:
-    """Consecutive rows of one element with the same support, shown once with all values."""
+@dataclass(frozen=True)
+class _Register:
+    groups: list[_RegisterGroup]
+    quotes: list[_Quote]
+    kinds: dict[str, int]  # the numbers' kinds and their counts; empty when rows carry none
+
+
+#: the kinds of number a register row may carry, in the order the report counts them
+_KINDS = ("stated", "qualitative", "assumption", "unsupported")
+
+
+def _field(obj: object, name: str) -> str | None:
+    """A text attribute when the object has it and it is set (register data may carry more
+    fields than this module needs: a source's title, author, date)."""
+    value = getattr(obj, name, None)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _source_names(c: Citation) -> tuple[str, str]:
+    """A citation's source as the reader sees it: its title (else its file name) and a detail
+    line with author or publisher, date and file name where known."""
+    record = getattr(c, "record", None)
+    title = _field(c, "title") or (_field(record, "title") if record is not None else None)
+    parts = [
+        _field(c, name) or (_field(record, name) if record is not None else None)
+        for name in ("author", "publisher", "date")
+    ]
+    file = _basename(c.source)
+    detail = [p for p in parts if p]
+    if title:
+        if file and file != title:
+            detail.append(file)
+        return title, ", ".join(dict.fromkeys(detail))
+    return file, ", ".join(dict.fromkeys(detail))
+
+
+def _register_view(rows: Sequence[RegisterRow]) -> _Register:
+    """Consecutive rows of one element with the same support, shown once with all values; each
+    distinct quote numbered once, in order of first citation."""
+    numbers: dict[tuple[str, str], int] = {}
+    quotes: dict[int, dict[str, Any]] = {}
     groups: list[_RegisterGroup] = []
+    kinds: dict[str, int] = {}
     for (element, cites, assumption), group in itertools.groupby(
         rows, key=lambda r: (r.element, r.citations, r.assumption)
     ):
         items = list(group)
+        refs = []
+        for c in cites:
+            key = (c.source, c.quote)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                title, detail = _source_names(c)
+                quotes[numbers[key]] = {
+                    "source": title,
+                    "detail": detail,
+                    "quote": c.quote,
+                    "supports": [],
+                    "elements": [],
+                }
+            q = quotes[numbers[key]]
+            if c.supports and c.supports not in q["supports"]:
+                q["supports"].append(c.supports)
+            if element not in q["elements"]:
+                q["elements"].append(element)
+            refs.append(numbers[key])
+        values = []
+        for r in items:
+            kind = _field(r, "kind")
+            if kind is not None:
+                kinds[kind] = kinds.get(kind, 0) + 1
+            values.append((r.name, r.value, kind))
         groups.append(
-            _RegisterGroup(
-                element, items[0].status, cites, assumption, [(r.name, r.value) for r in items]
-            )
+            _RegisterGroup(element, items[0].status, tuple(dict.fromkeys(refs)), assumption, values)
         )
-    return groups
+    ordered = {k: kinds[k] for k in _KINDS if k in kinds} | kinds
+    return _Register(
+        groups,
+        [
+            _Quote(
+                n,
+                q["source"],
+                q["detail"],
+                q["quote"],
+                tuple(q["supports"]),
+                tuple(q["elements"]),
+            )
+            for n, q in quotes.items()
+        ],
+        ordered,
+    )
 
 
 def _register_counts(rows: Sequence[RegisterRow]) -> dict[str, int]:
@@ -328,6 +440,7 @@ def _base_layout(**extra: Any) -> dict[str, Any]:
 
 def _figures(data: ReportData) -> dict[str, _Figure | None]:
     figs = {
+        "summary": summary_figure(data, {"family": _FONT, "size": 13}),
         "outcomes": _outcome_figure(data),
         "incidence": _incidence_figure(data),
         "occupancy": _occupancy_figure(data),
@@ -364,123 +477,191 @@ def _percent_axes(fig: go.Figure, tops: list[float], ncols: int) -> None:
         )
 
 
+def _settings(data: ReportData) -> list[str]:
+    """The lever settings of the experiment, in order of first appearance."""
+    return list(dict.fromkeys(setting_of(c) for c in data.configurations))
+
+
 def _outcome_figure(data: ReportData) -> go.Figure | None:
     """One panel per outcome (each on its own scale, so rare outcomes stay readable); in each,
-    one bar per configuration with its 95% interval as asymmetric whiskers."""
+    a row per lever setting and in it a dot per lens (its colour) with its 95% interval as
+    whiskers. The legend names the lenses only, however many configurations there are."""
     columns = _outcome_columns(data)
     if not data.configurations or not columns:
         return None
+    groups = lens_groups(data)
+    settings = _settings(data)
+    n_set, n_lens = len(settings), len(groups)
+    row_of = {name: n_set - 1 - i for i, name in enumerate(settings)}
+    band = 0.7 / n_lens
     nrows, ncols = _grid(len(columns))
     fig = make_subplots(
         rows=nrows,
         cols=ncols,
-        subplot_titles=[_plot_text(o.name) for o in columns],
-        horizontal_spacing=0.07,
-        vertical_spacing=min(0.16, 0.5 / nrows),
+        subplot_titles=[_panel_title(o.name) for o in columns],
+        shared_yaxes=True,
+        horizontal_spacing=0.045,
+        vertical_spacing=min(0.14, 0.5 / nrows),
     )
-    rows = _outcome_rows(data)
     tops = [0.0] * len(columns)
     for j, o in enumerate(columns):
-        for k, row in enumerate(rows):
-            s = row.cells[j]
-            if s is None:
-                continue
-            p, lo, hi = _finite(s.p), _finite(s.lo), _finite(s.hi)
-            tops[j] = max(tops[j], *(v for v in (p, hi) if v is not None))
-            label = _plot_text(row.config.label)
+        for k, g in enumerate(groups):
+            offset = (k - (n_lens - 1) / 2) * band
+            xs, ys, lo, hi, hover = [], [], [], [], []
+            for c in g.configurations:
+                s = next((x for x in c.outcomes if x.id == o.id), None)
+                p = None if s is None else _finite(s.p)
+                if s is None or p is None:
+                    continue
+                xs.append(p)
+                ys.append(row_of[setting_of(c)] + offset)
+                up, down = _finite(s.hi), _finite(s.lo)
+                lo.append(None if down is None else max(p - down, 0.0))
+                hi.append(None if up is None else max(up - p, 0.0))
+                tops[j] = max(tops[j], p, up or 0.0)
+                hover.append(
+                    [
+                        _plot_text(setting_of(c)),
+                        _pct(s.p),
+                        f"{_pct(s.lo)}–{_pct(s.hi)}",
+                        s.hits,
+                        s.runs,
+                    ]
+                )
+            name = _plot_text(g.name or "base values")
             fig.add_trace(
-                go.Bar(
-                    name=label,
-                    x=[label],
-                    y=[p],
-                    marker={"color": row.color},
-                    legendgroup=f"c{k}",
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="markers",
+                    name=name,
+                    legendgroup=f"lens{k}",
                     showlegend=j == 0,
-                    error_y={
+                    marker={"color": lens_color(k), "size": 8},
+                    error_x={
                         "type": "data",
                         "symmetric": False,
-                        "array": [None if p is None or hi is None else max(hi - p, 0.0)],
-                        "arrayminus": [None if p is None or lo is None else max(p - lo, 0.0)],
-                        "color": "#333",
+                        "array": hi,
+                        "arrayminus": lo,
+                        "color": lens_color(k),
                         "thickness": 1.2,
-                        "width": 4,
+                        "width": 3,
                     },
-                    customdata=[[_pct(s.p), f"{_pct(s.lo)}–{_pct(s.hi)}", s.hits, s.runs]],
+                    customdata=hover,
                     hovertemplate=(
-                        "%{x}<br>p = %{customdata[0]} (95% CI %{customdata[1]})"
-                        "<br>%{customdata[2]:,} of %{customdata[3]:,} runs"
-                        "<extra>" + _plot_text(o.name) + "</extra>"
+                        "%{customdata[0]}<br>p = %{customdata[1]} (95% CI %{customdata[2]})"
+                        "<br>%{customdata[3]:,} of %{customdata[4]:,} runs"
+                        "<extra>" + name + " · " + _plot_text(o.name) + "</extra>"
                     ),
                 ),
                 row=j // ncols + 1,
                 col=j % ncols + 1,
             )
-    _percent_axes(fig, tops, ncols)
-    fig.update_yaxes(title_text="probability", col=1)
-    fig.update_xaxes(showticklabels=False)
-    height = 90 + 280 * nrows
+    for j, top in enumerate(tops):
+        upper = min(1.0, top * 1.12) if top > 0 else 0.01
+        digits = max(0, 1 - math.floor(math.log10(upper * 100)))
+        fig.update_xaxes(
+            range=[0, upper],
+            tickformat=f".{digits}~%",
+            nticks=4,
+            ticklabelstandoff=2,
+            row=j // ncols + 1,
+            col=j % ncols + 1,
+        )
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=list(range(n_set)),
+        ticktext=[_plot_text(name) for name in reversed(settings)],
+        range=[-0.6, n_set - 0.4],
+        showgrid=True,
+        zeroline=False,
+        automargin=True,
+    )
+    panel = 40 + max(60, n_set * max(22, 8 * n_lens))
+    height = 110 + panel * nrows
     fig.update_layout(
         **_base_layout(
             height=height,
-            bargap=0.15,
-            legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 55 / height, "x": 0},
-            margin={"l": 70, "r": 20, "t": 80, "b": 20},
+            showlegend=n_lens > 1,
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 45 / height, "x": 0},
+            margin={"l": 20, "r": 20, "t": 80, "b": 30},
+            hovermode="closest",
         )
     )
     return fig
 
 
+#: more lever settings than this and the incidence figure colours only the defaults
+_SETTING_COLOURS = 10
+
+
 def _incidence_figure(data: ReportData) -> go.Figure | None:
     """One panel per outcome (each on its own scale); in each, one cumulative-incidence line per
-    configuration."""
+    lever setting (its colour) for one lens at a time — a menu picks the lens. With more than
+    ten settings (a sweep over sampled uncertainties), the defaults are drawn in colour and the
+    others in grey under one legend entry."""
     columns = [
         o for o in _outcome_columns(data) if any(o.id in c.incidence for c in data.configurations)
     ]
     if not data.configurations or not columns:
         return None
+    groups = lens_groups(data)
+    settings = _settings(data)
+    many = len(settings) > _SETTING_COLOURS
     nrows, ncols = _grid(len(columns))
     fig = make_subplots(
         rows=nrows,
         cols=ncols,
-        subplot_titles=[_plot_text(o.name) for o in columns],
+        subplot_titles=[_panel_title(o.name) for o in columns],
         horizontal_spacing=0.07,
         vertical_spacing=min(0.16, 0.5 / nrows),
     )
     longest = max((len(v) for c in data.configurations for v in c.incidence.values()), default=0)
     dates = _step_dates(data, longest + 1)
     tops = [0.0] * len(columns)
-    for k, c in enumerate(data.configurations):
-        for j, o in enumerate(columns):
-            curve = c.incidence.get(o.id)
-            if curve is None:
-                continue
-            # a step function: 0 at the start, then the incidence reached by the end of each
-            # step, drawn at the boundary where that step ends
-            ys = [0.0, *(_finite(float(v)) for v in curve)]
-            tops[j] = max([tops[j], *(v for v in ys if v is not None)])
-            xs: list[Any] = list(range(len(ys)))
-            when = ["start", *(f"end of step {i}" for i in range(len(curve)))]
-            if dates is not None:
-                xs = [d.isoformat() for d in dates[: len(ys)]]
-                when = [f"{w} ({d:%d %b %Y})" for w, d in zip(when, dates, strict=False)]
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    customdata=when,
-                    mode="lines",
-                    line={"color": _color(k), "width": 2, "shape": "hv"},
-                    name=_plot_text(c.label),
-                    legendgroup=f"c{k}",
-                    showlegend=j == 0,
-                    hovertemplate=(
-                        _plot_text(c.label) + "<br>%{customdata}: %{y:.1%}"
-                        "<extra>" + _plot_text(o.name) + "</extra>"
+    owner: list[int] = []  # each trace's lens group, for the menu
+    for k, g in enumerate(groups):
+        legend_done: set[str] = set()
+        for c in g.configurations:
+            setting = setting_of(c)
+            grey = many and setting != "defaults"
+            entry = "other settings" if grey else setting
+            color = "#9aa4ae" if grey else _color(settings.index(setting))
+            for j, o in enumerate(columns):
+                curve = c.incidence.get(o.id)
+                if curve is None:
+                    continue
+                # a step function: 0 at the start, then the incidence reached by the end of
+                # each step, drawn at the boundary where that step ends
+                ys = [0.0, *(_finite(float(v)) for v in curve)]
+                tops[j] = max([tops[j], *(v for v in ys if v is not None)])
+                xs: list[Any] = list(range(len(ys)))
+                when = ["start", *(f"end of step {i}" for i in range(len(curve)))]
+                if dates is not None:
+                    xs = [d.isoformat() for d in dates[: len(ys)]]
+                    when = [f"{w} ({d:%d %b %Y})" for w, d in zip(when, dates, strict=False)]
+                name = _plot_text(setting)
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        customdata=when,
+                        mode="lines",
+                        line={"color": color, "width": 1 if grey else 2, "shape": "hv"},
+                        name=_plot_text(entry),
+                        legendgroup=entry,
+                        showlegend=entry not in legend_done,
+                        visible=k == 0,
+                        hovertemplate=(
+                            name + "<br>%{customdata}: %{y:.1%}"
+                            "<extra>" + _plot_text(o.name) + "</extra>"
+                        ),
                     ),
-                ),
-                row=j // ncols + 1,
-                col=j % ncols + 1,
-            )
+                    row=j // ncols + 1,
+                    col=j % ncols + 1,
+                )
+                owner.append(k)
+                legend_done.add(entry)
     _percent_axes(fig, tops, ncols)
     fig.update_yaxes(title_text="cumulative incidence", col=1)
     fig.update_xaxes(
@@ -488,16 +669,43 @@ def _incidence_figure(data: ReportData) -> go.Figure | None:
     )
     if dates is not None:
         fig.update_xaxes(type="date")
-    height = 140 + 260 * nrows
-    fig.update_layout(
-        **_base_layout(
-            height=height,
-            legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 60 / height, "x": 0},
-            margin={"l": 70, "r": 20, "t": 90, "b": 50},
-            hovermode="closest",
-        )
+    height = 140 + 260 * nrows + (70 if len(groups) > 1 else 0)
+    layout = _base_layout(
+        height=height,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 60 / height, "x": 0},
+        margin={"l": 70, "r": 20, "t": 90 + (70 if len(groups) > 1 else 0), "b": 50},
+        hovermode="closest",
     )
+    if len(groups) > 1:
+        layout["updatemenus"] = [
+            _menu([f"lens: {g.name}" for g in groups], owner, y=1.0 + 125 / height)
+        ]
+    fig.update_layout(**layout)
     return fig
+
+
+def _menu(labels: list[str], owner: list[int], y: float = 1.0) -> dict[str, Any]:
+    """A dropdown that shows the traces of one group at a time (``owner``: each trace's
+    group)."""
+    return {
+        "type": "dropdown",
+        "direction": "down",
+        "x": 0,
+        "xanchor": "left",
+        "y": y,
+        "yanchor": "bottom",
+        "pad": {"b": 8},
+        "showactive": True,
+        "active": 0,
+        "buttons": [
+            {
+                "label": _plot_text(label),
+                "method": "update",
+                "args": [{"visible": [g == k for g in owner]}],
+            }
+            for k, label in enumerate(labels)
+        ],
+    }
 
 
 def _occupancy_figure(data: ReportData) -> go.Figure | None:

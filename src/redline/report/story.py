@@ -35,11 +35,17 @@ _SCHEDULE_WORDS = {"election": "election", "summit": "summit", "event": "schedul
 
 @dataclass(frozen=True)
 class StoryLine:
+    """One happening of a run's story: at ``step`` (``when`` says it with its date), ``text``
+    says what happened, ``why`` its reason, ``evidence`` its quotes. ``kind`` is what
+    happened: ``decision``, ``ladder``, ``outcome``, or the kind of rule that reacted
+    (``red_line``, ``clause``, ``doctrine``, ``rule``, ``schedule``)."""
+
     step: int
     when: str
     text: str
     why: str = ""
     evidence: tuple[str, ...] = ()
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,10 @@ def named(label: str, ident: str) -> str:
 
 
 def quoted(c: Citation) -> str:
-    """A citation as ``source: “quote”``; double quotes inside the quote become single ones."""
+    """A citation as ``source: “quote”`` (the source's author, title and date where the scenario
+    records them); double quotes inside the quote become single ones."""
     inner = c.quote.replace("“", "‘").replace("”", "’").replace('"', "'")
-    return f"{c.source}: “{inner}”"
+    return f"{c.reference}: “{inner}”"
 
 
 def step_when(s: Scenario, step: int) -> str:
@@ -174,8 +181,16 @@ class _Narrator:
             self.outcomes(log.step, when)
         return self.lines
 
-    def add(self, step: int, when: str, text: str, why: str = "", ev: tuple[str, ...] = ()) -> None:
-        self.lines.append(StoryLine(step, when, text, why, ev))
+    def add(
+        self,
+        step: int,
+        when: str,
+        text: str,
+        why: str = "",
+        ev: tuple[str, ...] = (),
+        kind: str = "",
+    ) -> None:
+        self.lines.append(StoryLine(step, when, text, why, ev, kind))
 
     def happening(self, step: int, when: str, h: Happening) -> None:
         if h.kind == "decision":
@@ -183,18 +198,20 @@ class _Narrator:
             return
         told = self.rules.get(h.id, _Told(h.id, "", h.evidence))
         text, why = self.reaction(h, told)
+        kind = "schedule" if told.event is not None else h.kind
         if h.id in self.first_seen:
-            self.add(step, when, text, _see(bool(why), bool(told.evidence), self.first_seen[h.id]))
+            see = _see(bool(why), bool(told.evidence), self.first_seen[h.id])
+            self.add(step, when, text, see, kind=kind)
             return
         self.first_seen[h.id] = when
-        self.add(step, when, text, why, told.evidence)
+        self.add(step, when, text, why, told.evidence, kind)
 
     def decision(self, step: int, when: str, h: Happening) -> None:
         actor = self.actors.get(h.actor or "", h.actor or "?")
         if h.id != "hold":
-            self.add(step, when, f"{actor} chose {_action_label(self.s, h.id)}")
+            self.add(step, when, f"{actor} chose {_action_label(self.s, h.id)}", kind="decision")
         elif self.verbose:
-            self.add(step, when, f"{actor} holds")
+            self.add(step, when, f"{actor} holds", kind="decision")
 
     def reaction(self, h: Happening, told: _Told) -> tuple[str, str]:
         """A rule's reaction and the reason shown for it."""
@@ -208,13 +225,15 @@ class _Narrator:
     def ladder(self, step: int, when: str, old: int, new: int) -> None:
         rungs = self.program.rungs
         direction = "up" if new > old else "down"
-        self.add(step, when, f"ladder: {direction} to {rungs[new]} (from {rungs[old]})")
+        self.add(
+            step, when, f"ladder: {direction} to {rungs[new]} (from {rungs[old]})", kind="ladder"
+        )
 
     def outcomes(self, step: int, when: str) -> None:
         for outcome, first in zip(self.program.outcomes, self.result.first_hit, strict=True):
             if first == step:
                 ends = " — this ends the run" if outcome.absorbing else ""
-                self.add(step, when, f"outcome reached: {outcome.name}{ends}")
+                self.add(step, when, f"outcome reached: {outcome.name}{ends}", kind="outcome")
 
 
 def _see(condition: bool, evidence: bool, first: str) -> str:

@@ -1,15 +1,19 @@
 """What ``redline explain`` says about a scenario, as plain data: a heading, a table per section
 (actors, alliances and treaty clauses, red lines, doctrines, schedule, levers, lenses, outcomes,
-the record and published forecasts) and the assumptions register. Showing it is the command
-line's business."""
+the record and published forecasts, the sources with their bibliographic records) and the
+assumptions register, whose rows say how each number is supported. Showing it is the command
+line's business; :func:`explanation_json` gives the same as JSON."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from redline.scenario.model import Scenario
+from redline.scenario.model import Scenario, SourceRecord
 from redline.scenario.record import outcome_ids, timing
-from redline.scenario.register import RegisterRow, register
+from redline.scenario.register import Citation, Kind, RegisterRow, kind_counts, register
+from redline.scenario.sources import find_record, shown_date
+from redline.scenario.validate import evidence_items
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,15 @@ class Explanation:
     description: str
     sections: tuple[Section, ...]
     register: tuple[RegisterRow, ...]
+    sources: tuple[SourceRecord, ...] = ()
+    #: the free-text sources evidence names (public records without an entry in ``sources``)
+    free_text: tuple[str, ...] = ()
 
     @property
-    def counts(self) -> dict[str, int]:
-        """How many register rows are cited, marked as assumptions and unsupported."""
-        return {
-            k: sum(r.status == k for r in self.register)
-            for k in ("cited", "assumption", "unsupported")
-        }
+    def counts(self) -> dict[Kind, int]:
+        """How many register rows are stated by a source, supported by one qualitatively,
+        assumptions and unsupported."""
+        return kind_counts(self.register)
 
 
 def _section(title: str, columns: tuple[str, ...], rows: list[Row]) -> Section:
@@ -162,6 +167,20 @@ def explain(s: Scenario) -> Explanation:
         columns = ("forecaster", "made", "question", "probability", "resolved by")
         sections.append(_section("Published forecasts", columns, _rows(*said)))
 
+    if s.sources:
+        records = [
+            (
+                r.id,
+                r.title,
+                " · ".join(p for p in (r.author, r.publisher) if p) or "not stated",
+                shown_date(r.date) or "not stated",
+                r.url or (f"text: {r.file}" if r.file else ""),
+            )
+            for r in s.sources
+        ]
+        columns = ("source", "title", "author · publisher", "date", "where")
+        sections.append(_section("Sources", columns, _rows(*records)))
+
     return Explanation(
         id=s.id,
         title=s.title,
@@ -172,4 +191,66 @@ def explain(s: Scenario) -> Explanation:
         description=(s.description or "").strip(),
         sections=tuple(sections),
         register=tuple(register(s)),
+        sources=tuple(s.sources),
+        free_text=_free_text(s),
     )
+
+
+def _free_text(s: Scenario) -> tuple[str, ...]:
+    """The distinct sources evidence names in words, with no record in ``sources``."""
+    found = (i.source for _, i in evidence_items(s) if find_record(s.sources, i.source) is None)
+    return tuple(dict.fromkeys(found))
+
+
+def _record_json(record: SourceRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    data = record.model_dump(exclude_none=True)
+    if "date" in data:
+        data["date"] = str(record.date)
+    return data
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "source": c.source,
+        "reference": c.reference,
+        "record": _record_json(c.record),
+        "quote": c.quote,
+        "supports": c.supports,
+        "states": list(c.states),
+    }
+
+
+def explanation_json(x: Explanation) -> dict[str, Any]:
+    """The explanation as JSON-ready data: heading, sections, sources, the register (each row
+    with its kind of support, the reasoning for a qualitative one, and its citations with their
+    bibliographic records) and the counts of each kind."""
+    return {
+        "id": x.id,
+        "title": x.title,
+        "horizon": x.horizon,
+        "step": x.step,
+        "start": x.start,
+        "ladder": x.ladder,
+        "description": x.description,
+        "sections": [
+            {"title": s.title, "columns": list(s.columns), "rows": [list(r.cells) for r in s.rows]}
+            for s in x.sections
+        ],
+        "sources": [_record_json(r) for r in x.sources],
+        "free_text_sources": list(x.free_text),
+        "register": [
+            {
+                "element": r.element,
+                "name": r.name,
+                "value": r.value,
+                "kind": r.kind,
+                "reasoning": r.reasoning,
+                "assumption": r.assumption,
+                "citations": [_citation_json(c) for c in r.citations],
+            }
+            for r in x.register
+        ],
+        "counts": dict(x.counts),
+    }

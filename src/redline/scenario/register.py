@@ -1,7 +1,16 @@
 """The assumptions register: every tunable number in a scenario with its value and support.
 
-Each row says what the value is, and either which source backs it (with the quote) or that it is
-an assumption (with the stated reason) — or, so that gaps are visible, that it has neither.
+Each row says what the value is and which of four kinds of support it has (:data:`KINDS`):
+
+- **stated**: a source states the number — a cited quote contains it, as the evidence item's
+  ``states`` declares and validation checks against the quote's text;
+- **qualitative**: a source supports the quantity qualitatively — a cited quote, with the
+  reasoning from quote to number in the element's ``assumption``;
+- **assumption**: no source, a stated reason;
+- **unsupported**: neither, so that gaps are visible.
+
+Each citation carries its source's bibliographic record where the scenario has one (``sources``),
+so that wherever a quote is shown its title, author and date can be.
 
 Besides parameters, initial values, probabilities, credibility, distributions, lenses and levers,
 the register lists the numbers of the decision-makers that drive results: each logit actor's
@@ -14,8 +23,9 @@ escalation of actions only rules perform (``requires: "false"``) or only non-log
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from redline.scenario.ladders import builtin_ladder
 from redline.scenario.model import (
@@ -28,15 +38,46 @@ from redline.scenario.model import (
     Lever,
     RedLine,
     Scenario,
+    SourceRecord,
     Uncertainty,
 )
+from redline.scenario.sources import find_record, reference, states_value
+
+#: how a register row's value is supported, strongest first
+Kind = Literal["stated", "qualitative", "assumption", "unsupported"]
+KINDS: tuple[Kind, ...] = ("stated", "qualitative", "assumption", "unsupported")
 
 
 @dataclass(frozen=True)
 class Citation:
+    """A quote behind a value: its source as the evidence names it, the quote, what it is said to
+    support, the source's bibliographic record (None for free text naming a public record) and
+    the numbers the quote states."""
+
     source: str
     quote: str
     supports: str | None
+    record: SourceRecord | None = None
+    states: tuple[float | str, ...] = ()
+
+    @property
+    def reference(self) -> str:
+        """The source as a reader is told it: author, “title”, publisher, date from its record,
+        else the free text as written."""
+        return reference(self.record) if self.record is not None else self.source
+
+    def states_number(self, value: float) -> bool:
+        """Whether the quote states ``value`` (one of its declared, checked ``states``)."""
+        return states_value(self.states, value)
+
+
+def _number(value: str) -> float | None:
+    """A register value that is one plain number, else None (expressions, distributions and
+    computed defaults are never stated by a source)."""
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -50,10 +91,51 @@ class RegisterRow:
     assumption: str | None
 
     @property
-    def status(self) -> str:
+    def kind(self) -> Kind:
+        """Stated (a cited quote states this very number), qualitative (cited quotes support
+        it), an assumption (a reason, no source) or unsupported."""
         if self.citations:
-            return "cited"
+            number = _number(self.value)
+            if number is not None and any(c.states_number(number) for c in self.citations):
+                return "stated"
+            return "qualitative"
         return "assumption" if self.assumption else "unsupported"
+
+    @property
+    def status(self) -> str:
+        """Whether the value is cited (stated or qualitative), an assumption or unsupported: its
+        :attr:`kind` with the two cited kinds together."""
+        return "cited" if self.kind in ("stated", "qualitative") else self.kind
+
+    @property
+    def reasoning(self) -> str | None:
+        """For a qualitatively supported value, the reasoning from quote to number (the
+        element's stated assumption); None where it has none or the value is of another kind."""
+        return self.assumption if self.kind == "qualitative" else None
+
+
+def kind_counts(rows: Iterable[RegisterRow]) -> dict[Kind, int]:
+    """How many rows are of each kind, in the order of :data:`KINDS`."""
+    counts: dict[Kind, int] = dict.fromkeys(KINDS, 0)
+    for row in rows:
+        counts[row.kind] += 1
+    return counts
+
+
+def counts_line(rows: Iterable[RegisterRow]) -> str:
+    """The register's counts in one sentence, as ``explain`` and ``validate`` say them: how many
+    values a source states, supports with a quote (and how many of those give the reasoning from
+    quote to number), rest on an assumption alone, or have no support."""
+    rows = list(rows)
+    counts = kind_counts(rows)
+    reasoned = sum(r.reasoning is not None for r in rows)
+    plural = "s" if counts["assumption"] != 1 else ""
+    return (
+        f"{len(rows)} values: {counts['stated']} stated by a source (the number is in the "
+        f"quote), {counts['qualitative']} supported by a quote ({reasoned} with the reasoning from "
+        f"quote to number), {counts['assumption']} assumption{plural} (no source), "
+        f"{counts['unsupported']} unsupported"
+    )
 
 
 def _describe_dist(dist: object) -> str:
@@ -72,7 +154,12 @@ def resolve_evidence(scenario: Scenario, refs: list[EvidenceRef]) -> tuple[Citat
                 items.append(by_id[ref])
         else:
             items.append(ref)
-    return tuple(Citation(i.source, i.quote, i.supports) for i in items)
+    return tuple(
+        Citation(
+            i.source, i.quote, i.supports, find_record(scenario.sources, i.source), (*i.states,)
+        )
+        for i in items
+    )
 
 
 def _shown(value: float | str) -> str:

@@ -850,7 +850,7 @@ class _Checker:
                 if problem is not None:
                     self.add(("sources", i, key), problem)
         known = [r.id for r in records] + list(files)
-        for path, item in _evidence_items(self.s):
+        for path, item in evidence_items(self.s):
             if records and is_reference(item.source) and find_record(records, item.source) is None:
                 self.add(
                     (*path, "source"),
@@ -865,14 +865,15 @@ class _Checker:
                         f"a stated number is a number (0.08) or a percentage ('8%'), got '{entry}'",
                     )
                 elif not occurs_in(entry, item.quote):
+                    shown = entry if isinstance(entry, str) else f"{entry:g}"
                     self.add(
                         (*path, "states", k),
-                        f"the quote does not state {entry}: no such number (or percentage) in "
-                        f"its text",
+                        f"the quote does not state {shown}: no such number (or percentage) in "
+                        "its text",
                     )
 
 
-def _evidence_items(s: Scenario) -> Iterator[tuple[PathT, EvidenceItem]]:
+def evidence_items(s: Scenario) -> Iterator[tuple[PathT, EvidenceItem]]:
     """Every evidence item with its path: the top-level list, then each inline one."""
     for i, item in enumerate(s.evidence):
         yield ("evidence", i), item

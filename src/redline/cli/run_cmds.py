@@ -19,13 +19,12 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from redline.cli.app import EXIT_INTERRUPTED, app, err, guarded, out
+from redline.cli.outcome_table import print_outcome_tables
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
 from redline.experiment import runner
-from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.outputs import check_output
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
@@ -72,30 +71,10 @@ def parse_levers(items: list[str] | None) -> dict[str, str]:
 def print_outcomes(
     s: Scenario, rows: list[tuple[str, dict[str, Any], list[OutcomeSummary]]], title: str
 ) -> None:
-    """Outcome probabilities in % with 95% Wilson intervals: a table per lens, a row per lever
-    setting (named by what differs from the levers' defaults), a column per outcome."""
-    defaults = lever_defaults(s)
-    names = [o.label for o in s.outcomes]
-    lenses = list(dict.fromkeys(point["lens"] for _, point, _ in rows))
-
-    def label_of(point: dict[str, Any]) -> str:
-        return setting_label(point["levers"], defaults, point.get("fixed", {}))
-
-    out.print(f"[bold]{title}[/] — % of runs (95% interval)")
-    for lens in lenses:
-        members = [(label_of(point), summ) for _, point, summ in rows if point["lens"] == lens]
-        table = Table(title=f"lens: {lens}" if lens else None, title_justify="left")
-        table.add_column("levers", no_wrap=True, min_width=max(len(m[0]) for m in members))
-        cells = [
-            [f"{100 * x.p:.1f} ({100 * x.lo:.1f}–{100 * x.hi:.1f})" for x in summ]
-            for _, summ in members
-        ]
-        for j, name in enumerate(names):  # headers may wrap, numbers may not
-            table.add_column(name, min_width=max(len(row[j]) for row in cells))
-        for (label, _), row in zip(members, cells, strict=True):
-            table.add_row(label, *row)
-        out.print(table)
-    out.print("defaults: " + ", ".join(f"{k}={v}" for k, v in defaults.items()))
+    """Outcome probabilities in % with 95% Wilson intervals, a row per lens × lever setting
+    (named by what differs from the levers' defaults), laid out to fit the terminal
+    (:mod:`redline.cli.outcome_table`)."""
+    print_outcome_tables(out, s, rows, title)
 
 
 def progress_bar() -> Progress:

@@ -357,3 +357,15 @@ def test_reference_leaves_out_what_a_record_lacks() -> None:
     s = redline.load("convoy-strike")
     essay = next(r for r in s.sources if r.file == "003_25c02ed85bea251d.txt")
     assert reference(essay) == "“Why Putin wants NATO to formally join the war”, Expert Circle"
+
+
+def test_the_story_quotes_sources_by_their_records() -> None:
+    """The compiled reactions carry the quotes the story of a run tells, under their titles."""
+    from redline.compile import compile_scenario
+
+    program = compile_scenario(redline.load("convoy-strike"))
+    quotes = [q for r in (*program.rules, *program.schedule) for q in r.evidence]
+    assert quotes
+    essay = "“Why Putin wants NATO to formally join the war”, Expert Circle: “"
+    assert any(q.startswith(essay) for q in quotes), quotes
+    assert not any(re.match(r"00[013]_[0-9a-f]{16}\.txt", q) for q in quotes), quotes

@@ -20,7 +20,7 @@ from pydantic import (
 
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
 from redline.scenario.errors import Issue, ScenarioError
-from redline.scenario.loader import pydantic_issues
+from redline.scenario.loader import OutsideFolder, pydantic_issues, resolve_path
 from redline.scenario.yamlsource import read_yaml
 from redline.version import __version__
 
@@ -77,9 +77,13 @@ def load_spec(path: Path) -> ExperimentSpec:
         raise ScenarioError([Issue(doc.file, 1, "", "an experiment file must be a mapping")])
     data = dict(doc.data)
     if isinstance(data.get("scenario"), str):
-        scenario = Path(data["scenario"])
-        if not scenario.is_absolute() and (path.parent / scenario).exists():
-            data["scenario"] = str(path.parent / scenario)
+        # a built-in name, or a file in this file's folder or below it (symbolic links
+        # followed): an experiment file from a stranger must not make redline read other files
+        try:
+            data["scenario"] = str(resolve_path(data["scenario"], path))
+        except OutsideFolder as exc:
+            file, line = doc.where(("scenario",))
+            raise ScenarioError([Issue(file, line, "scenario", str(exc))]) from None
     try:
         return ExperimentSpec.model_validate(data)
     except ValidationError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,22 +52,37 @@ def builtin_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
 
 
+class OutsideFolder(ValueError):
+    """A file named from another file (``extends``, an experiment's ``scenario``) that is not
+    in that file's folder or below it."""
+
+
 def resolve_path(name: str, relative_to: Path | None = None) -> Path:
     """A scenario path from a file name, a path relative to another file, or a built-in name.
 
-    Relative to another file (``extends``), only a built-in name or a path inside that file's
-    folder is accepted: a scenario from a stranger must not make redline read other files."""
+    Relative to another file (its ``extends``, or an experiment file's ``scenario``), only a
+    built-in name or a path inside that file's folder is accepted, symbolic links resolved: a
+    scenario from a stranger must not make redline read other files (:class:`OutsideFolder`,
+    raised before the other file is looked at)."""
     candidate = Path(name)
     if relative_to is not None:
+        rule = (
+            "must name a built-in scenario or a file in this file's folder or below it (no "
+            "absolute paths, no '..'"
+        )
         if candidate.is_absolute() or ".." in candidate.parts:
             builtins = builtin_scenarios()
             if candidate.stem in builtins and candidate.name in (name, f"{candidate.stem}.yaml"):
                 return builtins[candidate.stem]
-            raise ValueError(
-                "extends must name a built-in scenario or a file in the same "
-                "folder (no absolute paths, no '..')"
+            raise OutsideFolder(rule + ")")
+        folder = relative_to.parent
+        candidate = folder / candidate
+        # the real path, every symbolic link followed (the file, or a folder on the way)
+        real, root = Path(os.path.realpath(candidate)), Path(os.path.realpath(folder))
+        if not real.is_relative_to(root):
+            raise OutsideFolder(
+                f"{rule}, no symbolic links out of it): '{name}' leads outside the folder"
             )
-        candidate = relative_to.parent / candidate
     if candidate.exists():
         return candidate
     builtins = builtin_scenarios()

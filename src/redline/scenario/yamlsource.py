@@ -7,6 +7,8 @@ keys, and cap the size of what aliases may expand to (the "billion laughs" bomb)
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,18 @@ def read_yaml(path: Path, display: str | None = None) -> SourceDoc:
     """Read and compose one YAML file safely; raise :class:`ScenarioError` on any problem."""
     name = display or str(path)
     try:
-        with path.open("rb") as stream:
-            # never read more than the cap (a huge file, /dev/zero …)
+        # opened without waiting (a named pipe would block until a writer came), then refused
+        # unless it is a regular file: a pipe, a device (/dev/zero …) or a socket is not one
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as stream:
+            mode = os.fstat(stream.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(mode):
+                raise ScenarioError(
+                    [Issue(name, 0, "", "not a regular file (a named pipe, a device or a socket)")]
+                )
+            # never read more than the cap (a huge file …)
             raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([Issue(name, 0, "", "file not found")]) from None

@@ -46,7 +46,7 @@ def _support(row: RegisterRow) -> Text:
     support = Text(f"{row.kind} · ", style=style)
     for i, c in enumerate(row.citations):
         public = "" if c.record is not None else " (public record, no entry in sources)"
-        support.append(f"{'' if i == 0 else chr(10)}{c.reference}{public}: “{c.quote}”")
+        support.append(("\n" if i else "") + f"{c.reference}{public}: “{c.quote}”")
     if row.assumption:
         support.append_text(Text.assemble("\n", ("reasoning:", "yellow"), f" {row.assumption}"))
     elif row.kind == "qualitative":

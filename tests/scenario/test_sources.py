@@ -9,6 +9,7 @@ reasoning from quote to number), whether it is an assumption, or unsupported.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -27,6 +28,10 @@ from redline.scenario.sources import date_problem, occurs_in, reference, shown_d
 from .support import BASE, BUILTIN, SOURCES, run_cli
 
 BASE_TEXT = BASE.read_text(encoding="utf-8")
+MONTHS = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
 
 SOURCES_BLOCK = """\
 sources:
@@ -250,6 +255,16 @@ def test_dates(date: str, shown: str, problem: str | None) -> None:
     assert shown_date(date) == shown
     found = date_problem(date)
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+@given(st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_every_calendar_date_is_accepted_in_each_form(day: dt.date) -> None:
+    iso = day.isoformat()
+    for text in (iso, iso[:7], iso[:4]):
+        assert date_problem(text) is None, text
+    month = MONTHS[day.month - 1]  # named in English whatever the locale
+    assert shown_date(iso) == shown_date(day) == f"{day.day} {month} {day.year}"
+    assert shown_date(iso[:7]) == f"{month} {day.year}"
 
 
 # ------------------------------------------------------------------------- the number check

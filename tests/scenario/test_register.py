@@ -146,30 +146,35 @@ def test_explain_shows_decision_parameters_and_their_reason() -> None:
     ("name", "lens", "article5", "war"),
     [
         ("nato-russia", "provocation_003", "article5", "nato_russia_war"),
-        ("nato-russia-history", None, "article5", "nato_russia_war"),
         ("convoy-strike", "provocation", "article5", "war"),
     ],
 )
-def test_article5_collective_response_is_recorded_as_war(
+def test_article5_invocation_is_not_war(
     name: str, lens: str | None, article5: str, war: str
 ) -> None:
-    """Every Article 5 invocation leads to NATO's collective response against Russian forces,
-    and that is direct NATO–Russia war, recorded in the same step, whatever Russia does next."""
+    """Article 5 obliges "such action as it deems necessary": after an invocation the allies
+    reinforce and may strike the launch sites, and war follows only if Russia answers those
+    strikes. So invocation and war are different outcomes: some invocations never lead to war,
+    and war never comes before the first invocation (Ukraine outside NATO)."""
     s = redline.load(name)
     program = compile_scenario(s, resolve(s, None, lens))
     ids = [o.id for o in program.outcomes]
-    result = run_chunk(program, 3, np.arange(300, dtype=np.int64))
+    result = run_chunk(program, 3, np.arange(600, dtype=np.int64))
     invoked = result.first_hit[:, ids.index(article5)]
     at_war = result.first_hit[:, ids.index(war)]
     hit = invoked >= 0
     assert hit.sum() >= 5, "the check needs runs in which Article 5 is invoked"
-    assert np.array_equal(at_war[hit], invoked[hit])
+    assert (at_war[hit] < 0).any(), "every invocation led to war"
+    assert np.all(at_war[at_war >= 0] >= invoked[at_war >= 0])
 
 
-def test_nato_war_outcome_reads_the_collective_response() -> None:
-    for name in ("nato-russia", "nato-russia-history"):
-        s = redline.load(name)
-        war = next(o for o in s.outcomes if o.id == "nato_russia_war")
-        assert 'happened("attack:NATO->RUS")' in war.when
-        response = next(a for a in s.actions if a.id == "collective_defence")
-        assert "attack:NATO->RUS" in response.tags
+def test_nato_war_outcome_reads_the_war_state() -> None:
+    """War is a state (the variable war) that Russia's counterstrike on NATO or NATO fighting in
+    Ukraine for a member Ukraine sets; allied strikes on the launch sites do not set it."""
+    s = redline.load("nato-russia")
+    war = next(o for o in s.outcomes if o.id == "nato_russia_war")
+    assert war.when == "war >= 1" and not war.absorbing
+    setters = {a.id for a in s.actions if "war" in a.effects}
+    assert setters == {"counterstrike_nato", "defend_ukraine"}
+    strike = next(a for a in s.actions if a.id == "strike_launch_sites")
+    assert "attack:NATO->RUS" in strike.tags and "war" not in strike.effects

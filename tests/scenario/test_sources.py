@@ -310,8 +310,8 @@ def test_builtin_counts_are_no_longer_all_cited() -> None:
     assert counts["unsupported"] == 0
     # Cuba: McNamara's "99 percent" is the Havana lens's chance of US nuclear retaliation
     cuba = register(redline.load("cuban-missile-crisis"))
-    stated = sorted((r.element, r.name, r.value) for r in cuba if r.kind == "stated")
-    assert stated == [("lenses.havana_1992", "p_us_nuclear", "0.99")]
+    in_cuba = sorted((r.element, r.name, r.value) for r in cuba if r.kind == "stated")
+    assert in_cuba == [("lenses.havana_1992", "p_us_nuclear", "0.99")]
 
 
 @pytest.mark.parametrize("path", sorted(BUILTIN.glob("*.yaml")), ids=lambda p: p.stem)

@@ -54,6 +54,7 @@ def _peak_kib(tmp_path: Path, runs: int) -> int:
         "provocation",
         "--store",
         str(db),
+        "--no-report",  # the sweep's memory, not its report's
     )
     snap = wait_snapshot(db, "m")
     assert snap.status == "done"

@@ -14,6 +14,7 @@ from redline.cli.run_cmds import StoreOpt, ThreadsOpt, execute, parse_levers, pr
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.design import sobol_note
+from redline.experiment.outputs import check_output
 from redline.experiment.runner import stored_summaries
 from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
 from redline.experiment.store import DEFAULT_STORE, Store
@@ -87,6 +88,17 @@ def sweep(
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
     ] = None,
     backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the HTML report (default: redline-report-NAME.html, NAME the "
+            "experiment's)."
+        ),
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write no HTML report.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write the report over a file that is not a report.")
+    ] = False,
 ) -> None:
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
     unit. Killed and started again with the same command, it does only what is missing."""
@@ -120,6 +132,9 @@ def sweep(
     if note:
         err.print(f"note: {note}", markup=False, soft_wrap=True)
     store = Store(store_path)
+    report_path = None if no_report else report or Path(f"redline-report-{spec.name}.html")
+    if report_path is not None:  # before sweeping: never over the store, nor a file not a report
+        check_output(report_path, "report", store.path, force)
     before = store.get(spec.name) if store.path.exists() else None
     if before is not None and before.status == "done":
         p = execute(spec, store, {}, cast(Backend, backend))  # checks the spec matches
@@ -127,6 +142,7 @@ def sweep(
             f"experiment '{spec.name}' is already complete in {store.path}: "
             f"{p.record.units} units, {p.record.runs:,} runs; nothing to do"
         )
+        _sweep_report(store, spec.name, report_path)
         return
     p = execute(
         spec,
@@ -144,6 +160,31 @@ def sweep(
         f"experiment '{spec.name}': {record.points} design points, {record.runs:,} runs, "
         f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
     )
+    _sweep_report(store, spec.name, report_path)
+
+
+def _sweep_report(store: Store, name: str, path: Path | None) -> None:
+    """Write a swept experiment's HTML report (none when ``path`` is None): the scenario as the
+    store keeps it, so the report describes what was swept whatever became of its file."""
+    if path is None:
+        return
+    from redline.report.build import report_data
+
+    try:
+        from redline.report.html import write_report
+    except ImportError:
+        raise UserError(
+            "the report needs plotly and jinja2: pip install 'redline[report]' (or --no-report)"
+        ) from None
+    data = report_data(store, name, store.scenario(name), source="sweep")
+    try:
+        written = write_report(data, path)
+    except OSError as exc:  # checked before sweeping; a disk can still fill up meanwhile
+        raise UserError(
+            f"cannot write the report {path}: {exc.strerror or exc}; the results are stored, "
+            f"and `redline results show {name}` prints them"
+        ) from None
+    out.print(f"report: {written}")
 
 
 def _is_experiment_file(path: Path) -> bool:

@@ -1,9 +1,12 @@
 """The report's summary: the headline outcomes under each lens, and what each lever setting
 changes, in words and one figure.
 
-Configurations are grouped by lens; within a lens, the reference is the configuration with every
-lever at its default (the first one when the experiment has none). A lever setting's change is
-named only where the two 95% intervals do not overlap, so the words never call noise an effect.
+Configurations are grouped by lens, and within a lens by lever setting: a sweep's design points
+that differ only in the uncertainties they fix are pooled (their runs together, so the estimate
+averages over the sampled uncertainties), with the range across the points beside it. Within a
+lens, the reference is the setting with every lever at its default (the first one when the
+experiment has none). A lever setting's change is named only where the two 95% intervals do not
+overlap, so the words never call noise an effect.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from redline.experiment.design import setting_label
 from redline.report.data import ConfigurationReport, ReportData
 from redline.results import OutcomeSummary
+from redline.stats import wilson_interval
 
 __all__ = [
     "LensGroup",
@@ -69,31 +74,78 @@ def lens_color(k: int) -> str:
 
 
 @dataclass(frozen=True)
+class Pooled:
+    """One lever setting under one lens: its design points' runs pooled per outcome, and the
+    range of the points' own estimates."""
+
+    setting: str
+    points: int
+    runs: int
+    outcomes: list[OutcomeSummary]
+    #: per outcome id: the lowest and highest estimate over the design points
+    spread: dict[str, tuple[float, float]]
+
+
+def _pool(setting: str, configs: list[ConfigurationReport]) -> Pooled:
+    if len(configs) == 1:
+        c = configs[0]
+        return Pooled(setting, 1, c.runs, list(c.outcomes), {s.id: (s.p, s.p) for s in c.outcomes})
+    ids: dict[str, str] = {}
+    for c in configs:
+        for s in c.outcomes:
+            ids.setdefault(s.id, s.name)
+    pooled, spread = [], {}
+    for ident, name in ids.items():
+        cells = [s for c in configs for s in c.outcomes if s.id == ident]
+        hits, runs = sum(s.hits for s in cells), sum(s.runs for s in cells)
+        lo, hi = wilson_interval(hits, runs)
+        p = hits / runs if runs else math.nan
+        firsts = [
+            (s.mean_first_step, s.hits) for s in cells if s.mean_first_step is not None and s.hits
+        ]
+        weight = sum(w for _, w in firsts)
+        mean = sum(m * w for m, w in firsts) / weight if weight else None
+        pooled.append(OutcomeSummary(ident, name, hits, runs, p, lo, hi, mean))
+        finite = [s.p for s in cells if math.isfinite(s.p)]
+        spread[ident] = (min(finite), max(finite)) if finite else (math.nan, math.nan)
+    return Pooled(setting, len(configs), sum(c.runs for c in configs), pooled, spread)
+
+
+@dataclass(frozen=True)
 class LensGroup:
-    """The configurations of one lens, in the experiment's order, and its reference."""
+    """The configurations of one lens, in the experiment's order, and their lever settings
+    with design points pooled."""
 
     lens: str  # id; empty without lenses
     name: str  # what the report calls it
     configurations: list[ConfigurationReport]
+    settings: list[Pooled]
 
     @property
-    def reference(self) -> ConfigurationReport:
-        """The configuration with every lever at its default, else the first."""
-        for c in self.configurations:
-            if setting_of(c) == _DEFAULTS:
-                return c
-        return self.configurations[0]
+    def reference(self) -> Pooled:
+        """The setting with every lever at its default, else the first."""
+        for s in self.settings:
+            if s.setting == _DEFAULTS:
+                return s
+        return self.settings[0]
 
 
 def lens_groups(data: ReportData) -> list[LensGroup]:
-    """Configurations grouped by lens, lenses in their first appearance's order."""
-    groups: dict[str, LensGroup] = {}
+    """Configurations grouped by lens, lenses in their first appearance's order; within a lens,
+    by lever setting (what the levers change from their defaults, the uncertainties a design
+    point fixes left out)."""
+    by_lens: dict[str, list[ConfigurationReport]] = {}
     for c in data.configurations:
-        key = _lens_key(c)
-        if key not in groups:
-            groups[key] = LensGroup(key, _lens_name(c), [])
-        groups[key].configurations.append(c)
-    return list(groups.values())
+        by_lens.setdefault(_lens_key(c), []).append(c)
+    groups = []
+    for key, configs in by_lens.items():
+        by_setting: dict[str, list[ConfigurationReport]] = {}
+        for c in configs:
+            label = setting_label(c.levers, data.lever_defaults, {}) if c.setting else c.label
+            by_setting.setdefault(label, []).append(c)
+        settings = [_pool(label, cs) for label, cs in by_setting.items()]
+        groups.append(LensGroup(key, _lens_name(configs[0]), configs, settings))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -102,17 +154,19 @@ class LensSummary:
 
     name: str  # the lens's name; empty without lenses
     color: str
-    reference: str  # the configuration its headline describes
+    reference: str  # the lever setting its headline describes
     runs: int
-    #: outcomes by probability, highest first: (name, "78.8%", "77.0–80.5%")
-    headline: list[tuple[str, str, str]]
+    points: int  # design points pooled in the reference (1 unless a sweep sampled uncertainties)
+    #: outcomes by probability, highest first: (name, "78.8%", "77.0–80.5%", and the range over
+    #: the design points, "2.3%–9.0%", or empty)
+    headline: list[tuple[str, str, str, str]]
     #: per other lever setting: (setting, its clear changes as "war 78.8% → 1.9%", ...)
     settings: list[tuple[str, list[str]]]
     #: lever settings beyond those listed
     more: int
 
 
-def _by_id(c: ConfigurationReport) -> dict[str, OutcomeSummary]:
+def _by_id(c: ConfigurationReport | Pooled) -> dict[str, OutcomeSummary]:
     return {s.id: s for s in c.outcomes}
 
 
@@ -124,7 +178,7 @@ def _clear_change(a: OutcomeSummary, b: OutcomeSummary) -> bool:
     return b.lo > a.hi or b.hi < a.lo
 
 
-def _changes(ref: ConfigurationReport, other: ConfigurationReport) -> list[str]:
+def _changes(ref: Pooled, other: Pooled) -> list[str]:
     base = _by_id(ref)
     moved = []
     for s in other.outcomes:
@@ -142,21 +196,33 @@ def summary_view(data: ReportData) -> list[LensSummary]:
     for k, group in enumerate(lens_groups(data)):
         ref = group.reference
         ranked = sorted(ref.outcomes, key=lambda s: -s.p if math.isfinite(s.p) else 1.0)
-        headline = [(s.name, pct(s.p), f"{pct(s.lo)}–{pct(s.hi)}") for s in ranked]
-        others = [c for c in group.configurations if c is not ref]
-        settings = [(setting_of(c), _changes(ref, c)) for c in others[:_MAX_SETTINGS]]
+        headline = [
+            (s.name, pct(s.p), f"{pct(s.lo)}–{pct(s.hi)}", _spread(ref, s.id)) for s in ranked
+        ]
+        others = [c for c in group.settings if c is not ref]
+        settings = [(c.setting, _changes(ref, c)) for c in others[:_MAX_SETTINGS]]
         out.append(
             LensSummary(
                 group.name,
                 lens_color(k),
-                setting_of(ref),
+                ref.setting,
                 ref.runs,
+                ref.points,
                 headline,
                 settings,
                 max(0, len(others) - _MAX_SETTINGS),
             )
         )
     return out
+
+
+def _spread(pooled: Pooled, ident: str) -> str:
+    """The range of an outcome's estimate over a setting's design points, when there are
+    several and they differ."""
+    low, high = pooled.spread.get(ident, (math.nan, math.nan))
+    if pooled.points < 2 or not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return ""
+    return f"{pct(low)}–{pct(high)}"
 
 
 def disagreement(data: ReportData) -> str | None:

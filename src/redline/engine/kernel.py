@@ -33,6 +33,13 @@ from redline.engine.semantics import (
     event_layout,
 )
 from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.engine.trouble import (
+    TroubleCounter,
+    checks,
+    rule_column,
+    scheduled_column,
+    variable_column,
+)
 from redline.engine.vectorised import Closures, closures
 
 F64 = NDArray[np.float64]
@@ -266,6 +273,8 @@ class _Chunk:
         if self.layout is not None:
             self.events = np.full((self.layout.size, n), -1, dtype=self.layout.dtype)
             self.out_events = self.events.copy()
+        # numerical trouble, counted by a run's position in the chunk (not kept by particles)
+        self.counter: TroubleCounter | None = TroubleCounter(len(checks(program)), n)
 
     @property
     def n(self) -> int:
@@ -396,11 +405,13 @@ class _Chunk:
         rows: NDArray[np.intp] | None = None,
         changed: tuple[set[int], set[int]] | None = None,
         record: tuple[list[int], int] | None = None,
+        checked: list[int] | None = None,
     ) -> tuple[NDArray[np.intp], tuple[set[int], set[int]]]:
         """One round of reactions among all runs, or only those at ``rows``: every unspent rule
         whose trigger holds fires or fails. Returns the positions of the runs that reacted and
         the variables and tags the round changed. ``record``: each rule's "fired" column in the
-        event record and the stage to note its events at (when the record is kept).
+        event record and the stage to note its events at (when the record is kept);
+        ``checked``: each rule's NaN column among the trouble checks.
 
         ``spent`` has a row per rule: the runs in which it has reacted this step. A run in
         which nothing reacted keeps its state, so a later round need only look at the runs
@@ -422,6 +433,10 @@ class _Chunk:
             if not len(at):
                 continue
             p = _value(rule.probability, env, size)[at]
+            if checked is not None and self.counter is not None:
+                ok = (p >= 0.0) & (p <= 1.0)  # false for NaN
+                if not ok.all():
+                    self.count_probabilities(checked[r], at, ~ok, p, rows, step)
             u = rng.uniform(self.seed, step, fire_site(rule), runs[at])
             fire = np.zeros(size, dtype=np.bool_)
             fire[at[u < p]] = True
@@ -447,6 +462,47 @@ class _Chunk:
             {t for e, _ in batch for t in e.tags},
         )
         return at, now_changed
+
+    # -- numerical trouble -------------------------------------------------------------------
+    def count_probabilities(
+        self,
+        check: int,
+        at: NDArray[np.intp],
+        bad: NDArray[np.bool_],
+        p: F64,
+        rows: NDArray[np.intp] | None,
+        step: int,
+    ) -> None:
+        """Count the probabilities ``p`` (of the runs ``at``, over all runs or those at
+        ``rows``) that are NaN or outside [0, 1] (``bad``), in live runs only."""
+        assert self.counter is not None
+        where = at[bad] if rows is None else rows[at[bad]]
+        values = p[bad]
+        live = ~self.done[where]
+        where, values = where[live], values[live]
+        nan = np.isnan(values)
+        for column, mask in ((check, nan), (check + 1, ~nan)):
+            if mask.any():
+                self.counter.note(
+                    column, self.pos[where[mask]], self.runs[where[mask]], step, values[mask]
+                )
+
+    def count_state(self, step: int) -> None:
+        """Count the state variables that are NaN at the end of the step, in live runs."""
+        assert self.counter is not None
+        nan = np.isnan(self.X)
+        if not nan.any():
+            return
+        for j in np.flatnonzero(nan.any(axis=1)):
+            where = np.flatnonzero(nan[j] & ~self.done)
+            if len(where):
+                self.counter.note(
+                    variable_column(self.p, int(j)),
+                    self.pos[where],
+                    self.runs[where],
+                    step,
+                    self.X[j, where],
+                )
 
     # -- the event record --------------------------------------------------------------------
     def note(
@@ -662,6 +718,7 @@ class _Chunk:
                 t,
                 step_level,
                 record=None if self.layout is None else (columns, STAGE_SCHEDULE),
+                checked=[scheduled_column(i) for i, r in enumerate(p.schedule) if r.at_step == t],
             )
         # (2) dynamics, simultaneously
         if p.dynamics:
@@ -685,9 +742,12 @@ class _Chunk:
         rule_columns = (
             None if self.layout is None else [self.layout.rule(r) for r in range(len(p.rules))]
         )
+        rule_checks = [rule_column(p, r) for r in range(len(p.rules))]
         for depth in range(p.max_depth):
             record = None if rule_columns is None else (rule_columns, STAGE_ROUND + depth)
-            rows, changed = self.try_rules(p.rules, spent, t, step_level, rows, changed, record)
+            rows, changed = self.try_rules(
+                p.rules, spent, t, step_level, rows, changed, record, rule_checks
+            )
             if not len(rows):
                 break
         self.level = np.where(step_level >= 0, step_level, self.level)
@@ -698,6 +758,8 @@ class _Chunk:
         ]
         if self.trace is not None:
             self.record(t, chosen, spent)
+        if self.counter is not None:
+            self.count_state(t)
         # (6) outcomes
         env = self.env(t)
         ended = np.zeros(n, dtype=np.bool_)
@@ -818,6 +880,7 @@ def run_chunk(
         occupancy=chunk.occupancy,
         trace=chunk.trace,
         events=None if chunk.out_events is None else chunk.out_events.T,
+        trouble=None if chunk.counter is None else chunk.counter.trouble,
     )
 
 
@@ -912,6 +975,7 @@ class KernelParticles:
         ids = np.asarray(runs, dtype=np.int64)
         with np.errstate(all="ignore"):
             live = _ParticleChunk(program, seed, ids, False, {})
+        live.counter = None  # a population's runs are copied and dropped: trouble is not kept
         _fresh_outputs(live, len(ids))
         return cls(program, live, [], len(ids), 0)
 

@@ -37,6 +37,14 @@ from redline.engine.semantics import (
     event_layout,
 )
 from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.engine.trouble import (
+    TroubleCounter,
+    checks,
+    is_bad_probability,
+    rule_column,
+    scheduled_column,
+    variable_column,
+)
 
 
 class _Run:
@@ -74,6 +82,9 @@ class _Run:
         #: the event record, when asked for: each event's first code (step × stride + stage)
         self.layout: EventLayout | None = None
         self.events: list[int] = []
+        #: the chunk's trouble counts, when kept, and this run's position in the chunk
+        self.counter: TroubleCounter | None = None
+        self.position = 0
 
     # -- the scalar environment (what expressions see) ---------------------------------------
     @property
@@ -140,14 +151,19 @@ class _Run:
         spent: set[str],
         columns: list[int] | None = None,
         stage: int = 0,
+        checked: list[int] | None = None,
     ) -> float | None:
         """One round of reactions; the highest rung reached, or None if no rule reacted.
-        ``columns``: each rule's "fired" column in the event record, noted at ``stage``."""
+        ``columns``: each rule's "fired" column in the event record, noted at ``stage``;
+        ``checked``: each rule's NaN column among the trouble checks."""
         effects: list[Effect] = []
         for j, rule in enumerate(rules):
             if rule.id in spent or not self.truth(rule.trigger):
                 continue
-            fired = bool(self.uniform(fire_site(rule)) < self.num(rule.probability))
+            probability = self.num(rule.probability)
+            if checked is not None and is_bad_probability(probability):
+                self.trouble(checked[j] + (0 if probability != probability else 1), probability)
+            fired = bool(self.uniform(fire_site(rule)) < probability)
             effects.append(rule.fire if fired else rule.fail)
             spent.add(rule.id)
             self.note(rule.kind, rule.id, None, fired, rule.evidence)
@@ -156,6 +172,18 @@ class _Run:
         if not effects:
             return None
         return self.perform(effects)
+
+    def trouble(self, check: int, value: np.float64) -> None:
+        """Note a check failing in this run at this step (when trouble is counted)."""
+        if self.counter is not None:
+            self.counter.note_one(check, self.position, self.run, self.step, float(value))
+
+    def check_state(self) -> None:
+        """Note every state variable that is NaN at the end of the step."""
+        if self.counter is not None:
+            for j, name in enumerate(self.p.var_names):
+                if self.x[name] != self.x[name]:
+                    self.trouble(variable_column(self.p, j), self.x[name])
 
     def mark(self, column: int, stage: int) -> None:
         """Note an event in the record (when kept) if it is its first time."""
@@ -335,7 +363,8 @@ class _Run:
         due = [r for r in p.schedule if r.at_step == t]
         if due:
             columns = [2 * i for i, r in enumerate(p.schedule) if r.at_step == t]
-            got = self.round(due, set(), columns, STAGE_SCHEDULE)
+            checked = [scheduled_column(i) for i, r in enumerate(p.schedule) if r.at_step == t]
+            got = self.round(due, set(), columns, STAGE_SCHEDULE, checked)
             reached = max(reached, -1.0 if got is None else got)
         new = [(p.variables[d.var].name, self.num(d.value)) for d in p.dynamics]
         for name, value in new:
@@ -359,14 +388,16 @@ class _Run:
         rule_columns = (
             None if self.layout is None else [self.layout.rule(r) for r in range(len(p.rules))]
         )
+        rule_checks = [rule_column(p, r) for r in range(len(p.rules))]
         for depth in range(p.max_depth):
-            got = self.round(p.rules, spent, rule_columns, STAGE_ROUND + depth)
+            got = self.round(p.rules, spent, rule_columns, STAGE_ROUND + depth, rule_checks)
             if got is None:
                 break
             reached = max(reached, got)
         if reached >= 0:
             self.level = np.float64(reached)
         self.peak = max(self.peak, self.level)
+        self.check_state()
         return [self.truth(o.when) for o in p.outcomes]
 
 
@@ -377,11 +408,15 @@ def run_reference(
     keep_log: bool = False,
     makers: Mapping[str, DecisionMaker] | None = None,
     events: bool = False,
+    counter: TroubleCounter | None = None,
+    position: int = 0,
 ) -> RunResult:
     """Simulate one run to its end, exactly as the compiled engine would; ``makers`` replace
     the named actors' scenario decision-makers; ``events`` keeps the event record
-    (:func:`~redline.engine.semantics.event_layout`)."""
+    (:func:`~redline.engine.semantics.event_layout`); ``counter`` counts its numerical
+    trouble (:mod:`redline.engine.trouble`) as the run at ``position`` of a chunk."""
     state = _Run(program, seed, run, keep_log, makers or {})
+    state.counter, state.position = counter, position
     if events:
         state.layout = event_layout(program)
         state.events = [-1] * state.layout.size
@@ -438,9 +473,19 @@ def run_reference_chunk(
     (one per run and step, step by step), taken from each run's log; with ``events``, the
     event record."""
     ids = np.asarray(runs, dtype=np.int64)
+    counter = TroubleCounter(len(checks(program)), len(ids))
     results = [
-        run_reference(program, seed, int(r), keep_log=trace, makers=makers, events=events)
-        for r in ids
+        run_reference(
+            program,
+            seed,
+            int(r),
+            keep_log=trace,
+            makers=makers,
+            events=events,
+            counter=counter,
+            position=i,
+        )
+        for i, r in enumerate(ids)
     ]
     names = [p.name for p in program.params if p.distribution is not None]
     occupancy = np.zeros((program.horizon, len(program.rungs)), dtype=np.int64)
@@ -460,6 +505,7 @@ def run_reference_chunk(
         occupancy=occupancy,
         trace=_trace_records(program, results) if trace else None,
         events=_event_record(program, results) if events else None,
+        trouble=counter.trouble,
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redline.core.program import Program
+from redline.engine.trouble import Trouble
 
 #: the candidate position of ``hold`` (every decider's first), and the core action index that
 #: stands for it among a decider's candidates
@@ -159,6 +160,9 @@ class ChunkResult:
     #: (runs, event columns): each event's first code (:func:`event_layout`), -1 never; when
     #: asked for (the ``events`` capability)
     events: NDArray[np.int16] | NDArray[np.int32] | None = None
+    #: NaN and out-of-range probabilities and NaN state met in these runs
+    #: (:mod:`redline.engine.trouble`); every backend counts them
+    trouble: Trouble | None = None
 
 
 @dataclass

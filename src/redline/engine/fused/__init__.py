@@ -37,6 +37,7 @@ from redline.engine.deciders import DecisionMaker
 from redline.engine.fused.codegen import Inputs, Outputs, source
 from redline.engine.params import sample_params
 from redline.engine.semantics import ChunkResult, Unsupported, event_layout
+from redline.engine.trouble import Trouble, checks
 
 __all__ = ["run_chunk", "source"]
 
@@ -97,8 +98,13 @@ def run_chunk(
         final=np.zeros((n, len(program.variables))),
         occupancy=np.zeros((program.horizon, len(program.rungs)), dtype=np.int64),
         events=np.full((n if events else 0, layout.size), -1, dtype=layout.dtype),
+        trouble=np.zeros((max(len(checks(program)), 1), 5), dtype=np.int64),
+        trouble_value=np.full(max(len(checks(program)), 1), np.nan),
+        trouble_runs=np.zeros(n, dtype=np.int32),
     )
+    out.trouble[:, 3:] = -1
     c.kernel(inputs, c.effects, out)
+    size = len(checks(program))
     return ChunkResult(
         runs=runs,
         first_hit=out.first_hit,
@@ -108,6 +114,14 @@ def run_chunk(
         params={k: np.asarray(params[k]) for k in drawn},
         occupancy=out.occupancy,
         events=out.events if events else None,
+        trouble=Trouble(
+            occurrences=out.trouble[:size, 0].copy(),
+            runs=out.trouble[:size, 1].copy(),
+            first_run=out.trouble[:size, 3].copy(),
+            first_step=out.trouble[:size, 4].copy(),
+            first_value=out.trouble_value[:size].copy(),
+            per_run=out.trouble_runs,
+        ),
     )
 
 

@@ -39,6 +39,7 @@ from redline.engine.semantics import (
     event_layout,
 )
 from redline.engine.sites import decide_site, fire_site, perceive_site
+from redline.engine.trouble import rule_column, scheduled_column, variable_column
 
 
 # -- what the kernel takes ----------------------------------------------------------------------
@@ -81,6 +82,11 @@ class Outputs(NamedTuple):
     final: NDArray[np.float64]  # (runs, variables)
     occupancy: NDArray[np.int64]  # (steps, rungs)
     events: NDArray[np.int16] | NDArray[np.int32]  # (runs or 0, event columns)
+    #: per trouble check (:mod:`redline.engine.trouble`): occurrences, runs, the last run's
+    #: position + 1 (to count runs), the first occurrence's run and step (-1 while none)
+    trouble: NDArray[np.int64]  # (checks, 5)
+    trouble_value: NDArray[np.float64]  # (checks,) the first occurrence's value
+    trouble_runs: NDArray[np.int32]  # (runs,) every check's occurrences in each run
 
 
 # -- the generator ------------------------------------------------------------------------------
@@ -274,7 +280,7 @@ class _Generator:
         w("import numba")
         w("import numpy as np")
         w("from redline.engine.fused.runtime import (")
-        w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _uniform")
+        w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _trouble, _uniform")
         w(")")
         w("from redline.core.numeric import power as _power")
         w("from redline.core.primitives import libm")
@@ -323,12 +329,15 @@ class _Generator:
         return d.kind == "logit" or any(k != 0 for k in d.plan.values())
 
     def rule(self, name: str, rule: Reaction) -> None:
-        """A triggered rule: whether it fires (1) or fails (2), adding its deltas to D. (Its
-        trigger is tested in the run loop, so the call is made only when it holds.)"""
+        """A triggered rule: whether it fires (1) or fails (2), adding its deltas to D, with its
+        probability left in Q[0] for the run loop's trouble check. (Its trigger is tested in
+        the run loop, so the call is made only when it holds.)"""
         w, ex = self.out, self.ex
-        with self.function(name, "D"):
+        with self.function(name, "D, Q"):
             u = f"_uniform(O[t, {self.slots(fire_site(rule))}], run)"
-            w(f"if {u} < {ex.source(rule.probability)}:")
+            w(f"q = {ex.source(rule.probability)}")
+            w("Q[0] = q")
+            w(f"if {u} < q:")
             with w.block():
                 self.add_deltas(rule.fire)
                 w("return 1")
@@ -350,6 +359,8 @@ class _Generator:
             w(f"SP = np.zeros({max(len(p.rules), 1)}, np.bool_)")
             w(f"R = np.zeros({max(len(p.rules), len(p.schedule), 1)}, np.int64)")
             w(f"FIRST = np.zeros({max(no, 1)}, np.int64)")
+            w("Q = np.zeros(1)")
+            w("TQ, TV, TR = out.trouble, out.trouble_value, out.trouble_runs")
             w(f"EV = np.zeros({max(self.layout.size, 1)}, np.int64)")
             w("P = PF.copy()")
             w("for i in range(runs.shape[0]):")
@@ -399,7 +410,8 @@ class _Generator:
                     w(f"R[{r}] = 0")
                     w(f"if {self.ex.source(p.schedule[r].trigger)}:")
                     with w.block():
-                        w(f"R[{r}] = scheduled_{r}({_STATE}, D)")
+                        w(f"R[{r}] = scheduled_{r}({_STATE}, D, Q)")
+                        self.check_probability(scheduled_column(r))
                 w(f"if {' or '.join(f'R[{r}] > 0' for r in due)}:")
                 with w.block():
                     self.apply_deltas()
@@ -440,7 +452,8 @@ class _Generator:
                 for r, rule in enumerate(p.rules):
                     w(f"if not SP[{r}] and {self.ex.source(rule.trigger)}:")
                     with w.block():
-                        w(f"R[{r}] = rule_{r}({_STATE}, D)")
+                        w(f"R[{r}] = rule_{r}({_STATE}, D, Q)")
+                        self.check_probability(rule_column(p, r))
                 w("reacted = False")
                 w(f"for r in range({len(p.rules)}):")
                 with w.block():
@@ -469,6 +482,12 @@ class _Generator:
         w(f"if lv < {len(p.rungs)}:")
         with w.block():
             w("OCC[t, lv] += 1")
+        if p.variables:
+            w(f"for j in range({len(p.variables)}):")
+            with w.block():
+                w("if X[j] != X[j]:")
+                with w.block():
+                    w(f"_trouble(TQ, TV, TR, {variable_column(p, 0)} + j, i, run, t, X[j])")
         w("ended = False")
         for o, outcome in enumerate(p.outcomes):
             w(f"if {self.ex.source(outcome.when)}:")
@@ -482,6 +501,14 @@ class _Generator:
         with w.block():
             w("steps = t + 1")
             w("break")
+
+    def check_probability(self, column: int) -> None:
+        """Count the probability just used (Q[0]) if it is NaN (``column``) or outside [0, 1]
+        (the next column)."""
+        w = self.out
+        w("if not (Q[0] >= 0.0 and Q[0] <= 1.0):")
+        with w.block():
+            w(f"_trouble(TQ, TV, TR, {column} + (0 if Q[0] != Q[0] else 1), i, run, t, Q[0])")
 
     def note(self, column: str, stage: int | str) -> None:
         """Note an event in the run's record (``EV``) if it is its first time: ``column`` and

@@ -93,3 +93,21 @@ def _emit(fx: Any, e: int, now: Any, count: Any) -> float:
         now[fx.tags[j]] = True
         count[fx.tags[j]] += 1
     return float(fx.level[e])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _trouble(tq: Any, tv: Any, tr: Any, c: int, i: int, run: int, t: int, value: float) -> int:
+    """Count trouble check ``c`` failing at step ``t`` of the run at position ``i`` (index
+    ``run``) with ``value``: ``tq[c]`` holds occurrences, runs, the last run's position + 1,
+    the first occurrence's run and step; ``tv[c]`` its value; ``tr[i]`` the run's count
+    (:class:`~.codegen.Outputs`)."""
+    tq[c, 0] += 1
+    if tq[c, 2] != i + 1:
+        tq[c, 1] += 1
+        tq[c, 2] = i + 1
+    tr[i] += 1
+    if tq[c, 3] < 0 or run < tq[c, 3]:
+        tq[c, 3] = run
+        tq[c, 4] = t
+        tv[c] = value
+    return 0

@@ -47,6 +47,7 @@ from redline.results import OutcomeSummary
 from redline.scenario.calendar import STEP_UNITS, date_of
 from redline.scenario.model import TimeSpec
 from redline.scenario.register import Citation, RegisterRow
+from redline.scenario.sources import is_reference, shown_date
 
 __all__ = ["render_report", "write_report"]
 
@@ -329,21 +330,14 @@ def _field(obj: object, name: str) -> str | None:
 
 
 def _source_names(c: Citation) -> tuple[str, str]:
-    """A citation's source as the reader sees it: its title (else its file name) and a detail
-    line with author or publisher, date and file name where known."""
-    record = getattr(c, "record", None)
-    title = _field(c, "title") or (_field(record, "title") if record is not None else None)
-    parts = [
-        _field(c, name) or (_field(record, name) if record is not None else None)
-        for name in ("author", "publisher", "date")
-    ]
-    file = _basename(c.source)
-    detail = [p for p in parts if p]
-    if title:
-        if file and file != title:
-            detail.append(file)
-        return title, ", ".join(dict.fromkeys(detail))
-    return file, ", ".join(dict.fromkeys(detail))
+    """A citation's source as the reader sees it: the title from its record, with author,
+    publisher, date and web address as the detail; a public record named in words as written;
+    a bare file name (no record) by its base name."""
+    record = c.record
+    if record is not None:
+        parts = (record.author, record.publisher, shown_date(record.date), record.url)
+        return record.title, ", ".join(p for p in parts if p)
+    return (_basename(c.source) if is_reference(c.source) else c.source), ""
 
 
 def _register_view(rows: Sequence[RegisterRow]) -> _Register:

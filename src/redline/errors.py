@@ -30,6 +30,20 @@ class RedlineTypeError(ArgumentError, TypeError):
     """An argument of the wrong type."""
 
 
+#: seeds and run indices are integers from 0 up to this, exclusive (they fit a signed 64-bit
+#: integer, as the engines and the store keep them)
+INDEX_LIMIT = 2**63
+
+
+def check_index(name: str, value: int) -> int:
+    """A seed or run index ``value`` of parameter ``name``, or :class:`RedlineValueError`."""
+    if not 0 <= value < INDEX_LIMIT:
+        raise RedlineValueError(
+            f"{name} must be a non-negative integer below 2**63, got {value}", parameter=name
+        )
+    return value
+
+
 def is_interruption(exc: BaseException) -> bool:
     """Ctrl-C as Python raises it, or as DuckDB reports it when it lands in a query."""
     if isinstance(exc, KeyboardInterrupt):

@@ -188,7 +188,8 @@ def run_cli(*args: str, width: int = 80) -> str:
 def test_the_story_command_names_its_lens_and_keeps_wrapped_text_indented() -> None:
     printed = run_cli("story", SCENARIO, "--seed", "2").splitlines()
     assert printed[1] == "levers: nato_response=uncertain (defaults)"
-    assert printed[2] == "lens: no lens (base values)"
+    # as redline run's first rows and the report's narrated run: the scenario's first lens
+    assert printed[2] == 'lens: "neutral baseline" (baseline)'
     closing = next(i for i, row in enumerate(printed) if row.startswith("The run "))
     body = printed[3:closing]
     indent = " " * (len(body[0]) - len(STEP.sub("", body[0])))
@@ -205,5 +206,5 @@ def test_the_story_command_with_a_lens() -> None:
 def test_the_story_help_describes_one_configuration() -> None:
     printed = " ".join(run_cli("story", "--help").replace("│", " ").split())
     assert "Unfixed levers take their default option" in printed
-    assert "default: no lens" in printed
+    assert "default: the scenario's first lens" in printed
     assert "every lens" not in printed and "all options" not in printed

@@ -55,7 +55,7 @@ from redline.core.program import Program
 from redline.engine import backends
 from redline.engine.semantics import ChunkResult
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
-from redline.errors import RedlineTypeError
+from redline.errors import RedlineTypeError, check_index
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
@@ -395,6 +395,7 @@ def ablate(
     started = time.perf_counter()
     s = _scenario(scenario)
     check_sizes(runs, chunk_size, 1, backend)
+    check_index("seed", seed)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     config = resolve(s, levers, lens)

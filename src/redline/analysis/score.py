@@ -58,7 +58,7 @@ from redline.engine.particles import (
     systematic,
 )
 from redline.engine.simulate import BACKENDS
-from redline.errors import RedlineTypeError, RedlineValueError, UserError
+from redline.errors import RedlineTypeError, RedlineValueError, UserError, check_index
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 from redline.stats import wilson_interval
@@ -983,6 +983,7 @@ def score(
     s = _scenario(scenario)
     if not s.observations:
         raise UserError(f"scenario '{s.id}' has no observations: nothing to score")
+    check_index("seed", seed)
     if not 1 <= particles <= MAX_SCORE_PARTICLES:
         raise RedlineValueError(
             f"particles must be between 1 and {MAX_SCORE_PARTICLES:,}, got {particles:,}",

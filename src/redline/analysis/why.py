@@ -67,7 +67,7 @@ from redline.core.program import Effect, Program
 from redline.engine import backends
 from redline.engine.semantics import ChunkResult, event_columns, event_layout
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
-from redline.errors import RedlineTypeError, RedlineValueError
+from redline.errors import RedlineTypeError, RedlineValueError, check_index
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
@@ -799,6 +799,7 @@ def why(
     started = time.perf_counter()
     s = _scenario(scenario)
     check_sizes(runs, chunk_size, 1, backend)
+    check_index("seed", seed)
     if not isinstance(outcome, str):
         raise RedlineTypeError(
             f"outcome must be an outcome id, got {type(outcome).__name__}", parameter="outcome"

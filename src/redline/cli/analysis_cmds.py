@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from redline.cli.app import app, err, guarded, out
+from redline.cli.app import app, counted, err, guarded, out
 from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, ablate_with_progress, parse_levers
 from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
@@ -62,7 +62,7 @@ def print_ablation(a: Ablation, title: str, outcomes: list[str] | None = None) -
     names = dict(a.outcomes)
     shown = outcomes or [o for o, _ in a.outcomes]
     base = dict(zip(names, a.baseline, strict=True))
-    out.print(f"[bold]{title}[/]")
+    out.print(Text(title, style="bold"))
     out.print(
         "change in each outcome's probability, in percentage points, when the mechanism is "
         f"switched off (± the paired {a.confidence:.0%} interval's half-width; · no run changed)",
@@ -73,7 +73,7 @@ def print_ablation(a: Ablation, title: str, outcomes: list[str] | None = None) -
     table.add_column("mechanism", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     for o in shown:
-        table.add_column(names[o], justify="right", min_width=11)
+        table.add_column(Text(names[o]), justify="right", min_width=11)
     table.add_column("", no_wrap=True)
     table.add_row(
         Text("baseline (%)", style="bold"),
@@ -92,35 +92,48 @@ def print_ablation(a: Ablation, title: str, outcomes: list[str] | None = None) -
 def print_flags(a: Ablation) -> None:
     names = dict(a.outcomes)
     inert = a.inert
+    # each flag's name in bold, then scenario text as written (never read as markup)
     out.print(
-        f"[bold]inert[/] ({len(inert)} of {len(a.effects)}): "
-        + (", ".join(m.id for m in inert) or "none"),
+        Text.assemble(
+            ("inert", "bold"),
+            f" ({len(inert)} of {len(a.effects)}): " + (", ".join(m.id for m in inert) or "none"),
+        ),
         soft_wrap=True,
     )
     out.print(
-        "[bold]aliased outcomes[/]: "
-        + ("; ".join(f"{names[x]} = {names[y]} ({x}, {y})" for x, y in a.aliased) or "none"),
+        Text.assemble(
+            ("aliased outcomes", "bold"),
+            ": "
+            + ("; ".join(f"{names[x]} = {names[y]} ({x}, {y})" for x, y in a.aliased) or "none"),
+        ),
         soft_wrap=True,
     )
     out.print(
-        "[bold]identical lever options[/]: "
-        + (
-            "; ".join(f"{lever}: {' = '.join(group)}" for lever, group in a.identical_options)
-            or ("none" if a.levers_examined else "no lever examined")
+        Text.assemble(
+            ("identical lever options", "bold"),
+            ": "
+            + (
+                "; ".join(f"{lever}: {' = '.join(group)}" for lever, group in a.identical_options)
+                or ("none" if a.levers_examined else "no lever examined")
+            ),
         ),
         soft_wrap=True,
     )
     if a.unreached:
         out.print(
-            "[bold]unreached outcomes[/]: " + ", ".join(names[o] for o in a.unreached),
+            Text.assemble(
+                ("unreached outcomes", "bold"), ": " + ", ".join(names[o] for o in a.unreached)
+            ),
             soft_wrap=True,
         )
     if a.dominant_chains is None:
-        out.print("[bold]dominant chains[/]: not examined")
+        out.print(Text.assemble(("dominant chains", "bold"), ": not examined"))
     else:
         out.print(
-            "[bold]dominant chains[/] (one path explains > 80% of an outcome's runs): "
-            + (
+            Text.assemble(
+                ("dominant chains", "bold"), " (one path explains > 80% of an outcome's runs): "
+            )
+            + Text(
                 "; ".join(
                     f"{names[o]}: {path} ({share:.0%})" for o, path, share in a.dominant_chains
                 )
@@ -173,7 +186,8 @@ def ablate_cmd(
     lens_text = f", lens {a.lens}" if a.lens else ""
     print_ablation(
         a,
-        f"{a.scenario} — ablation of {len(a.effects)} mechanisms, {runs:,} runs each, seed "
+        f"{a.scenario} — ablation of {counted(len(a.effects), 'mechanism')}, "
+        f"{counted(runs, 'run')} each, seed "
         f"{seed} ({setting}{lens_text}; {a.seconds:.1f} s)",
         outcome,
     )

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -48,6 +48,30 @@ app = _App(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    """``--version``: print redline's version and stop."""
+    if value:
+        from redline.version import __version__
+
+        out.print(f"redline {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print redline's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Model, simulate and analyse escalation between states and alliances."""
 
 
 def interrupted() -> NoReturn:
@@ -101,6 +125,12 @@ def flag_message(exc: UserError) -> str:
         if flag is not None and rest != message and rest[:1] in (" ", ":"):
             return flag + rest
     return message
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``1 configuration``, ``2 configurations``,
+    ``20,000 runs`` (``plural`` where adding an s is wrong)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def fail(message: str) -> NoReturn:

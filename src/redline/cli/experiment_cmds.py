@@ -7,9 +7,10 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from redline.analysis.compare import PointCounts, compare_along, format_difference
-from redline.cli.app import app, err, guarded, out
+from redline.cli.app import app, counted, err, guarded, out
 from redline.cli.run_cmds import StoreOpt, ThreadsOpt, execute, parse_levers, print_outcomes
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
@@ -152,12 +153,14 @@ def sweep(
     )
     record = p.record
     resumed = (
-        f" (resumed: {len(p.units) - len(p.todo)} units were already stored)"
+        f" (resumed: {counted(len(p.units) - len(p.todo), 'unit')} "
+        f"{'was' if len(p.units) - len(p.todo) == 1 else 'were'} already stored)"
         if len(p.todo) < len(p.units)
         else ""
     )
     out.print(
-        f"experiment '{spec.name}': {record.points} design points, {record.runs:,} runs, "
+        f"experiment '{spec.name}': {counted(record.points, 'design point')}, "
+        f"{counted(record.runs, 'run')}, "
         f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
     )
     _sweep_report(store, spec.name, report_path)
@@ -209,7 +212,7 @@ def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
         "units done",
         "seconds",
         "created",
-        title=f"Experiments in {store_path}",
+        title=Text(f"Experiments in {store_path}"),
     )
     for r in store.experiments():
         table.add_row(
@@ -293,7 +296,7 @@ def results_export(
     export of redline's, or with --force."""
     chosen = export_format(fmt, output)
     count = Store(store_path).export(name, chosen, output, force=force)
-    out.print(f"wrote {count:,} rows to {output} ({chosen})")
+    out.print(f"wrote {count:,} rows to {output} ({chosen})", markup=False)
 
 
 @results_app.command("delete")
@@ -301,7 +304,7 @@ def results_export(
 def results_delete(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     """Delete an experiment and its results from a store."""
     Store(store_path).delete(name)
-    out.print(f"deleted '{name}' from {store_path}")
+    out.print(f"deleted '{name}' from {store_path}", markup=False)
 
 
 CompareLensOpt = Annotated[
@@ -365,10 +368,10 @@ def compare(
                 x for x in (c.held, f"pooled over {c.pooled} sampled points" * (c.pooled > 1)) if x
             )
             for d in c.differences:
-                table.add_row(
-                    d.outcome,
-                    f"{c.option} ({held})" if held else c.option,
-                    c.baseline,
+                table.add_row(  # scenario names as written, never read as markup
+                    Text(d.outcome),
+                    Text(f"{c.option} ({held})" if held else c.option),
+                    Text(c.baseline),
                     format_difference(d),
                 )
         if table.row_count:

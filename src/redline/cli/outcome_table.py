@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from redline.experiment.design import lever_defaults
 from redline.results import OutcomeSummary
@@ -165,10 +166,16 @@ def _layout(
     return _Layout(headers, name_widths + number_widths)
 
 
+def _plain(text: str | None) -> Text | None:
+    """Scenario text for a table (names of outcomes, lenses, levers and their options), shown as
+    written: never read as rich markup, where ``[/]`` would crash and ``[ends]`` vanish."""
+    return None if text is None else Text(text)
+
+
 def _table(layout: _Layout, title: str | None) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_plain(title), title_justify="left")
     for header, w in zip(layout.headers, layout.widths, strict=True):
-        table.add_column(header, width=w, overflow="fold", vertical="top")
+        table.add_column(_plain(header), width=w, overflow="fold", vertical="top")
     return table
 
 
@@ -189,7 +196,11 @@ def _wide(
         first = i == 0 or rows[i - 1].lens != r.lens
         last = i == len(rows) - 1 or rows[i + 1].lens != r.lens
         row = ([r.lens if first else ""] if with_lens else []) + [r.setting]
-        table.add_row(*row, *(texts[i] for _, texts in numbers), end_section=last and with_lens)
+        table.add_row(
+            *map(_plain, row),
+            *(texts[i] for _, texts in numbers),
+            end_section=last and with_lens,
+        )
     return table
 
 
@@ -201,14 +212,19 @@ def _long(rows: Sequence[Row], title: str | None, width: int) -> Table:
     numbers = [("% of runs (95% interval)", [t for text in texts for t in text])]
     layout = _layout(names, numbers, width) or _layout(names, numbers, width, NAME_WIDTH // 2)
     if layout is None:  # narrower than any layout: rich's own squeezing, folded, not cut
-        table = Table(title=title, title_justify="left")
+        table = Table(title=_plain(title), title_justify="left")
         for header, _ in [*names, *numbers]:
-            table.add_column(header, overflow="fold", vertical="top")
+            table.add_column(_plain(header), overflow="fold", vertical="top")
     else:
         table = _table(layout, title)
     for r, text in zip(rows, texts, strict=True):
         for j, (outcome, t) in enumerate(zip(outcomes, text, strict=True)):
-            table.add_row(r.setting if j == 0 else "", outcome, t, end_section=j == len(text) - 1)
+            table.add_row(
+                _plain(r.setting if j == 0 else ""),
+                _plain(outcome),
+                t,
+                end_section=j == len(text) - 1,
+            )
     return table
 
 
@@ -260,9 +276,9 @@ def print_outcome_tables(
 ) -> None:
     """Print :func:`outcome_tables` under ``title``, saying when the outcomes were split to fit,
     and the lever defaults by name."""
-    console.print(f"[bold]{title}[/] — % of runs (95% interval)")
+    console.print(Text.assemble((title, "bold"), " — % of runs (95% interval)"))
     tables = outcome_tables(s, rows, console.width)
-    long = any(c.header == "outcome" for c in tables[0].columns) if tables else False
+    long = any(str(c.header) == "outcome" for c in tables[0].columns) if tables else False
     if len(tables) > 1 and not long:  # outcomes split over tables (not a table per lens)
         console.print(
             f"(the {len(s.outcomes)} outcomes in {len(tables)} tables, to fit "

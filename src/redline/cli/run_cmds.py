@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from redline.cli.app import EXIT_INTERRUPTED, app, err, guarded, out
+from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
 from redline.cli.outcome_table import print_outcome_tables
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
 from redline.errors import UserError
@@ -79,7 +79,8 @@ def print_outcomes(
 
 def progress_bar() -> Progress:
     return Progress(
-        TextColumn("[progress.description]{task.description}"),
+        # a description names configurations and lenses: shown as written, not as markup
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -102,7 +103,8 @@ def execute(
             def start(p: Plan, on: str) -> Callable[[int], None]:
                 bar = stack.enter_context(progress_bar())
                 task = bar.add_task(
-                    f"{spec.name}: {len(p.points)} configuration(s) on {on}", total=p.runs_todo
+                    f"{spec.name}: {counted(len(p.points), 'configuration')} on {on}",
+                    total=p.runs_todo,
                 )
                 return lambda k: bar.advance(task, k)
 
@@ -198,8 +200,8 @@ def run(
     print_outcomes(
         s,
         rows,
-        f"{s.title} — outcome probabilities, {runs:,} runs each, seed "
-        f"{seed}, horizon {s.time.horizon} {s.time.step}s",
+        f"{s.title} — outcome probabilities, {counted(runs, 'run')} each, seed "
+        f"{seed}, horizon {counted(s.time.horizon, s.time.step)}",
     )
     out.print(f"results: experiment '{name}' in {store.path}")
     ablation = (
@@ -213,7 +215,7 @@ def run(
         else None
     )
     path = write_experiment_report(store, name, loaded, report_path, ablation, scored)
-    out.print(f"report: {path}")
+    out.print(f"report: {path}", markup=False)
 
 
 def _json(
@@ -309,7 +311,14 @@ def write_experiment_report(
         ) from None
     from redline.report.build import report_data
 
-    return write_report(report_data(store, name, loaded, ablation, score), path)
+    data = report_data(store, name, loaded, ablation, score)
+    try:
+        return write_report(data, path)
+    except OSError as exc:  # checked before simulating; a disk can still fill up meanwhile
+        raise UserError(
+            f"cannot write the report {path}: {exc.strerror or exc}; the results are stored, "
+            f"and `redline results show {name}` prints them"
+        ) from None
 
 
 def _story_row(when: str, text: str, style: str, pad: int) -> None:
@@ -347,7 +356,11 @@ StoryLeverOpt = Annotated[
 ]
 StoryLensOpt = Annotated[
     str | None,
-    typer.Option("--lens", help="Tell the run under this lens (default: no lens, base values)."),
+    typer.Option(
+        "--lens",
+        help="Tell the run under this lens (default: the scenario's first lens, as the "
+        "report's narrated run and the first rows of redline run).",
+    ),
 ]
 
 
@@ -368,6 +381,8 @@ def story_cmd(
     if run_index < 0:
         raise UserError("--run must be 0 or more")
     s = load_scenario(file).scenario
+    if lens is None and s.lenses:  # as run and the report: their first rows are its first lens
+        lens = s.lenses[0].id
     traced = runner.trace(s, seed, run_index, parse_levers(lever), lens)
     result, config, program = traced.result, traced.config, traced.program
     _paragraph(f"{s.title} — run {run_index}, seed {seed}", "bold")

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from redline.cli.app import EXIT_INVALID, app, err, guarded, out, user_errors
+from redline.cli.app import EXIT_INVALID, app, counted, err, guarded, out, user_errors
 from redline.cli.explain_view import show_explanation
 from redline.scenario.errors import ScenarioError
 from redline.scenario.explain import explain, explanation_json
@@ -48,9 +48,10 @@ def validate(
             continue
         s = loaded.scenario
         out.print(
-            f"{name}: valid — {s.title} ({len(s.actors)} actors, {len(s.actions)} actions, "
-            f"{len(s.red_lines)} red lines, {len(s.outcomes)} outcomes, horizon "
-            f"{s.time.horizon} {s.time.step}s); register of {counts_line(register(s))}",
+            f"{name}: valid — {s.title} ({counted(len(s.actors), 'actor')}, "
+            f"{counted(len(s.actions), 'action')}, {counted(len(s.red_lines), 'red line')}, "
+            f"{counted(len(s.outcomes), 'outcome')}, horizon "
+            f"{counted(s.time.horizon, s.time.step)}); register of {counts_line(register(s))}",
             markup=False,
             soft_wrap=True,
         )

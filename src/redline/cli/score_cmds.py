@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from redline.cli.app import app, guarded, out
+from redline.cli.app import app, counted, guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP
 from redline.scenario.loader import load_scenario
@@ -46,8 +46,8 @@ def print_score(sc: Score) -> None:
     best = sc.best()
     out.print(
         f"[bold]{sc.scenario} — how well each lens explains the record[/]: "
-        f"{len(sc.observations)} observations, {sc.particles:,} particles × {sc.replicates} "
-        f"filters, seed {sc.seed} ({sc.seconds:.1f} s)",
+        f"{counted(len(sc.observations), 'observation')}, {counted(sc.particles, 'particle')} "
+        f"× {counted(sc.replicates, 'filter')}, seed {sc.seed} ({sc.seconds:.1f} s)",
         soft_wrap=True,
     )
     table = Table(title_justify="left")
@@ -155,7 +155,7 @@ def _fits(sc: Score) -> None:
             table.add_column("distinct draws", justify="right")
             for p in x.fit.parameters:
                 table.add_row(
-                    p.name,
+                    Text(p.name),  # scenario text as written, never read as markup
                     f"{p.prior_mean:.3g} ({p.prior_q[0]:.3g}–{p.prior_q[2]:.3g})",
                     f"{p.mean:.3g} ({p.q[0]:.3g}–{p.q[2]:.3g})",
                     f"{p.distinct:,}",
@@ -165,7 +165,7 @@ def _fits(sc: Score) -> None:
         for column in ("outcome", "before", "given the record", "after the record"):
             table.add_column(column, justify="left" if column == "outcome" else "right")
         for _, name, prior, after, later in x.fit.outcomes:
-            table.add_row(name, _pct(prior), _pct(after), _pct(later))
+            table.add_row(Text(name), _pct(prior), _pct(after), _pct(later))
         out.print(table)
 
 

@@ -39,11 +39,13 @@ def print_paths(p: Paths, top: int) -> None:
     frequent paths with their shares."""
     unit = p.step
     out.print(
-        f"[bold]{p.scenario} — why '{p.outcome_name}' ({p.outcome})[/]: reached in "
-        f"{p.hits:,} of {p.runs:,} runs ({_percent(p.p)}), seed {p.seed}; "
-        + (", ".join(f"{k}={v}" for k, v in p.levers.items()) or "no levers")
-        + (f", lens {p.lens}" if p.lens else "")
-        + f" ({p.seconds:.1f} s)",
+        Text.assemble(  # the outcome's name as written, never read as markup
+            (f"{p.scenario} — why '{p.outcome_name}' ({p.outcome})", "bold"),
+            f": reached in {p.hits:,} of {p.runs:,} runs ({_percent(p.p)}), seed {p.seed}; "
+            + (", ".join(f"{k}={v}" for k, v in p.levers.items()) or "no levers")
+            + (f", lens {p.lens}" if p.lens else "")
+            + f" ({p.seconds:.1f} s)",
+        ),
         soft_wrap=True,
     )
     if not p.hits:

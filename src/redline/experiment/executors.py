@@ -295,11 +295,34 @@ class DaskCluster:
         )
 
     def close(self) -> None:
+        """Close the client, then a local cluster's workers, each given time to end on its own
+        (:data:`WORKER_CLOSE_SECONDS`), then its scheduler. Left to ``LocalCluster.close``, a
+        worker process gets 4 s, which a loaded machine's ending of a process that has run
+        the engine can take: Dask then kills it and says so on stderr."""
         self.client.close()
         if self.cluster is not None:
+            self.cluster.sync(_close_workers, self.cluster, WORKER_CLOSE_SECONDS)
             self.cluster.close()
 
 
+#: how long a local Dask worker may take to end at the close of a sweep before it is killed
+WORKER_CLOSE_SECONDS = 60.0
+
+
+async def _close_workers(cluster: Any, timeout: float) -> None:
+    """Close every worker (nanny) of a LocalCluster at once, each within ``timeout``."""
+    import asyncio
+
+    await asyncio.gather(*(worker.close(timeout=timeout) for worker in cluster.workers.values()))
+
+
+        except ValueError as exc:  # "notaurl": Dask cannot tell a host and port in it
+            if scheduler is None:
+                raise
+            raise UserError(
+                f"--scheduler must be a Dask scheduler's address such as tcp://host:8786, "
+                f"got '{scheduler}' ({exc})"
+            ) from None
 def make_executor(
     workers: int = 1,
     dask_local: int | None = None,

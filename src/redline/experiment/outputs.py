@@ -8,12 +8,14 @@ Checked before any work is done:
   report (its ``generator`` tag says redline), a Parquet export (its metadata says redline), a
   CSV export (its header starts with redline's ``"point","run"``); anything else — a DuckDB
   file, notes, another program's data — only with ``--force``;
-- a folder, or a file in a folder that does not exist, is refused.
+- a folder, a device, a named pipe, or a file in a folder that does not exist or that cannot
+  be written (``/proc``, a read-only disk) is refused.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -68,6 +70,20 @@ def written_by_redline(target: Path, kind: Kind) -> bool:
     return PARQUET_KEY in metadata
 
 
+def _check_writable(target: Path, folder: Path) -> None:
+    """Refuse a folder this process cannot create files in (``/proc``, a read-only disk, no
+    permission): outputs are written next to their destination under a temporary name and
+    moved into place, so that is what is tried — with an empty file, removed at once."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {target}: cannot create files in {folder} ({exc.strerror or exc}); "
+            "name a file in a folder you can write"
+        ) from None
+
+
 def check_output(target: Path, kind: Kind, store: Path | None, force: bool = False) -> None:
     """Refuse to write ``target`` where that would destroy what is not ours to replace."""
     if store is not None and is_store_file(target, store):
@@ -77,9 +93,15 @@ def check_output(target: Path, kind: Kind, store: Path | None, force: bool = Fal
         )
     if target.is_dir():
         raise UserError(f"cannot write {target}: it is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        raise UserError(
+            f"cannot write {target}: it is not a regular file (a device, a named pipe or a "
+            "socket); give a file name"
+        )
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"cannot write {target}: folder {folder} does not exist")
+    _check_writable(target, folder)
     if force or not os.path.lexists(target):
         return
     if not written_by_redline(target, kind):

@@ -127,7 +127,8 @@ def report_data(
         generated=dt.datetime.now().replace(microsecond=0),
         lever_defaults=lever_defaults(s),
         notes=[
-            f"experiment '{name}' in {store.path}: {record.points} configurations × "
+            f"experiment '{name}' in {store.path}: {record.points} "
+            f"configuration{'' if record.points == 1 else 's'} × "
             f"{record.spec.runs:,} runs, {record.seconds:.1f} s of simulation"
         ],
         ablation=ablation,

@@ -276,6 +276,13 @@ class DaskCluster:
                     )
                 self.client = Client(self.cluster)
                 self.description = f"Dask LocalCluster with {local_workers} workers"
+        except ValueError as exc:  # "notaurl": Dask cannot tell a host and port in it
+            if scheduler is None:
+                raise
+            raise UserError(
+                f"--scheduler must be a Dask scheduler's address such as tcp://host:8786, "
+                f"got '{scheduler}' ({exc})"
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
         self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
@@ -316,13 +323,6 @@ async def _close_workers(cluster: Any, timeout: float) -> None:
     await asyncio.gather(*(worker.close(timeout=timeout) for worker in cluster.workers.values()))
 
 
-        except ValueError as exc:  # "notaurl": Dask cannot tell a host and port in it
-            if scheduler is None:
-                raise
-            raise UserError(
-                f"--scheduler must be a Dask scheduler's address such as tcp://host:8786, "
-                f"got '{scheduler}' ({exc})"
-            ) from None
 def make_executor(
     workers: int = 1,
     dask_local: int | None = None,

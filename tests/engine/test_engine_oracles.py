@@ -514,6 +514,25 @@ def test_default_enforcement_probability_is_the_credibility(tmp_path: Path, back
     assert_rate(int(np.sum(result.first_hit[:, 0] < 0)), n, never, "never enforced")
 
 
+RESOLVE = 0.35
+
+
+def test_resolve_is_kept_apart_from_belief(tmp_path: Path, backend: str) -> None:
+    """With ``enforce`` given (the owner's resolve), every crossing is enforced with that
+    probability however far the belief (credibility) has fallen: never enforced in (1 − R)^k of
+    runs, not Π(1 − c_j); and the belief still decays at each unenforced crossing."""
+    program = program_from(red_line_scenario(RESOLVE), tmp_path)
+    n = sized(backend, N, N_REFERENCE)
+    result = on_backend(backend, program, 13, runs(n))
+    first = result.first_hit[:, 0]
+    assert_rate(int(np.sum(first == CROSS_AT[0])), n, RESOLVE, "enforced at the first crossing")
+    k = len(CROSS_AT)
+    assert_rate(int(np.sum(first < 0)), n, (1 - RESOLVE) ** k, "never enforced")
+    never = first < 0
+    belief = _final_credibility(program, result, "line1")[never]
+    assert never.any() and np.allclose(belief, C0 * DECAY**k, rtol=0, atol=1e-12)
+
+
 # -- (d) an alliance clause invoked at the rate its trigger and invocation imply -------------
 
 P_ATTACK, Q_INVOKE = 0.3, 0.4

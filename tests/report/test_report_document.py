@@ -225,12 +225,14 @@ def test_each_quote_once_with_its_source_title_and_the_kinds_counted(html: str, 
     text = section(html, "register")
     quote = "the alliance announced the creation of an office inside Ukraine"
     assert text.count(quote) == 1  # three values cite it; it is shown once
-    assert "NATO summit in Washington prepares wider war (Andre Damon, 2024-07-10, 001.txt)" in text
+    assert "NATO summit in Washington prepares wider war (Andre Damon, 10 July 2024)" in text
     refs = [a["href"] for tag, a in page.tags if tag == "a" and a.get("class") == "ref"]
     assert refs == ["#q1", "#q1"]  # the two groups that cite it point to it
     assert "cited by actors.USA, parameters.nato_command" in text
     assert "By kind of number: 3 qualitative 1 assumption" in text
     assert "reasoning: why" in text and "assumption: a small monthly drift" in text
+    # a group's shared kind is said once, beside its badge, not on every value
+    assert "decision.lambda = 30.0 cited qualitative [1]" in text
 
 
 def test_the_narrated_run_folds_steps_where_nothing_new_happened(html: str) -> None:

@@ -305,7 +305,9 @@ class _RegisterGroup:
     status: str
     quotes: tuple[int, ...]  # numbers of its quotes in the register's list
     assumption: str | None
-    values: list[tuple[str, str, str | None]]  # name, value, kind (when the data has kinds)
+    #: name, value and its kind where the group's values differ in kind
+    values: list[tuple[str, str, str | None]]
+    kind: str | None  # the kind every value of the group shares, when the data has kinds
 
 
 @dataclass(frozen=True)
@@ -376,8 +378,13 @@ def _register_view(rows: Sequence[RegisterRow]) -> _Register:
             if kind is not None:
                 kinds[kind] = kinds.get(kind, 0) + 1
             values.append((r.name, r.value, kind))
+        shared = {kind for _, _, kind in values}
+        common = next(iter(shared)) if len(shared) == 1 else None
+        if common is not None:  # said once for the group, not on every value
+            values = [(name, value, None) for name, value, _ in values]
+        quotes_of = tuple(dict.fromkeys(refs))
         groups.append(
-            _RegisterGroup(element, items[0].status, tuple(dict.fromkeys(refs)), assumption, values)
+            _RegisterGroup(element, items[0].status, quotes_of, assumption, values, common)
         )
     ordered = {k: kinds[k] for k in _KINDS if k in kinds} | kinds
     return _Register(

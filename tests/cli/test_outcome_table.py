@@ -62,7 +62,7 @@ def _cells(s: Scenario, rows: Rows, width: int) -> set[tuple[str, str, str]]:
     """(row's lens and levers, outcome, cell) for every number in the tables at ``width``."""
     found = set()
     for table in outcome_tables(s, rows, width):
-        columns = {c.header: [str(x) for x in c.cells] for c in table.columns}
+        columns = {str(c.header): [str(x) for x in c.cells] for c in table.columns}
         headers = list(columns)
         n = len(columns["levers"])
         if "outcome" in columns:  # the long format: a table per lens
@@ -116,17 +116,17 @@ def test_any_width_cuts_nothing(nato_russia: Scenario, width: int, seed: int) ->
 def test_outcomes_are_columns_where_they_fit(nato_russia: Scenario) -> None:
     rows = _rows(nato_russia)
     (table,) = outcome_tables(nato_russia, rows, 400)
-    assert [c.header for c in table.columns] == [
+    assert [str(c.header) for c in table.columns] == [
         "lens",
         "levers",
         *(o.label for o in nato_russia.outcomes),
     ]
     split = outcome_tables(nato_russia, rows, 120)
     assert len(split) > 1  # split, each table repeating the rows' names
-    assert all([c.header for c in t.columns][:2] == ["lens", "levers"] for t in split)
+    assert all([str(c.header) for c in t.columns][:2] == ["lens", "levers"] for t in split)
     long = outcome_tables(nato_russia, rows, 80)  # a table per lens, a row per probability
-    assert [t.title for t in long] == [f"lens: {lens.label}" for lens in nato_russia.lenses]
-    assert all([c.header for c in t.columns][:2] == ["levers", "outcome"] for t in long)
+    assert [str(t.title) for t in long] == [f"lens: {lens.label}" for lens in nato_russia.lenses]
+    assert all([str(c.header) for c in t.columns][:2] == ["levers", "outcome"] for t in long)
     n = len(nato_russia.outcomes)
     assert f"(the {n} outcomes in {len(split)} tables, to fit 120 columns)" in " ".join(
         _render(nato_russia, rows, 120).split()

@@ -166,14 +166,19 @@ def _layout(
     return _Layout(headers, name_widths + number_widths)
 
 
-def _plain(text: str | None) -> Text | None:
+def _plain(text: str) -> Text:
     """Scenario text for a table (names of outcomes, lenses, levers and their options), shown as
     written: never read as rich markup, where ``[/]`` would crash and ``[ends]`` vanish."""
+    return Text(text)
+
+
+def _title(text: str | None) -> Text | None:
+    """A table's title, as :func:`_plain`; none where it has none."""
     return None if text is None else Text(text)
 
 
 def _table(layout: _Layout, title: str | None) -> Table:
-    table = Table(title=_plain(title), title_justify="left")
+    table = Table(title=_title(title), title_justify="left")
     for header, w in zip(layout.headers, layout.widths, strict=True):
         table.add_column(_plain(header), width=w, overflow="fold", vertical="top")
     return table
@@ -212,7 +217,7 @@ def _long(rows: Sequence[Row], title: str | None, width: int) -> Table:
     numbers = [("% of runs (95% interval)", [t for text in texts for t in text])]
     layout = _layout(names, numbers, width) or _layout(names, numbers, width, NAME_WIDTH // 2)
     if layout is None:  # narrower than any layout: rich's own squeezing, folded, not cut
-        table = Table(title=_plain(title), title_justify="left")
+        table = Table(title=_title(title), title_justify="left")
         for header, _ in [*names, *numbers]:
             table.add_column(_plain(header), overflow="fold", vertical="top")
     else:

@@ -1,13 +1,15 @@
 """The report's "How well each lens explains the record" and "Against published forecasts"
 sections: a score (:mod:`redline.analysis.score`) as a figure of each lens's log-likelihood with
-its interval, a table of each observation's probability under each lens, and each published
-forecast beside each lens's answer with their Brier and log scores."""
+its interval, a table of each observation's probability under each lens, each lens fitted to the
+record (its uncertainties before and given the record, and what the record implies for each
+outcome by the horizon), and each published forecast beside each lens's answer with their Brier
+and log scores."""
 
 from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
@@ -66,6 +68,17 @@ class _ForecastRow:
 
 
 @dataclass(frozen=True)
+class _FitRow:
+    """One lens fitted to the record: each uncertainty's prior and posterior (mean with its 5–95%
+    range, and how many distinct draws the posterior rests on), and each outcome's probability by
+    the horizon before the record, given it, and first reached after its last observation."""
+
+    label: str
+    parameters: list[tuple[str, str, str, str]]  # name, prior, posterior, distinct draws
+    outcomes: list[tuple[str, str, str, str]]  # name, before, given the record, after it
+
+
+@dataclass(frozen=True)
 class RecordView:
     """What the template shows of a score."""
 
@@ -79,10 +92,42 @@ class RecordView:
     facts: list[_FactRow]
     forecasts: list[_ForecastRow]
     notes: list[str]
+    fits: list[_FitRow] = field(default_factory=list)
 
 
 def _scores(brier: float | None, log: float | None) -> str:
     return "—" if brier is None else f"Brier {brier:.3f}, log {_log(log)}"
+
+
+def _mean_range(mean: float, q: tuple[float, float, float]) -> str:
+    return f"{mean:.3g} ({q[0]:.3g} to {q[2]:.3g})".replace("-", "−")
+
+
+def _fits(sc: Score) -> list[_FitRow]:
+    """Each lens fitted to the record, as ``redline score`` prints it."""
+    rows = []
+    for x in sc.lenses:
+        if x.fit is None:
+            continue
+        rows.append(
+            _FitRow(
+                label=x.label,
+                parameters=[
+                    (
+                        p.name,
+                        _mean_range(p.prior_mean, p.prior_q),
+                        _mean_range(p.mean, p.q),
+                        f"{p.distinct:,}",
+                    )
+                    for p in x.fit.parameters
+                ],
+                outcomes=[
+                    (name, _pct(prior), _pct(after), _pct(later))
+                    for _, name, prior, after, later in x.fit.outcomes
+                ],
+            )
+        )
+    return rows
 
 
 def record_view(sc: Score) -> RecordView:
@@ -151,6 +196,7 @@ def record_view(sc: Score) -> RecordView:
         facts=facts,
         forecasts=forecasts,
         notes=list(sc.notes),
+        fits=_fits(sc),
     )
 
 

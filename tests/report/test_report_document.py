@@ -343,3 +343,35 @@ def test_no_horizontal_scroll_in_a_real_browser(html: str, width: int) -> None:
     measured = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert measured["scroll"] <= measured["client"], measured
     assert measured["wide"] == [], measured
+
+
+def test_many_outcomes_turn_the_table_to_a_row_per_outcome() -> None:
+    """Nine outcomes do not fit the page side by side: each lens's table has a row per outcome
+    and a column per lever setting."""
+    data = eighteen()
+    extra = {f"o{i}": f"outcome number {i} with a long name" for i in range(7)}
+    configs = [
+        dataclasses.replace(
+            c,
+            outcomes=[
+                *c.outcomes,
+                *(
+                    OutcomeSummary(i, name, 10, RUNS, 10 / RUNS, 0.0, 0.01, None)
+                    for i, name in extra.items()
+                ),
+            ],
+        )
+        for c in data.configurations
+    ]
+    html = render_report(
+        dataclasses.replace(
+            data, configurations=configs, outcome_names={**data.outcome_names, **extra}
+        )
+    )
+    start = html.index('<table class="outcomes turned">')
+    table = html[start : html.index("</table>", start)]
+    head = table[: table.index("</thead>")]
+    assert ">Outcome</th>" in head and "nato_<wbr>response=<wbr>none" in head
+    rows = re.findall(r"<tr><td>([^<]*)</td>", table)
+    assert rows == [*OUTCOMES.values(), *extra.values()]
+    assert html.count('<table class="outcomes turned">') == len(LENSES)

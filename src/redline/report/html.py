@@ -162,11 +162,11 @@ def _basename(source: str) -> str:
 
 
 def _breakable(text: str) -> Markup:
-    """Text escaped, with line-break opportunities after ``=``, ``,`` and ``.`` (a lever setting
-    such as ``ukraine_membership=vilnius_invitation`` or an element such as
+    """Text escaped, with line-break opportunities after ``=``, ``,``, ``.`` and ``_`` (a lever
+    setting such as ``ukraine_membership=vilnius_invitation`` or an element such as
     ``red_lines.rl_convoys`` wraps there, not inside a word)."""
     escaped = html.escape(text, quote=True)
-    for mark in ("=", ",", "."):
+    for mark in ("=", ",", ".", "_"):
         escaped = escaped.replace(mark, mark + "<wbr>")
     return Markup(escaped)
 
@@ -267,15 +267,23 @@ def _outcome_columns(data: ReportData) -> list[_Outcome]:
 
 @dataclass(frozen=True)
 class _Table:
-    """The outcome table of one lens: a row per lever setting."""
+    """The outcome table of one lens: a row per lever setting, or — with more outcomes than
+    fit side by side and fewer settings than outcomes — a row per outcome and a column per
+    setting (``transposed``)."""
 
     lens: str  # the lens's name; empty without lenses
     color: str
     rows: list[_Row]
+    transposed: bool = False
+
+
+#: more outcomes than this and a table turns to a row per outcome (when settings are fewer)
+_OUTCOME_COLUMNS = 7
 
 
 def _outcome_tables(data: ReportData) -> list[_Table]:
-    """One table per lens (a single one without lenses), a row per lever setting."""
+    """One table per lens (a single one without lenses), a row per lever setting; turned, a
+    row per outcome, where the outcomes would not fit the page as columns."""
     columns = _outcome_columns(data)
     tables = []
     for k, g in enumerate(lens_groups(data)):
@@ -283,7 +291,8 @@ def _outcome_tables(data: ReportData) -> list[_Table]:
         for c in g.configurations:
             by_id = {s.id: s for s in c.outcomes}
             rows.append(_Row(c, lens_color(k), [by_id.get(o.id) for o in columns]))
-        tables.append(_Table(g.name, lens_color(k), rows))
+        turned = len(columns) > _OUTCOME_COLUMNS and len(rows) < len(columns)
+        tables.append(_Table(g.name, lens_color(k), rows, turned))
     return tables
 
 

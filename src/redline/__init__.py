@@ -48,11 +48,13 @@ _LAZY = {
     "Scenario": "redline.scenario.model",
     "DecisionMaker": "redline.engine.deciders",
     "Situation": "redline.engine.deciders",
+    "NumericalTrouble": "redline.engine.trouble",
 }
 
 __all__ = [
     "Ablation",
     "DecisionMaker",
+    "NumericalTrouble",
     "OutcomeSummary",
     "Paths",
     "RedlineTypeError",

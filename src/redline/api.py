@@ -23,6 +23,7 @@ from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker, Situation
 from redline.engine.reference import run_reference
 from redline.engine.simulate import DEFAULT_CHUNK, Backend, check_sizes, chunk_bounds
+from redline.engine.trouble import merge_rows
 from redline.errors import RedlineTypeError, RedlineValueError, UserError
 from redline.experiment.design import Unit
 from redline.experiment.executors import UnitResult, UnitTask, make_executor
@@ -80,9 +81,15 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     decision_makers: Mapping[str, DecisionMaker] | None = None,
     threads: int | None = None,
+    strict: bool = False,
 ) -> Results:
     """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
     worker or thread count, or backend.
+
+    NaN and out-of-range probabilities and NaN state are counted per element in
+    ``Results.trouble``; ``strict`` raises :class:`redline.NumericalTrouble` at the first
+    instead (the earliest in the first chunk that has one), naming the step, run, element and
+    value.
 
     ``levers`` fixes lever options by name (the others take their defaults); ``lens`` picks a
     lens (``None``: base values). ``workers`` > 1 computes chunks in that many worker
@@ -111,6 +118,10 @@ def simulate(
                 "threads is for runs in this process; leave it out (or 1) when workers > 1",
                 parameter="threads",
             )
+    if not isinstance(strict, bool):
+        raise RedlineTypeError(
+            f"strict must be True or False, got {type(strict).__name__}", parameter="strict"
+        )
     if progress is not None and not callable(progress):
         raise RedlineTypeError(
             f"progress must be a function of the number of runs done, got "
@@ -122,7 +133,7 @@ def simulate(
     job = Job.of(s, config)
     makers = _makers(job.program, decision_makers)
     tasks = [
-        UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers)
+        UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers, strict=strict)
         for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
     ]
     executor = make_executor(workers=workers, threads=threads)
@@ -136,7 +147,8 @@ def simulate(
         executor.close()
     done.sort(key=lambda r: r.unit.index)
     table = pa.concat_tables([r.table for r in done]).drop_columns(["point"])
-    return Results(table, job.program, config, seed)
+    trouble = tuple(merge_rows(row for r in done for row in r.trouble))
+    return Results(table, job.program, config, seed, trouble)
 
 
 def trace(

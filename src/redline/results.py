@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from redline.compile import Configuration, Program
 from redline.engine.semantics import ChunkResult
+from redline.engine.trouble import TroubleRow
 from redline.stats import wilson_interval
 
 
@@ -79,6 +80,9 @@ class Results:
     program: Program
     config: Configuration
     seed: int
+    #: NaN and out-of-range probabilities and NaN state met in the runs, per element
+    #: (:mod:`redline.engine.trouble`); empty when there were none
+    trouble: tuple[TroubleRow, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -108,6 +112,7 @@ class Results:
             dict(self.config.levers),
             self.config.lens,
             self.summary(),
+            self.trouble,
         )
 
 
@@ -119,8 +124,11 @@ def summary_json(
     levers: dict[str, str],
     lens: str | None,
     summaries: list[OutcomeSummary],
+    trouble: Iterable[TroubleRow] = (),
 ) -> dict[str, object]:
-    """One configuration's results as the JSON object ``redline run --json`` prints."""
+    """One configuration's results as the JSON object ``redline run --json`` prints; with
+    ``numerical_trouble``, a list of each NaN or out-of-range probability and NaN state
+    variable met (empty when there were none)."""
     return {
         "scenario": scenario,
         "horizon": horizon,
@@ -138,4 +146,5 @@ def summary_json(
             }
             for x in summaries
         },
+        "numerical_trouble": [row.to_json() for row in trouble],
     }

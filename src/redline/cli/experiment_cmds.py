@@ -11,7 +11,15 @@ from rich.text import Text
 
 from redline.analysis.compare import PointCounts, compare_along, format_difference
 from redline.cli.app import app, counted, err, guarded, out
-from redline.cli.run_cmds import StoreOpt, ThreadsOpt, execute, parse_levers, print_outcomes
+from redline.cli.run_cmds import (
+    StoreOpt,
+    StrictOpt,
+    ThreadsOpt,
+    execute,
+    parse_levers,
+    print_outcomes,
+    print_trouble,
+)
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
 from redline.experiment.design import sobol_note
@@ -100,9 +108,11 @@ def sweep(
     force: Annotated[
         bool, typer.Option("--force", help="Write the report over a file that is not a report.")
     ] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
-    unit. Killed and started again with the same command, it does only what is missing."""
+    unit. Killed and started again with the same command, it does only what is missing. A
+    warning table follows of any NaN or out-of-range probability and NaN state met."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     if sample is not None and not SAMPLE_PATTERN.match(sample):
@@ -150,6 +160,7 @@ def sweep(
         store,
         {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
         cast(Backend, backend),
+        strict,
     )
     record = p.record
     resumed = (
@@ -163,6 +174,9 @@ def sweep(
         f"{counted(record.runs, 'run')}, "
         f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
     )
+    trouble = store.trouble(spec.name)
+    if trouble:
+        print_trouble([(point["label"], point, []) for point in store.points(spec.name)], trouble)
     _sweep_report(store, spec.name, report_path)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,10 +20,12 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
 from redline.cli.outcome_table import print_outcome_tables
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
+from redline.engine.trouble import TroubleRow
 from redline.errors import UserError
 from redline.experiment import runner
 from redline.experiment.outputs import check_output
@@ -56,6 +59,14 @@ ThreadsOpt = Annotated[
 LensOpt = Annotated[str | None, typer.Option("--lens", help="Use one lens (default: every lens).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store file.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Stop at the first NaN or out-of-range probability or NaN state variable, naming "
+        "the step, run, element and value (default: count them and warn after the run).",
+    ),
+]
 
 
 def parse_levers(items: list[str] | None) -> dict[str, str]:
@@ -77,6 +88,39 @@ def print_outcomes(
     print_outcome_tables(out, s, rows, title)
 
 
+def print_trouble(
+    rows: list[tuple[str, dict[str, Any], list[OutcomeSummary]]],
+    trouble: dict[int, list[TroubleRow]],
+) -> None:
+    """A warning table of the numerical trouble each configuration met (nothing if none): per
+    element and problem, how often, in how many runs, and the first occurrence."""
+    if not any(trouble.values()):
+        return
+    table = Table(
+        "configuration",
+        "element",
+        "problem",
+        "times",
+        "runs",
+        "first (run, step: value)",
+        title="[bold yellow]warning: numerical trouble[/] (--strict stops at the first; see "
+        "docs/engine.md)",
+        title_justify="left",
+    )
+    for label, point, _ in rows:
+        shown = label + (f" [{point['lens']}]" if point.get("lens") else "")
+        for t in trouble.get(int(point["point"]), []):
+            table.add_row(
+                escape(shown),
+                escape(f"{t.kind.replace('_', ' ')} {t.element}"),
+                t.problem,
+                f"{t.occurrences:,}",
+                f"{t.runs:,}",
+                f"run {t.first_run}, step {t.first_step}: {t.first_value!r}",
+            )
+    out.print(table)
+
+
 def progress_bar() -> Progress:
     return Progress(
         # a description names configurations and lenses: shown as written, not as markup
@@ -92,11 +136,15 @@ def progress_bar() -> Progress:
 
 
 def execute(
-    spec: ExperimentSpec, store: Store, executor_opts: dict[str, Any], backend: Backend = "numpy"
+    spec: ExperimentSpec,
+    store: Store,
+    executor_opts: dict[str, Any],
+    backend: Backend = "numpy",
+    strict: bool = False,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
-    status 130."""
+    status 130; ``strict``, numerical trouble stops it with a message (exit 2)."""
     try:
         with ExitStack() as stack:
 
@@ -108,7 +156,7 @@ def execute(
                 )
                 return lambda k: bar.advance(task, k)
 
-            return runner.execute(spec, store, executor_opts, backend, start)
+            return runner.execute(spec, store, executor_opts, backend, start, strict)
     except runner.Stopped as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -164,9 +212,11 @@ def run(
             "under the --lever and --lens given); default: when the scenario has observations.",
         ),
     ] = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
-    print outcome probabilities with 95% intervals, store the results and write a report."""
+    print outcome probabilities with 95% intervals (and a warning table of any NaN or
+    out-of-range probability and NaN state met), store the results and write a report."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     loaded = load_scenario(file)
@@ -179,11 +229,15 @@ def run(
         check_output(report_path, "report", store.path, force)
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
-    execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend))
+    execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend), strict)
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = runner.stored_summaries(store, name, outcomes)
+    trouble = store.trouble(name)
     if as_json:
-        payloads = [_json(s, runs, seed, pt, summ) for _, pt, summ in rows]
+        payloads = [
+            _json(s, runs, seed, pt, summ, trouble.get(int(pt["point"]), []))
+            for _, pt, summ in rows
+        ]
         payload = (
             payloads[0]
             if len(payloads) == 1
@@ -203,6 +257,7 @@ def run(
         f"{s.title} — outcome probabilities, {counted(runs, 'run')} each, seed "
         f"{seed}, horizon {counted(s.time.horizon, s.time.step)}",
     )
+    print_trouble(rows, trouble)
     out.print(f"results: experiment '{name}' in {store.path}")
     ablation = (
         ablate_with_progress(loaded, runs, seed, parse_levers(lever), lens, backend, threads)
@@ -219,9 +274,16 @@ def run(
 
 
 def _json(
-    s: Scenario, runs: int, seed: int, point: dict[str, Any], summ: list[OutcomeSummary]
+    s: Scenario,
+    runs: int,
+    seed: int,
+    point: dict[str, Any],
+    summ: list[OutcomeSummary],
+    trouble: list[TroubleRow],
 ) -> dict[str, object]:
-    return summary_json(s.id, s.time.horizon, runs, seed, point["levers"], point["lens"], summ)
+    return summary_json(
+        s.id, s.time.horizon, runs, seed, point["levers"], point["lens"], summ, trouble
+    )
 
 
 def ablate_with_progress(

@@ -30,6 +30,7 @@ import pyarrow as pa
 from redline.engine import backends
 from redline.engine.deciders import DecisionMaker
 from redline.engine.simulate import Backend
+from redline.engine.trouble import TroubleRow, rows, strict_check
 from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.job import Job
@@ -46,6 +47,9 @@ class UnitTask:
     backend: Backend = "numpy"
     #: plugged-in decision-makers by actor (picklable, to reach worker processes)
     makers: tuple[tuple[str, DecisionMaker], ...] = ()
+    #: stop at numerical trouble (:class:`~redline.engine.trouble.NumericalTrouble`) rather
+    #: than count it
+    strict: bool = False
 
 
 @dataclass
@@ -54,21 +58,36 @@ class UnitResult:
     table: pa.Table
     occupancy: np.ndarray
     seconds: float
+    #: the checks that failed in the unit's runs (:mod:`redline.engine.trouble`)
+    trouble: tuple[TroubleRow, ...] = ()
 
 
 def compute_unit(task: UnitTask) -> UnitResult:
-    """Simulate one unit and shape its rows for the store (a pure function of the task)."""
+    """Simulate one unit and shape its rows for the store (a pure function of the task), with
+    its numerical trouble. Strict, it raises :class:`~redline.engine.trouble.NumericalTrouble`
+    at the unit's first numerical trouble instead, and nothing of the unit is stored."""
     started = time.perf_counter()
     program = task.job.program
     runs = np.arange(task.unit.start, task.unit.stop, dtype=np.int64)
     chunk = backends.run_chunk(task.backend, program, task.seed, runs, makers=dict(task.makers))
+    if task.strict:
+        strict_check(program, chunk.trouble, _where(task))
+    trouble = () if chunk.trouble is None else tuple(rows(program, chunk.trouble))
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(
             2, f"param.{name}", pa.array([value] * table.num_rows, pa.float64())
         )
     table = table.add_column(0, "point", pa.array([task.unit.point] * table.num_rows, pa.int32()))
-    return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started)
+    return UnitResult(task.unit, table, chunk.occupancy, time.perf_counter() - started, trouble)
+
+
+def _where(task: UnitTask) -> str:
+    """The configuration a unit ran, for a message: ``lens 'hawk', levers a=b``."""
+    parts = [f"lens '{task.job.lens}'"] if task.job.lens else []
+    if task.job.levers:
+        parts.append("levers " + ", ".join(f"{k}={v}" for k, v in task.job.levers))
+    return ", ".join(parts)
 
 
 class Executor(Protocol):

@@ -17,6 +17,7 @@ from redline.engine.deciders import DecisionMaker
 from redline.engine.reference import run_reference
 from redline.engine.semantics import RunResult
 from redline.engine.simulate import DEFAULT_CHUNK, Backend
+from redline.engine.trouble import NumericalTrouble
 from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
@@ -42,20 +43,33 @@ def execute(
     executor_opts: Mapping[str, Any],
     backend: Backend = "numpy",
     progress: ProgressStart | None = None,
+    strict: bool = False,
 ) -> Plan:
     """Plan an experiment and run its missing units; the plan, with the experiment as it is
     after the sweep.
 
     Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
     the experiment as stopped and raises :class:`Stopped` (a :class:`KeyboardInterrupt`) saying
-    how many units are stored (only whole ones are)."""
+    how many units are stored (only whole ones are). ``strict``: at a unit's first numerical
+    trouble the experiment is recorded as stopped too, and
+    :class:`~redline.engine.trouble.NumericalTrouble` says where (step, run, element, value)
+    and how many units are stored; that unit is not."""
     executor = make_executor(**executor_opts)  # options are checked before anything is stored
     key: int | None = None  # the experiment's key in the store, once it is registered
     try:
         p = plan(spec, store)
         key = p.record.key
         advance = progress(p, executor.description) if progress is not None else None
-        p = dataclasses.replace(p, record=run_plan(p, store, executor, backend, advance))
+        p = dataclasses.replace(
+            p, record=run_plan(p, store, executor, backend, advance, strict=strict)
+        )
+    except NumericalTrouble as exc:
+        executor.close()
+        where = stopped(store, spec.name, key).split(";")[0]
+        raise NumericalTrouble(
+            f"{exc}; {where}; correct the scenario, or leave out --strict to count such "
+            "trouble and go on"
+        ) from None
     except KeyboardInterrupt:
         try:
             executor.close()  # run_plan closes it too; closing twice is harmless

@@ -45,6 +45,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from redline.engine.trouble import TroubleRow, merge_rows
 from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.layout import Expander, Layout, PointConfig
@@ -84,6 +85,16 @@ CREATE TABLE IF NOT EXISTS occupancy (
     experiment INTEGER NOT NULL, unit INTEGER NOT NULL, point INTEGER NOT NULL,
     step INTEGER NOT NULL, rung INTEGER NOT NULL, runs BIGINT NOT NULL);
 INSERT OR IGNORE INTO store_meta VALUES ('format', '2'), ('next_key', '1');
+"""
+
+#: numerical trouble per unit (:mod:`redline.engine.trouble`): a row per check that failed in
+#: the unit's runs; made with the first such unit (a store without it has had none)
+_TROUBLE_TABLE = """
+CREATE TABLE IF NOT EXISTS trouble (
+    experiment INTEGER NOT NULL, fingerprint VARCHAR NOT NULL, unit INTEGER NOT NULL,
+    point INTEGER NOT NULL, problem VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    element VARCHAR NOT NULL, occurrences BIGINT NOT NULL, runs BIGINT NOT NULL,
+    first_run BIGINT NOT NULL, first_step INTEGER NOT NULL, first_value DOUBLE);
 """
 
 _RECORD = (
@@ -433,9 +444,11 @@ class Store:
         table: pa.Table,
         occupancy: np.ndarray,
         seconds: float,
+        trouble: Sequence[TroubleRow] = (),
     ) -> None:
-        """Write one unit's rows, occupancy and completion in a single transaction; raise
-        :class:`ExperimentDeleted`, writing nothing, if the experiment is no longer there."""
+        """Write one unit's rows, occupancy, numerical trouble and completion in a single
+        transaction; raise :class:`ExperimentDeleted`, writing nothing, if the experiment is no
+        longer there."""
         rows = record.layout.unit_rows(table, unit.point)
         steps, rungs = np.nonzero(occupancy)
         occupied = pa.table(
@@ -458,6 +471,15 @@ class Store:
             try:
                 con.execute(f'INSERT INTO "{record.results_table}" SELECT * FROM unit_rows')
                 con.execute("INSERT INTO occupancy SELECT * FROM unit_occupancy")
+                if trouble:
+                    con.execute(_TROUBLE_TABLE)
+                    con.executemany(
+                        "INSERT INTO trouble VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (record.key, record.fingerprint, unit.index, unit.point, *t.values())
+                            for t in trouble
+                        ],
+                    )
                 con.execute(
                     "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -505,6 +527,8 @@ class Store:
             con.execute(f'DROP TABLE IF EXISTS "{record.results_table}"')
             for table in ("occupancy", "units", "points"):
                 con.execute(f"DELETE FROM {table} WHERE experiment = ?", [record.key])
+            if self._has_trouble_table(con):
+                con.execute("DELETE FROM trouble WHERE experiment = ?", [record.key])
             con.execute("DELETE FROM experiments WHERE key = ?", [record.key])
             con.commit()
 
@@ -625,6 +649,45 @@ class Store:
             }
             for r in rows
         ]
+
+    @staticmethod
+    def _has_trouble_table(con: duckdb.DuckDBPyConnection) -> bool:
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_name = 'trouble'"
+            ).fetchone()[0]  # type: ignore[index]
+        )
+
+    def trouble(self, name: str) -> dict[int, list[TroubleRow]]:
+        """Per design point with any: the numerical trouble of its stored units, summed per
+        problem and element (:func:`~redline.engine.trouble.merge_rows`), in program order."""
+        with self.connect(must_exist=True) as con:
+            record = self.require(con, name)
+            if not self._has_trouble_table(con):
+                return {}
+            found = con.execute(
+                "SELECT t.point, problem, kind, element, occurrences, t.runs, first_run, "
+                "first_step, first_value FROM trouble t JOIN units u ON u.experiment = "
+                "t.experiment AND u.fingerprint = t.fingerprint AND u.unit = t.unit "
+                "WHERE t.experiment = ? AND t.fingerprint = ? ORDER BY t.point, t.unit, t.rowid",
+                [record.key, record.fingerprint],
+            ).fetchall()
+        by_point: dict[int, list[TroubleRow]] = {}
+        for point, problem, kind, element, times, runs, run, step, value in found:
+            by_point.setdefault(int(point), []).append(
+                TroubleRow(
+                    str(problem),
+                    str(kind),
+                    str(element),
+                    int(times),
+                    int(runs),
+                    int(run),
+                    int(step),
+                    float("nan") if value is None else float(value),
+                )
+            )
+        return {point: merge_rows(rows) for point, rows in by_point.items()}
 
     def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
         with self.connect(must_exist=True) as con:

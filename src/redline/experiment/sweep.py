@@ -57,8 +57,8 @@ def plan(spec: ExperimentSpec, store: Store) -> Plan:
     return Plan(spec, record, points, all_units, todo, jobs)
 
 
-def tasks(p: Plan, backend: Backend = "numpy") -> list[UnitTask]:
-    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend) for u in p.todo]
+def tasks(p: Plan, backend: Backend = "numpy", strict: bool = False) -> list[UnitTask]:
+    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend, strict=strict) for u in p.todo]
 
 
 def run_plan(
@@ -67,15 +67,23 @@ def run_plan(
     executor: Executor,
     backend: Backend = "numpy",
     progress: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ExperimentRecord:
-    """Compute the missing units, committing each as it completes; then mark the experiment
-    done. Interrupted (Ctrl-C), whatever was committed stays: see :func:`stopped`. Deleted
-    from the store meanwhile, it stops at the next commit (:class:`ExperimentDeleted`)."""
+    """Compute the missing units, committing each as it completes (with its numerical
+    trouble); then mark the experiment done. Interrupted (Ctrl-C), whatever was committed
+    stays: see :func:`stopped`. Deleted from the store meanwhile, it stops at the next commit
+    (:class:`ExperimentDeleted`). ``strict``: a unit with numerical trouble raises
+    :class:`~redline.engine.trouble.NumericalTrouble` and is not stored."""
     if p.todo:
         try:
-            for result in executor.run(tasks(p, backend)):
+            for result in executor.run(tasks(p, backend, strict)):
                 store.commit_unit(
-                    p.record, result.unit, result.table, result.occupancy, result.seconds
+                    p.record,
+                    result.unit,
+                    result.table,
+                    result.occupancy,
+                    result.seconds,
+                    result.trouble,
                 )
                 if progress:
                     progress(result.unit.stop - result.unit.start)

@@ -51,6 +51,7 @@ def configuration_reports(
     program = compile_scenario(s)
     defaults = lever_defaults(s)
     lens_names = {x.id: x.label for x in s.lenses}
+    trouble = store.trouble(name)
     for point in store.points(name):
         table = tables.get(point["point"])
         if table is None:
@@ -70,6 +71,7 @@ def configuration_reports(
                     o: outcome_incidence(table, o, s.time.horizon).tolist() for o, _ in outcomes
                 },
                 occupancy=store.occupancy(name, point["point"], s.time.horizon, len(program.rungs)),
+                trouble=trouble.get(point["point"], []),
             )
         )
     lenses = [x.id for x in s.lenses]

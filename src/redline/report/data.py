@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from redline.analysis.ablation import Ablation
 from redline.analysis.score import Score
+from redline.engine.trouble import TroubleRow
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.register import RegisterRow
@@ -33,6 +34,9 @@ class ConfigurationReport:
     setting: str = ""
     #: the lens's name as the scenario gives it (empty: no lens, or its id is its name)
     lens_name: str = ""
+    #: NaN and out-of-range probabilities and NaN state met in its runs, per element
+    #: (:mod:`redline.engine.trouble`); empty when there were none
+    trouble: list[TroubleRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

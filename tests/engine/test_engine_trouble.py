@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine_support import on_backend, program_from, runs, scenario_dict
+from engine_support import assert_same_chunks, on_backend, program_from, runs, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -174,7 +174,7 @@ def test_counts_equal_a_direct_count_and_the_reference(
     """Every probability shape at once (one rule each), with values that make it NaN, out of
     range or fine, and a dynamic of any shape: the counts per element, the runs and the first
     occurrence equal a count made from each run's drawn k; the NumPy and fused engines' counts
-    equal the reference's, array for array."""
+    equal the reference's, array for array, and so do their results."""
     program = program_from(_scenario(list(probabilities), dynamic, stop, horizon=6))
     ids = runs(40, start=seed % 1000)
     got = on_backend(backend, program, seed, ids)
@@ -188,7 +188,9 @@ def test_counts_equal_a_direct_count_and_the_reference(
     assert got.trouble is not None
     assert got.trouble.per_run.sum() == got.trouble.occurrences.sum()
     if backend != "reference":
-        assert_same_trouble(got.trouble, run_reference_chunk(program, seed, ids).trouble, backend)
+        expected_chunk = run_reference_chunk(program, seed, ids)
+        assert_same_chunks(got, expected_chunk, backend)
+        assert_same_trouble(got.trouble, expected_chunk.trouble, backend)
 
 
 def test_behaviour_is_kept_nan_never_fires_above_one_always_does(backend: str) -> None:

@@ -134,18 +134,20 @@ def test_outcomes_are_dated_and_the_ending_names_what_ended_the_run(
     scenario: Scenario, program: Program
 ) -> None:
     busy = [decision("RUS", "offensive")]
-    run = made_run(program, [busy] * 4, first_hit={"article5": 2, "war": 3})
+    # war is a state the run continues through; nuclear use ends it
+    run = made_run(program, [busy] * 4, first_hit={"article5": 1, "war": 2, "nuclear_use": 3})
     lines = story(scenario, program, run)
     reached = [line for line in lines if line.text.startswith("outcome reached")]
     assert [(line.when, line.text) for line in reached] == [
-        ("step 2 (Sep 2023)", "outcome reached: Article 5 invoked"),
-        ("step 3 (Oct 2023)", "outcome reached: direct NATO–Russia war — this ends the run"),
+        ("step 1 (Aug 2023)", "outcome reached: Article 5 invoked"),
+        ("step 2 (Sep 2023)", "outcome reached: direct NATO–Russia war"),
+        ("step 3 (Oct 2023)", "outcome reached: Russian nuclear use — this ends the run"),
     ]
     closing = ending(scenario, program, run)
     assert closing.startswith(
-        "The run ended at step 3 (Oct 2023), after 4 steps, with direct NATO–Russia war."
+        "The run ended at step 3 (Oct 2023), after 4 steps, with Russian nuclear use."
     )
-    assert "Article 5 invoked (step 2)" in closing
+    assert "Article 5 invoked (step 1)" in closing
 
 
 def test_a_quote_that_opens_with_a_quote_mark_is_not_doubled() -> None:

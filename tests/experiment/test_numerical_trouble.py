@@ -144,8 +144,6 @@ def test_strict_stops_with_one_line_and_stores_only_whole_clean_units(tmp_path: 
 
     with pytest.raises(NumericalTrouble, match=f"of run {row.first_run}: "):
         api.simulate(str(path), RUNS, chunk_size=CHUNK, strict=True)
-    with pytest.raises(api.RedlineTypeError, match="strict must be True or False"):
-        api.simulate(str(path), 10, strict="yes")  # type: ignore[arg-type]
 
 
 def test_sweep_stores_trouble_per_unit_and_reports_the_sum(tmp_path: Path) -> None:

@@ -18,10 +18,12 @@ from redline.engine.reference import run_reference
 from redline.engine.semantics import RunResult
 from redline.engine.simulate import DEFAULT_CHUNK, Backend
 from redline.engine.trouble import NumericalTrouble
+from redline.errors import UserError, check_index
 from redline.experiment.executors import make_executor
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
-from redline.experiment.sweep import Plan, plan, run_plan, stopped
+from redline.experiment.store_failures import StoreUnavailable
+from redline.experiment.sweep import STOP_WAIT_SECONDS, Plan, plan, run_plan, stopped
 from redline.results import OutcomeSummary
 from redline.scenario.loader import LoadedScenario
 from redline.scenario.model import Scenario
@@ -75,10 +77,33 @@ def execute(
             executor.close()  # run_plan closes it too; closing twice is harmless
         finally:
             raise Stopped(stopped(store, spec.name, key)) from None
+    except StoreUnavailable as exc:  # a full disk, a store another process holds ...
+        executor.close()
+        if key is None:  # nothing was registered: nothing to record
+            raise
+        raise type(exc)(f"{exc}; {_after_failure(store, spec.name, key)}") from None
     except BaseException:
         executor.close()
         raise
     return p
+
+
+def _after_failure(store: Store, name: str, key: int) -> str:
+    """After the store failed a sweep: record the experiment as stopped if the store lets us
+    (it may still be full or held), and say what it holds now."""
+    try:
+        record = store.mark_stopped(name, wait=STOP_WAIT_SECONDS, key=key)
+    except UserError:
+        return (
+            f"experiment '{name}' is still marked running, though no sweep is running it; "
+            "the same command goes on from the units stored"
+        )
+    if record is None:
+        return f"experiment '{name}' is no longer in the store"
+    return (
+        f"the sweep stopped with {record.done_units} of {record.units} units stored; the "
+        "same command goes on from there"
+    )
 
 
 def run_spec(
@@ -162,7 +187,10 @@ def trace(
 ) -> TracedRun:
     """One run of one configuration (unfixed levers at their defaults), step by step, with
     every decision and rule reaction logged; ``makers`` replace the named actors'
-    decision-makers (checked by the caller)."""
+    decision-makers (checked by the caller). A seed or run outside 0 .. 2**63 - 1 is refused
+    (:class:`~redline.errors.RedlineValueError`)."""
+    check_index("seed", seed)
+    check_index("run", run)
     config = resolve(scenario, levers, lens)
     program = compile_scenario(scenario, config)
     result = run_reference(program, seed, run, keep_log=True, makers=makers)

@@ -51,12 +51,15 @@ from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.outputs import CSV_HEADER, PARQUET_KEY, check_output
 from redline.experiment.spec import ExperimentSpec
+from redline.experiment.store_failures import held, is_lock_conflict, store_failure
 from redline.scenario.model import Scenario
 from redline.version import __version__
 
 DEFAULT_STORE = Path("redline.duckdb")
 #: how long to wait for a store that another process is writing
 LOCK_WAIT_SECONDS = 60.0
+#: the environment variable that sets another wait, in seconds
+LOCK_WAIT_VARIABLE = "REDLINE_STORE_WAIT"
 #: the layout of the store's own tables; a store of another layout is refused
 STORE_FORMAT = "2"
 #: rows read from DuckDB at a time when rows are read or exported
@@ -103,6 +106,23 @@ _RECORD = (
     "(SELECT count(*) FROM units u WHERE u.experiment = e.key "
     "AND u.fingerprint = e.fingerprint) FROM experiments e "
 )
+
+
+def lock_wait() -> float:
+    """Seconds to wait for a store another process holds: ``REDLINE_STORE_WAIT`` if set to a
+    number of seconds (0 or more), else :data:`LOCK_WAIT_SECONDS`."""
+    value = os.environ.get(LOCK_WAIT_VARIABLE, "").strip()
+    if not value:
+        return LOCK_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise UserError(
+            f"{LOCK_WAIT_VARIABLE} must be a number of seconds from 0 to 86400, got '{value}'"
+        )
+    return seconds
 
 
 def is_interruption(exc: BaseException) -> bool:
@@ -187,31 +207,33 @@ class Store:
 
     @contextlib.contextmanager
     def connect(
-        self, must_exist: bool = False, wait: float = LOCK_WAIT_SECONDS
+        self, must_exist: bool = False, wait: float | None = None, read_only: bool = False
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one piece of work; waits ``wait`` seconds for other processes,
-        then refuses.
+        """A connection for one piece of work; waits ``wait`` seconds (default
+        :func:`lock_wait`) for other processes, then refuses, naming the one that holds it.
 
         ``must_exist``: reading commands never create a store, and never write into a DuckDB
-        file that is not one."""
-        if must_exist:
+        file that is not one. ``read_only``: for commands that only read, so that a store on a
+        read-only disk, or one the user may not write, can still be listed and exported.
+
+        A damaged file, a full disk or a store that cannot be written is refused with a
+        message (:mod:`redline.experiment.store_failures`), at opening or at any query."""
+        if must_exist or read_only:
             self.require_file()
+        if os.path.lexists(self.path) and not self.path.is_file():
+            raise UserError(f"{self.path} is not a redline store: it is not a regular file")
+        wait = lock_wait() if wait is None else wait
         deadline = time.monotonic() + wait
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path), read_only=read_only)
                 break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise UserError(f"{self.path} is not a redline store: {exc}") from None
-                if time.monotonic() > deadline:
-                    raise UserError(
-                        f"store {self.path} is in use by another process and did "
-                        f"not come free within {wait:.0f} s"
-                    ) from None
-                time.sleep(0.05)
             except duckdb.Error as exc:
-                raise UserError(f"{self.path} is not a redline store: {exc}") from None
+                if not is_lock_conflict(exc):
+                    raise self._failure(exc, read_only) from None
+                if time.monotonic() > deadline:
+                    raise held(self.path, exc, wait) from None
+                time.sleep(0.05)
         try:
             if not self._schema_ready:
                 self._prepare(con, must_exist)
@@ -219,9 +241,19 @@ class Store:
         except (RuntimeError, duckdb.Error) as exc:
             if is_interruption(exc):  # Ctrl-C in a query: its transaction is rolled back
                 raise KeyboardInterrupt from None
+            failure = store_failure(self.path, exc, writing=not read_only)
+            if failure is not None:
+                raise failure from None
             raise
         finally:
             con.close()
+
+    def _failure(self, exc: duckdb.Error, read_only: bool) -> UserError:
+        """Why the store's file could not be opened, as a message."""
+        failure = store_failure(self.path, exc, writing=not read_only)
+        if failure is not None:
+            return failure
+        return UserError(f"{self.path} is not a redline store: {' '.join(str(exc).split())}")
 
     def _prepare(self, con: duckdb.DuckDBPyConnection, must_exist: bool) -> None:
         """Create the schema in a new store; refuse a DuckDB file that holds other tables, or a
@@ -258,12 +290,12 @@ class Store:
 
     # -- experiments -------------------------------------------------------------------------
     def get(self, name: str) -> ExperimentRecord | None:
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             return self._get(con, name)
 
     def record(self, name: str) -> ExperimentRecord:
         """An experiment that must exist (the error suggests a close name)."""
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             return self.require(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
@@ -300,7 +332,7 @@ class Store:
         """Every experiment, oldest first (none for a store that does not exist)."""
         if not self.path.exists():
             return []
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             rows = con.execute(_RECORD + "ORDER BY created, key").fetchall()
         return [rec for row in rows if (rec := self._one([row])) is not None]
 
@@ -544,7 +576,7 @@ class Store:
 
     def scenario(self, name: str) -> Scenario:
         """The scenario an experiment was swept with, as it was then."""
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             text = con.execute(
                 "SELECT scenario FROM experiments WHERE key = ?", [record.key]
@@ -587,7 +619,7 @@ class Store:
     def results(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
         """The per-run rows of an experiment, ordered by design point and run (``columns``:
         only those)."""
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             schema = record.layout.read_schema()
             table = pa.Table.from_batches(list(self._batches(con, record)), schema=schema)
@@ -598,7 +630,7 @@ class Store:
         first step, counted by DuckDB (memory does not grow with the number of runs).
 
         An experiment without stored results is refused with a message."""
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             missing = [o for o in outcomes if o not in record.layout.outcomes]
             if missing:
@@ -632,7 +664,7 @@ class Store:
         )
 
     def points(self, name: str) -> list[dict[str, Any]]:
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             rows = con.execute(
                 "SELECT point, label, levers, lens, fixed FROM points "
@@ -690,7 +722,7 @@ class Store:
         return {point: merge_rows(rows) for point, rows in by_point.items()}
 
     def occupancy(self, name: str, point: int, horizon: int, rungs: int) -> np.ndarray:
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             rows = con.execute(
                 "SELECT step, rung, sum(runs) FROM occupancy WHERE experiment = ? "
@@ -713,7 +745,7 @@ class Store:
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         count = 0
         try:
-            with self.connect(must_exist=True) as con:
+            with self.connect(must_exist=True, read_only=True) as con:
                 record = self.require(con, name)
                 if record.done_units == 0:
                     raise UserError(self._no_results(record))

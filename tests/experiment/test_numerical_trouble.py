@@ -144,6 +144,8 @@ def test_strict_stops_with_one_line_and_stores_only_whole_clean_units(tmp_path: 
 
     with pytest.raises(NumericalTrouble, match=f"of run {row.first_run}: "):
         api.simulate(str(path), RUNS, chunk_size=CHUNK, strict=True)
+    with pytest.raises(api.RedlineTypeError, match="strict must be True or False"):
+        api.simulate(str(path), 10, strict="yes")  # type: ignore[arg-type]
 
 
 def test_sweep_stores_trouble_per_unit_and_reports_the_sum(tmp_path: Path) -> None:
@@ -162,3 +164,15 @@ def test_sweep_stores_trouble_per_unit_and_reports_the_sum(tmp_path: Path) -> No
     assert redline("results", "delete", "t", "--store", "s.duckdb", cwd=tmp_path).returncode == 0
     with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM trouble").fetchone() == (0,)
+
+
+def test_strict_refuses_an_experiment_stored_with_trouble(tmp_path: Path) -> None:
+    """Run without --strict, then again with it: the stored experiment is not passed off as
+    clean; the message names the earliest stored occurrence."""
+    path = write(tmp_path, troubled())
+    assert redline(*run_args(path, "--json"), cwd=tmp_path).returncode == 0
+    again = redline(*run_args(path, "--json", "--strict"), cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "already holds numerical trouble" in again.stderr
+    assert "at step 0 of run 0" in again.stderr
+    assert again.stdout == ""

@@ -19,6 +19,7 @@ from redline.cli.run_cmds import (
     parse_levers,
     print_outcomes,
     print_trouble,
+    refuse_stored_trouble,
 )
 from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
 from redline.errors import UserError
@@ -175,6 +176,7 @@ def sweep(
         f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
     )
     trouble = store.trouble(spec.name)
+    refuse_stored_trouble(trouble, strict, spec.name)
     if trouble:
         print_trouble([(point["label"], point, []) for point in store.points(spec.name)], trouble)
     _sweep_report(store, spec.name, report_path)

@@ -121,6 +121,21 @@ def print_trouble(
     out.print(table)
 
 
+def refuse_stored_trouble(trouble: dict[int, list[TroubleRow]], strict: bool, name: str) -> None:
+    """``--strict`` on an experiment whose stored units already hold numerical trouble (stored
+    by a run without it, or resumed): refused, naming the earliest occurrence."""
+    found = [t for rows in trouble.values() for t in rows]
+    if not strict or not found:
+        return
+    t = min(found, key=lambda t: (t.first_run, t.first_step))
+    raise UserError(
+        f"experiment '{name}' already holds numerical trouble stored without --strict: at step "
+        f"{t.first_step} of run {t.first_run}, {t.kind.replace('_', ' ')} '{t.element}': "
+        f"{t.problem} ({t.first_value!r}) (--strict); delete it (redline results delete) or "
+        "leave out --strict"
+    )
+
+
 def progress_bar() -> Progress:
     return Progress(
         # a description names configurations and lenses: shown as written, not as markup
@@ -233,6 +248,7 @@ def run(
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = runner.stored_summaries(store, name, outcomes)
     trouble = store.trouble(name)
+    refuse_stored_trouble(trouble, strict, name)
     if as_json:
         payloads = [
             _json(s, runs, seed, pt, summ, trouble.get(int(pt["point"]), []))

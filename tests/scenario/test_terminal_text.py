@@ -129,3 +129,18 @@ def test_the_issues_examples(tmp_path: Path) -> None:
     # the outcome's header may wrap at its spaces in the table: each word is there as written
     assert re.search(r"Article\s.*5\s.*\[/\]\s.*invoked", text, re.DOTALL), text
     assert report.exists(), "the report is written after the table"
+
+
+def test_score_shows_outcome_names_as_written(tmp_path: Path) -> None:
+    """``redline score`` names outcomes in its observations (``resolved: NAME: first
+    between ...``) and its fit: bracketed names reach the terminal whole."""
+    data = yaml.safe_load(builtin_scenarios()["cuban-missile-crisis"].read_text("utf-8"))
+    data["title"] = "Cuba [bold]1962[/]"
+    for i, outcome in enumerate(data["outcomes"]):
+        outcome["name"] = f"[/] outcome [x]{i}"
+    path = tmp_path / "cuba.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    args = ["score", str(path), "--particles", "50", "--replicates", "2"]
+    text = _ok(run_cli(*args, width=WIDTH), "score")
+    shown = [o["name"] for o in data["outcomes"] if o["name"] in text]
+    assert shown, f"no outcome name shown as written\n{text}"

@@ -694,7 +694,7 @@ class Store:
     def trouble(self, name: str) -> dict[int, list[TroubleRow]]:
         """Per design point with any: the numerical trouble of its stored units, summed per
         problem and element (:func:`~redline.engine.trouble.merge_rows`), in program order."""
-        with self.connect(must_exist=True) as con:
+        with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
             if not self._has_trouble_table(con):
                 return {}

@@ -134,6 +134,7 @@ def _environment() -> Environment:
         env.filters["pct"] = _pct
         env.filters["basename"] = _basename
         env.filters["wbr"] = _breakable
+        env.filters["wbr_narrow"] = lambda text: _breakable(text, "=,._")
         _ENV = env
     return _ENV
 
@@ -161,12 +162,12 @@ def _basename(source: str) -> str:
     return name or source
 
 
-def _breakable(text: str) -> Markup:
-    """Text escaped, with line-break opportunities after ``=``, ``,``, ``.`` and ``_`` (a lever
-    setting such as ``ukraine_membership=vilnius_invitation`` or an element such as
-    ``red_lines.rl_convoys`` wraps there, not inside a word)."""
+def _breakable(text: str, marks: str = "=,.") -> Markup:
+    """Text escaped, with line-break opportunities after each of ``marks`` (a lever setting
+    such as ``ukraine_membership=vilnius_invitation`` or an element such as
+    ``red_lines.rl_convoys`` wraps there, not inside a word; a narrow column adds ``_``)."""
     escaped = html.escape(text, quote=True)
-    for mark in ("=", ",", ".", "_"):
+    for mark in marks:
         escaped = escaped.replace(mark, mark + "<wbr>")
     return Markup(escaped)
 

@@ -97,7 +97,7 @@ CASES: dict[str, Case] = {
     "text-file-as-store-list": Case(
         "results list --store {dir}/notes.txt",
         ["is not a redline store"],
-        absent=["in use by another process"],
+        absent=["held by another"],
     ),
     "foreign-duckdb-as-store-list": Case(
         "results list --store {dir}/foreign.duckdb", ["is not a redline store"]
@@ -108,7 +108,7 @@ CASES: dict[str, Case] = {
     "text-file-as-store-sweep": Case(
         SWEEP + " --store {dir}/notes.txt",
         ["is not a redline store"],
-        absent=["in use by another process"],
+        absent=["held by another"],
     ),
 }
 

@@ -39,7 +39,7 @@ def test_sweeps_into_one_store_at_once(tmp_path: Path, reference: Reference) -> 
             assert f"experiment '{name}'" in out
             succeeded[name] = points
         else:
-            assert_refused(rc, out, err, "in use by another process")
+            assert_refused(rc, out, err, "is held by another")
     assert succeeded, f"every sweep was refused: {results}"
 
     store = Store(db)

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 from test_ablation_report import make_data
 from typer.testing import CliRunner
 from why_support import ALARM, CHAIN, HORIZON, ROUTES, A, B, Q, write
@@ -31,6 +30,8 @@ RUNS = 20_000
 
 def assert_rate(hits: int, n: int, p: float, what: str) -> None:
     """The exact ``p`` lies in the 99.9% Wilson interval of ``hits`` out of ``n``."""
+    from statsmodels.stats.proportion import proportion_confint  # (not at collection: pandas)
+
     lo, hi = proportion_confint(hits, n, alpha=0.001, method="wilson")
     assert lo <= p <= hi, f"{what}: {hits}/{n} = {hits / n:.4f}, [{lo:.4f}, {hi:.4f}] vs {p:.4f}"
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import yaml
 from numpy.typing import NDArray
-from statsmodels.stats.proportion import proportion_confint
 
 from redline.compile import Program, compile_scenario, resolve
 from redline.engine import backends
@@ -191,6 +190,10 @@ def sized(backend: str, n: int, reference: int) -> int:
 
 
 def wilson(hits: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    # imported here, not with the module: statsmodels brings pandas, a second of CPU to every
+    # test process that collects the engine tests
+    from statsmodels.stats.proportion import proportion_confint
+
     lo, hi = proportion_confint(hits, n, alpha=1.0 - confidence, method="wilson")
     return float(lo), float(hi)
 

@@ -13,8 +13,6 @@ import pytest
 from conftest import Reference
 from hypothesis import given
 from hypothesis import strategies as st
-from lifelines import AalenJohansenFitter
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from redline.analysis.compare import (
     PointCounts,
@@ -43,6 +41,8 @@ def wilson_by_hand(hits: int, n: int, confidence: float = 0.95) -> tuple[float, 
 def test_wilson_interval_matches_statsmodels_and_the_formula(
     hits: int, n: int, confidence: float
 ) -> None:
+    from statsmodels.stats.proportion import proportion_confint  # (not at collection: pandas)
+
     lo, hi = wilson_interval(hits, n, confidence)
     sm_lo, sm_hi = proportion_confint(hits, n, alpha=1 - confidence, method="wilson")
     hand_lo, hand_hi = wilson_by_hand(hits, n, confidence)
@@ -109,6 +109,8 @@ def test_aalen_johansen_matches_lifelines_without_ties(seed: int, cause: int) ->
     ours = aalen_johansen(times, causes, n, cause=cause)
     # lifelines' curve starts at 0 at time 0 (an event at time 0 would not show there): shift
     # every step by one, so that step t is time t + 1
+    from lifelines import AalenJohansenFitter  # (not at collection: pandas, autograd)
+
     fitter = AalenJohansenFitter(calculate_variance=False)
     fitter.fit(times + 1, causes, event_of_interest=cause)
     curve = fitter.cumulative_density_.iloc[:, 0]
@@ -158,6 +160,8 @@ def newcombe_by_hand(h1: int, n1: int, h2: int, n2: int) -> tuple[float, float]:
     ],
 )
 def test_difference_matches_statsmodels_newcombe(h1: int, n1: int, h2: int, n2: int) -> None:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     d = difference("war", "a", h1, n1, "b", h2, n2)
     lo, hi = confint_proportions_2indep(h1, n1, h2, n2, method="newcomb", compare="diff")
     hand_lo, hand_hi = newcombe_by_hand(h1, n1, h2, n2)

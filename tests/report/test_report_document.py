@@ -16,10 +16,13 @@ from html import unescape
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from report_support import make_data
 from test_report_html import Page
 
+from redline.experiment.store import Store
+from redline.report.build import point_tables
 from redline.report.data import ConfigurationReport, ReportData
 from redline.report.html import render_report
 from redline.report.story import StoryLine
@@ -375,3 +378,22 @@ def test_many_outcomes_turn_the_table_to_a_row_per_outcome() -> None:
     rows = re.findall(r"<tr><td>([^<]*)</td>", table)
     assert rows == [*OUTCOMES.values(), *extra.values()]
     assert html.count('<table class="outcomes turned">') == len(LENSES)
+
+
+def test_rows_split_by_point_are_the_same_sliced_or_filtered(tmp_path: Path) -> None:
+    """The report reads an experiment's rows once and slices them by design point (no copies
+    where the store gives them ordered by point); unordered rows are filtered instead, with the
+    same result."""
+    points = [0, 0, 1, 1, 1, 3]
+    ordered = pa.table({"point": points, "run": list(range(len(points)))})
+    shuffled = ordered.take([4, 0, 5, 2, 1, 3])
+    store = Store(tmp_path / "unused.duckdb")  # rows given: the store is not read
+    sliced = point_tables(store, "x", ordered)
+    filtered = point_tables(store, "x", shuffled)
+    assert sorted(sliced) == sorted(filtered) == [0, 1, 3]
+    for point in sliced:
+        assert sorted(sliced[point].column("run").to_pylist()) == sorted(
+            filtered[point].column("run").to_pylist()
+        )
+    assert sliced[1].column("run").to_pylist() == [2, 3, 4]
+    assert not (tmp_path / "unused.duckdb").exists()

@@ -29,10 +29,15 @@ from redline.version import __version__
 STORY_SEARCH = 200
 
 
-def point_tables(store: Store, name: str) -> dict[int, pa.Table]:
-    """An experiment's rows split by design point."""
-    table = store.results(name)
+def point_tables(store: Store, name: str, table: pa.Table | None = None) -> dict[int, pa.Table]:
+    """An experiment's rows split by design point: slices of the one table (no copies) where
+    the rows come ordered by point, as the store gives them."""
+    table = store.results(name) if table is None else table
     points = table.column("point").to_numpy()
+    if len(points) and bool(np.all(points[1:] >= points[:-1])):
+        starts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]])
+        ends = np.r_[starts[1:], len(points)]
+        return {int(points[a]): table.slice(a, b - a) for a, b in zip(starts, ends, strict=True)}
     out = {}
     for point in np.unique(points):
         out[int(point)] = table.filter(pc.equal(table.column("point"), int(point)))
@@ -40,13 +45,16 @@ def point_tables(store: Store, name: str) -> dict[int, pa.Table]:
 
 
 def configuration_reports(
-    store: Store, name: str, loaded: LoadedScenario | Scenario
+    store: Store,
+    name: str,
+    loaded: LoadedScenario | Scenario,
+    tables: dict[int, pa.Table] | None = None,
 ) -> list[ConfigurationReport]:
     """Each stored configuration's summaries, incidence curves and ladder occupancy, grouped by
     lens."""
     s = loaded if isinstance(loaded, Scenario) else loaded.scenario
     outcomes = [(o.id, o.label) for o in s.outcomes]
-    tables = point_tables(store, name)
+    tables = point_tables(store, name) if tables is None else tables
     reports = []
     program = compile_scenario(s)
     defaults = lever_defaults(s)
@@ -79,11 +87,12 @@ def configuration_reports(
     return sorted(reports, key=lambda r: lenses.index(r.lens) if r.lens in lenses else -1)
 
 
-def narrated_run(store: Store, name: str) -> int:
+def narrated_run(store: Store, name: str, tables: dict[int, pa.Table] | None = None) -> int:
     """The most eventful run among the first ones of the first configuration: the highest
     peak on the ladder, the earliest on ties."""
     first = store.points(name)[0]
-    table = point_tables(store, name)[first["point"]].slice(0, STORY_SEARCH)
+    tables = point_tables(store, name) if tables is None else tables
+    table = tables[first["point"]].slice(0, STORY_SEARCH)
     peaks = table.column("peak_level").to_numpy()
     index = int(np.argmax(peaks))
     return int(table.column("run")[index].as_py())
@@ -105,8 +114,9 @@ def report_data(
     s = loaded if isinstance(loaded, Scenario) else loaded.scenario
     record = store.get(name)
     assert record is not None
-    run = narrated_run(store, name)
-    configurations = configuration_reports(store, name, loaded)
+    tables = point_tables(store, name)  # the rows read once, for every section
+    run = narrated_run(store, name, tables)
+    configurations = configuration_reports(store, name, loaded, tables)
     first = store.points(name)[0]
     config = point_config(first)
     traced = trace(s, record.spec.seed, run, config.levers, config.lens)

@@ -647,7 +647,8 @@ def _event_stats(events: tuple[Event, ...], t: _Tally, min_lift: float) -> tuple
         before = int(t.before[j])
         share = before / n_hit if n_hit else 0.0
         lead = float(t.lead[j]) / before if before else None
-        q = None if p_not is None else float(p_not[j])
+        # a weighted mean of probabilities: rounding can leave it a hair outside [0, 1]
+        q = None if p_not is None else min(max(float(p_not[j]), 0.0), 1.0)
         lift: float | None = None
         on_route = False
         if q is not None and n_hit:

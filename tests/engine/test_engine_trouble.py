@@ -114,7 +114,7 @@ def direct_count(
     probabilities: list[Formula],
     dynamic: Formula,
     stop: int,
-) -> dict[tuple[str, str], tuple[int, int, tuple[int, int, float] | None]]:
+) -> dict[tuple[str, str], tuple[int, int, tuple[int, int, float]]]:
     """Per (problem, element): occurrences, runs, first (run, step, value) — counted from the
     drawn k of each run, the steps each run lasts and the formulas in Python."""
     found: dict[tuple[str, str], list[tuple[int, int, float]]] = {}
@@ -281,3 +281,17 @@ def test_checks_name_every_element_kind() -> None:
         (OUT_OF_RANGE, "rule 'r'"),
         (NAN_STATE, "variable 'x'"),
     ]
+
+
+def test_chunks_merge_into_the_counts_of_one_chunk(backend: str) -> None:
+    """The counts do not depend on the chunking: chunks of a few runs, merged, give the counts
+    and first occurrences of all the runs in one chunk."""
+    formulas = [Formula(shape, f"r{shape}", 0.3, 0.5, 2.0) for shape in range(len(SHAPES))]
+    program = program_from(_scenario(formulas, Formula(3, "d", 0.0, 0.5, 0.0), 2, horizon=5))
+    whole = on_backend(backend, program, 5, runs(24)).trouble
+    parts = [on_backend(backend, program, 5, runs(6, start=a)).trouble for a in (18, 0, 12, 6)]
+    assert whole is not None and all(p is not None for p in parts)
+    merged = Trouble.merge(p for p in parts if p is not None)
+    whole.per_run = merged.per_run
+    assert whole.any
+    assert_same_trouble(merged, whole, f"{backend}: merged chunks")

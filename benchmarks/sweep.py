@@ -144,6 +144,7 @@ def main() -> None:
                     args.backend,
                     "--store",
                     str(store),
+                    "--yes",  # a large sweep would otherwise ask first
                     *(["--final-state"] if args.final_state else []),
                     *extra,
                 ]

@@ -23,7 +23,16 @@ from experiment_support import (
     where_point_below,
 )
 
-from redline.experiment.executors import MMAP_THRESHOLD, DaskCluster, make_executor
+from redline.experiment.design import Unit, design
+from redline.experiment.executors import (
+    MMAP_THRESHOLD,
+    DaskCluster,
+    UnitTask,
+    compute_unit,
+    make_executor,
+)
+from redline.experiment.job import Job
+from redline.experiment.layout import Layout
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
 from redline.experiment.sweep import plan, run_plan
@@ -145,3 +154,33 @@ def test_dask_local_cluster_has_two_worker_processes_and_matches(
     assert record.status == "done"
     assert record.done_units == 4
     assert_same_rows(store.results("dask"), where_point_below(reference.table, 1))
+
+
+@pytest.mark.parametrize("final_state", [False, True], ids=["outcomes", "final-state"])
+def test_a_unit_sent_back_in_the_stored_columns_equals_the_full_rows(final_state: bool) -> None:
+    """What a worker sends back (the stored columns only, built from the engine's arrays) is
+    the engine's full rows cast to the experiment's layout, for every design point of a
+    scenario with levers and lenses; and it is several times smaller than the full rows."""
+    loaded = load_scenario("nato-russia")
+    spec = ExperimentSpec(
+        name="narrow",
+        scenario=str(loaded.path),
+        runs=300,
+        seed=SEED,
+        final_state=final_state,
+        lenses=["baseline", "provocation_003"],
+    )
+    points = design(loaded.scenario, spec)
+    jobs = {pt.index: Job.of(loaded.scenario, pt.config, pt.fixed) for pt in points}
+    layout = Layout.of(list(jobs.values()), final_state)
+    assert len({(pt.config.lens, *pt.config.levers.values()) for pt in points[::7]}) > 4
+    for pt in points[::7]:  # lenses and lever options of each kind
+        unit = Unit(index=pt.index, point=pt.index, start=100, stop=400)
+        full = compute_unit(UnitTask(jobs[pt.index], unit, SEED))
+        narrow = compute_unit(UnitTask(jobs[pt.index], unit, SEED, layout=layout))
+        assert narrow.table.schema.equals(layout.stored_schema())
+        assert narrow.table.equals(layout.unit_rows(full.table, pt.index))
+        assert (narrow.occupancy == full.occupancy).all()
+        # the final state is most of a row; without it the full rows are mostly what is
+        # recomputed on reading (parameters, lever options, lens)
+        assert narrow.table.nbytes * (1 if final_state else 4) < full.table.nbytes

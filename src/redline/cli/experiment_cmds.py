@@ -15,6 +15,7 @@ from redline.cli.run_cmds import (
     StoreOpt,
     StrictOpt,
     ThreadsOpt,
+    YesOpt,
     execute,
     parse_levers,
     print_outcomes,
@@ -98,6 +99,7 @@ def sweep(
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
     ] = None,
     backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
+    yes: YesOpt = False,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -162,8 +164,15 @@ def sweep(
         {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
         cast(Backend, backend),
         strict,
+        yes=yes,
     )
     record = p.record
+    shared = (  # another sweep of the same experiment computed the rest meanwhile
+        f" ({p.computed} of {len(p.todo)} units computed here, the others by another sweep "
+        "of the same experiment at the same time)"
+        if p.computed < len(p.todo)
+        else ""
+    )
     resumed = (
         f" (resumed: {counted(len(p.units) - len(p.todo), 'unit')} "
         f"{'was' if len(p.units) - len(p.todo) == 1 else 'were'} already stored)"
@@ -173,7 +182,7 @@ def sweep(
     out.print(
         f"experiment '{spec.name}': {counted(record.points, 'design point')}, "
         f"{counted(record.runs, 'run')}, "
-        f"{record.seconds:.1f} s of simulation{resumed}; stored in {store.path}"
+        f"{record.seconds:.1f} s of simulation{resumed}{shared}; stored in {store.path}"
     )
     trouble = store.trouble(spec.name)
     refuse_stored_trouble(trouble, strict, spec.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -29,6 +30,7 @@ from redline.engine.trouble import TroubleRow
 from redline.errors import UserError
 from redline.experiment import runner
 from redline.experiment.outputs import check_output
+from redline.experiment.resources import Estimate
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import DEFAULT_STORE, Store
 from redline.experiment.sweep import Plan
@@ -67,6 +69,34 @@ StrictOpt = Annotated[
         "the step, run, element and value (default: count them and warn after the run).",
     ),
 ]
+
+
+YesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Start a large sweep without asking (one estimated to add more than 2 GB to the "
+        "store, to take more than 15 minutes, or to need more than the disk's free space).",
+    ),
+]
+
+
+def confirm_large(guess: Estimate) -> bool:
+    """Ask whether to go ahead with a large sweep; without a terminal to ask on, refuse with
+    the estimate."""
+    if not sys.stdin.isatty():
+        raise UserError(
+            f"a large sweep: {guess.describe()}; nothing was started (redline asks before "
+            "such a sweep, and cannot ask without a terminal): pass --yes to go ahead, or ask "
+            "for fewer runs"
+        )
+    return typer.confirm(f"{guess.describe()}. Go ahead?", default=False, err=True)
+
+
+def print_note(text: str) -> None:
+    """A note on stderr (worker processes capped, ...)."""
+    err.print(f"note: {text}", markup=False, soft_wrap=True)
 
 
 def parse_levers(items: list[str] | None) -> dict[str, str]:
@@ -156,10 +186,12 @@ def execute(
     executor_opts: dict[str, Any],
     backend: Backend = "numpy",
     strict: bool = False,
+    yes: bool = False,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
-    status 130; ``strict``, numerical trouble stops it with a message (exit 2)."""
+    status 130; ``strict``, numerical trouble stops it with a message (exit 2). A large sweep
+    asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted."""
     try:
         with ExitStack() as stack:
 
@@ -171,7 +203,16 @@ def execute(
                 )
                 return lambda k: bar.advance(task, k)
 
-            return runner.execute(spec, store, executor_opts, backend, start, strict)
+            return runner.execute(
+                spec,
+                store,
+                executor_opts,
+                backend,
+                start,
+                strict,
+                confirm=None if yes else confirm_large,
+                notes=print_note,
+            )
     except runner.Stopped as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -228,6 +269,7 @@ def run(
         ),
     ] = None,
     strict: StrictOpt = False,
+    yes: YesOpt = False,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals (and a warning table of any NaN or
@@ -244,7 +286,9 @@ def run(
         check_output(report_path, "report", store.path, force)
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
-    execute(spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend), strict)
+    execute(
+        spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend), strict, yes
+    )
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = runner.stored_summaries(store, name, outcomes)
     trouble = store.trouble(name)

@@ -8,12 +8,13 @@ keeps memory independent of the size of the sweep.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
@@ -34,6 +35,7 @@ from redline.engine.trouble import TroubleRow, rows, strict_check
 from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.job import Job
+from redline.experiment.layout import Layout
 from redline.results import chunk_table
 
 
@@ -47,6 +49,9 @@ class UnitTask:
     backend: Backend = "numpy"
     #: plugged-in decision-makers by actor (picklable, to reach worker processes)
     makers: tuple[tuple[str, DecisionMaker], ...] = ()
+    #: the experiment's stored columns: when given, the rows come back in them and nothing
+    #: else (a sweep's workers send back what the store keeps, not the full rows)
+    layout: Layout | None = None
     #: stop at numerical trouble (:class:`~redline.engine.trouble.NumericalTrouble`) rather
     #: than count it
     strict: bool = False
@@ -73,6 +78,10 @@ def compute_unit(task: UnitTask) -> UnitResult:
     if task.strict:
         strict_check(program, chunk.trouble, _where(task))
     trouble = () if chunk.trouble is None else tuple(rows(program, chunk.trouble))
+    if task.layout is not None:
+        stored = task.layout.chunk_rows(program, chunk, task.unit.point)
+        seconds = time.perf_counter() - started
+        return UnitResult(task.unit, stored, chunk.occupancy, seconds, trouble)
     table = chunk_table(program, task.job.config, chunk)
     for name, value in reversed(task.job.fixed):
         table = table.add_column(
@@ -95,9 +104,14 @@ class Executor(Protocol):
 
     description: str
 
-    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]: ...
+    def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]: ...
 
     def close(self) -> None: ...
+
+
+#: the most worker processes (or Dask workers) one may ask for; more is refused as a mistake,
+#: and fewer are used where the machine's cores or memory would not hold them
+MAX_WORKERS = 256
 
 
 def usable_cores() -> int:
@@ -118,10 +132,17 @@ class InProcess:
         self.description = "this process" + (f" ({threads} threads)" if threads > 1 else "")
         self.pool: ThreadPoolExecutor | None = None
 
-    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
-        if self.threads == 1 or not all(_threadable(t) for t in tasks):
-            return map(compute_unit, tasks)
-        self.pool = pool = ThreadPoolExecutor(max_workers=self.threads)
+    def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]:
+        todo = iter(tasks)
+        first = next(todo, None)
+        if first is None:
+            return iter(())
+        todo = itertools.chain([first], todo)  # a sweep's tasks share backend and makers
+        if self.threads == 1 or not _threadable(first):
+            return map(compute_unit, todo)
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.threads)
+        pool = self.pool
 
         def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:
             return wait(pending, return_when=FIRST_COMPLETED).done
@@ -130,7 +151,7 @@ class InProcess:
             lambda t: pool.submit(compute_unit, t),
             wait_any,
             lambda f: f.result(),
-            tasks,
+            todo,
             self.threads,
         )
 
@@ -150,7 +171,7 @@ def _windowed(
     submit: Callable[[UnitTask], Any],
     wait_any: Callable[[set[Any]], set[Any]],
     result: Callable[[Any], UnitResult],
-    tasks: list[UnitTask],
+    tasks: Iterable[UnitTask],
     window: int,
 ) -> Iterator[UnitResult]:
     todo = iter(tasks)
@@ -238,7 +259,7 @@ class LocalProcesses:
             max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
         )
 
-    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
+    def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]:
         def wait_any(pending: set[Future[UnitResult]]) -> set[Future[UnitResult]]:
             return wait(pending, return_when=FIRST_COMPLETED).done
 
@@ -306,7 +327,7 @@ class DaskCluster:
             raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
         self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
 
-    def run(self, tasks: list[UnitTask]) -> Iterator[UnitResult]:
+    def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]:
         from distributed import wait as dask_wait
 
         def wait_any(pending: set[Any]) -> set[Any]:
@@ -362,11 +383,11 @@ def make_executor(
     if scheduler is not None:
         return DaskCluster(scheduler=scheduler)
     if dask_local is not None:
-        if not 1 <= dask_local <= 256:
-            raise UserError(f"--dask-local must be between 1 and 256, got {dask_local}")
+        if not 1 <= dask_local <= MAX_WORKERS:
+            raise UserError(f"--dask-local must be between 1 and {MAX_WORKERS}, got {dask_local}")
         return DaskCluster(local_workers=dask_local)
-    if not 1 <= workers <= 256:
-        raise UserError(f"--workers must be between 1 and 256, got {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UserError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
     if workers > 1:
         return LocalProcesses(workers)
     return InProcess(usable_cores() if threads is None else threads)

@@ -19,11 +19,26 @@ from redline.engine.semantics import RunResult
 from redline.engine.simulate import DEFAULT_CHUNK, Backend
 from redline.engine.trouble import NumericalTrouble
 from redline.errors import UserError, check_index
-from redline.experiment.executors import make_executor
+from redline.experiment.executors import MAX_WORKERS, make_executor, usable_cores
+from redline.experiment.resources import (
+    Estimate,
+    available_memory,
+    cap_workers,
+    estimate,
+    worker_bytes,
+)
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
 from redline.experiment.store_failures import StoreUnavailable
-from redline.experiment.sweep import STOP_WAIT_SECONDS, Plan, plan, run_plan, stopped
+from redline.experiment.sweep import (
+    STOP_WAIT_SECONDS,
+    Plan,
+    Prepared,
+    prepare,
+    register,
+    run_plan,
+    stopped,
+)
 from redline.results import OutcomeSummary
 from redline.scenario.loader import LoadedScenario
 from redline.scenario.model import Scenario
@@ -46,9 +61,17 @@ def execute(
     backend: Backend = "numpy",
     progress: ProgressStart | None = None,
     strict: bool = False,
+    confirm: Callable[[Estimate], bool] | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> Plan:
     """Plan an experiment and run its missing units; the plan, with the experiment as it is
-    after the sweep.
+    after the sweep and how many units this process computed (others may have been computed
+    meanwhile by another sweep of the same experiment: :func:`~redline.experiment.sweep.shared`).
+
+    Local worker processes are capped by the machine's cores and memory
+    (:func:`~redline.experiment.resources.cap_workers`; ``notes`` hears why). ``confirm``: for
+    a large sweep (:attr:`~redline.experiment.resources.Estimate.large`), asked before anything
+    is stored; declined, nothing is (:class:`Declined`). Without it, nothing is asked.
 
     Interrupted (Ctrl-C) wherever it lands — planning, computing, saving a unit — it records
     the experiment as stopped and raises :class:`Stopped` (a :class:`KeyboardInterrupt`) saying
@@ -56,12 +79,24 @@ def execute(
     trouble the experiment is recorded as stopped too, and
     :class:`~redline.engine.trouble.NumericalTrouble` says where (step, run, element, value)
     and how many units are stored; that unit is not."""
-    executor = make_executor(**executor_opts)  # options are checked before anything is stored
+    prep = prepare(spec)
+    opts = _capped(prep, dict(executor_opts), notes)
+    if confirm is not None:
+        _ask(prep, store, opts, backend, confirm)
+    executor = make_executor(**opts)  # options are checked before anything is stored
     key: int | None = None  # the experiment's key in the store, once it is registered
+    computed = 0
     try:
-        p = plan(spec, store)
+        p = register(prep, store)
         key = p.record.key
-        advance = progress(p, executor.description) if progress is not None else None
+        shown = progress(p, executor.description) if progress is not None else None
+
+        def advance(runs: int) -> None:
+            nonlocal computed
+            computed += 1
+            if shown is not None:
+                shown(runs)
+
         p = dataclasses.replace(
             p, record=run_plan(p, store, executor, backend, advance, strict=strict)
         )
@@ -85,7 +120,65 @@ def execute(
     except BaseException:
         executor.close()
         raise
-    return p
+    return dataclasses.replace(p, computed=computed)
+
+
+class Declined(UserError):
+    """The user did not confirm a large sweep; nothing was stored."""
+
+
+def _capped(
+    prep: Prepared, opts: dict[str, Any], notes: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """The executor options with local worker processes capped by cores and memory."""
+    for option, name in (("workers", "--workers"), ("dask_local", "--dask-local")):
+        asked = opts.get(option)
+        if not isinstance(asked, int) or asked <= 1 or asked > MAX_WORKERS:
+            continue  # one worker, or out of range: make_executor says so
+        per_worker = max(
+            worker_bytes(job.program, prep.spec.chunk_size) for job in prep.jobs.values()
+        )
+        cap = cap_workers(asked, usable_cores(), per_worker, available_memory())
+        note = cap.note(name)
+        if note is not None and notes is not None:
+            notes(note)
+        opts[option] = cap.used
+    return opts
+
+
+def _ask(
+    prep: Prepared,
+    store: Store,
+    opts: Mapping[str, Any],
+    backend: Backend,
+    confirm: Callable[[Estimate], bool],
+) -> None:
+    """Estimate what the units still to compute take; a large sweep goes ahead only if
+    ``confirm`` says so."""
+    stored = prep.stored_units(store)
+    todo = [u for u in prep.units if u.index not in stored]
+    runs = sum(u.stop - u.start for u in todo)
+    if not todo:
+        return
+    processes = max(
+        int(opts.get("workers") or 1),
+        int(opts.get("dask_local") or 1),
+        int(opts.get("threads") or (usable_cores() if opts.get("workers", 1) == 1 else 1)),
+    )
+    program = prep.jobs[todo[0].point].program
+    guess = estimate(
+        program,
+        prep.layout,
+        runs,
+        prep.loaded.scenario.time.horizon,
+        backend,
+        prep.spec.seed,
+        processes,
+        store.path,
+        prep.spec.chunk_size,
+    )
+    if guess.large and not confirm(guess):
+        raise Declined(f"not started: {guess.describe()}; nothing was stored")
 
 
 def _after_failure(store: Store, name: str, key: int) -> str:

@@ -7,19 +7,21 @@ run range).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from redline.compile.configure import Configuration
 from redline.engine.simulate import Backend
 from redline.errors import UserError
+from redline.experiment import claims
 from redline.experiment.design import DesignPoint, Unit, design, units
-from redline.experiment.executors import Executor, UnitTask
+from redline.experiment.executors import Executor, UnitResult, UnitTask
 from redline.experiment.job import Job
 from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import ExperimentRecord, Store
-from redline.scenario.loader import load_scenario
+from redline.scenario.loader import LoadedScenario, load_scenario
 
 
 @dataclass(frozen=True)
@@ -32,15 +34,45 @@ class Plan:
     units: list[Unit]
     todo: list[Unit]
     jobs: dict[int, Job]
+    #: units this process computed (after the sweep; others may have come from another sweep
+    #: of the same experiment at the same time)
+    computed: int = 0
 
     @property
     def runs_todo(self) -> int:
         return sum(u.stop - u.start for u in self.todo)
 
 
-def plan(spec: ExperimentSpec, store: Store) -> Plan:
-    """Load the scenario, lay out design points, units and the experiment's columns, and
-    register (or find) the experiment in the store."""
+@dataclass(frozen=True)
+class Prepared:
+    """An experiment laid out, before the store is touched: its design points, units, jobs and
+    columns."""
+
+    spec: ExperimentSpec
+    loaded: LoadedScenario
+    points: list[DesignPoint]
+    units: list[Unit]
+    jobs: dict[int, Job]
+    layout: Layout
+    check: str
+
+    @property
+    def fingerprint(self) -> str:
+        return self.spec.fingerprint(self.loaded.digest)
+
+    def stored_units(self, store: Store) -> set[int]:
+        """The units a store already holds of this very experiment (none if it has no
+        experiment of this name, or one of another specification); never creates a store."""
+        if not store.path.exists():
+            return set()
+        record = store.get(self.spec.name)
+        if record is None or record.fingerprint != self.fingerprint:
+            return set()
+        return store.done_units(record)
+
+
+def prepare(spec: ExperimentSpec) -> Prepared:
+    """Load the scenario and lay out design points, units and the experiment's columns."""
     loaded = load_scenario(spec.scenario)
     s = loaded.scenario
     points = design(s, spec)
@@ -49,16 +81,88 @@ def plan(spec: ExperimentSpec, store: Store) -> Plan:
     layout = Layout.of(list(jobs.values()), spec.final_state)
     configs = {pt.index: PointConfig(pt.config.levers, pt.config.lens, pt.fixed) for pt in points}
     check = Expander(layout, s, configs, spec.seed).check()
+    return Prepared(spec, loaded, points, all_units, jobs, layout, check)
+
+
+def register(prep: Prepared, store: Store) -> Plan:
+    """Register (or find) a prepared experiment in the store: the plan of what is missing."""
+    spec, loaded = prep.spec, prep.loaded
     record = store.begin(
-        spec, spec.fingerprint(loaded.digest), s, loaded.digest, points, all_units, layout, check
+        spec,
+        prep.fingerprint,
+        loaded.scenario,
+        loaded.digest,
+        prep.points,
+        prep.units,
+        prep.layout,
+        prep.check,
     )
     done = store.done_units(record)
-    todo = [u for u in all_units if u.index not in done]
-    return Plan(spec, record, points, all_units, todo, jobs)
+    todo = [u for u in prep.units if u.index not in done]
+    return Plan(spec, record, prep.points, prep.units, todo, prep.jobs)
+
+
+def plan(spec: ExperimentSpec, store: Store) -> Plan:
+    """Load the scenario, lay out design points, units and the experiment's columns, and
+    register (or find) the experiment in the store."""
+    return register(prepare(spec), store)
 
 
 def tasks(p: Plan, backend: Backend = "numpy", strict: bool = False) -> list[UnitTask]:
-    return [UnitTask(p.jobs[u.point], u, p.spec.seed, backend, strict=strict) for u in p.todo]
+    layout = p.record.layout  # workers send back the stored columns only
+    return [
+        UnitTask(p.jobs[u.point], u, p.spec.seed, backend, strict=strict, layout=layout)
+        for u in p.todo
+    ]
+
+
+#: how often a sweep that has nothing left to claim looks whether the units another sweep
+#: claimed are stored (or their claimant has died)
+WAIT_SECONDS = 0.5
+
+
+def shared(p: Plan, store: Store, executor: Executor, todo: list[UnitTask]) -> Iterator[UnitResult]:
+    """The results of ``todo``, each unit computed here only once this sweep has claimed it in
+    the store (:mod:`redline.experiment.claims`): units another live sweep of the same
+    experiment claimed are left to it, and waited for; those of a sweep that died are taken
+    over. Ends when every unit of ``todo`` is stored, here or elsewhere."""
+    by_index = {t.unit.index: t for t in todo}
+    remaining = set(by_index)
+    in_flight: set[int] = set()
+    me = claims.Claimant.me()
+    window = 2 * max(getattr(executor, "workers", 1), getattr(executor, "threads", 1), 1)
+
+    def take(limit: int) -> list[int]:
+        with store.connect() as con:
+            if not store._alive(con, p.record):
+                raise store._deleted(p.record)
+            candidates = sorted(remaining - in_flight)
+            taken, stored = claims.claim(con, p.record, candidates, me, limit)
+        remaining.difference_update(stored)
+        in_flight.update(taken)
+        return taken
+
+    def claimed() -> Iterator[UnitTask]:
+        first = True
+        while True:  # a window's worth at first, then one for each unit finished
+            taken = take(window if first else 1)
+            first = False
+            if not taken:
+                return
+            for index in taken:
+                yield by_index[index]
+
+    while remaining:
+        for result in executor.run(claimed()):
+            in_flight.discard(result.unit.index)
+            remaining.discard(result.unit.index)
+            yield result
+        if remaining:  # the rest are claimed by other sweeps: wait for them to be stored
+            take(0)
+            if remaining:
+                time.sleep(WAIT_SECONDS)
+    with store.connect() as con:
+        claims.release(con, p.record.key)
 
 
 def run_plan(
@@ -76,7 +180,7 @@ def run_plan(
     :class:`~redline.engine.trouble.NumericalTrouble` and is not stored."""
     if p.todo:
         try:
-            for result in executor.run(tasks(p, backend, strict)):
+            for result in shared(p, store, executor, tasks(p, backend, strict)):
                 store.commit_unit(
                     p.record,
                     result.unit,

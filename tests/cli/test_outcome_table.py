@@ -210,3 +210,20 @@ def test_run_prints_the_table_within_an_80_column_terminal(tmp_path: Path) -> No
     words = set(result.stdout.replace("│", " ").split())
     for named in (*s.lenses, *s.outcomes):  # names wrap inside their cells
         assert set(named.label.split()) <= words, named.label
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_progress_bar_keeps_its_counts_whole(width: int) -> None:
+    """A long description (experiment, configurations, where) is shortened, not the counts."""
+    from redline.cli.run_cmds import progress_bar
+
+    bar = progress_bar()
+    task = bar.add_task(
+        "run-nato-russia-759e18ef66: 18 configurations on 2 local worker processes", total=360_000
+    )
+    bar.update(task, completed=120_000)
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    console.print(bar.make_tasks_table(bar.tasks))
+    (line,) = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert cell_len(line) <= width
+    assert "120000/360000" in line and line.startswith("run-nato")

@@ -21,7 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
 from redline.cli.outcome_table import print_outcome_tables
@@ -167,16 +167,24 @@ def refuse_stored_trouble(trouble: dict[int, list[TroubleRow]], strict: bool, na
 
 
 def progress_bar() -> Progress:
+    """A progress bar on stderr that fits the terminal: the description takes what room is
+    left and is shortened with an ellipsis, so that the counts and times are never cut."""
     return Progress(
         # a description names configurations and lenses: shown as written, not as markup
-        TextColumn("{task.description}", style="progress.description", markup=False),
-        BarColumn(),
+        TextColumn(
+            "{task.description}",
+            style="progress.description",
+            markup=False,
+            table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis"),
+        ),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,
         disable=not err.is_terminal,
+        expand=True,
     )
 
 

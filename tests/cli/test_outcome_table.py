@@ -18,8 +18,15 @@ from typer.testing import CliRunner
 
 from redline.cli import app
 from redline.cli.app import err, out
-from redline.cli.outcome_table import cell, estimate, outcome_tables, percent, print_outcome_tables
-from redline.experiment.design import configurations
+from redline.cli.outcome_table import (
+    cell,
+    estimate,
+    outcome_tables,
+    percent,
+    print_outcome_tables,
+    setting_name,
+)
+from redline.experiment.design import configurations, lever_defaults
 from redline.results import OutcomeSummary
 from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
@@ -227,3 +234,15 @@ def test_the_progress_bar_keeps_its_counts_whole(width: int) -> None:
     (line,) = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
     assert cell_len(line) <= width
     assert "120000/360000" in line and line.startswith("run-nato")
+
+
+def test_a_design_point_names_the_uncertainties_it_fixes(nato_russia: Scenario) -> None:
+    """Sweeps with a sampling design (lhs, sobol, grid) fix uncertainties per design point: the
+    row says which, by name."""
+    defaults = lever_defaults(nato_russia)
+    changed = dict(defaults, nato_response="none")
+    named = setting_name(nato_russia, changed, defaults, {"nuclear_threshold": -0.55})
+    lever = next(lv for lv in nato_russia.levers if lv.id == "nato_response")
+    option = next(o for o in lever.options if o.id == "none")
+    assert named == f"{lever.label}: {option.name}; the balance at which Russia sees defeat = -0.55"
+    assert setting_name(nato_russia, defaults, defaults, {}) == "defaults"

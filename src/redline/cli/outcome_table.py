@@ -3,10 +3,11 @@ the terminal.
 
 One row per lens × configuration, named by the scenario's names (not ids). Outcomes are columns
 where they fit the console's width; where they do not, they are split across several tables
-that each repeat the rows' names, and where not even one outcome column fits beside the names,
-each probability gets a row of its own (the long format). Nothing is cut: every outcome and
-every number is printed whole. Probabilities are percentages whose precision follows their size,
-so that a small one reads small (``<0.1% (0–0.02%)``) instead of as certainty (``0.0``)."""
+that each repeat the rows' names; where fewer than two outcome columns fit beside the names,
+each lens gets a table with a row per configuration × outcome (the long format). Nothing is
+cut: every outcome and every number is printed whole. Probabilities are percentages whose
+precision follows their size, so that a small one reads small (``<0.1% (0–0.02%)``) instead of
+as certainty (``0.0``)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def setting_name(
             continue
         option = next((o for o in lever.options if o.id == chosen), None)
         parts.append(f"{lever.label}: {option.name or option.id if option else chosen}")
-    labels = {p.id: p.label for p in s.parameters}
+    labels = {p.id: p.label for p in (*s.parameters, *s.uncertainties)}
     parts += [f"{labels.get(k, k)} = {v:.4g}" for k, v in fixed.items()]
     return "; ".join(parts) or "defaults"
 

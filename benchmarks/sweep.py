@@ -7,7 +7,8 @@ stored run costs on disk (DESIGN §9, issue 14's targets).
 
 First the engine alone: every unit of the sweep (each configuration's runs cut into chunks of
 ``--chunk``) computed in this process on one thread per usable core, on the same backend, with
-nothing stored. Then each sweep runs as its own `redline sweep` process into a fresh store, and
+nothing stored. Then each sweep runs as its own `redline sweep` process into a fresh store
+(with --yes, so that a large one does not stop to ask, and --no-report), and
 its run-steps/s (wall clock of the whole command: start, planning, computing, storing) is given
 as a share of the engine's (target: at least 70%), with the store's size per run (target: at
 most 40 bytes).
@@ -145,6 +146,7 @@ def main() -> None:
                     "--store",
                     str(store),
                     "--yes",  # a large sweep would otherwise ask first
+                    "--no-report",  # the sweep itself, not its HTML report
                     *(["--final-state"] if args.final_state else []),
                     *extra,
                 ]

@@ -326,7 +326,7 @@ def run(
         f"{seed}, horizon {counted(s.time.horizon, s.time.step)}",
     )
     print_trouble(rows, trouble)
-    out.print(f"results: experiment '{name}' in {store.path}")
+    out.print(f"results: experiment '{name}' in {store.path}", markup=False)
     ablation = (
         ablate_with_progress(loaded, runs, seed, parse_levers(lever), lens, backend, threads)
         if with_ablation

@@ -138,7 +138,8 @@ def _resume_and_compare(
     resumed = redline(*args, cwd=db.parent)
     assert_ok(resumed)
     if stored:
-        assert f"resumed: {stored} units were already stored" in flat(resumed.stdout)
+        said = f"{stored} unit was" if stored == 1 else f"{stored} units were"
+        assert f"resumed: {said} already stored" in flat(resumed.stdout)
     final = wait_snapshot(db, name)
     final.assert_whole()
     assert final.status == "done"

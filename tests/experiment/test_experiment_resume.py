@@ -94,7 +94,9 @@ def test_killed_sweep_resumes_to_the_uninterrupted_results(
 
     resumed = redline(*args, cwd=tmp_path)
     assert_ok(resumed)
-    assert f"resumed: {len(killed.units)} units were already stored" in flat(resumed.stdout)
+    n = len(killed.units)
+    said = f"{n} unit was" if n == 1 else f"{n} units were"
+    assert f"resumed: {said} already stored" in flat(resumed.stdout)
 
     final = wait_snapshot(db, "k")
     final.assert_whole()

@@ -285,7 +285,14 @@ class Store:
                 )
             self._schema_ready = True
             return
-        con.execute(_SCHEMA)
+        # in one transaction: an interrupt while the schema is made leaves no half-made store
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(_SCHEMA)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         self._schema_ready = True
 
     # -- experiments -------------------------------------------------------------------------

@@ -375,6 +375,22 @@ def test_a_store_of_the_earlier_layout_is_refused_with_a_message(tmp_path: Path)
     assert db.read_bytes() == before
 
 
+@pytest.mark.parametrize("made", [1, 3])
+def test_a_store_whose_making_was_interrupted_is_made_again(tmp_path: Path, made: int) -> None:
+    """Ctrl-C while the first sweep made the store's tables leaves some of them, empty and
+    without the format row: reading says so, and the next sweep makes the store again."""
+    db = tmp_path / "half.duckdb"
+    con = duckdb.connect(str(db))
+    for table in ("store_meta", "experiments", "points")[:made]:
+        con.execute(f"CREATE TABLE {table} (name VARCHAR)")
+    con.close()
+    listed = redline("results", "list", "--store", str(db), cwd=tmp_path)
+    assert listed.returncode == 0 and "x" not in listed.stdout.split(), listed.stderr
+    swept = redline("sweep", *ONE, "--name", "x", "--store", str(db), cwd=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    assert Store(db).get("x") is not None
+
+
 def test_parameters_that_this_redline_would_draw_differently_are_refused(tmp_path: Path) -> None:
     """Drawn parameters are recomputed when rows are read; a digest of the first runs' values,
     stored with the experiment, refuses a redline that would draw them differently."""

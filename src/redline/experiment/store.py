@@ -90,6 +90,16 @@ CREATE TABLE IF NOT EXISTS occupancy (
 INSERT OR IGNORE INTO store_meta VALUES ('format', '2'), ('next_key', '1');
 """
 
+#: the tables :data:`_SCHEMA` makes
+_OWN_TABLES = frozenset({"store_meta", "experiments", "points", "units", "occupancy"})
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the tables in a DuckDB file."""
+    query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    return {r[0] for r in con.execute(query).fetchall()}
+
+
 #: numerical trouble per unit (:mod:`redline.engine.trouble`): a row per check that failed in
 #: the unit's runs; made with the first such unit (a store without it has had none)
 _TROUBLE_TABLE = """
@@ -235,7 +245,12 @@ class Store:
                     raise held(self.path, exc, wait) from None
                 time.sleep(0.05)
         try:
-            if not self._schema_ready:
+            if not self._schema_ready and read_only and self._half_made(con, _tables(con)):
+                # a store whose making was interrupted holds no experiment: read it as empty
+                con.close()
+                con = duckdb.connect(":memory:")
+                con.execute(_SCHEMA)
+            elif not self._schema_ready:
                 self._prepare(con, must_exist)
             yield con
         except (RuntimeError, duckdb.Error) as exc:
@@ -258,12 +273,12 @@ class Store:
     def _prepare(self, con: duckdb.DuckDBPyConnection, must_exist: bool) -> None:
         """Create the schema in a new store; refuse a DuckDB file that holds other tables, or a
         store of another layout."""
-        tables = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()
-        }
+        tables = _tables(con)
+        if self._half_made(con, tables):
+            # an interrupt while the first command made the schema: no data, so make it again
+            for table in sorted(tables):
+                con.execute(f"DROP TABLE {table}")
+            tables = set()
         if "experiments" not in tables and (tables or must_exist):
             shown = ", ".join(sorted(tables)[:5]) or "none"
             raise UserError(
@@ -285,15 +300,23 @@ class Store:
                 )
             self._schema_ready = True
             return
-        # in one transaction: an interrupt while the schema is made leaves no half-made store
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(_SCHEMA)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+        con.execute(_SCHEMA)
         self._schema_ready = True
+
+    @staticmethod
+    def _half_made(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
+        """Whether the file holds only some of the store's own tables, all empty and without
+        the format row that the schema writes last: a schema whose making was interrupted."""
+        if not tables or not tables <= _OWN_TABLES:
+            return False
+        if "store_meta" in tables and con.execute(
+            "SELECT count(*) FROM store_meta WHERE name = 'format'"
+        ).fetchall() != [(0,)]:
+            return False
+        return all(
+            con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
+            for table in tables - {"store_meta"}
+        )
 
     # -- experiments -------------------------------------------------------------------------
     def get(self, name: str) -> ExperimentRecord | None:

@@ -474,14 +474,19 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
+def _percent_scale(top: float) -> dict[str, Any]:
+    """A probability axis from 0 to a little above ``top``, its ticks in percent with the
+    digits its range needs."""
+    upper = min(1.0, top * 1.12) if top > 0 else 0.01
+    digits = max(0, 1 - math.floor(math.log10(upper * 100)))
+    return {"range": [0, upper], "tickformat": f".{digits}~%"}
+
+
 def _percent_axes(fig: go.Figure, tops: list[float], ncols: int) -> None:
     """Each panel's y axis from 0 to a little above its highest value, in percent."""
     for j, top in enumerate(tops):
-        upper = min(1.0, top * 1.12) if top > 0 else 0.01
-        digits = max(0, 1 - math.floor(math.log10(upper * 100)))
         fig.update_yaxes(
-            range=[0, upper],
-            tickformat=f".{digits}~%",
+            **_percent_scale(top),
             rangemode="tozero",
             row=j // ncols + 1,
             col=j % ncols + 1,
@@ -569,11 +574,8 @@ def _outcome_figure(data: ReportData) -> go.Figure | None:
                 col=j % ncols + 1,
             )
     for j, top in enumerate(tops):
-        upper = min(1.0, top * 1.12) if top > 0 else 0.01
-        digits = max(0, 1 - math.floor(math.log10(upper * 100)))
         fig.update_xaxes(
-            range=[0, upper],
-            tickformat=f".{digits}~%",
+            **_percent_scale(top),
             nticks=4,
             ticklabelstandoff=2,
             row=j // ncols + 1,

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from redline.report.data import ReportData
+
 TOP, UP, DOWN, HORIZON = 4, 0.35, 0.25, 18
 START = dt.date(2024, 1, 1)
 
@@ -144,3 +146,25 @@ def exact(
 def absorbed_within(steps: int) -> float:
     """The chance that the walk reaches the top within ``steps`` steps."""
     return float(np.linalg.matrix_power(step_matrix(), steps)[0, TOP])
+
+
+def report_data(**extra: Any) -> ReportData:
+    """The report's data for the walk with no configurations: only what ``extra`` adds."""
+    return ReportData(
+        scenario_id="walk",
+        title="walk",
+        description="",
+        horizon=HORIZON,
+        step_unit="month",
+        start=None,
+        rungs=["calm"],
+        outcome_names={"top": "top"},
+        configurations=[],
+        story_label="",
+        story=[],
+        register=[],
+        seed=1,
+        version="test",
+        generated=dt.datetime(2026, 1, 1),
+        **extra,
+    )

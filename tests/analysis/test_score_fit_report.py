@@ -3,37 +3,14 @@ uncertainties before and given the record, and each outcome before, given and af
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 from typing import Any
 
-from score_support import walk, write
+from score_support import report_data, walk, write
 
 import redline
-from redline.report.data import ReportData
 from redline.report.html import render_report
-
-
-def _data(score: redline.analysis.score.Score) -> ReportData:
-    return ReportData(
-        scenario_id="walk",
-        title="walk",
-        description="",
-        horizon=18,
-        step_unit="month",
-        start=None,
-        rungs=["calm"],
-        outcome_names={"top": "top"},
-        configurations=[],
-        story_label="",
-        story=[],
-        register=[],
-        seed=1,
-        version="test",
-        generated=dt.datetime(2026, 1, 1),
-        score=score,
-    )
 
 
 def _walk_with_an_uncertainty() -> dict[str, Any]:
@@ -58,7 +35,7 @@ def test_report_shows_each_lens_fitted_to_the_record(tmp_path: Path) -> None:
     (fit,) = lens.fit.parameters
     # the record (a rung of 2 at step 15 after a climb) moves the chance of a step up
     assert abs(fit.mean - fit.prior_mean) > 0.01
-    page = render_report(_data(sc))
+    page = render_report(report_data(score=sc))
     section = page.split('id="record"')[1].split("</section>")[0]
     assert "<h3>Each lens fitted to the record</h3>" in section
     assert f"<h4>{html.escape(lens.label)}</h4>" in section

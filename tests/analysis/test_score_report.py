@@ -4,40 +4,17 @@ sections, from a score; ``redline run`` adds them when the scenario has observat
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from score_support import day, walk, write
+from score_support import day, report_data, walk, write
 from typer.testing import CliRunner
 
 import redline
 from redline.cli import app
-from redline.report.data import ReportData
 from redline.report.html import render_report
-
-
-def _data(**extra: Any) -> ReportData:
-    return ReportData(
-        scenario_id="walk",
-        title="walk",
-        description="",
-        horizon=18,
-        step_unit="month",
-        start=None,
-        rungs=["calm"],
-        outcome_names={"top": "top"},
-        configurations=[],
-        story_label="",
-        story=[],
-        register=[],
-        seed=1,
-        version="test",
-        generated=dt.datetime(2026, 1, 1),
-        **extra,
-    )
 
 
 def _walk_with_forecast() -> dict[str, Any]:
@@ -60,7 +37,7 @@ def _walk_with_forecast() -> dict[str, Any]:
 
 def test_sections_with_the_figure_and_tables(tmp_path: Path) -> None:
     sc = redline.score(write(_walk_with_forecast(), tmp_path), particles=2000, replicates=3)
-    page = render_report(_data(score=sc))
+    page = render_report(report_data(score=sc))
     for heading in ("How well each lens explains the record", "Against published forecasts"):
         assert f"<h2>{heading}</h2>" in page
     assert 'href="#record"' in page and 'href="#forecasts"' in page
@@ -74,18 +51,18 @@ def test_sections_with_the_figure_and_tables(tmp_path: Path) -> None:
     assert "a pundit &lt;b&gt;" in page and "<b>" not in page.split("Against published")[1][:4000]
     assert "Brier" in page
     # no score: no sections
-    plain = render_report(_data())
+    plain = render_report(report_data())
     assert 'id="record"' not in plain and 'href="#record"' not in plain
 
 
 def test_sections_without_forecasts_or_finite_likelihood(tmp_path: Path) -> None:
     data = walk([("impossible", {"variable": "rung", "at": 1, "range": [3.5, 3.6]})])
     sc = redline.score(write(data, tmp_path), particles=300, replicates=2)
-    page = render_report(_data(score=sc))
+    page = render_report(report_data(score=sc))
     assert 'id="record"' in page and 'id="forecasts"' not in page
     assert "every particle lost at impossible in 2 of 2 filters" in page
     assert "fig-record" not in page
-    assert dataclasses.replace(_data(), score=None).score is None
+    assert dataclasses.replace(report_data(), score=None).score is None
 
 
 def test_run_adds_the_sections_when_the_scenario_has_a_record(tmp_path: Path) -> None:

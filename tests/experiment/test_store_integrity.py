@@ -375,7 +375,7 @@ def test_a_store_of_the_earlier_layout_is_refused_with_a_message(tmp_path: Path)
     assert db.read_bytes() == before
 
 
-@pytest.mark.parametrize("made", [1, 3])
+@pytest.mark.parametrize("made", [0, 1, 3])
 def test_a_store_whose_making_was_interrupted_is_made_again(tmp_path: Path, made: int) -> None:
     """Ctrl-C while the first sweep made the store's tables leaves some of them, empty and
     without the format row: reading says so, and the next sweep makes the store again."""

@@ -251,7 +251,7 @@ class Store:
                 con = duckdb.connect(":memory:")
                 con.execute(_SCHEMA)
             elif not self._schema_ready:
-                self._prepare(con, must_exist)
+                self._prepare(con)
             yield con
         except (RuntimeError, duckdb.Error) as exc:
             if is_interruption(exc):  # Ctrl-C in a query: its transaction is rolled back
@@ -270,17 +270,20 @@ class Store:
             return failure
         return UserError(f"{self.path} is not a redline store: {' '.join(str(exc).split())}")
 
-    def _prepare(self, con: duckdb.DuckDBPyConnection, must_exist: bool) -> None:
-        """Create the schema in a new store; refuse a DuckDB file that holds other tables, or a
-        store of another layout."""
+    def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the schema in a new store (an empty file, or one whose making was
+        interrupted); refuse a DuckDB file that holds other tables, or a store of another
+        layout."""
         tables = _tables(con)
         if self._half_made(con, tables):
             # an interrupt while the first command made the schema: no data, so make it again
             for table in sorted(tables):
                 con.execute(f"DROP TABLE {table}")
-            tables = set()
-        if "experiments" not in tables and (tables or must_exist):
-            shown = ", ".join(sorted(tables)[:5]) or "none"
+            con.execute(_SCHEMA)
+            self._schema_ready = True
+            return
+        if "experiments" not in tables:
+            shown = ", ".join(sorted(tables)[:5])
             raise UserError(
                 f"{self.path} is not a redline store: a DuckDB file with other "
                 f"tables ({shown}); name another file with --store"
@@ -305,9 +308,10 @@ class Store:
 
     @staticmethod
     def _half_made(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
-        """Whether the file holds only some of the store's own tables, all empty and without
-        the format row that the schema writes last: a schema whose making was interrupted."""
-        if not tables or not tables <= _OWN_TABLES:
+        """Whether the file holds only some of the store's own tables (or none), all empty and
+        without the format row that the schema writes last: a schema whose making was
+        interrupted."""
+        if not tables <= _OWN_TABLES:
             return False
         if "store_meta" in tables and con.execute(
             "SELECT count(*) FROM store_meta WHERE name = 'format'"

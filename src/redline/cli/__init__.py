@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redline.cli import (
     analysis_cmds,
+    analyze_group,
     experiment_cmds,
     run_cmds,
     scenario_cmds,
@@ -14,6 +15,7 @@ from redline.cli.app import app
 
 __all__ = [
     "analysis_cmds",
+    "analyze_group",
     "app",
     "experiment_cmds",
     "run_cmds",

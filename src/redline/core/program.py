@@ -102,7 +102,7 @@ class Decider:
     """An actor's decision-maker and the actions it chooses among (index 0 is hold)."""
 
     actor: str
-    kind: Literal["logit", "doctrine", "scripted"]
+    kind: Literal["logit", "doctrine", "scripted", "llm"]  # llm: a plugged-in maker answers
     candidates: tuple[int, ...]  # core action indices; -1 is hold
     rationality: Expression
     weights: tuple[tuple[int, Expression], ...]

@@ -13,13 +13,14 @@ batch: then chunk size, worker count and backend never change a result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from redline.core.program import Decider
 from redline.errors import UserError
 
 
@@ -54,6 +55,18 @@ class DecisionMaker(Protocol):
 
 class DecisionError(UserError):
     """A plugged-in decision-maker answered something that is not a choice."""
+
+
+def require_makers(deciders: Sequence[Decider], makers: Mapping[str, DecisionMaker]) -> None:
+    """Refuse to run actors whose scenario says a plugged-in maker decides (``kind: llm``) when
+    none is plugged in: the engine itself cannot ask a language model."""
+    missing = [d.actor for d in deciders if d.kind == "llm" and d.actor not in makers]
+    if missing:
+        raise DecisionError(
+            f"actor {missing[0]} is decided by a language model (decision kind 'llm'): give an "
+            "endpoint (redline run --llm-endpoint URL, or the OPENAI_BASE_URL setting), or "
+            "plug in a decision-maker for it"
+        )
 
 
 def checked_choices(answer: object, situation: Situation) -> NDArray[np.int64]:

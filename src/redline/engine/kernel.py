@@ -20,7 +20,13 @@ from numpy.typing import NDArray
 from redline.core.primitives import libm
 from redline.core.program import Decider, Delta, Effect, Expression, Program, Reaction
 from redline.engine import rng
-from redline.engine.deciders import DecisionMaker, Situation, as_columns, checked_choices
+from redline.engine.deciders import (
+    DecisionMaker,
+    Situation,
+    as_columns,
+    checked_choices,
+    require_makers,
+)
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
 from redline.engine.particles import Particles
@@ -226,6 +232,7 @@ class _Chunk:
         *,
         events: bool = False,
     ) -> None:
+        require_makers(program.deciders, makers)
         self.p = program
         self.seed = seed
         self.makers = makers

@@ -19,7 +19,7 @@ from redline.core.expr import Mode
 from redline.core.primitives import libm
 from redline.core.program import Decider, Effect, Expression, Program, Reaction
 from redline.engine import rng
-from redline.engine.deciders import DecisionMaker, Situation, checked_choices
+from redline.engine.deciders import DecisionMaker, Situation, checked_choices, require_makers
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
 from redline.engine.particles import Particles
@@ -58,6 +58,7 @@ class _Run:
         keep_log: bool,
         makers: Mapping[str, DecisionMaker],
     ) -> None:
+        require_makers(program.deciders, makers)
         self.p = program
         self.seed = seed
         self.makers = makers

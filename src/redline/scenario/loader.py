@@ -284,6 +284,8 @@ def pydantic_issues(
                 message += f" allowed: {', '.join(allowed)}"
         elif err["type"] == "missing":
             message = "required key is missing"
+        elif err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         elif err["type"] == "string_pattern_mismatch":
             message = (
                 f"'{err['input']}' is not a valid id (letters, digits and underscores, "

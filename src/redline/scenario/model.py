@@ -126,15 +126,48 @@ class PlanItem(Strict):
         return self
 
 
-class DecisionSpec(Strict):
-    """How an actor decides: quantal response (logit), doctrine only, or a scripted plan."""
+#: keys that would send a scenario's data somewhere: a scenario names a model, never a host or key
+HOST_KEYS = ("endpoint", "base_url", "url", "host", "api_key", "key", "api_key_env")
+#: the keys only a language-model decision-maker (``kind: llm``) reads
+LLM_KEYS = ("model", "temperature", "persona", "fallback", "retries", "max_tokens")
 
-    kind: Literal["logit", "doctrine", "scripted"] = "logit"
+
+class DecisionSpec(Strict):
+    """How an actor decides: quantal response (logit), doctrine only, a scripted plan, or a
+    language model (``llm``) behind an OpenAI-compatible endpoint.
+
+    A language model's ``model`` is the name its endpoint serves; ``persona`` says who the actor
+    is, in the prompt; ``weights`` become its goals; ``fallback`` (an action of the actor, or
+    ``hold``) is taken when ``retries`` further answers are still not a valid choice. The
+    endpoint and key are never part of a scenario (a file from a stranger must not send data to
+    a host the user did not configure): they come from the command line or the environment."""
+
+    kind: Literal["logit", "doctrine", "scripted", "llm"] = "logit"
     rationality: NumOrExpr = Field(default=1.0, alias="lambda")
     weights: dict[Id, NumOrExpr] = Field(default_factory=dict)
     escalation_cost: NumOrExpr = 0.0
     perception_noise: NumOrExpr = 0.0
     plan: list[PlanItem] = Field(default_factory=list)
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
+    persona: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    fallback: Id = "hold"
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    max_tokens: Annotated[int, Field(ge=16, le=8192)] = 400
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_host(cls, data: object) -> object:
+        if isinstance(data, dict):
+            named = [k for k in HOST_KEYS if k in data]
+            if named:
+                raise ValueError(
+                    f"'{named[0]}': a scenario may name a model, never an endpoint or key (a "
+                    "file from someone else must not send data to a host you did not choose); "
+                    "give them with --llm-endpoint and --llm-key-env, or OPENAI_BASE_URL and "
+                    "OPENAI_API_KEY"
+                )
+        return data
 
 
 class Actor(Element):

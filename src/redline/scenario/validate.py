@@ -20,6 +20,8 @@ from redline.scenario.expr import Expr, ExprError, Name, Type, check_source
 from redline.scenario.expr.fold import fold, shorten
 from redline.scenario.ladders import BUILTIN_LADDERS, builtin_ladder
 from redline.scenario.model import (
+    LLM_KEYS,
+    Actor,
     Beta,
     Choice,
     Distribution,
@@ -455,6 +457,7 @@ class _Checker:
                     ("actors", i, "decision", "plan"),
                     f"a plan is only used by kind 'scripted', not '{actor.decision.kind}'",
                 )
+            self._llm_decision(i, actor, by_action, actions)
         settable = sym.parameter_names(s)
         for i, lever in enumerate(s.levers):
             option_ids = [o.id for o in lever.options]
@@ -468,6 +471,25 @@ class _Checker:
             for name in lens.set:
                 self.ref(("lenses", i, "set", name), name, settable, "parameter")
         self._ladder_refs()
+
+    def _llm_decision(
+        self, i: int, actor: Actor, by_action: Mapping[str, object], actions: list[str]
+    ) -> None:
+        """A language-model actor names its model and a fallback it may take; the keys only
+        such an actor reads are errors on any other kind (they would be silently ignored)."""
+        d = actor.decision
+        base: PathT = ("actors", i, "decision")
+        if d.kind != "llm":
+            for key in sorted(d.model_fields_set & set(LLM_KEYS)):
+                self.add((*base, key), f"'{key}' is only used by kind 'llm', not '{d.kind}'")
+            return
+        if d.model is None:
+            self.add(
+                (*base, "kind"),
+                "kind 'llm' needs a 'model' (the name the endpoint serves, e.g. 'gpt-4o-mini')",
+            )
+        if d.fallback != "hold":
+            self._action_by((*base, "fallback"), d.fallback, actor.id, by_action, actions)
 
     def _action_by(
         self,

@@ -57,7 +57,7 @@ def run_chunk(
     else the generator cannot write out."""
     if trace:
         raise Unsupported("traces")
-    if makers:
+    if makers or any(d.kind == "llm" for d in program.deciders):
         raise Unsupported("plugged-in decision-makers")
     if program.strategic:
         raise Unsupported("choices that depend on each other")

@@ -14,10 +14,10 @@ from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, ablate_with_progress
 from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
 from redline.scenario.errors import suggest
-from redline.scenario.loader import LoadedScenario, load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
+    from redline.scenario.loader import LoadedScenario
 
 FixLeverOpt = Annotated[
     list[str] | None,
@@ -173,6 +173,8 @@ def ablate_cmd(
     numbers): print the change in each outcome's probability with a paired 95% interval, and
     flag inert mechanisms, aliased outcomes, lever options with identical results and dominant
     chains (an outcome more than 80% explained by one path: redline why)."""
+    from redline.scenario.loader import load_scenario
+
     loaded = load_scenario(file)
     known = [o.id for o in loaded.scenario.outcomes]
     for o in outcome or []:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from redline.errors import ArgumentError, UserError, is_interruption
@@ -153,14 +152,23 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from None
     except UserError as exc:
         fail(flag_message(exc))
-    except ValidationError as exc:  # options that build a validated model (experiment specs)
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except KeyboardInterrupt:
         interrupted()
-    except Exception as exc:  # Ctrl-C in a DuckDB query outside the store's own handling
-        if is_interruption(exc):
+    except Exception as exc:
+        if _is_validation_error(exc):  # options that build a validated model (experiment specs)
+            errors = exc.errors()  # type: ignore[attr-defined]
+            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+        if is_interruption(exc):  # Ctrl-C in a DuckDB query outside the store's own handling
             interrupted()
         raise
+
+
+def _is_validation_error(exc: Exception) -> bool:
+    """Whether ``exc`` is pydantic's ``ValidationError`` — looked up where pydantic is already
+    loaded (a command that built a model did), so that the command line's start does not
+    import it."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError)
 
 
 def guarded(func: Callable[..., None]) -> Callable[..., None]:

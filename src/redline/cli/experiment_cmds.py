@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from redline.analysis.compare import PointCounts, compare_along, format_difference
 from redline.cli.app import app, counted, err, guarded, out
 from redline.cli.run_cmds import (
     StoreOpt,
@@ -22,15 +21,14 @@ from redline.cli.run_cmds import (
     print_trouble,
     refuse_stored_trouble,
 )
-from redline.engine.simulate import BACKEND_HELP, BACKENDS, Backend
+from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import UserError
-from redline.experiment.design import sobol_note
-from redline.experiment.outputs import check_output
-from redline.experiment.runner import stored_summaries
-from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
-from redline.experiment.store import DEFAULT_STORE, Store
+from redline.experiment.outputs import DEFAULT_STORE, check_output
 from redline.scenario.errors import suggest
-from redline.scenario.loader import load_scenario
+
+if TYPE_CHECKING:
+    from redline.engine.simulate import Backend
+    from redline.experiment.store import Store
 
 results_app = typer.Typer(
     help="Stored experiments: list, show, export, delete.", no_args_is_help=True
@@ -116,6 +114,11 @@ def sweep(
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
     unit. Killed and started again with the same command, it does only what is missing. A
     warning table follows of any NaN or out-of-range probability and NaN state met."""
+    from redline.experiment.design import sobol_note
+    from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
+    from redline.experiment.store import Store
+    from redline.scenario.loader import load_scenario
+
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     if sample is not None and not SAMPLE_PATTERN.match(sample):
@@ -151,7 +154,7 @@ def sweep(
         check_output(report_path, "report", store.path, force)
     before = store.get(spec.name) if store.path.exists() else None
     if before is not None and before.status == "done":
-        p = execute(spec, store, {}, cast(Backend, backend))  # checks the spec matches
+        p = execute(spec, store, {}, cast("Backend", backend))  # checks the spec matches
         out.print(
             f"experiment '{spec.name}' is already complete in {store.path}: "
             f"{p.record.units} units, {p.record.runs:,} runs; nothing to do"
@@ -162,7 +165,7 @@ def sweep(
         spec,
         store,
         {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
-        cast(Backend, backend),
+        cast("Backend", backend),
         strict,
         yes=yes,
     )
@@ -226,6 +229,8 @@ def _is_experiment_file(path: Path) -> bool:
 @guarded
 def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
     """List the experiments in a store."""
+    from redline.experiment.store import Store
+
     store = Store(store_path)
     store.require_file()
     table = Table(
@@ -257,6 +262,9 @@ def results_list(store_path: StoreOpt = DEFAULT_STORE) -> None:
 @guarded
 def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     """Show an experiment's specification and outcome probabilities."""
+    from redline.experiment.runner import stored_summaries
+    from redline.experiment.store import Store
+
     store = Store(store_path)
     record = store.record(name)
     s = store.scenario(name)  # as it was swept, whatever became of its file
@@ -319,6 +327,8 @@ def results_export(
     """Export an experiment's per-run rows to CSV or Parquet (told from the file's suffix
     unless --format is given). Never over the store; over an existing file only if it is an
     export of redline's, or with --force."""
+    from redline.experiment.store import Store
+
     chosen = export_format(fmt, output)
     count = Store(store_path).export(name, chosen, output, force=force)
     out.print(f"wrote {count:,} rows to {output} ({chosen})", markup=False)
@@ -328,6 +338,8 @@ def results_export(
 @guarded
 def results_delete(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
     """Delete an experiment and its results from a store."""
+    from redline.experiment.store import Store
+
     Store(store_path).delete(name)
     out.print(f"deleted '{name}' from {store_path}", markup=False)
 
@@ -352,6 +364,10 @@ def compare(
 ) -> None:
     """Differences in outcome probabilities between lever options (or lenses), with 95%
     intervals, each against the first option (or --lens), everything else held equal."""
+    from redline.analysis.compare import PointCounts, compare_along, format_difference
+    from redline.experiment.runner import stored_summaries
+    from redline.experiment.store import Store
+
     if by not in ("lever", "lens"):
         raise UserError(f"--by must be 'lever' or 'lens', got '{by}'")
     store = Store(store_path)

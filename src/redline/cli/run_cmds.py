@@ -24,23 +24,25 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
-from redline.cli.outcome_table import print_outcome_tables
-from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK, Backend
-from redline.engine.trouble import TroubleRow
+from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK
 from redline.errors import UserError
-from redline.experiment import runner
-from redline.experiment.outputs import check_output
-from redline.experiment.resources import Estimate
-from redline.experiment.spec import ExperimentSpec
-from redline.experiment.store import DEFAULT_STORE, Store
-from redline.experiment.sweep import Plan
-from redline.results import OutcomeSummary, summary_json
-from redline.scenario.loader import LoadedScenario, load_scenario
-from redline.scenario.model import Scenario
+from redline.experiment.outputs import DEFAULT_STORE, check_output
 
+# what a command needs to simulate, store and report is imported when it runs: `redline --help`
+# and the commands that simulate nothing do not load NumPy, DuckDB, Arrow nor the scenario's
+# models (tests/cli/test_cli_imports.py)
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
     from redline.analysis.score import Score
+    from redline.engine.simulate import Backend
+    from redline.engine.trouble import TroubleRow
+    from redline.experiment.resources import Estimate
+    from redline.experiment.spec import ExperimentSpec
+    from redline.experiment.store import Store
+    from redline.experiment.sweep import Plan
+    from redline.results import OutcomeSummary
+    from redline.scenario.loader import LoadedScenario
+    from redline.scenario.model import Scenario
 
 DEFAULT_SCENARIO = "nato-russia"
 #: the main job uses both cores of a 2-core machine
@@ -115,6 +117,8 @@ def print_outcomes(
     """Outcome probabilities in % with 95% Wilson intervals, a row per lens × lever setting
     (named by what differs from the levers' defaults), laid out to fit the terminal
     (:mod:`redline.cli.outcome_table`)."""
+    from redline.cli.outcome_table import print_outcome_tables
+
     print_outcome_tables(out, s, rows, title)
 
 
@@ -200,6 +204,8 @@ def execute(
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
     status 130; ``strict``, numerical trouble stops it with a message (exit 2). A large sweep
     asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted."""
+    from redline.experiment import runner
+
     try:
         with ExitStack() as stack:
 
@@ -282,6 +288,10 @@ def run(
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals (and a warning table of any NaN or
     out-of-range probability and NaN state met), store the results and write a report."""
+    from redline.experiment import runner
+    from redline.experiment.store import Store
+    from redline.scenario.loader import load_scenario
+
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
     loaded = load_scenario(file)
@@ -295,7 +305,7 @@ def run(
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
     execute(
-        spec, store, {"workers": workers, "threads": threads}, cast(Backend, backend), strict, yes
+        spec, store, {"workers": workers, "threads": threads}, cast("Backend", backend), strict, yes
     )
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = runner.stored_summaries(store, name, outcomes)
@@ -349,6 +359,8 @@ def _json(
     summ: list[OutcomeSummary],
     trouble: list[TroubleRow],
 ) -> dict[str, object]:
+    from redline.results import summary_json
+
     return summary_json(
         s.id, s.time.horizon, runs, seed, point["levers"], point["lens"], summ, trouble
     )
@@ -506,7 +518,9 @@ def story_cmd(
 ) -> None:
     """Tell one run (one configuration) as a story: per step, what each actor did, which rules
     fired and why, with the evidence behind each rule the first time it appears."""
+    from redline.experiment import runner
     from redline.report.story import ending, header, story
+    from redline.scenario.loader import load_scenario
 
     if run_index < 0:
         raise UserError("--run must be 0 or more")

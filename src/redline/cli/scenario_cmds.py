@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from redline.cli.app import EXIT_INVALID, app, counted, err, guarded, out, user_errors
-from redline.cli.explain_view import show_explanation
 from redline.scenario.errors import ScenarioError
-from redline.scenario.explain import explain, explanation_json
-from redline.scenario.loader import LoadedScenario, builtin_scenarios, load_scenario
-from redline.scenario.register import counts_line, register
-from redline.scenario.schema import json_schema
-from redline.scenario.yamlsource import read_yaml
+
+if TYPE_CHECKING:
+    from redline.scenario.loader import LoadedScenario
 
 
 @app.command()
@@ -36,6 +33,9 @@ def validate(
 ) -> None:
     """Check scenario files; list every problem with its file, line and element path. With
     --deep, also list the model's artefacts as warnings (the exit status stays 0 for those)."""
+    from redline.scenario.loader import load_scenario
+    from redline.scenario.register import counts_line, register
+
     failed = 0
     for name in files:
         try:
@@ -84,6 +84,8 @@ def _deep(loaded: LoadedScenario, runs: int, backend: str) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema (draft 2020-12) that every valid scenario satisfies."""
+    from redline.scenario.schema import json_schema
+
     print(json.dumps(json_schema(), indent=2))
 
 
@@ -91,6 +93,9 @@ def schema() -> None:
 @guarded
 def scenarios() -> None:
     """List the built-in scenarios with their titles and paths."""
+    from redline.scenario.loader import builtin_scenarios
+    from redline.scenario.yamlsource import read_yaml
+
     table = Table("name", "title", "path", title="Built-in scenarios")
     for name, path in builtin_scenarios().items():
         data = read_yaml(path).data
@@ -122,6 +127,10 @@ def explain_cmd(
     """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses, sources
     and the assumptions register (each value stated by a source, supported by a quote with the
     reasoning from quote to number, an assumption, or unsupported)."""
+    from redline.cli.explain_view import show_explanation
+    from redline.scenario.explain import explain, explanation_json
+    from redline.scenario.loader import load_scenario
+
     loaded = load_scenario(file)
     if as_json:
         print(json.dumps(explanation_json(explain(loaded.scenario)), indent=2, ensure_ascii=False))

@@ -13,7 +13,6 @@ from rich.text import Text
 from redline.cli.app import app, counted, guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP
-from redline.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.score import LensScore, Score
@@ -211,6 +210,7 @@ def score_cmd(
     it implies beyond it; and each published forecast beside the model's answer, with Brier and
     log scores where the question resolved."""
     from redline.analysis.score import score
+    from redline.scenario.loader import load_scenario
 
     loaded = load_scenario(file)
     with progress_bar() as bar:

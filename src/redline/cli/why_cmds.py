@@ -15,7 +15,6 @@ from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, parse_levers, progre
 from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import UserError
 from redline.scenario.errors import suggest
-from redline.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.why import Paths
@@ -144,6 +143,8 @@ def why_cmd(
     how often, how long before, and with what lift over the runs that did not; then the most
     frequent ordered paths, with the share of those runs each explains. FILE defaults to the
     built-in nato-russia."""
+    from redline.scenario.loader import load_scenario
+
     if outcome is None:
         file, outcome = DEFAULT_SCENARIO, file_or_outcome
     else:

@@ -21,15 +21,18 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import Literal, Protocol, cast
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
-import numpy as np
-from numpy.typing import NDArray
+# the registry is read by the command line's options (names, help) before anything runs: what
+# running a chunk needs (NumPy, the step semantics) is imported by the functions that run one
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
-from redline.core.program import Program
-from redline.engine.deciders import DecisionMaker
-from redline.engine.particles import Particles, ParticleStarter
-from redline.engine.semantics import ChunkResult, Unsupported
+    from redline.core.program import Program
+    from redline.engine.deciders import DecisionMaker
+    from redline.engine.particles import Particles, ParticleStarter
+    from redline.engine.semantics import ChunkResult
 
 #: a registered backend's name
 BackendName = Literal["numba", "numpy", "reference"]
@@ -96,12 +99,12 @@ class Backend:
     def load(self) -> ChunkRunner:
         """The chunk runner (importing its module, and whatever that imports, the first time)."""
         module, _, function = self.runner.partition(":")
-        return cast(ChunkRunner, getattr(importlib.import_module(module), function))
+        return cast("ChunkRunner", getattr(importlib.import_module(module), function))
 
     def load_particles(self) -> ParticleStarter:
         """The population constructor (imported the first time)."""
         module, _, function = self.particles.partition(":")
-        return cast(ParticleStarter, getattr(importlib.import_module(module), function))
+        return cast("ParticleStarter", getattr(importlib.import_module(module), function))
 
 
 #: every backend, by name
@@ -215,6 +218,10 @@ def run_chunk(
     call needs, or raises :class:`Unsupported`, on the fallback backend instead — unless
     ``fallback`` is false: then :class:`Unsupported` says what it lacks. ``events`` asks for
     the event record (``ChunkResult.events``)."""
+    import numpy as np
+
+    from redline.engine.semantics import Unsupported
+
     chosen = get(name)
     lacking = chosen.capabilities.lacking(needs(program, trace=trace, makers=makers, events=events))
     if lacking:
@@ -238,6 +245,10 @@ def start_particles(
     (:mod:`redline.engine.particles`); on the fallback backend where ``name`` lacks the
     ``particles`` capability or another the program needs — unless ``fallback`` is false: then
     :class:`Unsupported` says what it lacks."""
+    import numpy as np
+
+    from redline.engine.semantics import Unsupported
+
     chosen = get(name)
     needed = dataclasses.replace(needs(program), particles=True)
     lacking = chosen.capabilities.lacking(needed)

@@ -23,6 +23,10 @@ from redline.errors import UserError
 
 Kind = Literal["csv", "parquet", "report"]
 
+#: the store a command uses unless told another (here, where the CLI's options read it without
+#: loading the store's DuckDB and Arrow)
+DEFAULT_STORE = Path("redline.duckdb")
+
 #: the key of redline's entry in a Parquet export's metadata
 PARQUET_KEY = b"redline"
 #: how an HTML report of redline says so near its top

@@ -49,13 +49,12 @@ from redline.engine.trouble import TroubleRow, merge_rows
 from redline.errors import UserError
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.layout import Expander, Layout, PointConfig
-from redline.experiment.outputs import CSV_HEADER, PARQUET_KEY, check_output
+from redline.experiment.outputs import CSV_HEADER, DEFAULT_STORE, PARQUET_KEY, check_output
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store_failures import held, is_lock_conflict, store_failure
 from redline.scenario.model import Scenario
 from redline.version import __version__
 
-DEFAULT_STORE = Path("redline.duckdb")
 #: how long to wait for a store that another process is writing
 LOCK_WAIT_SECONDS = 60.0
 #: the environment variable that sets another wait, in seconds

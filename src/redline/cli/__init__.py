@@ -5,6 +5,7 @@ from __future__ import annotations
 from redline.cli import (
     analysis_cmds,
     analyze_group,
+    escalation_cmds,
     experiment_cmds,
     run_cmds,
     scenario_cmds,
@@ -17,6 +18,7 @@ __all__ = [
     "analysis_cmds",
     "analyze_group",
     "app",
+    "escalation_cmds",
     "experiment_cmds",
     "run_cmds",
     "scenario_cmds",

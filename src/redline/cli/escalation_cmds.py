@@ -1,0 +1,248 @@
+"""``redline score-escalation`` and ``redline escalation-power``: EscalAItion's escalation score
+from their published run logs, beside their published scores, with intervals; and how often
+their 10-run design tells two models apart."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, get_args
+
+import typer
+from rich.table import Table
+
+from redline.cli.app import EXIT_INVALID, app, err, fail, guarded, out
+
+if TYPE_CHECKING:
+    from redline.analysis.escalaition.study import Cell
+
+MODE_HELP = (
+    "compat (their scorer exactly), names (loosely written action names read as the action "
+    "they name), corrected (names, and the two actions their list calls peaceful as "
+    "de-escalation), or all."
+)
+
+
+def _num(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.2f}"
+
+
+@app.command("score-escalation")
+@guarded
+def score_escalation_cmd(
+    logs: Annotated[
+        Path,
+        typer.Argument(help="Their run logs: a folder of '<Model> <Situation> A<k>.csv' files."),
+    ],
+    evals: Annotated[
+        Path | None,
+        typer.Option(
+            "--evals",
+            help="Their published scores ('<Model> <Situation> A<k>_raw.json'): compare every "
+            "day of every file with the compat scores (exit 1 on any difference).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """EscalAItion's escalation score of every model × situation from their run logs: the mean
+    over runs of each run's mean daily score per nation, in three modes (compat: their scorer
+    exactly; names; corrected), with 95% intervals over runs (Student t and percentile
+    bootstrap), their published score where --evals is given, and per model how the corrections
+    move the score."""
+    from redline.analysis.escalaition.logs import action_log_files, read_runs
+    from redline.analysis.escalaition.study import mode_difference_by_model, study_cells
+
+    runs = read_runs(action_log_files(logs))
+    if evals is not None and not evals.is_dir():
+        fail(f"--evals {evals}: not a folder of published scores")
+    cells = study_cells(runs, evals)
+    mismatches = [m for c in cells for m in c.mismatched_days]
+    if as_json:
+        print(json.dumps(_json(cells, evals is not None, mismatches), indent=2))
+    else:
+        _print(cells, evals is not None)
+        for mode in ("names", "corrected"):
+            diffs = mode_difference_by_model(cells, mode)
+            out.print(
+                f"{mode} − compat, per model (mean over its runs): "
+                + ", ".join(f"{m} {d:+.2f}" for m, d in diffs.items())
+            )
+        if evals is not None:
+            if mismatches:
+                for m in mismatches[:20]:
+                    err.print(m, markup=False)
+                err.print(f"{len(mismatches)} day(s) differ from the published scores")
+            else:
+                out.print(
+                    f"compat equals the published scores: {len(runs)} of {len(runs)} files, "
+                    "every day, every field"
+                )
+    if mismatches:
+        raise typer.Exit(1)
+
+
+def _print(cells: Sequence[Cell], with_published: bool) -> None:
+    table = Table(title="Escalation score per model and situation (mean over runs; 95% intervals)")
+    for column in (
+        "situation",
+        "model",
+        "runs",
+        *(("published",) if with_published else ()),
+        "compat",
+        "t interval",
+        "bootstrap",
+        "names",
+        "corrected",
+        "corrected t interval",
+        "unrecognised",
+    ):
+        table.add_column(column, justify="left" if column in ("situation", "model") else "right")
+    for c in cells:
+        t, b = c.intervals("compat")
+        ct, _ = c.intervals("corrected")
+        row = [c.situation, c.model, str(len(c.runs))]
+        if with_published:
+            row.append(_num(sum(c.published or ()) / max(1, len(c.published or ()))))
+        row += [
+            _num(c.mean("compat")),
+            f"{_num(t.lo)}–{_num(t.hi)}",
+            f"{_num(b.lo)}–{_num(b.hi)}",
+            _num(c.mean("names")),
+            _num(c.mean("corrected")),
+            f"{_num(ct.lo)}–{_num(ct.hi)}",
+            f"{c.unrecognised}/{c.actions}",
+        ]
+        table.add_row(*row)
+    out.print(table)
+
+
+def _json(cells: Sequence[Cell], with_published: bool, mismatches: list[str]) -> dict[str, object]:
+    from redline.analysis.escalaition.study import mode_difference_by_model
+
+    rows = []
+    for c in cells:
+        row: dict[str, object] = {
+            "model": c.model,
+            "situation": c.situation,
+            "runs": list(c.runs),
+            "unrecognised": c.unrecognised,
+            "actions": c.actions,
+        }
+        if with_published:
+            row["published"] = sum(c.published or ()) / max(1, len(c.published or ()))
+        for mode in c.scores:
+            t, b = c.intervals(mode)
+            row[mode] = {
+                "mean": c.mean(mode),
+                "runs": list(c.scores[mode]),
+                "t_interval": [t.lo, t.hi],
+                "bootstrap_interval": [b.lo, b.hi],
+            }
+        rows.append(row)
+    return {
+        "cells": rows,
+        "difference_by_model": {
+            mode: mode_difference_by_model(cells, mode) for mode in ("names", "corrected")
+        },
+        "mismatched_days": mismatches if with_published else None,
+    }
+
+
+@app.command("escalation-power")
+@guarded
+def escalation_power_cmd(
+    logs: Annotated[
+        Path,
+        typer.Argument(help="Their run logs: a folder of '<Model> <Situation> A<k>.csv' files."),
+    ],
+    mode: Annotated[str, typer.Option("--mode", help=MODE_HELP)] = "compat",
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="fitted (runs drawn from each cell's fitted action distribution: an upper "
+            "bound), resample (their runs drawn with replacement), or both.",
+        ),
+    ] = "both",
+    runs: Annotated[int, typer.Option("--runs", help="Runs per model × situation.")] = 10,
+    studies: Annotated[int, typer.Option("--studies", help="Simulated studies.")] = 10_000,
+    alpha: Annotated[float, typer.Option("--alpha", help="Level of Welch's t-test.")] = 0.05,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Compare only these models (repeatable; default: all)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """With what probability would a study of RUNS runs per cell tell each pair of models apart
+    in each situation (Welch's two-sided t-test on the run scores, right sign)? Studies are
+    simulated from each cell's fitted action distribution and by resampling their runs."""
+    from redline.analysis.escalaition.logs import action_log_files, read_runs
+    from redline.analysis.escalaition.power import Method, power_table
+    from redline.analysis.escalaition.scoring import MODES
+
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}, got '{mode}'")
+    methods = get_args(Method)
+    if method not in (*methods, "both"):
+        fail(f"--method must be fitted, resample or both, got '{method}'")
+    chosen = methods if method == "both" else (method,)
+    read = read_runs(action_log_files(logs))
+    known = sorted({r.name.model for r in read})
+    for m in model or ():
+        if m not in known:
+            fail(f"--model: no runs of '{m}' in {logs}; known: {', '.join(known)}")
+    tables = {
+        m: power_table(
+            read,
+            mode=mode,
+            method=m,
+            runs=runs,
+            studies=studies,
+            alpha=alpha,
+            seed=seed,
+            models=model,
+        )
+        for m in chosen
+    }
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    m: [
+                        {
+                            "situation": r.situation,
+                            "a": r.a,
+                            "b": r.b,
+                            "difference": r.difference,
+                            "power": r.power,
+                            "wrong_sign": r.wrong_sign,
+                        }
+                        for r in rows
+                    ]
+                    for m, rows in tables.items()
+                },
+                indent=2,
+            )
+        )
+        return
+    first = tables[chosen[0]]
+    table = Table(
+        title=f"Power of {runs} runs per cell ({mode} score; Welch t-test, α = {alpha}; "
+        f"{studies:,} simulated studies)"
+    )
+    for column in ("situation", "models", "difference", *(f"power ({m})" for m in chosen)):
+        table.add_column(column, justify="left" if column in ("situation", "models") else "right")
+    for i, r in enumerate(first):
+        table.add_row(
+            r.situation,
+            f"{r.a} vs {r.b}",
+            f"{r.difference:+.2f}",
+            *(f"{100 * tables[m][i].power:.0f}%" for m in chosen),
+        )
+    out.print(table)
+
+
+__all__ = ["EXIT_INVALID", "escalation_power_cmd", "score_escalation_cmd"]

@@ -169,7 +169,7 @@ class GameSolution:
 
 def normal_form(game: ExtractedGame) -> object:
     """The mean payoffs as an OpenSpiel normal-form game (``pyspiel.TensorGame``)."""
-    import pyspiel
+    import pyspiel  # type: ignore[import-not-found]
 
     utilities = [[float(x.mean[i]) for x in game.payoffs] for i in range(len(game.players))]
     return pyspiel.create_tensor_game(
@@ -349,7 +349,9 @@ def extensive_form(game: ExtractedGame) -> tuple[str, list[str]]:
     infosets = [0] * len(players)
     histories: list[str] = []
 
-    def runs_of(prefix: list[int], conditions: list[tuple[int, bool]]) -> list[tuple[int, F64]]:
+    def runs_of(
+        prefix: list[int], conditions: list[tuple[int, bool]]
+    ) -> list[tuple[int, NDArray[np.bool_]]]:
         """For every profile that starts with ``prefix``: its index and the runs that meet the
         chance results so far."""
         out = []
@@ -479,3 +481,50 @@ def solve(
         efg, _ = extensive_form(game)
         spe = _backward(game, efg)
     return GameSolution(tuple(nash), tuple(_dominance(game, tensors)), qre, path, spe, tuple(notes))
+
+
+def best_responses(game: ExtractedGame, player: int) -> list[tuple[str, tuple[int, ...]]]:
+    """For each profile of the other players (in words, ``NATO=none``), the player's best
+    options by mean payoff (ties kept)."""
+    shape = game.shape
+    t = game.mean_tensor(player)
+    others = [range(k) if j != player else range(1) for j, k in enumerate(shape)]
+    out = []
+    for rest in itertools.product(*others):
+        values = []
+        for a in range(shape[player]):
+            p = list(rest)
+            p[player] = a
+            values.append(t[tuple(p)])
+        top = max(values)
+        words = ", ".join(
+            f"{q.id}={q.options[rest[j]]}" for j, q in enumerate(game.players) if j != player
+        )
+        out.append(
+            (words or "alone", tuple(a for a, v in enumerate(values) if v >= top - TOLERANCE))
+        )
+    return out
+
+
+def verdicts(game: ExtractedGame, solution: GameSolution) -> list[str]:
+    """One sentence per player: its dominant option (and whether clearly so), or which option
+    is best against which of the others' choices."""
+    lines = []
+    for i, (p, d) in enumerate(zip(game.players, solution.dominance, strict=True)):
+        if d.option is not None:
+            how = (
+                "clearly (every paired 95% interval above zero)"
+                if d.clear
+                else "but not clearly (some paired 95% interval reaches zero)"
+            )
+            lines.append(f"{p.id}: '{p.options[d.option]}' is strictly dominant, {how}")
+            continue
+        by_option: dict[int, list[str]] = {}
+        for words, best in best_responses(game, i):
+            for a in best:
+                by_option.setdefault(a, []).append(words)
+        parts = [
+            f"'{p.options[a]}' against {' and '.join(ws)}" for a, ws in sorted(by_option.items())
+        ]
+        lines.append(f"{p.id}: no dominant option — best is " + "; ".join(parts))
+    return lines

@@ -48,14 +48,14 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from redline.compile.configure import Configuration, resolve
+from redline.compile.configure import Configuration, configure, overrides, resolve
+from redline.compile.lower import lower
 from redline.core.program import Decider, Expression, Program
 from redline.engine import backends
 from redline.engine.deciders import Situation
 from redline.engine.simulate import DEFAULT_CHUNK, chunk_bounds
 from redline.engine.vectorised import Layout, compile_expr
 from redline.errors import RedlineValueError, UserError
-from redline.experiment.job import Job
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
@@ -273,7 +273,10 @@ def _logit_choice(
         z = np.where(available, np.exp(rationality * (utility - best)), 0.0)
     cumulative = np.cumsum(z, axis=1)
     target = uniform * cumulative[:, -1]
-    return np.sum(cumulative[:, :-1] <= target[:, None], axis=1).astype(np.int64)
+    chosen: NDArray[np.int64] = np.sum(cumulative[:, :-1] <= target[:, None], axis=1).astype(
+        np.int64
+    )
+    return chosen
 
 
 @dataclass
@@ -478,7 +481,8 @@ def extract_game(
                 f"order must name each player once ({', '.join(names)}), got {', '.join(order)}"
             )
         names = list(order)
-    program0 = Job.of(s, base).program
+    lowered = lower(s)
+    program0 = configure(lowered, overrides(s, base))
     outcome_ids = [o.id for o in program0.outcomes]
     for pl in values:
         if pl not in names:
@@ -498,13 +502,13 @@ def extract_game(
         parsed = [parse_option(t) for t in given]
         if len(parsed) < 1:
             raise UserError(f"actor {actor}: give at least one option")
-        for o in parsed:
-            if o.action is not None and o.action not in known:
+        for opt in parsed:
+            if opt.action is not None and opt.action not in known:
                 raise UserError(
                     f"actor {actor}'s options: "
-                    + suggest(o.action, known[1:], "action of the actor")
+                    + suggest(opt.action, known[1:], "action of the actor")
                 )
-        if len({o.text for o in parsed}) != len(parsed):
+        if len({opt.text for opt in parsed}) != len(parsed):
             raise UserError(f"actor {actor}: an option is listed twice")
         options[actor] = parsed
 
@@ -526,28 +530,28 @@ def extract_game(
             ids = tuple(o.text for o in opts)
             kind, source = "actor", name
         else:
-            lever = lever_by_id[lever_players[name]]
-            ids = tuple(o.id for o in lever.options)
-            labels = tuple(o.name or o.id for o in lever.options)
-            kind, source = "lever", lever.id
-        given = weights.get(name)
-        if given is None:
+            chosen_lever = lever_by_id[lever_players[name]]
+            ids = tuple(o.id for o in chosen_lever.options)
+            labels = tuple(o.name or o.id for o in chosen_lever.options)
+            kind, source = "lever", chosen_lever.id
+        valued = weights.get(name)
+        if valued is None:
             if kind == "lever":
                 raise UserError(
                     f"player {name} (lever {source}) has no weights of its own: give "
                     f"--weights {name}=ACTOR (an actor's weights) or "
                     f"--weights {name}:VARIABLE=NUMBER,…"
                 )
-            given = name
-        if isinstance(given, str):
-            d = _decider(program0, given)
+            valued = name
+        if isinstance(valued, str):
+            d = _decider(program0, valued)
             if not d.weights:
-                raise UserError(f"actor {given} has no weights to value {name}'s payoff")
+                raise UserError(f"actor {valued} has no weights to value {name}'s payoff")
             wdesc = tuple((program0.var_names[v], e.source) for v, e in d.weights)
-            wfrom = given
+            wfrom = valued
         else:
-            _parse_weights(program0, given, name)
-            wdesc = tuple((k, repr(float(v))) for k, v in given.items())
+            _parse_weights(program0, valued, name)
+            wdesc = tuple((k, repr(float(v))) for k, v in valued.items())
             wfrom = "given"
         players.append(
             Player(
@@ -575,7 +579,7 @@ def extract_game(
             if pl.kind == "lever":
                 chosen[pl.source] = pl.options[profile[j]]
         config = Configuration(chosen, base.lens)
-        program = Job.of(s, config).program
+        program = configure(lowered, overrides(s, config))
         utilities = np.zeros((len(players), runs))
         avail = np.ones((len(players), runs), dtype=np.bool_)
         hits = np.zeros(len(program.outcomes))
@@ -632,8 +636,10 @@ def extract_game(
         stats = [_mean_interval(utilities[j], 0.95) for j in range(len(players))]
         shares: list[float | None] = []
         for j, pl in enumerate(players):
-            o = options[pl.id][profile[j]] if pl.kind == "actor" else None
-            shares.append(float(avail[j].mean()) if o is not None and o.kind == "action" else None)
+            played = options[pl.id][profile[j]] if pl.kind == "actor" else None
+            shares.append(
+                float(avail[j].mean()) if played is not None and played.kind == "action" else None
+            )
         payoff = ProfilePayoff(
             profile,
             tuple(m for m, _, _ in stats),

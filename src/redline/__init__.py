@@ -1,11 +1,17 @@
 """redline: model, simulate and analyse escalation between states and alliances.
 
 The Python API: ``load(path)``, ``simulate(scenario, runs, *, seed, levers, lens, ...)`` giving
-:class:`Results`, ``trace(scenario, *, seed, run, ...)`` giving a :class:`Trace`,
+:class:`Results` (``.summary()``: a :class:`Summary` table), ``trace(scenario, *, seed, run, ...)``
+giving a :class:`Trace` and ``story(scenario, *, ...)`` its :class:`Story`;
+``sweep(scenario, *, name, ...)`` giving a stored :class:`Experiment`, ``compare(experiment, *,
+by, ...)`` giving its :class:`Comparisons` and ``write_report(experiment, *, path, ...)``
+writing its HTML report;
 ``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does),
 ``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record),
 and ``why(scenario, outcome, runs, *, ...)`` giving the :class:`Paths` to an outcome;
-``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Bad arguments raise
+``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Tables (results,
+summaries, comparisons, stories, experiments) show as tables in Jupyter and convert with
+``to_pandas()`` and ``to_arrow()``. Bad arguments raise
 ``RedlineValueError`` (a ``ValueError``) or ``RedlineTypeError`` (a ``TypeError``) naming the
 parameter.
 
@@ -23,17 +29,39 @@ from redline.version import __version__
 
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.analysis.ablation import Ablation
+    from redline.analysis.compare import Comparisons
     from redline.analysis.score import Score
     from redline.analysis.why import Paths
-    from redline.api import ablate, load, score, simulate, trace, why
+    from redline.api import (
+        ablate,
+        compare,
+        load,
+        score,
+        simulate,
+        story,
+        sweep,
+        trace,
+        why,
+        write_report,
+    )
     from redline.engine.deciders import DecisionMaker, Situation
-    from redline.report.trace import Trace
-    from redline.results import OutcomeSummary, Results
+    from redline.experiment.stored import Experiment, ExperimentSummary
+    from redline.report.trace import Story, Trace
+    from redline.results import OutcomeSummary, Results, Summary
     from redline.scenario.model import Scenario
 
 #: where each lazily imported public name lives
 _LAZY = {
     "ablate": "redline.api",
+    "compare": "redline.api",
+    "write_report": "redline.api",
+    "story": "redline.api",
+    "sweep": "redline.api",
+    "Comparisons": "redline.analysis.compare",
+    "Experiment": "redline.experiment.stored",
+    "ExperimentSummary": "redline.experiment.stored",
+    "Story": "redline.report.trace",
+    "Summary": "redline.results",
     "Ablation": "redline.analysis.ablation",
     "load": "redline.api",
     "why": "redline.api",
@@ -53,7 +81,10 @@ _LAZY = {
 
 __all__ = [
     "Ablation",
+    "Comparisons",
     "DecisionMaker",
+    "Experiment",
+    "ExperimentSummary",
     "NumericalTrouble",
     "OutcomeSummary",
     "Paths",
@@ -63,15 +94,21 @@ __all__ = [
     "Scenario",
     "Score",
     "Situation",
+    "Story",
+    "Summary",
     "Trace",
     "UserError",
     "__version__",
     "ablate",
+    "compare",
     "load",
     "score",
     "simulate",
+    "story",
+    "sweep",
     "trace",
     "why",
+    "write_report",
 ]
 
 

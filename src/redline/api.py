@@ -1,4 +1,8 @@
-"""The Python API: load a scenario, simulate it, trace one run.
+"""The Python API: load a scenario, simulate it, trace one run and tell its story, sweep an
+experiment into a store, compare its configurations and write its report; ablate, score and ask
+why. Plain functions returning typed results; each table-like result shows as a table in a
+notebook and converts with ``to_pandas()`` and ``to_arrow()``. The command line calls the same
+library functions.
 
 Arguments are checked before anything runs: a wrong value raises
 :class:`~redline.errors.RedlineValueError` (a ``ValueError``), a wrong type
@@ -16,39 +20,54 @@ from typing import SupportsIndex
 import pyarrow as pa
 
 from redline.analysis.ablation import Ablation
+from redline.analysis.compare import Comparisons
 from redline.analysis.score import Score
 from redline.analysis.why import Paths
 from redline.compile import Configuration, compile_scenario, resolve
 from redline.core.program import Program
 from redline.engine.deciders import DecisionMaker, Situation
-from redline.engine.reference import run_reference
 from redline.engine.simulate import DEFAULT_CHUNK, Backend, check_sizes, chunk_bounds
 from redline.engine.trouble import merge_rows
 from redline.errors import RedlineTypeError, RedlineValueError, UserError
 from redline.experiment.design import Unit
 from redline.experiment.executors import UnitResult, UnitTask, make_executor
 from redline.experiment.job import Job
-from redline.report.trace import Trace
-from redline.results import Results
+from redline.experiment.outputs import DEFAULT_STORE, check_output
+from redline.experiment.runner import execute
+from redline.experiment.spec import sweep_spec
+from redline.experiment.store import Store
+from redline.experiment.stored import Experiment
+from redline.report.comparison import compare_experiment
+from redline.report.publish import write_experiment_report
+from redline.report.trace import Story, Trace, tell, trace_run
+from redline.results import Results, Summary
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 
 __all__ = [
     "Ablation",
+    "Comparisons",
     "DecisionMaker",
+    "Experiment",
     "Paths",
     "Results",
     "Scenario",
     "Score",
     "Situation",
+    "Story",
+    "Summary",
     "Trace",
     "ablate",
+    "compare",
     "load",
     "score",
     "simulate",
+    "story",
+    "sweep",
     "trace",
     "why",
+    "write_report",
 ]
 
 #: seeds and run indices key 64-bit random streams: each is below this
@@ -161,15 +180,205 @@ def trace(
     decision_makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Trace:
     """Run ``run`` of ``seed``, step by step, with every decision and rule reaction logged: the
-    same run :func:`simulate` computes for that seed and run index, and its story."""
+    same run :func:`simulate` computes for that seed and run index, and its story
+    (``trace(...).story``, a :class:`Story` table). ``lens`` None: the base values."""
     seed = _index("seed", seed)
     run = _index("run", run)
     s = _scenario(scenario)
     config = _configuration(s, levers, lens)
-    program = compile_scenario(s, config)
-    makers = dict(_makers(program, decision_makers))
-    result = run_reference(program, seed, run, keep_log=True, makers=makers)
-    return Trace(s, config, seed, result, program)
+    makers = dict(_makers(compile_scenario(s, config), decision_makers))
+    return trace_run(s, seed, run, config.levers, config.lens, makers)
+
+
+def story(
+    scenario: Scenario | LoadedScenario | str | Path,
+    *,
+    seed: int = 0,
+    run: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    verbose: bool = False,
+    decision_makers: Mapping[str, DecisionMaker] | None = None,
+) -> Story:
+    """Run ``run`` of ``seed`` told as ``redline story`` tells it: a :class:`Story` table, a
+    row per happening (when, what, why, the evidence the first time a rule appears), with the
+    configuration it was told for (``.header``) and how the run ended (``.ending``);
+    ``.text()`` is the story as the command prints it.
+
+    ``lens`` None means the scenario's first lens (as ``redline story``, the report's narrated
+    run and the first rows of ``redline run``); :func:`trace` tells a run under the base values.
+    ``verbose`` keeps quiet steps (everyone holds, nothing reacts)."""
+    seed = _index("seed", seed)
+    run = _index("run", run)
+    if not isinstance(verbose, bool):
+        raise RedlineTypeError(
+            f"verbose must be True or False, got {type(verbose).__name__}", parameter="verbose"
+        )
+    s = _scenario(scenario)
+    config = _configuration(s, levers, lens)
+    makers = dict(_makers(compile_scenario(s, config), decision_makers))
+    return tell(s, seed, run, config.levers, lens, verbose, makers)
+
+
+def sweep(
+    scenario: str | Path,
+    *,
+    name: str | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    levers: Mapping[str, Sequence[str]] | None = None,
+    lenses: Sequence[str] | None = None,
+    sample: str | None = None,
+    one_at_a_time: bool = False,
+    final_state: bool = False,
+    chunk_size: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+    workers: int = 1,
+    threads: int | None = None,
+    dask_local: int | None = None,
+    scheduler: str | None = None,
+    backend: Backend = "numpy",
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Experiment:
+    """Run an experiment into a DuckDB store, as ``redline sweep`` does: every lever option
+    (``levers``: the options to include per lever; default every one) × lens (``lenses``;
+    default every one) × uncertainty design point (``sample``: ``per_run``, ``lhs:K``,
+    ``sobol:K`` or ``grid``), ``runs`` runs each (default 20,000), stored unit by unit.
+    ``scenario`` is a scenario file, a built-in scenario's name or an experiment file (whose
+    values what is given here replaces); ``name`` names the experiment in the store (required
+    for a scenario). Called again with the same arguments, it does only what is missing, and
+    returns at once when the experiment is complete.
+
+    Returns the :class:`Experiment`: ``.summary()`` gives its outcome probabilities per
+    configuration; :func:`compare` and :func:`write_report` take it. ``progress`` is called
+    with the number of runs of each unit as it is stored. The results are the same for any
+    worker or thread count, chunk size or backend."""
+    if not isinstance(scenario, str | Path):
+        raise RedlineTypeError(
+            "scenario must be a scenario file path, a built-in scenario name or an experiment "
+            f"file (a sweep stores where its scenario came from), got {type(scenario).__name__}",
+            parameter="scenario",
+        )
+    numbers = {"runs": runs, "seed": seed, "chunk_size": chunk_size}
+    for key, value in numbers.items():
+        if value is not None:
+            numbers[key] = _index(key, value) if key == "seed" else _integer(key, value)
+    workers = _integer("workers", workers)
+    if threads is not None:
+        threads = _threads(threads)
+    if not isinstance(backend, str):
+        raise RedlineTypeError(
+            f"backend must be a string, got {type(backend).__name__}", parameter="backend"
+        )
+    check_sizes(numbers["runs"] or 1, numbers["chunk_size"] or DEFAULT_CHUNK, workers, backend)
+    if progress is not None and not callable(progress):
+        raise RedlineTypeError(
+            f"progress must be a function of the number of runs done, got "
+            f"{type(progress).__name__}",
+            parameter="progress",
+        )
+    spec = sweep_spec(
+        scenario,
+        name=name,
+        runs=numbers["runs"],
+        seed=numbers["seed"],
+        levers=levers,
+        lenses=lenses,
+        sample=sample,
+        chunk_size=numbers["chunk_size"],
+        levers_design="one_at_a_time" if one_at_a_time else None,
+        final_state=bool(final_state) or None,
+    )
+    stored = Store(Path(store))
+    opts: dict[str, object] = {
+        "workers": workers,
+        "threads": threads,
+        "dask_local": dask_local,
+        "scheduler": scheduler,
+    }
+    told = progress
+
+    def start(plan: object, where: str) -> Callable[[int], None]:
+        assert told is not None
+        return told
+
+    execute(spec, stored, opts, backend, None if told is None else start, bool(strict))
+    return Experiment.read(stored, spec.name)
+
+
+def compare(
+    experiment: Experiment | str,
+    *,
+    by: str = "lever",
+    lens: str | None = None,
+    store: str | Path = DEFAULT_STORE,
+) -> Comparisons:
+    """The differences in outcome probabilities between the options of each lever (``by``
+    "lever") or between lenses (``by`` "lens") of a stored experiment, everything else held
+    equal, each against the first option of its group (or, by lens, against ``lens``), with a
+    95% Newcombe interval and both probabilities beside it: a :class:`Comparisons` table, as
+    ``redline compare`` prints it. ``experiment`` is what :func:`sweep` returned, or a name in
+    ``store``. With ``by`` "lever", ``lens`` compares under that lens only."""
+    name, where = _experiment(experiment, store)
+    if lens is not None and not isinstance(lens, str):
+        raise RedlineTypeError(
+            f"lens must be a lens name or None, got {type(lens).__name__}", parameter="lens"
+        )
+    return compare_experiment(where, name, by, lens)
+
+
+def write_report(
+    experiment: Experiment | str,
+    *,
+    path: str | Path | None = None,
+    store: str | Path = DEFAULT_STORE,
+    ablation: Ablation | None = None,
+    score: Score | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the self-contained HTML report of a stored experiment (what :func:`sweep`
+    returned, or a name in ``store``) to ``path`` (default ``redline-report-NAME.html``) and
+    return the path written, as ``redline run`` and ``redline sweep`` do; with "What drives
+    each outcome" for an ``ablation`` (:func:`ablate`) and "How well each lens explains the
+    record" for a ``score`` (:func:`score`). It never writes over the store, nor over a file
+    that is not a report of redline's unless ``force``."""
+    name, where = _experiment(experiment, store)
+    if path is not None and not isinstance(path, str | Path):
+        raise RedlineTypeError(
+            f"path must be a file path or None, got {type(path).__name__}", parameter="path"
+        )
+    target = Path(path) if path is not None else Path(f"redline-report-{name}.html")
+    check_output(target, "report", where.path, bool(force))
+    where.record(name)  # an unknown experiment is refused before anything is written
+    source = "run" if name.startswith("run-") else "sweep"
+    return write_experiment_report(where, name, target, None, ablation, score, source)
+
+
+def _experiment(experiment: object, store: object) -> tuple[str, Store]:
+    """An experiment's name and store: from an :class:`Experiment`, or a name and ``store``."""
+    if isinstance(experiment, Experiment):
+        return experiment.name, Store(experiment.store)
+    if not isinstance(experiment, str):
+        raise RedlineTypeError(
+            "experiment must be what sweep() returned or an experiment's name, got "
+            f"{type(experiment).__name__}",
+            parameter="experiment",
+        )
+    if not isinstance(store, str | Path):
+        raise RedlineTypeError(
+            f"store must be a file path, got {type(store).__name__}", parameter="store"
+        )
+    return experiment, Store(Path(store))
+
+
+def _threads(threads: object) -> int:
+    number = _integer("threads", threads)
+    if not 1 <= number <= MAX_THREADS:
+        raise RedlineValueError(
+            f"threads must be between 1 and {MAX_THREADS}, got {number}", parameter="threads"
+        )
+    return number
 
 
 def ablate(

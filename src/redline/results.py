@@ -7,8 +7,9 @@ uncertainty; ``first.<outcome>`` (the step an outcome was first reached, null if
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +18,10 @@ from redline.compile import Configuration, Program
 from redline.engine.semantics import ChunkResult
 from redline.engine.trouble import TroubleRow
 from redline.stats import wilson_interval
+from redline.tables import RecordTable, pandas_frame, percent_cell
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def chunk_table(program: Program, config: Configuration, chunk: ChunkResult) -> pa.Table:
@@ -50,6 +55,24 @@ class OutcomeSummary:
     lo: float
     hi: float
     mean_first_step: float | None
+
+
+def _steps_cell(value: object) -> str:
+    return "" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+class Summary(RecordTable[OutcomeSummary]):
+    """Each outcome's probability with its 95% Wilson interval and mean first-hit step, a row
+    per outcome (:class:`OutcomeSummary`): iterate it as a list, show it in a notebook, or
+    convert it with ``to_pandas()`` / ``to_arrow()`` (probabilities as fractions, 0–1)."""
+
+    ROW = OutcomeSummary
+    FORMATS: ClassVar[Mapping[str, Callable[[object], str]]] = {
+        "p": percent_cell,
+        "lo": percent_cell,
+        "hi": percent_cell,
+        "mean_first_step": _steps_cell,
+    }
 
 
 def summarize(
@@ -99,8 +122,39 @@ class Results:
     def outcomes(self) -> list[tuple[str, str]]:
         return [(o.id, o.name) for o in self.program.outcomes]
 
-    def summary(self, confidence: float = 0.95) -> list[OutcomeSummary]:
-        return summarize(self.table, self.outcomes, confidence)
+    def summary(self, confidence: float = 0.95) -> Summary:
+        """Each outcome's probability, its Wilson interval at ``confidence`` and its mean
+        first-hit step: a :class:`Summary` table, a row per outcome."""
+        return Summary(summarize(self.table, self.outcomes, confidence), self.caption)
+
+    @property
+    def caption(self) -> str:
+        """What these results are of: scenario, runs, seed, levers and lens, in one line."""
+        levers = ", ".join(f"{k}={v}" for k, v in self.config.levers.items()) or "no levers"
+        lens = self.config.lens or "none (base values)"
+        return (
+            f"{self.program.scenario_id}: {self.runs:,} run{'' if self.runs == 1 else 's'}, "
+            f"seed {self.seed}, levers {levers}, lens {lens}"
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """The per-run table (as :attr:`table`): a row per run."""
+        return self.table
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The per-run table as a pandas DataFrame, a row per run (pandas is imported now)."""
+        return pandas_frame(self.table)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the outcome summary as a table, under what the results are of (and
+        a warning line where numerical trouble was met)."""
+        warning = (
+            f"<p><b>warning:</b> numerical trouble in {len(self.trouble)} element"
+            f"{'' if len(self.trouble) == 1 else 's'} (see .trouble)</p>"
+            if self.trouble
+            else ""
+        )
+        return self.summary()._repr_html_() + warning
 
     def to_json(self) -> dict[str, object]:
         """The ``--json`` form: horizon, runs, and per outcome p, lo, hi, mean first-hit step."""
@@ -123,7 +177,7 @@ def summary_json(
     seed: int,
     levers: dict[str, str],
     lens: str | None,
-    summaries: list[OutcomeSummary],
+    summaries: Iterable[OutcomeSummary],
     trouble: Iterable[TroubleRow] = (),
 ) -> dict[str, object]:
     """One configuration's results as the JSON object ``redline run --json`` prints; with

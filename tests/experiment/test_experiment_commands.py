@@ -98,7 +98,16 @@ def _expected(reference: Reference, pairs: list[Pair]) -> list[tuple[str, ...]]:
             h1, n1 = _hits(reference.table, point, outcome)
             h2, n2 = _hits(reference.table, base, outcome)
             d = difference(names[outcome], label, h1, n1, base_label, h2, n2)
-            expected.append((names[outcome], f"{label} ({held})", base_label, format_difference(d)))
+            expected.append(
+                (
+                    names[outcome],
+                    f"{label} ({held})",
+                    base_label,
+                    f"{d.p_a:.1%}",  # the levels the difference is of, beside it
+                    f"{d.p_b:.1%}",
+                    format_difference(d),
+                )
+            )
     return expected
 
 

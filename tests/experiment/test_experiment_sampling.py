@@ -184,6 +184,8 @@ def test_compare_pools_the_sampled_points_of_each_configuration(
                 o.label,
                 "collective (lens=baseline; pooled over 5 sampled points)",
                 "none",
+                f"{d.p_a:.1%}",
+                f"{d.p_b:.1%}",
                 f"{d.diff:+.1%} [{d.lo:+.1%}, {d.hi:+.1%}]",
             )
         )

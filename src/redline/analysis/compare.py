@@ -1,8 +1,13 @@
-"""Differences in outcome probabilities between configurations, with intervals."""
+"""Differences in outcome probabilities between configurations, with intervals, beside the
+probabilities they are differences of."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
+
+from redline.tables import RecordTable, percent_cell
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,82 @@ def percent(x: float) -> str:
 def format_difference(d: Difference) -> str:
     """``+1.2% [-0.3%, +2.7%]``: the difference and its interval."""
     return f"{percent(d.diff)} [{percent(d.lo)}, {percent(d.hi)}]"
+
+
+@dataclass(frozen=True)
+class OptionDifference:
+    """One outcome's probability under one option (of a lever, or a lens) and under the
+    baseline option, everything else held equal, and their difference with a 95% Newcombe
+    interval (probabilities as fractions, 0–1)."""
+
+    #: the lever's id, or "lens"
+    axis: str
+    #: the outcome's name
+    outcome: str
+    option: str
+    baseline: str
+    #: what is held equal (``lens=baseline``, ``nato_response=none``; empty: nothing else)
+    held: str
+    #: how many sampled design points each probability pools (1 where none were sampled)
+    pooled: int
+    p_option: float
+    p_baseline: float
+    difference: float
+    lo: float
+    hi: float
+
+
+class Comparisons(RecordTable[OptionDifference]):
+    """Differences in outcome probabilities between the options of each lever (or between
+    lenses), each beside both probabilities, a row per outcome × option compared; ``axes`` are
+    the levers (or "lens") examined, in order, whether or not they had options to compare."""
+
+    ROW = OptionDifference
+    FORMATS: ClassVar[Mapping[str, Callable[[object], str]]] = {
+        "p_option": percent_cell,
+        "p_baseline": percent_cell,
+        "difference": lambda x: percent(x) if isinstance(x, float) else str(x),
+        "lo": lambda x: percent(x) if isinstance(x, float) else str(x),
+        "hi": lambda x: percent(x) if isinstance(x, float) else str(x),
+    }
+
+    __slots__ = ("axes",)
+
+    def __init__(
+        self, rows: Iterable[OptionDifference], caption: str = "", axes: Iterable[str] = ()
+    ) -> None:
+        super().__init__(rows, caption)
+        self.axes = tuple(axes)
+
+    def along(self, axis: str) -> list[OptionDifference]:
+        """The rows of one axis (a lever's id, or "lens")."""
+        return [row for row in self if row.axis == axis]
+
+
+def compare_axes(
+    points: list[PointCounts], axes: Iterable[str], reference: str | None = None, caption: str = ""
+) -> Comparisons:
+    """:func:`compare_along` each axis in turn, as one table."""
+    axes = list(axes)
+    rows = [
+        OptionDifference(
+            axis,
+            d.outcome,
+            c.option,
+            c.baseline,
+            c.held,
+            c.pooled,
+            d.p_a,
+            d.p_b,
+            d.diff,
+            d.lo,
+            d.hi,
+        )
+        for axis in axes
+        for c in compare_along(points, axis, reference)
+        for d in c.differences
+    ]
+    return Comparisons(rows, caption, axes)
 
 
 def _pool(points: list[PointCounts]) -> list[tuple[str, int, int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.table import Table
@@ -24,7 +24,6 @@ from redline.cli.run_cmds import (
 from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import UserError
 from redline.experiment.outputs import DEFAULT_STORE, check_output
-from redline.scenario.errors import suggest
 
 if TYPE_CHECKING:
     from redline.engine.simulate import Backend
@@ -115,36 +114,23 @@ def sweep(
     unit. Killed and started again with the same command, it does only what is missing. A
     warning table follows of any NaN or out-of-range probability and NaN state met."""
     from redline.experiment.design import sobol_note
-    from redline.experiment.spec import SAMPLE_PATTERN, ExperimentSpec, load_spec
+    from redline.experiment.spec import sweep_spec
     from redline.experiment.store import Store
-    from redline.scenario.loader import load_scenario
 
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
-    if sample is not None and not SAMPLE_PATTERN.match(sample):
-        raise UserError(f"--sample must be per_run, grid, lhs:K or sobol:K, got '{sample}'")
-    given: dict[str, Any] = {
-        "name": name,
-        "runs": runs,
-        "seed": seed,
-        "sample": sample,
-        "chunk_size": chunk_size,
-        "levers": _lever_lists(lever),
-        "lenses": lens or None,
-        "levers_design": "one_at_a_time" if one_at_a_time else None,
-        "final_state": final_state or None,
-    }
-    path = Path(file)
-    if path.suffix in (".yaml", ".yml") and path.exists() and _is_experiment_file(path):
-        spec = load_spec(path)
-        spec = spec.model_copy(update={k: v for k, v in given.items() if v is not None})
-        spec = ExperimentSpec.model_validate(spec.model_dump())
-    else:
-        if name is None:
-            raise UserError("--name is required when sweeping a scenario file")
-        loaded = load_scenario(file)
-        given["scenario"] = str(loaded.path)
-        spec = ExperimentSpec.model_validate({k: v for k, v in given.items() if v is not None})
+    spec = sweep_spec(
+        file,
+        name=name,
+        runs=runs,
+        seed=seed,
+        levers=_lever_lists(lever),
+        lenses=lens or None,
+        sample=sample,
+        chunk_size=chunk_size,
+        levers_design="one_at_a_time" if one_at_a_time else None,
+        final_state=final_state or None,
+    )
     note = sobol_note(spec.sample)
     if note:
         err.print(f"note: {note}", markup=False, soft_wrap=True)
@@ -199,30 +185,10 @@ def _sweep_report(store: Store, name: str, path: Path | None) -> None:
     store keeps it, so the report describes what was swept whatever became of its file."""
     if path is None:
         return
-    from redline.report.build import report_data
+    from redline.report.publish import write_experiment_report
 
-    try:
-        from redline.report.html import write_report
-    except ImportError:
-        raise UserError(
-            "the report needs plotly and jinja2: pip install 'redline[report]' (or --no-report)"
-        ) from None
-    data = report_data(store, name, store.scenario(name), source="sweep")
-    try:
-        written = write_report(data, path)
-    except OSError as exc:  # checked before sweeping; a disk can still fill up meanwhile
-        raise UserError(
-            f"cannot write the report {path}: {exc.strerror or exc}; the results are stored, "
-            f"and `redline results show {name}` prints them"
-        ) from None
+    written = write_experiment_report(store, name, path, source="sweep")
     out.print(f"report: {written}")
-
-
-def _is_experiment_file(path: Path) -> bool:
-    from redline.scenario.yamlsource import read_yaml
-
-    data = read_yaml(path).data
-    return isinstance(data, dict) and "scenario" in data and "actors" not in data
 
 
 @results_app.command("list")
@@ -363,58 +329,36 @@ def compare(
     store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Differences in outcome probabilities between lever options (or lenses), with 95%
-    intervals, each against the first option (or --lens), everything else held equal."""
-    from redline.analysis.compare import PointCounts, compare_along, format_difference
-    from redline.experiment.runner import stored_summaries
+    intervals, each against the first option (or --lens), everything else held equal, beside
+    both probabilities."""
+    from redline.analysis.compare import percent
     from redline.experiment.store import Store
+    from redline.report.comparison import compare_experiment
 
-    if by not in ("lever", "lens"):
-        raise UserError(f"--by must be 'lever' or 'lens', got '{by}'")
-    store = Store(store_path)
-    s = store.scenario(name)  # as it was swept, whatever became of its file
-    outcomes = [(o.id, o.label) for o in s.outcomes]
-    points = [
-        PointCounts(
-            {str(k): str(v) for k, v in point["levers"].items()},
-            point["lens"],
-            [(x.name, x.hits, x.runs) for x in summ],
-        )
-        for _, point, summ in stored_summaries(store, name, outcomes)
-    ]
-    reference = None
-    if lens is not None:
-        lenses = list(dict.fromkeys(pt.lens for pt in points if pt.lens is not None))
-        if not lenses:
-            raise UserError(f"experiment '{name}' has no lenses; leave out --lens")
-        if lens not in lenses:
-            raise UserError(
-                suggest(lens, lenses, "lens").replace("known:", f"lenses of '{name}':", 1)
-            )
-        if by == "lever":
-            points = [pt for pt in points if pt.lens == lens]
-        else:
-            reference = lens
-    axes = [lv.id for lv in s.levers] if by == "lever" else ["lens"]
+    compared = compare_experiment(Store(store_path), name, by, lens)
     under = f" under lens {lens}" if lens is not None and by == "lever" else ""
-    for axis in axes:
+    for axis in compared.axes:
         table = Table(
             "outcome",
             "compared",
             "baseline",
+            "p compared",
+            "p baseline",
             "difference [95% interval]",
             title=f"{name}: by {axis}{under}",
         )
-        for c in compare_along(points, axis, reference):
+        for d in compared.along(axis):
             held = "; ".join(
-                x for x in (c.held, f"pooled over {c.pooled} sampled points" * (c.pooled > 1)) if x
+                x for x in (d.held, f"pooled over {d.pooled} sampled points" * (d.pooled > 1)) if x
             )
-            for d in c.differences:
-                table.add_row(  # scenario names as written, never read as markup
-                    Text(d.outcome),
-                    Text(f"{c.option} ({held})" if held else c.option),
-                    Text(c.baseline),
-                    format_difference(d),
-                )
+            table.add_row(  # scenario names as written, never read as markup
+                Text(d.outcome),
+                Text(f"{d.option} ({held})" if held else d.option),
+                Text(d.baseline),
+                f"{d.p_option:.1%}",
+                f"{d.p_baseline:.1%}",
+                f"{percent(d.difference)} [{percent(d.lo)}, {percent(d.hi)}]",
+            )
         if table.row_count:
             out.print(table)
         else:

@@ -442,25 +442,11 @@ def write_experiment_report(
     ablation: Ablation | None = None,
     score: Score | None = None,
 ) -> Path:
-    """Write the self-contained HTML report of a stored experiment (with "What drives each
-    outcome" when an ablation is given, "How well each lens explains the record" and "Against
-    published forecasts" when a score is)."""
-    try:
-        from redline.report.html import write_report
-    except ImportError:
-        raise UserError(
-            "the report needs plotly and jinja2: pip install 'redline[report]'"
-        ) from None
-    from redline.report.build import report_data
+    """Write the self-contained HTML report of a stored experiment
+    (:func:`redline.report.publish.write_experiment_report`)."""
+    from redline.report.publish import write_experiment_report as write
 
-    data = report_data(store, name, loaded, ablation, score)
-    try:
-        return write_report(data, path)
-    except OSError as exc:  # checked before simulating; a disk can still fill up meanwhile
-        raise UserError(
-            f"cannot write the report {path}: {exc.strerror or exc}; the results are stored, "
-            f"and `redline results show {name}` prints them"
-        ) from None
+    return write(store, name, path, loaded, ablation, score)
 
 
 def _story_row(when: str, text: str, style: str, pad: int) -> None:
@@ -518,28 +504,23 @@ def story_cmd(
 ) -> None:
     """Tell one run (one configuration) as a story: per step, what each actor did, which rules
     fired and why, with the evidence behind each rule the first time it appears."""
-    from redline.experiment import runner
-    from redline.report.story import ending, header, story
+    from redline.report.trace import tell
     from redline.scenario.loader import load_scenario
 
     if run_index < 0:
         raise UserError("--run must be 0 or more")
     s = load_scenario(file).scenario
-    if lens is None and s.lenses:  # as run and the report: their first rows are its first lens
-        lens = s.lenses[0].id
-    traced = runner.trace(s, seed, run_index, parse_levers(lever), lens)
-    result, config, program = traced.result, traced.config, traced.program
-    _paragraph(f"{s.title} — run {run_index}, seed {seed}", "bold")
-    for line in header(s, config):
+    told = tell(s, seed, run_index, parse_levers(lever), lens, verbose)
+    _paragraph(told.caption, "bold")
+    for line in told.header:
         _paragraph(line)
-    lines = story(s, program, result, verbose)
-    pad = max((len(item.when) for item in lines), default=0)
+    pad = max((len(item.when) for item in told), default=0)
     previous = ""
-    for item in lines:
+    for item in told:
         _story_row("" if item.when == previous else item.when, item.text, "", pad)
         previous = item.when
         if item.why:
             _story_row("", item.why, "dim", pad)
         for quote in item.evidence:
             _story_row("", quote, "green", pad)
-    _paragraph(ending(s, program, result))
+    _paragraph(told.ending)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,8 +20,9 @@ from pydantic import (
 )
 
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
+from redline.errors import RedlineValueError
 from redline.scenario.errors import Issue, ScenarioError
-from redline.scenario.loader import OutsideFolder, pydantic_issues, resolve_path
+from redline.scenario.loader import OutsideFolder, load_scenario, pydantic_issues, resolve_path
 from redline.scenario.yamlsource import read_yaml
 from redline.version import __version__
 
@@ -88,3 +90,56 @@ def load_spec(path: Path) -> ExperimentSpec:
         return ExperimentSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(pydantic_issues(exc, doc)) from None
+
+
+def is_experiment_file(path: Path) -> bool:
+    """Whether ``path`` is an experiment file (YAML with ``scenario:``, not a scenario)."""
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return False
+    data = read_yaml(path).data
+    return isinstance(data, dict) and "scenario" in data and "actors" not in data
+
+
+def sweep_spec(
+    source: str | Path,
+    *,
+    name: str | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    levers: Mapping[str, Sequence[str]] | None = None,
+    lenses: Sequence[str] | None = None,
+    sample: str | None = None,
+    chunk_size: int | None = None,
+    levers_design: str | None = None,
+    final_state: bool | None = None,
+) -> ExperimentSpec:
+    """The experiment ``redline sweep`` and :func:`redline.sweep` run: an experiment file's,
+    with what is given replacing its values, or one made of a scenario (a file or a built-in
+    name) and what is given (``name`` required then). ``None`` leaves a value as it is."""
+    if sample is not None and not SAMPLE_PATTERN.match(sample):
+        raise RedlineValueError(
+            f"sample must be per_run, grid, lhs:K or sobol:K, got '{sample}'", parameter="sample"
+        )
+    given: dict[str, object] = {
+        "name": name,
+        "runs": runs,
+        "seed": seed,
+        "sample": sample,
+        "chunk_size": chunk_size,
+        "levers": {k: list(v) for k, v in levers.items()} if levers else None,
+        "lenses": list(lenses) if lenses else None,
+        "levers_design": levers_design,
+        "final_state": final_state,
+    }
+    path = Path(source)
+    if is_experiment_file(path):
+        spec = load_spec(path)
+        spec = spec.model_copy(update={k: v for k, v in given.items() if v is not None})
+        return ExperimentSpec.model_validate(spec.model_dump())
+    if name is None:
+        raise RedlineValueError(
+            "name is required when sweeping a scenario (an experiment's name in the store)",
+            parameter="name",
+        )
+    given["scenario"] = str(load_scenario(source).path)
+    return ExperimentSpec.model_validate({k: v for k, v in given.items() if v is not None})

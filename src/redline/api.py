@@ -271,7 +271,12 @@ def sweep(
         raise RedlineTypeError(
             f"backend must be a string, got {type(backend).__name__}", parameter="backend"
         )
-    check_sizes(numbers["runs"] or 1, numbers["chunk_size"] or DEFAULT_CHUNK, workers, backend)
+    check_sizes(
+        1 if numbers["runs"] is None else numbers["runs"],
+        DEFAULT_CHUNK if numbers["chunk_size"] is None else numbers["chunk_size"],
+        workers,
+        backend,
+    )
     if progress is not None and not callable(progress):
         raise RedlineTypeError(
             f"progress must be a function of the number of runs done, got "

@@ -204,12 +204,5 @@ def _is_numeric(row_type: type[Any], name: str) -> bool:
 
 
 def pandas_frame(table: pa.Table) -> pandas.DataFrame:
-    """An Arrow table as pandas, or a clear message where pandas is not installed."""
-    try:
-        import pandas  # noqa: F401  # only to say clearly that it is missing
-    except ImportError:
-        raise ImportError(
-            "to_pandas() needs pandas: pip install 'redline[notebook]' (to_arrow() needs "
-            "nothing more)"
-        ) from None
+    """An Arrow table as pandas (which Arrow imports now, not before)."""
     return table.to_pandas()

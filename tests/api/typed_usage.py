@@ -30,6 +30,12 @@ def main() -> None:
         first: float | None = outcome.mean_first_step
         print(f"{outcome.name}: {p:.3f} ({outcome.lo:.3f}–{outcome.hi:.3f}), first {first}")
 
+    summary: redline.Summary = results.summary()  # a table: to_pandas(), to_arrow()
+    print(summary.to_arrow().num_rows, summary[0].name)
+
+    told: redline.Story = redline.story(scenario, seed=1, run=3)  # under the first lens
+    print(told.caption, len(told), told.ending)
+
     traced: redline.Trace = redline.trace(scenario, seed=1, run=3)
     steps: int = traced.run.steps
     print(traced, steps)

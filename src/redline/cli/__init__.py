@@ -12,6 +12,7 @@ from redline.cli import (
     run_cmds,
     scenario_cmds,
     score_cmds,
+    serve_cmds,
     why_cmds,
 )
 from redline.cli.app import app
@@ -27,5 +28,6 @@ __all__ = [
     "run_cmds",
     "scenario_cmds",
     "score_cmds",
+    "serve_cmds",
     "why_cmds",
 ]

@@ -49,7 +49,7 @@ from redline.scenario.model import TimeSpec
 from redline.scenario.register import Citation, RegisterRow
 from redline.scenario.sources import is_reference, shown_date
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["figure_specs", "plotly_js", "render_report", "write_report"]
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 _PALETTE = [*qualitative.Plotly, *qualitative.Dark24]
@@ -113,6 +113,18 @@ def write_report(data: ReportData, path: Path) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def figure_specs(data: ReportData) -> dict[str, str]:
+    """The report's figures by name (``summary``, ``outcomes``, ``incidence``, ``occupancy``,
+    ...: those it has), each as plotly JSON made safe inside a ``<script>`` element: what a page
+    that draws the report's figures itself (the web page) needs."""
+    return {name: str(fig.spec) for name, fig in _figures(data).items() if fig is not None}
+
+
+def plotly_js() -> str:
+    """The plotly.js bundle the report embeds (that of the installed plotly package)."""
+    return _plotly_js()
 
 
 # ---------------------------------------------------------------------------- template set-up

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from redline.scenario.errors import Issue, ScenarioError
 from redline.scenario.model import Scenario
 from redline.scenario.validate import validate
-from redline.scenario.yamlsource import PathKey, SourceDoc, read_yaml
+from redline.scenario.yamlsource import PathKey, SourceDoc, parse_yaml, read_yaml
 
 #: how many ``extends`` a chain may have
 MAX_EXTENDS = 8
@@ -99,8 +99,9 @@ def _display(path: Path) -> str:
         return path.name if path.parent == builtin_dir() else str(path)
 
 
-def _read_chain(path: Path) -> SourceDoc:
-    """Read a file and, recursively, the scenarios it extends; return the merged document."""
+def _read_chain(path: Path, text: bytes | None = None) -> SourceDoc:
+    """Read a file and, recursively, the scenarios it extends; return the merged document.
+    ``text``: the first file's content as given (an editor's unsaved text), not as on disk."""
     chain: list[SourceDoc] = []
     seen: list[Path] = []
     current: Path | None = path
@@ -130,7 +131,11 @@ def _read_chain(path: Path) -> SourceDoc:
                 ]
             )
         seen.append(resolved)
-        doc = read_yaml(current, _display(current))
+        doc = (
+            parse_yaml(text, _display(current))
+            if text is not None and not chain
+            else read_yaml(current, _display(current))
+        )
         if not isinstance(doc.data, dict):
             raise ScenarioError([Issue(doc.file, 1, "", "a scenario must be a YAML mapping")])
         chain.append(doc)
@@ -317,7 +322,19 @@ def pydantic_issues(
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, merge, type and check a scenario; raise :class:`ScenarioError` if anything is wrong."""
     resolved = resolve_path(str(path))
-    doc = _read_chain(resolved)
+    return _checked(_read_chain(resolved), resolved)
+
+
+def load_scenario_text(text: str, path: Path) -> LoadedScenario:
+    """Check ``text`` as the content of the scenario file ``path`` (which need not exist): its
+    ``extends`` is resolved from ``path``'s folder under the same rules as a file's, and every
+    problem is reported as :func:`load_scenario` reports it, at its line (an editor's unsaved
+    text, checked as ``redline validate`` would check it once saved)."""
+    return _checked(_read_chain(path, text.encode("utf-8", "surrogatepass")), path)
+
+
+def _checked(doc: SourceDoc, resolved: Path) -> LoadedScenario:
+    """A merged document typed and checked."""
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:

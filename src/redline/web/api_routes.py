@@ -103,7 +103,7 @@ def start_run(request: Request, body: RunRequest) -> RunStatus:
     spec = service.run_spec(
         loaded, body.runs, body.seed, body.levers, body.lens, ctx.settings.limits
     )
-    label = f"{loaded.scenario.id}: {body.runs:,} runs, seed {body.seed}"
+    label = f"{loaded.scenario.id}: {body.runs:,} runs a configuration, seed {body.seed}"
     return status(ctx, ctx.queue.submit(spec, body.backend, label))
 
 

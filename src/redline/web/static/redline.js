@@ -61,7 +61,7 @@ var redline = (function () {
       out += escapeHtml(key[1]) + '<span class="k">' + escapeHtml(key[2]) + "</span>:";
       rest = rest.slice(key[0].length);
     }
-    var token = /("(?:[^"\\]|\\.)*"?|'[^']*'?)|((?:^|\s)#.*$)|(-?\b\d+(?:\.\d+)?(?:[eE]-?\d+)?\b)/g;
+    var token = /("(?:[^"\\]|\\.)*"?|(?:^|(?<=[\s\[{,:]))'[^']*'?)|((?:^|\s)#.*$)|(-?\b\d+(?:\.\d+)?(?:[eE]-?\d+)?\b)/g;
     var last = 0;
     while ((m = token.exec(rest)) !== null) {
       if (m[0].length === 0) { token.lastIndex++; continue; }

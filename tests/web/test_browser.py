@@ -1,0 +1,164 @@
+"""The web page in a real browser (Debian's chromium driven by Playwright, headless), as a
+user goes through it: open a built-in, introduce a typo and see the error at its line, fix it,
+run 20,000 runs with the progress bar reaching 100%, read a probability that equals the
+command line's for the same seed, open the story, compare two lenses, download a CSV.
+
+Screenshots are saved in $REDLINE_SCREENSHOTS (else in the test's temporary folder) and their
+paths printed, to be looked at."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web_support import Server, cli_json, configurations, serving
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH (.ci/run installs Debian's chromium)"
+)
+
+SCENARIO = "convoy-strike"
+LEVER = ("nato_response", "uncertain")
+RUNS, SEED = 20_000, 1
+#: where the typo goes (the first parameter a lever option sets), and the typo
+TYPO_AT, RIGHT, WRONG = "{id: none, set: {p_article4", "p_article4", "p_artcle4"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("web-browser")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("REDLINE_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, shots: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        expect.set_options(timeout=60_000)
+
+        # open a built-in
+        page.goto(server.url + "/")
+        page.screenshot(path=shots / "01-library.png", full_page=True)
+        started = time.monotonic()
+        page.locator(f".scenario[data-name='{SCENARIO}'] a.open").click()
+        state = page.locator("#check-state")
+        expect(state).to_have_attribute("data-valid", "yes")
+        source = page.locator("#source")
+        original = source.input_value()
+        at = original.index(TYPO_AT) + len(TYPO_AT) - len(RIGHT)
+        line = original[:at].count("\n") + 1
+
+        def retype(old: str, new: str) -> None:
+            """Select ``old`` where the typo goes and type ``new`` over it, as a user would."""
+            source.evaluate(
+                "(el, r) => { el.focus(); el.setSelectionRange(r[0], r[1]); }", [at, at + len(old)]
+            )
+            page.keyboard.insert_text(new)
+
+        # a typo: the error at its line, with the CLI's message and suggestion
+        retype(RIGHT, WRONG)
+        expect(state).to_have_attribute("data-valid", "no")
+        issue = page.locator(f"#issues li[data-line='{line}']")
+        expect(issue).to_contain_text(WRONG)
+        expect(issue).to_contain_text(f"did you mean '{RIGHT}'")
+        expect(page.locator(f"#gutter span[data-line='{line}']")).to_have_class("error")
+        issue.click()  # the text scrolls to the line
+        page.screenshot(path=shots / "02-typo-at-its-line.png")
+
+        # fixed: valid again, nothing marked
+        retype(WRONG, RIGHT)
+        expect(state).to_have_attribute("data-valid", "yes")
+        assert source.input_value() == original
+        expect(page.locator("#issues li")).to_have_count(0)
+
+        # run 20,000 runs of one lever option under every lens
+        page.select_option(f"select[name='lever:{LEVER[0]}']", LEVER[1])
+        for field, value in (("runs", RUNS), ("seed", SEED)):
+            page.locator(f"input[name={field}]").click(click_count=3)  # select what is there
+            page.keyboard.type(str(value))
+        page.screenshot(path=shots / "03-editor-and-run-form.png", full_page=True)
+        page.click("#run button[type=submit]")
+        expect(page.locator("#percent")).to_have_text("100%")
+        expect(page.locator("#state")).to_have_text("done")
+        assert page.locator("#bar").get_attribute("style") == "width: 100%;"
+        page.screenshot(path=shots / "04-run-done.png")
+
+        # read a probability: the command line's for the same seed
+        page.click("#results")
+        cell = page.locator("#outcomes tr[data-lens='baseline'] td[data-outcome='war']")
+        shown = cell.locator(".value").inner_text()
+        read_after = time.monotonic() - started
+        web_p = float(cell.get_attribute("data-p") or "nan")
+        page.screenshot(path=shots / "05-results.png")
+        expected = cli_json(
+            SCENARIO,
+            "--runs",
+            str(RUNS),
+            "--seed",
+            str(SEED),
+            "--lever",
+            "=".join(LEVER),
+            "--lens",
+            "baseline",
+            "--store",
+            str(server.workspace.parent / "cli.duckdb"),
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+        )
+        cli_p = configurations(expected)[0]["outcomes"]["war"]["p"]
+        assert web_p == cli_p
+        assert shown == f"{100 * cli_p:.2f}%"
+        print(f"from opening {SCENARIO} to reading a probability: {read_after:.1f} s")
+
+        # the story of a run
+        page.click("#open-story")
+        expect(page.locator("#story li").first).to_be_visible()
+        expect(page.locator("#ending")).not_to_be_empty()
+        page.screenshot(path=shots / "06-story.png", full_page=True)
+
+        # compare the two lenses
+        page.go_back()
+        page.click("#compare-lenses")
+        rows = page.locator("table.compare tbody tr")
+        expect(rows.first).to_be_visible()
+        first = rows.first.locator("td")
+        assert {first.nth(1).inner_text(), first.nth(2).inner_text()} == {"provocation", "baseline"}
+        assert re.fullmatch(r"[+-]\d+\.\d%", first.nth(4).inner_text())
+        page.screenshot(path=shots / "07-compare-lenses.png", full_page=True)
+
+        # download the outcome table as CSV
+        page.go_back()
+        with page.expect_download() as download:
+            page.click("#outcomes-csv")
+        target = shots / "outcomes.csv"
+        download.value.save_as(target)
+        with target.open(newline="") as f:
+            table = list(csv.DictReader(f))
+        war = next(r for r in table if r["lens"] == "baseline" and r["outcome"] == "war")
+        assert float(war["p"]) == cli_p
+        assert {r["lens"] for r in table} == {"baseline", "provocation"}
+        browser.close()
+    assert dialogs == []  # nothing on the way popped up (no script of a scenario's ran)
+    print(f"screenshots: {shots}")

@@ -145,7 +145,7 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
         expect(rows.first).to_be_visible()
         first = rows.first.locator("td")
         assert {first.nth(1).inner_text(), first.nth(2).inner_text()} == {"provocation", "baseline"}
-        assert re.fullmatch(r"[+-]\d+\.\d%", first.nth(4).inner_text())
+        assert re.fullmatch(r"[+-]\d+\.\d%", first.nth(6).inner_text())
         page.screenshot(path=shots / "07-compare-lenses.png", full_page=True)
 
         # download the outcome table as CSV

@@ -16,7 +16,7 @@ from redline.experiment.design import design
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import ExperimentRecord, Store
 from redline.report.comparison import compare_experiment
-from redline.report.story import StoryLine, ending, header, story
+from redline.report.trace import tell
 from redline.results import summary_json
 from redline.scenario.errors import ScenarioError, format_path
 from redline.scenario.explain import Explanation, explain
@@ -190,16 +190,15 @@ def experiment_story(
         raise NotFound(f"experiment '{name}' has no configuration {point}")
     seed = rec.spec.seed if seed is None else seed
     levers = {str(k): str(v) for k, v in chosen["levers"].items()}
-    traced = runner.trace(s, seed, run, levers, chosen["lens"])
-    lines: list[StoryLine] = story(s, traced.program, traced.result, verbose)
+    told = tell(s, seed, run, levers, chosen["lens"], verbose)
     return StoryOut(
         title=f"{s.title} — run {run}, seed {seed}",
-        header=header(s, traced.config),
+        header=list(told.header),
         lines=[
             StoryLineOut(when=x.when, text=x.text, why=x.why, evidence=list(x.evidence))
-            for x in lines
+            for x in told
         ],
-        ending=ending(s, traced.program, traced.result),
+        ending=told.ending,
     )
 
 

@@ -46,9 +46,12 @@ __all__ = [
     "GameSolution",
     "Move",
     "SubgamePerfect",
+    "best_responses",
     "extensive_form",
     "normal_form",
+    "plan_words",
     "solve",
+    "verdicts",
 ]
 
 #: the rationalities of the logit path
@@ -91,12 +94,14 @@ class Dominance:
 class Move:
     """One decision node of the subgame-perfect equilibrium: after ``history`` (the options and
     chance results before it, in words), ``player`` chooses ``option``; ``values``: each
-    player's expected payoff from there on."""
+    player's expected payoff from there on; ``tied``: every option that pays the player as much
+    (the first is chosen)."""
 
     history: tuple[str, ...]
     player: str
     option: str
     values: tuple[float, ...]
+    tied: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,12 @@ class GameSolution:
                 "path": list(self.sequential.path),
                 "payoffs": {p.id: self.sequential.payoffs[i] for i, p in enumerate(game.players)},
                 "moves": [
-                    {"after": list(m.history), "player": m.player, "option": m.option}
+                    {
+                        "after": list(m.history),
+                        "player": m.player,
+                        "option": m.option,
+                        "tied": list(m.tied),
+                    }
                     for m in self.sequential.moves
                 ],
             },
@@ -437,13 +447,25 @@ def _backward(game: ExtractedGame, efg: str) -> SubgamePerfect:
         player = s.current_player()  # type: ignore[attr-defined]
         best: tuple[F64, tuple[str, ...]] | None = None
         chosen = ""
+        heard: list[tuple[str, float]] = []
         for action in s.legal_actions():  # type: ignore[attr-defined]
             name = s.action_to_string(player, action)  # type: ignore[attr-defined]
             v, path = value(s.child(action), (*history, f"{game.players[player].id}: {name}"))  # type: ignore[attr-defined]
+            heard.append((name, float(v[player])))
             if best is None or v[player] > best[0][player] + TOLERANCE:
                 best, chosen = (v, (f"{game.players[player].id}: {name}", *path)), name
         assert best is not None
-        moves.append(Move(history, game.players[player].id, chosen, tuple(map(float, best[0]))))
+        top = float(best[0][player])
+        tied = tuple(n for n, x in heard if x >= top - TOLERANCE)
+        moves.append(
+            Move(
+                history,
+                game.players[player].id,
+                chosen,
+                tuple(map(float, best[0])),
+                tied if len(tied) > 1 else (),
+            )
+        )
         return best
 
     root = tree.new_initial_state()
@@ -527,4 +549,17 @@ def verdicts(game: ExtractedGame, solution: GameSolution) -> list[str]:
             f"'{p.options[a]}' against {' and '.join(ws)}" for a, ws in sorted(by_option.items())
         ]
         lines.append(f"{p.id}: no dominant option — best is " + "; ".join(parts))
+    return lines
+
+
+def plan_words(solution: GameSolution) -> list[str]:
+    """The subgame-perfect plan, a line per decision node: ``after RUS: strike_convoy, NATO
+    chooses collective_defence``, with ties named."""
+    if solution.sequential is None:
+        return []
+    lines = []
+    for m in solution.sequential.moves:
+        where = "at the start" if not m.history else "after " + ", ".join(m.history)
+        tie = f" (indifferent among {', '.join(m.tied)})" if m.tied else ""
+        lines.append(f"{where}, {m.player} chooses {m.option}{tie}")
     return lines

@@ -101,7 +101,7 @@ def _fmt(x: float) -> str:
 def print_game(game: ExtractedGame, solution: GameSolution) -> None:
     """The payoff table (each player's payoff with its 95% interval), then the dominance
     verdicts, the Nash equilibria, the logit QRE and the subgame-perfect path."""
-    from redline.analysis.equilibria import verdicts
+    from redline.analysis.equilibria import plan_words, verdicts
     from redline.report.game_page import strategy_words
 
     out.print(
@@ -162,6 +162,8 @@ def print_game(game: ExtractedGame, solution: GameSolution) -> None:
             ),
             soft_wrap=True,
         )
+        for line in plan_words(solution):
+            out.print(Text("  " + line), soft_wrap=True)
     for note in solution.notes:
         out.print(Text(note), style="dim", soft_wrap=True)
 

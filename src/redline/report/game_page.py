@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from redline.analysis.equilibria import GameSolution, verdicts
+from redline.analysis.equilibria import GameSolution, plan_words, verdicts
 from redline.analysis.game import ExtractedGame
 from redline.report.analysis_page import Block, Section, render_page
 
@@ -67,6 +67,7 @@ def payoff_figure(game: ExtractedGame) -> go.Figure:
     others = ", ".join(q.id for q in game.players[1:]) or "—"
     fig.update_xaxes(title_text=others)
     fig.update_yaxes(title_text=first.id, col=1)
+    fig.update_yaxes(autorange="reversed")  # the first option on top, as in the table
     fig.update_layout(height=260 + 40 * len(first.options), margin={"t": 60})
     return fig
 
@@ -81,7 +82,11 @@ def game_sections(game: ExtractedGame, solution: GameSolution) -> list[Section]:
             [
                 *(
                     p.options[x.profile[j]]
-                    + (f" (possible in {x.available[j]:.0%})" if x.available[j] is not None else "")
+                    + (
+                        f" (possible in {x.available[j]:.0%})"
+                        if x.available[j] is not None and x.available[j] < 1.0
+                        else ""
+                    )
                     for j, p in enumerate(game.players)
                 ),
                 *(
@@ -124,7 +129,9 @@ def game_sections(game: ExtractedGame, solution: GameSolution) -> list[Section]:
                 + " → ".join(solution.sequential.path)
                 + " (payoffs "
                 + ", ".join(f"{v:.4g}" for v in solution.sequential.payoffs)
-                + ")"
+                + "). The plan: "
+                + "; ".join(plan_words(solution))
+                + "."
             )
         )
     for note in solution.notes:

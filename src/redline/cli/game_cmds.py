@@ -102,7 +102,7 @@ def print_game(game: ExtractedGame, solution: GameSolution) -> None:
     """The payoff table (each player's payoff with its 95% interval), then the dominance
     verdicts, the Nash equilibria, the logit QRE and the subgame-perfect path."""
     from redline.analysis.equilibria import plan_words, verdicts
-    from redline.report.game_page import strategy_words
+    from redline.report.game_page import payoff_words, strategy_words
 
     out.print(
         Text.assemble(
@@ -111,6 +111,7 @@ def print_game(game: ExtractedGame, solution: GameSolution) -> None:
         ),
         soft_wrap=True,
     )
+    out.print(Text(payoff_words(game)), soft_wrap=True, style="dim")
     table = Table(title="payoffs (mean, 95% interval)", title_justify="left")
     for p in game.players:
         table.add_column(p.id)

@@ -67,17 +67,20 @@ def print_robustness(r: Robustness) -> None:
         style="dim",
         soft_wrap=True,
     )
-    table = Table(title="every outcome, all worlds pooled (95% Wilson)", title_justify="left")
-    table.add_column("option")
-    for o, _ in r.outcomes:
-        table.add_column(o, justify="right")
-    for a, policy in enumerate(r.policies):
-        cells = []
-        for k in range(len(r.outcomes)):
-            q, ql, qh = (x[a] for x in r.pooled(k))
-            cells.append(f"{_pct(q)} ({_pct(ql)}–{_pct(qh)})")
-        table.add_row(Text(policy.label), *cells)
-    out.print(table)
+    for g in r.groups:
+        members = r.members(g)
+        table = Table(
+            title=f"{g}: every outcome, all worlds pooled (95% Wilson)", title_justify="left"
+        )
+        table.add_column("outcome")
+        for a in members:
+            table.add_column(r.policies[a].label.removeprefix(f"{g}="), justify="right")
+        for k, (_, name) in enumerate(r.outcomes):
+            q, ql, qh = r.pooled(k)
+            table.add_row(
+                Text(name), *(f"{_pct(q[a])} ({_pct(ql[a])}–{_pct(qh[a])})" for a in members)
+            )
+        out.print(table)
 
 
 @analyze_app.command("robust")

@@ -12,7 +12,7 @@ from redline.analysis.equilibria import GameSolution, plan_words, verdicts
 from redline.analysis.game import ExtractedGame
 from redline.report.analysis_page import Block, Section, render_page
 
-__all__ = ["game_page", "game_sections", "payoff_figure", "strategy_words"]
+__all__ = ["game_page", "game_sections", "payoff_figure", "payoff_words", "strategy_words"]
 
 
 def strategy_words(game: ExtractedGame, strategies: Sequence[Sequence[float]]) -> str:
@@ -27,6 +27,29 @@ def strategy_words(game: ExtractedGame, strategies: Sequence[Sequence[float]]) -
                 + ", ".join(f"{x:.1%} {o}" for o, x in zip(p.options, s, strict=True) if x > 5e-4)
             )
     return "; ".join(parts)
+
+
+def _possible(share: float | None) -> str:
+    """`` (possible in 62%)`` where the option's action could not be taken in every run."""
+    return "" if share is None or share >= 1.0 else f" (possible in {share:.0%})"
+
+
+def payoff_words(game: ExtractedGame) -> str:
+    """How each player's payoff is valued, in words."""
+    parts = []
+    for p in game.players:
+        whose = (
+            "its own weights"
+            if p.weights_from == p.id
+            else (
+                f"{p.weights_from}'s weights"
+                if p.weights_from != "given"
+                else "weights " + ", ".join(f"{k}={v}" for k, v in p.weights)
+            )
+        )
+        values = "".join(f", {o} valued {v:g}" for o, v in p.values)
+        parts.append(f"{p.id} by {whose}{values}")
+    return "Payoffs: " + "; ".join(parts) + "."
 
 
 def payoff_figure(game: ExtractedGame) -> go.Figure:
@@ -49,7 +72,7 @@ def payoff_figure(game: ExtractedGame) -> go.Figure:
         for a in range(len(first.options)):
             row = [x for x in game.payoffs if x.profile[0] == a]
             z.append([x.mean[i] for x in row])
-            text.append([f"{x.mean[i]:.3g} ({x.lo[i]:.3g} to {x.hi[i]:.3g})" for x in row])
+            text.append([f"{x.mean[i]:.3g} ({x.lo[i]:.2g} to {x.hi[i]:.2g})" for x in row])
         fig.add_trace(
             go.Heatmap(
                 z=z,
@@ -81,12 +104,7 @@ def game_sections(game: ExtractedGame, solution: GameSolution) -> list[Section]:
         rows.append(
             [
                 *(
-                    p.options[x.profile[j]]
-                    + (
-                        f" (possible in {x.available[j]:.0%})"
-                        if x.available[j] is not None and x.available[j] < 1.0
-                        else ""
-                    )
+                    p.options[x.profile[j]] + _possible(x.available[j])
                     for j, p in enumerate(game.players)
                 ),
                 *(
@@ -98,7 +116,8 @@ def game_sections(game: ExtractedGame, solution: GameSolution) -> list[Section]:
     blocks = [
         Block(
             text=f"{game.runs:,} runs per profile, seed {game.seed}, common random numbers; "
-            f"levers {', '.join(f'{k}={v}' for k, v in game.levers.items()) or 'none fixed'}."
+            f"levers {', '.join(f'{k}={v}' for k, v in game.levers.items()) or 'none fixed'}. "
+            + payoff_words(game)
         ),
         Block(figure=payoff_figure(game)),
         Block(header=header, rows=rows),

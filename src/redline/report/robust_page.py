@@ -49,6 +49,7 @@ def regret_figure(r: Robustness, group: str) -> go.Figure:
         title=f"Regret in P({r.outcome_name}) against the best option in each world",
         height=220 + 40 * len(members),
         xaxis={"title": "state of the world (lens #sample)"},
+        yaxis={"autorange": "reversed"},
         margin={"l": 200},
     )
     return fig
@@ -72,12 +73,11 @@ def robust_sections(r: Robustness) -> list[Section]:
                 ]
             )
         outcome_rows = []
-        for a in r.members(g):
-            cells = [r.policies[a].label]
-            for k in range(len(r.outcomes)):
-                q, ql, qh = (x[a] for x in r.pooled(k))
-                cells.append(f"{_pct(q)} ({_pct(ql)}–{_pct(qh)})")
-            outcome_rows.append(cells)
+        for k, (_, name) in enumerate(r.outcomes):
+            q, ql, qh = r.pooled(k)
+            outcome_rows.append(
+                [name, *(f"{_pct(q[a])} ({_pct(ql[a])}–{_pct(qh[a])})" for a in r.members(g))]
+            )
         sections.append(
             Section(
                 f"Robust levers: {g}",
@@ -100,7 +100,10 @@ def robust_sections(r: Robustness) -> list[Section]:
                         rows=rows,
                     ),
                     Block(text="Every outcome, pooled over all worlds (95% Wilson interval):"),
-                    Block(header=["policy", *(name for _, name in r.outcomes)], rows=outcome_rows),
+                    Block(
+                        header=["outcome", *(r.policies[a].label for a in r.members(g))],
+                        rows=outcome_rows,
+                    ),
                 ],
             )
         )

@@ -19,7 +19,8 @@ and density. Its limits on each factor it restricts are given with PRIM's quasi-
 
 For comparison a classification tree (CART, scikit-learn's ``DecisionTreeClassifier``, leaves of
 at least ``mass_min`` of the runs, depth ``cart_depth``) splits the same draws; each leaf is a
-box with its own coverage, density and mass.
+box with its own coverage, density and mass (and limits, ``lower.<factor>`` and
+``upper.<factor>``: the range of the draws where the tree sets none).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Discovery:
     range of the draws), ``restricted``, ``qp_lower``, ``qp_upper``. ``trajectory``: a row per
     box PRIM considered — ``coverage``, ``density``, ``mass``, ``restricted`` (how many factors
     it restricts), ``runs``, ``hits``. ``leaves``: CART's leaves, densest first — ``rule``,
-    ``coverage``, ``density``, ``mass``, ``runs``, ``hits``. Arrow tables (``.to_pandas()``)."""
+    ``coverage``, ``density``, ``mass``, ``runs``, ``hits``, ``lower.<factor>`` and
+    ``upper.<factor>``. Arrow tables (``.to_pandas()``)."""
 
     scenario: str
     outcome: str
@@ -385,6 +387,7 @@ def _cart(
     rows: dict[str, list[Any]] = {
         k: [] for k in ("leaf", "rule", "coverage", "density", "mass", "runs", "hits")
     }
+    low, high = x.min(axis=0), x.max(axis=0)
 
     def walk(node: int, bounds: dict[str, tuple[float, float]]) -> None:
         if t.children_left[node] == -1:
@@ -398,6 +401,10 @@ def _cart(
             rows["mass"].append(count / n)
             rows["runs"].append(count)
             rows["hits"].append(k)
+            for j, name in enumerate(names):
+                lo, hi = bounds.get(name, (-math.inf, math.inf))
+                rows.setdefault(f"lower.{name}", []).append(max(lo, float(low[j])))
+                rows.setdefault(f"upper.{name}", []).append(min(hi, float(high[j])))
             return
         name, cut = names[t.feature[node]], float(t.threshold[node])
         lo, hi = bounds.get(name, (-math.inf, math.inf))

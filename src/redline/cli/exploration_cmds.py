@@ -45,6 +45,7 @@ _FLAGS = {
     "runs": "--runs",
     "chunk_size": "--chunk-size",
     "backend": "--backend",
+    "seed": "--seed",
 }
 
 

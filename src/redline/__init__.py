@@ -8,7 +8,10 @@ by, ...)`` giving its :class:`Comparisons` and ``write_report(experiment, *, pat
 writing its HTML report;
 ``ablate(scenario, runs, *, ...)`` giving an :class:`Ablation` (what each mechanism does),
 ``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record),
-and ``why(scenario, outcome, runs, *, ...)`` giving the :class:`Paths` to an outcome;
+``why(scenario, outcome, runs, *, ...)`` giving the :class:`Paths` to an outcome,
+``sensitivity(scenario, *, ...)`` giving a :class:`Sensitivity` (Sobol indices) or
+:class:`Screening` (Morris) and ``discover(scenario, outcome, runs, *, ...)`` giving a
+:class:`Discovery` (PRIM's box, CART's leaves);
 ``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Tables (results,
 summaries, comparisons, stories, experiments) show as tables in Jupyter and convert with
 ``to_pandas()`` and ``to_arrow()``. Bad arguments raise
@@ -30,13 +33,17 @@ from redline.version import __version__
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.analysis.ablation import Ablation
     from redline.analysis.compare import Comparisons
+    from redline.analysis.discovery import Discovery
     from redline.analysis.score import Score
+    from redline.analysis.sensitivity import Screening, Sensitivity
     from redline.analysis.why import Paths
     from redline.api import (
         ablate,
         compare,
+        discover,
         load,
         score,
+        sensitivity,
         simulate,
         story,
         sweep,
@@ -65,6 +72,11 @@ _LAZY = {
     "Ablation": "redline.analysis.ablation",
     "load": "redline.api",
     "why": "redline.api",
+    "sensitivity": "redline.api",
+    "Sensitivity": "redline.analysis.sensitivity",
+    "Screening": "redline.analysis.sensitivity",
+    "discover": "redline.api",
+    "Discovery": "redline.analysis.discovery",
     "Paths": "redline.analysis.why",
     "score": "redline.api",
     "Score": "redline.analysis.score",
@@ -83,6 +95,7 @@ __all__ = [
     "Ablation",
     "Comparisons",
     "DecisionMaker",
+    "Discovery",
     "Experiment",
     "ExperimentSummary",
     "NumericalTrouble",
@@ -93,6 +106,8 @@ __all__ = [
     "Results",
     "Scenario",
     "Score",
+    "Screening",
+    "Sensitivity",
     "Situation",
     "Story",
     "Summary",
@@ -101,8 +116,10 @@ __all__ = [
     "__version__",
     "ablate",
     "compare",
+    "discover",
     "load",
     "score",
+    "sensitivity",
     "simulate",
     "story",
     "sweep",

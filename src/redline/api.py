@@ -21,7 +21,9 @@ import pyarrow as pa
 
 from redline.analysis.ablation import Ablation
 from redline.analysis.compare import Comparisons
+from redline.analysis.discovery import Discovery
 from redline.analysis.score import Score
+from redline.analysis.sensitivity import Screening, Sensitivity
 from redline.analysis.why import Paths
 from redline.compile import Configuration, compile_scenario, resolve
 from redline.core.program import Program
@@ -49,19 +51,24 @@ __all__ = [
     "Ablation",
     "Comparisons",
     "DecisionMaker",
+    "Discovery",
     "Experiment",
     "Paths",
     "Results",
     "Scenario",
     "Score",
+    "Screening",
+    "Sensitivity",
     "Situation",
     "Story",
     "Summary",
     "Trace",
     "ablate",
     "compare",
+    "discover",
     "load",
     "score",
+    "sensitivity",
     "simulate",
     "story",
     "sweep",
@@ -580,6 +587,119 @@ def why(
         backend=backend,
         threads=threads,
         progress=progress,
+    )
+
+
+def sensitivity(
+    scenario: Scenario | LoadedScenario | str | Path,
+    *,
+    method: str = "sobol",
+    n: int = 256,
+    trajectories: int = 20,
+    runs_per_point: int = 200,
+    outcomes: Sequence[str] | None = None,
+    params: Mapping[str, tuple[float, float]] | None = None,
+    uncertainties: Sequence[str] | None = None,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    seed: int = 0,
+    backend: Backend = "numpy",
+    threads: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Sensitivity | Screening:
+    """Which uncertainties (and parameters ranged in ``params``, ``{name: (low, high)}``)
+    drive each outcome's probability: Sobol first- and total-order indices with 95% intervals,
+    corrected for the Monte Carlo noise of the ``runs_per_point`` runs at each of the
+    ``n·(D + 2)`` design points, and their convergence (``method="sobol"``); or Morris
+    screening over ``trajectories`` (``method="morris"``). See
+    :mod:`redline.analysis.sensitivity`; the tables are Arrow (``.to_pandas()``)."""
+    from redline.analysis import sensitivity as run
+
+    seed = _index("seed", seed)
+    threads = _integer("threads", threads)
+    if not 1 <= threads <= MAX_THREADS:
+        raise RedlineValueError(
+            f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+        )
+    if method not in ("sobol", "morris"):
+        raise RedlineValueError(
+            f"method must be 'sobol' or 'morris', got {method!r}", parameter="method"
+        )
+    s = _scenario(scenario)
+    runs_per_point = _integer("runs_per_point", runs_per_point)
+    if method == "sobol":
+        return run.sobol(
+            s,
+            n=_integer("n", n),
+            runs_per_point=runs_per_point,
+            outcomes=outcomes,
+            params=params,
+            uncertainties=uncertainties,
+            levers=levers,
+            lens=lens,
+            seed=seed,
+            backend=backend,
+            threads=threads,
+            progress=progress,
+        )
+    return run.morris(
+        s,
+        trajectories=_integer("trajectories", trajectories),
+        runs_per_point=runs_per_point,
+        outcomes=outcomes,
+        params=params,
+        uncertainties=uncertainties,
+        levers=levers,
+        lens=lens,
+        seed=seed,
+        backend=backend,
+        threads=threads,
+        progress=progress,
+    )
+
+
+def discover(
+    scenario: Scenario | LoadedScenario | str | Path,
+    outcome: str,
+    runs: int = 100_000,
+    *,
+    params: Mapping[str, tuple[float, float]] | None = None,
+    uncertainties: Sequence[str] | None = None,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    seed: int = 0,
+    min_density: float | None = None,
+    peel_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    cart_depth: int = 3,
+    backend: Backend = "numpy",
+    threads: int = 1,
+) -> Discovery:
+    """Where in the space of the uncertainties (and parameters ranged in ``params``) the runs
+    that reach ``outcome`` concentrate: PRIM's box with its coverage, density and peeling
+    trajectory, and a CART tree's leaves (:mod:`redline.analysis.discovery`)."""
+    from redline.analysis.discovery import discover as run
+
+    threads = _integer("threads", threads)
+    if not 1 <= threads <= MAX_THREADS:
+        raise RedlineValueError(
+            f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+        )
+    return run(
+        _scenario(scenario),
+        outcome,
+        _integer("runs", runs),
+        params=params,
+        uncertainties=uncertainties,
+        levers=levers,
+        lens=lens,
+        seed=_index("seed", seed),
+        min_density=min_density,
+        peel_alpha=peel_alpha,
+        mass_min=mass_min,
+        cart_depth=_integer("cart_depth", cart_depth),
+        backend=backend,
+        threads=threads,
     )
 
 

@@ -172,3 +172,14 @@ def test_a_parameter_range_is_taken_when_low_is_below_high(low: float, width: fl
     else:
         with pytest.raises(RedlineValueError, match="the range of 'gate'"):
             factors(box, config, {"gate": (low, high)})
+
+
+def test_the_python_api_takes_a_scenario_file_and_a_method() -> None:
+    import redline
+
+    m = redline.sensitivity(
+        DATA / "ishigami.yaml", method="morris", trajectories=2, runs_per_point=2
+    )
+    assert isinstance(m, redline.Screening) and m.points == 2 * 5
+    with pytest.raises(RedlineValueError, match="method must be 'sobol' or 'morris'"):
+        redline.sensitivity(DATA / "ishigami.yaml", method="saltelli")

@@ -251,8 +251,8 @@ def discover(
             parameter="outcome",
         )
     names = [f.name for f in fs]
-    box, trajectory, chosen = _prim(names, x, y, min_density, peel_alpha, mass_min)
-    leaves, text = _cart(names, x, y, mass_min, cart_depth, seed)
+    box, trajectory, chosen = prim_box(names, x, y, min_density, peel_alpha, mass_min)
+    leaves, text = cart_leaves(names, x, y, mass_min, cart_depth, seed)
     config = resolve(scenario, dict(levers or {}), lens)
     return Discovery(
         scenario=scenario.id,
@@ -274,7 +274,7 @@ def discover(
     )
 
 
-def _prim(
+def prim_box(
     names: list[str],
     x: NDArray[np.float64],
     y: NDArray[np.bool_],
@@ -365,7 +365,7 @@ def _qp(qp: Mapping[str, Any], name: str, side: int) -> float:
     return value if value >= 0 else math.nan
 
 
-def _cart(
+def cart_leaves(
     names: list[str],
     x: NDArray[np.float64],
     y: NDArray[np.bool_],

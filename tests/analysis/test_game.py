@@ -237,6 +237,8 @@ def test_cli_json_and_report(tmp_path: Path) -> None:
         (["--decision", "A=hold", "--value", "A:crash=x"], "--value: 'x' in 'A:crash=x'"),
         (["--decision", "A=hold", "--weights", "A:nothing=1"], "unknown state variable 'nothing'"),
         (["--step", "0"], "a game needs at least one player"),
+        (["--decision", "A=hold", "--step", "2024-07"], "the scenario has no start date"),
+        (["--decision", "A=hold", "--step", "soon"], "--step expects a step number or a date"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(args: list[str], message: str) -> None:

@@ -125,10 +125,11 @@ def test_cli_json_and_report(tmp_path: Path) -> None:
         (["--levers", "policy", "--lever", "policy=steady"], "both examined and fixed"),
         (["--lens", "rosy"], "unknown lens 'rosy'"),
         (["--samples", "0"], "samples must be between 1 and 10,000"),
+        (["--samples", "3000", "--runs", "100000"], "use fewer --runs or --samples"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
-    result = _cli(*args, "--runs", "5")
+    result = _cli("--runs", "5", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output

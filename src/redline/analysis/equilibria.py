@@ -482,9 +482,11 @@ def solve(
     *,
     rationality: float = 10.0,
     sequential: bool = False,
+    logit_path: Sequence[float] = LOGIT_PATH,
 ) -> GameSolution:
     """Nash equilibria, dominance, the logit QRE at ``rationality`` and the logit path, and
-    (``sequential``) the subgame-perfect equilibrium of the extensive form (see the module)."""
+    (``sequential``) the subgame-perfect equilibrium of the extensive form (see the module).
+    ``logit_path``: the rationalities at which the logit path is traced (each a QRE)."""
     shape = game.shape
     tensors = _tensors(normal_form(game), shape)
     nash = _pure(tensors, shape)
@@ -497,7 +499,7 @@ def solve(
             "players are not enumerated); see the QRE"
         )
     qre = _qre(tensors, shape, rationality)
-    path = tuple(_qre(tensors, shape, lam) for lam in LOGIT_PATH)
+    path = tuple(_qre(tensors, shape, float(lam)) for lam in logit_path)
     spe = None
     if sequential:
         efg, _ = extensive_form(game)

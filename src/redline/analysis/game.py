@@ -66,6 +66,7 @@ __all__ = [
     "Player",
     "ProfilePayoff",
     "extract_game",
+    "matrix_game",
     "parse_option",
 ]
 
@@ -73,6 +74,9 @@ __all__ = [
 MAX_PROFILES = 256
 #: the most runs per profile
 MAX_RUNS = 1_000_000
+#: the most profile-runs one game keeps (each player's utility in each run of each profile is
+#: kept for the paired comparisons: about 8 bytes × players each)
+MAX_PROFILE_RUNS = 20_000_000
 Progress = Callable[[int, int, str], None]
 
 
@@ -565,6 +569,12 @@ def extract_game(
         raise UserError(
             f"{count} strategy profiles is more than {MAX_PROFILES}; give fewer options"
         )
+    if count * runs > MAX_PROFILE_RUNS:
+        raise UserError(
+            f"{count} strategy profiles × {runs:,} runs is more than {MAX_PROFILE_RUNS:,} "
+            "profile-runs (each run's payoffs are kept for the paired comparisons); use fewer "
+            "runs or options"
+        )
     withheld = {
         actor: frozenset(o.action for o in opts if o.action is not None) if once else frozenset()
         for actor, opts in options.items()
@@ -678,4 +688,55 @@ def extract_game(
         utilities=tuple(r[1] for r in results),
         availability=tuple(r[2] for r in results),
         seconds=time.perf_counter() - started,
+    )
+
+
+def matrix_game(
+    players: Sequence[str],
+    options: Sequence[Sequence[str]],
+    payoffs: Sequence[Any],
+) -> ExtractedGame:
+    """A game written down rather than extracted: ``payoffs[i]`` is player i's payoff array,
+    one axis per player (``options[j]`` along axis j). Its payoffs are exact (one "run", no
+    interval), so :func:`redline.analysis.equilibria.solve` solves it as it stands — a check
+    of the solver against textbook games, or a game from another source beside an extracted
+    one."""
+    if len(players) != len(options) or len(payoffs) != len(players) or not players:
+        raise RedlineValueError(
+            "matrix_game needs, for each player, its options and its payoff array",
+            parameter="payoffs",
+        )
+    shape = tuple(len(o) for o in options)
+    arrays = [np.asarray(p, dtype=np.float64) for p in payoffs]
+    for name, a in zip(players, arrays, strict=True):
+        if a.shape != shape:
+            raise RedlineValueError(
+                f"payoffs of {name}: shape {a.shape}, expected {shape} (one axis per player)",
+                parameter="payoffs",
+            )
+        if not np.all(np.isfinite(a)):
+            raise RedlineValueError(f"payoffs of {name}: not all finite", parameter="payoffs")
+    profiles = list(itertools.product(*[range(k) for k in shape]))
+    rows = []
+    for profile in profiles:
+        values = tuple(float(a[profile]) for a in arrays)
+        rows.append(
+            ProfilePayoff(profile, values, values, values, tuple(None for _ in players), ())
+        )
+    return ExtractedGame(
+        scenario="matrix",
+        step=0,
+        players=tuple(
+            Player(name, "given", name, tuple(o), tuple(o), "given", ())
+            for name, o in zip(players, options, strict=True)
+        ),
+        payoffs=tuple(rows),
+        runs=1,
+        seed=0,
+        levers={},
+        lens=None,
+        once=True,
+        outcomes=(),
+        utilities=tuple(np.array([[v] for v in x.mean]) for x in rows),
+        availability=tuple(np.ones((len(players), 1), dtype=np.bool_) for _ in rows),
     )

@@ -54,6 +54,9 @@ __all__ = ["MAX_SIMULATIONS", "Policy", "Robustness", "World", "robust_levers", 
 MAX_SIMULATIONS = 20_000
 #: the most runs per (policy, world)
 MAX_RUNS = 1_000_000
+#: the most simulated runs one analysis keeps (each run's hit of the outcome is kept, a byte
+#: each, for the paired regrets)
+MAX_KEPT_RUNS = 500_000_000
 Progress = Callable[[int, int, str], None]
 F64 = NDArray[np.float64]
 
@@ -425,6 +428,11 @@ def robust_levers(
         raise UserError(
             f"{len(configs)} policies × {len(worlds)} worlds is {total:,} simulations, more "
             f"than {MAX_SIMULATIONS:,}; use fewer --samples, lenses or levers"
+        )
+    if total * runs > MAX_KEPT_RUNS:
+        raise UserError(
+            f"{total:,} simulations × {runs:,} runs is more than {MAX_KEPT_RUNS:,} runs (each "
+            "run's hit is kept for the paired regrets); use fewer --runs or --samples"
         )
     lowered = lower(s)
     outcomes = tuple((o.id, o.name or o.id) for o in s.outcomes)

@@ -41,7 +41,13 @@ def parse_step(text: str, s: Scenario) -> int:
         ) from None
     if s.time.start is None:
         raise UserError(f"--step {t}: the scenario has no start date; give a step number")
-    return step_of(day, s.time)
+    at = step_of(day, s.time)
+    if not 0 <= at < s.time.horizon:
+        raise UserError(
+            f"--step {t} is step {at}, outside the scenario's steps 0–{s.time.horizon - 1} "
+            f"(from {s.time.start})"
+        )
+    return at
 
 
 def _pairs(items: list[str] | None, flag: str, what: str) -> list[tuple[str, str]]:

@@ -68,7 +68,7 @@ BROKEN = {
     "all-three": (
         "name: broken\nscenario: convoy-strike\nruns: -1\nsample: sobol\ncolour: red\n",
         [
-            (3, "runs", ["greater than or equal to 1"]),
+            (3, "runs", ["must be at least 1, got the number -1"]),
             (4, "sample", ["per_run", "lhs:K"]),
             (5, "colour", ["unknown key"]),
         ],

@@ -99,12 +99,15 @@ def test_strings_and_expressions_in_the_wrong_place() -> None:
 
 
 def test_patterns() -> None:
+    # a misspelt word of a pattern: the pattern with the word the events have, which matches
     e = error("happened('atack:*')")
-    assert e.message == (
-        "pattern 'atack:*' matches no event; "
-        "known events: attack:RUS->POL, ceasefire, strike:USA->RUS"
-    )
+    assert e.message == "pattern 'atack:*' matches no event; did you mean 'attack:*'?"
     assert e.column == 10
+    assert error("now('strike:USA->RSU')").message.endswith("did you mean 'strike:USA->RUS'?")
+    # nothing close: the events there are
+    assert error("now('zzz')").message == (
+        "pattern 'zzz' matches no event; known events: attack:RUS->POL, ceasefire, strike:USA->RUS"
+    )
     assert "'{' is never closed" in error("now('{attack,strike:*')").message
     assert "'}' without a matching '{'" in error("now('attack}')").message
     assert "empty event pattern" in error("count('')").message

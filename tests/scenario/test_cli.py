@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from redline.scenario.loader import builtin_scenarios, load_scenario
 
-from .support import BASE, BUILTIN, INVALID, corpus_cases, run_cli
+from .support import BASE, BUILTIN, INVALID, VALID, corpus_cases, run_cli
 
 BUILTINS = sorted(BUILTIN.glob("*.yaml"))
 CASES = {c.name: c for c in corpus_cases()}
@@ -67,7 +67,9 @@ def test_validate_several_files_reports_all(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exception is None
     valid = result.stdout.splitlines()
     assert [line.split(":")[0] for line in valid] == ["../valid/base.yaml", "convoy-strike"]
-    lines = result.stderr.splitlines()
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [w.split(":")[0] for w in warnings] == ["../valid/base.yaml"]  # unsupported numbers
+    lines = [line for line in result.stderr.splitlines() if line not in warnings]
     assert lines[-1] == "4 of 6 files invalid"
     assert len(lines) - 1 == sum(CASES[name].count for name in bad)
     for name in bad:
@@ -84,6 +86,24 @@ def test_validate_long_issue_stays_on_one_line(monkeypatch: pytest.MonkeyPatch) 
     first = result.stderr.splitlines()[0]
     assert first.startswith("unknown_key_typo.yaml:87: doctrines[0].probabilty: unknown key")
     assert first.endswith("action, probability")  # the whole list of allowed keys, unwrapped
+
+
+def test_validate_warns_of_unsupported_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid scenario with numbers that have neither evidence nor an assumption is valid, with a
+    warning that counts them and names the first few; --quiet prints nothing; exit 0 both ways."""
+    monkeypatch.chdir(VALID)
+    result = run_cli("validate", "base.yaml")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("base.yaml: valid — ")
+    assert "15 unsupported" in result.stdout
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(
+        "base.yaml: warning: 15 values without support (no evidence, no assumption): "
+        "actors.RED decision.lambda, actors.RED decision.weights.tension, "
+    )
+    assert "and 10 more; `redline explain base.yaml --full` lists the register" in warning
+    quiet = run_cli("validate", "--quiet", "base.yaml")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
 def test_validate_without_files_is_a_usage_error() -> None:

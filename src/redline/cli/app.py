@@ -14,6 +14,7 @@ from rich.console import Console
 
 from redline.errors import ArgumentError, UserError, is_interruption
 from redline.scenario.errors import ScenarioError
+from redline.scenario.wording import say
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240
@@ -159,8 +160,10 @@ def user_errors() -> Iterator[None]:
         interrupted()
     except Exception as exc:
         if _is_validation_error(exc):  # options that build a validated model (experiment specs)
+            from redline.scenario.wording import say
+
             errors = exc.errors()  # type: ignore[attr-defined]
-            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {say(e)}" for e in errors))
         if is_interruption(exc):  # Ctrl-C in a DuckDB query outside the store's own handling
             interrupted()
         raise

@@ -30,11 +30,19 @@ def validate(
     ] = False,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Runs per check with --deep.")] = 2_000,
     backend: Annotated[str, typer.Option(help="The backend --deep simulates on.")] = "numpy",
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only the problems: no summary of valid files, no warnings."
+        ),
+    ] = False,
 ) -> None:
-    """Check scenario files; list every problem with its file, line and element path. With
-    --deep, also list the model's artefacts as warnings (the exit status stays 0 for those)."""
+    """Check scenario files; list every problem (structure, names, ranges, expressions) with its
+    file, line and element path, all in one pass, sorted by line. Warn of numbers without
+    support in the assumptions register. With --deep, also list the model's artefacts as
+    warnings. Warnings never change the exit status: 0 when every file is valid, 2 otherwise."""
     from redline.scenario.loader import load_scenario
-    from redline.scenario.register import counts_line, register
+    from redline.scenario.register import counts_line, register, unsupported_warning
 
     failed = 0
     for name in files:
@@ -46,15 +54,21 @@ def validate(
                 # one line per issue, however long: editors and scripts parse FILE:LINE: …
                 err.print(str(issue), markup=False, soft_wrap=True)
             continue
+        if quiet:
+            continue
         s = loaded.scenario
+        rows = register(s)
         out.print(
             f"{name}: valid — {s.title} ({counted(len(s.actors), 'actor')}, "
             f"{counted(len(s.actions), 'action')}, {counted(len(s.red_lines), 'red line')}, "
             f"{counted(len(s.outcomes), 'outcome')}, horizon "
-            f"{counted(s.time.horizon, s.time.step)}); register of {counts_line(register(s))}",
+            f"{counted(s.time.horizon, s.time.step)}); register of {counts_line(rows)}",
             markup=False,
             soft_wrap=True,
         )
+        warning = unsupported_warning(name, rows)
+        if warning:
+            err.print(warning, markup=False, soft_wrap=True)
         if deep:
             _deep(loaded, runs, backend)
     if failed:

@@ -7,6 +7,7 @@ of each middle segment, the classic linear-time glob match.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -79,3 +80,31 @@ def match_tags(pattern: str, tags: Sequence[str]) -> tuple[int, ...]:
     """Indices of the tags that ``pattern`` matches."""
     regex = compile_pattern(pattern)
     return tuple(i for i, tag in enumerate(tags) if regex.fullmatch(tag))
+
+
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def close_pattern(pattern: str, tags: Sequence[str]) -> str | None:
+    """A pattern close to ``pattern`` that matches some of ``tags``, for "did you mean": each
+    word no tag has replaced by the closest word the tags have (``atack:RED->*`` becomes
+    ``attack:RED->*``), else the closest tag itself; None when nothing is close."""
+    words = sorted({w for tag in tags for w in _WORD.findall(tag)})
+    known = set(words)
+
+    def fixed(match: re.Match[str]) -> str:
+        word = match.group()
+        if word in known:
+            return word
+        close = difflib.get_close_matches(word, words, n=1, cutoff=0.6)
+        return close[0] if close else word
+
+    candidate = _WORD.sub(fixed, pattern)
+    if candidate != pattern:
+        try:
+            if match_tags(candidate, tags):
+                return candidate
+        except ExprError:
+            pass
+    close = difflib.get_close_matches(pattern, list(dict.fromkeys(tags)), n=1, cutoff=0.6)
+    return close[0] if close else None

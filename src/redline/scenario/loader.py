@@ -6,22 +6,36 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from redline.scenario.errors import Issue, ScenarioError
 from redline.scenario.model import Scenario
+from redline.scenario.salvage import salvage
+from redline.scenario.structure import pydantic_issues
 from redline.scenario.validate import validate
 from redline.scenario.yamlsource import PathKey, SourceDoc, parse_yaml, read_yaml
+
+__all__ = [
+    "MAX_EXTENDS",
+    "LoadedScenario",
+    "OutsideFolder",
+    "builtin_dir",
+    "builtin_scenarios",
+    "load_scenario",
+    "load_scenario_text",
+    "merge_docs",
+    "pydantic_issues",
+    "resolve_path",
+    "scenario_of",
+]
 
 #: how many ``extends`` a chain may have
 MAX_EXTENDS = 8
@@ -200,125 +214,6 @@ def merge_docs(base: SourceDoc, child: SourceDoc) -> SourceDoc:
     return SourceDoc(data=data, file=child.file, lines=lines)
 
 
-def _members(tp: Any) -> list[Any]:
-    """The members of a union type, nested unions flattened, ``Annotated`` unwrapped."""
-    while get_origin(tp) is Annotated:
-        tp = get_args(tp)[0]
-    if get_origin(tp) in (Union, UnionType):
-        return [m for arg in get_args(tp) for m in _members(arg)]
-    return [tp]
-
-
-def _is_member(member: Any, name: str) -> bool:
-    """Whether pydantic's union-member ``name`` (class name or ``kind`` tag) means ``member``."""
-    if not (isinstance(member, type) and issubclass(member, BaseModel)):
-        return False
-    kind = member.model_fields.get("kind")
-    return member.__name__ == name or (kind is not None and name in get_args(kind.annotation))
-
-
-def _keys_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str] | None:
-    """The keys the model accepts at pydantic location ``loc`` (None when it cannot tell)."""
-    tp: Any = model
-    for part in loc:
-        while get_origin(tp) is Annotated:
-            tp = get_args(tp)[0]
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = next(
-                (f for name, f in tp.model_fields.items() if part in (name, f.alias)), None
-            )
-            if field is None:
-                return None
-            tp = field.annotation
-        elif get_origin(tp) is list and isinstance(part, int):
-            tp = get_args(tp)[0]
-        elif get_origin(tp) is dict and isinstance(part, str):
-            tp = get_args(tp)[1]
-        elif get_origin(tp) in (Union, UnionType) and isinstance(part, str):
-            # pydantic names the union member: a class name, a discriminator tag, or a wrapper
-            if part.startswith("tagged-union["):
-                continue
-            tp = next((m for m in _members(tp) if _is_member(m, part)), None)
-            if tp is None:
-                return None
-        else:
-            return None
-    while get_origin(tp) is Annotated:
-        tp = get_args(tp)[0]
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [f.alias or name for name, f in tp.model_fields.items()]
-    return None
-
-
-def pydantic_issues(
-    error: ValidationError, doc: SourceDoc, model: type[BaseModel] | None = None
-) -> list[Issue]:
-    """pydantic errors as issues at the line of the offending value.
-
-    With ``model`` (the class that was validated), an unknown key comes with the keys allowed
-    there and a close match.
-    """
-    found: list[tuple[Issue, bool]] = []
-    for err in error.errors():
-        loc: list[str | int] = []
-        node: Any = doc.data
-        in_union = False
-        # a missing or unknown key is the last part of the location, not in (or not wanted in)
-        # the data; walk to its mapping first
-        keyed = err["type"] in ("missing", "extra_forbidden")
-        walk = err["loc"][:-1] if keyed else err["loc"]
-        for part in walk:
-            # pydantic adds union-member and discriminator names that are not data keys
-            in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
-            if in_dict or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
-                loc.append(part)
-                node = node[part]
-            else:
-                in_union = True
-        if keyed:
-            loc.append(err["loc"][-1])
-        file, line = doc.where(tuple(loc))
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            key = str(err["loc"][-1])
-            message = f"unknown key '{key}'"
-            allowed = _keys_at(model, tuple(err["loc"][:-1])) if model is not None else None
-            if allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                message += f"; did you mean '{close[0]}'?" if close else ";"
-                message += f" allowed: {', '.join(allowed)}"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        elif err["type"] == "value_error":
-            message = message.removeprefix("Value error, ")
-        elif err["type"] == "string_pattern_mismatch":
-            message = (
-                f"'{err['input']}' is not a valid id (letters, digits and underscores, "
-                "dotted segments allowed)"
-            )
-        wrong_member = in_union and err["type"].endswith("_type")
-        found.append((Issue(file, line, tuple(loc), message), wrong_member))
-    # a union member of the wrong kind (a string where a mapping was given) is noise when
-    # another member got further into the value: drop it
-    paths = [tuple(issue.path) for issue, _ in found]
-    issues = [
-        issue
-        for issue, wrong_member in found
-        if not (
-            wrong_member
-            and any(
-                len(p) > len(issue.path) and p[: len(issue.path)] == tuple(issue.path)
-                for p in paths
-            )
-        )
-    ]
-    # a union failing on every member reports once per member: keep the first per place
-    unique: dict[tuple[str, int, str], Issue] = {}
-    for issue in issues:
-        unique.setdefault((issue.file, issue.line, str(issue.path)), issue)
-    return list(unique.values())
-
-
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, merge, type and check a scenario; raise :class:`ScenarioError` if anything is wrong."""
     resolved = resolve_path(str(path))
@@ -335,11 +230,21 @@ def load_scenario_text(text: str, path: Path) -> LoadedScenario:
 
 def _checked(doc: SourceDoc, resolved: Path) -> LoadedScenario:
     """A merged document typed and checked."""
+    return LoadedScenario(scenario=scenario_of(doc), source=doc, path=resolved)
+
+
+def scenario_of(doc: SourceDoc) -> Scenario:
+    """The typed, checked scenario of a document (``extends`` already resolved); raise
+    :class:`ScenarioError` with every problem found in one pass: the structural ones (unknown
+    keys, wrong types, missing keys) and those of names, ranges and expressions in the rest."""
     try:
         scenario = Scenario.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ScenarioError(pydantic_issues(exc, doc, Scenario)) from None
+    except ValidationError:
+        issues, rest = salvage(doc)
+        if rest is not None:
+            issues += validate(rest.scenario, rest.doc, rest.leniency)
+        raise ScenarioError(issues) from None
     issues = validate(scenario, doc)
     if issues:
         raise ScenarioError(issues)
-    return LoadedScenario(scenario=scenario, source=doc, path=resolved)
+    return scenario

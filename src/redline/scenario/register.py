@@ -138,6 +138,25 @@ def counts_line(rows: Iterable[RegisterRow]) -> str:
     )
 
 
+#: how many unsupported values a warning names
+_NAMED = 5
+
+
+def unsupported_warning(file: str, rows: Iterable[RegisterRow]) -> str | None:
+    """``validate``'s warning about values with neither a source nor a stated assumption: how
+    many, and the first few by element and name; None when there are none."""
+    missing = [r for r in rows if r.kind == "unsupported"]
+    if not missing:
+        return None
+    n = len(missing)
+    named = ", ".join(f"{r.element} {r.name}" for r in missing[:_NAMED])
+    more = f" and {n - _NAMED} more" if n > _NAMED else ""
+    return (
+        f"{file}: warning: {n} value{'s' if n != 1 else ''} without support (no evidence, no "
+        f"assumption): {named}{more}; `redline explain {file} --full` lists the register"
+    )
+
+
 def _describe_dist(dist: object) -> str:
     fields = {k: v for k, v in vars(dist).items() if k != "kind"}
     inner = ", ".join(f"{k}={v}" for k, v in fields.items() if v is not None)

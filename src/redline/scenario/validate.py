@@ -6,17 +6,18 @@ every mistake in one go.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from redline.core.expr import children
-from redline.core.patterns import match_tags, validate_pattern
+from redline.core.patterns import close_pattern, match_tags, validate_pattern
 from redline.scenario import symbols as sym
 from redline.scenario.calendar import step_of
 from redline.scenario.errors import Issue, format_path, suggest
-from redline.scenario.expr import Expr, ExprError, Name, Type, check_source
+from redline.scenario.expr import Expr, ExprError, Name, NoSuchEvent, Type, check_source
 from redline.scenario.expr.fold import fold, shorten
 from redline.scenario.ladders import BUILTIN_LADDERS, builtin_ladder
 from redline.scenario.model import (
@@ -309,10 +310,51 @@ def _shown(value: float) -> str:
     return f"{value:.10g}"
 
 
+def _same(path: PathT) -> PathT:
+    return path
+
+
+@dataclass(frozen=True)
+class Leniency:
+    """What a check of a salvaged scenario allows for (:mod:`redline.scenario.salvage` removed
+    the parts of its document pydantic refused, so that the rest can be checked in the same
+    pass): ``original`` maps a path of the salvaged document to the author's file (list items
+    after a removed one moved up); the names in ``broken`` belong to elements removed whole, so
+    a reference to one is no unknown name; with ``events_missing`` a removed part may have
+    emitted the event a pattern looks for; and a check of an element that lost a part
+    (a path in ``removed`` is at or below the issue's) would only repeat the structural one."""
+
+    original: Callable[[PathT], PathT] = _same
+    broken: frozenset[str] = frozenset()
+    events_missing: bool = False
+    removed: tuple[PathT, ...] = ()
+    #: top-level sections removed whole: references to their elements cannot be checked
+    lost: frozenset[str] = frozenset()
+
+    def loses(self, what: str) -> bool:
+        """Whether the section of elements called ``what`` (``action``) was removed whole."""
+        lost = {_SINGULAR[section] for section in self.lost if section in _SINGULAR}
+        return what in lost or (what == "actor" and "alliance" in lost)
+
+    @property
+    def names_lost(self) -> bool:
+        """Whether a section of names expressions read (variables, parameters, uncertainties)
+        was removed whole."""
+        return bool(self.lost & {"variables", "parameters", "uncertainties"})
+
+    def hides(self, path: PathT) -> bool:
+        """Whether an issue at ``path`` (of the author's file) is about a removed part."""
+        n = len(path)
+        return any(r[:n] == path or path[: len(r)] == r for r in self.removed)
+
+
 class _Checker:
-    def __init__(self, scenario: Scenario, source: SourceDoc) -> None:
+    def __init__(
+        self, scenario: Scenario, source: SourceDoc, leniency: Leniency | None = None
+    ) -> None:
         self.s = scenario
         self.doc = source
+        self.lenient = leniency or Leniency()
         self.issues: list[Issue] = []
         #: the checked syntax tree of each expression, by path
         self.trees: dict[PathT, Expr] = {}
@@ -321,7 +363,13 @@ class _Checker:
 
     def add(self, path: PathT, message: str) -> None:
         file, line = self.doc.where(path)
-        self.issues.append(Issue(file, line, path, message))
+        original = self.lenient.original(path)
+        if not self.lenient.hides(original):
+            self.issues.append(Issue(file, line, original, message))
+
+    def shown(self, path: PathT) -> str:
+        """A path as a message names it: where it is in the author's file."""
+        return format_path(self.lenient.original(path))
 
     def unique(self, base: PathT, ids: Iterable[str | None], what: str) -> None:
         """Report repeated ids under ``base`` (ids that are None are skipped, keeping indices)."""
@@ -335,6 +383,8 @@ class _Checker:
 
     def ref(self, path: PathT, name: str, known: Iterable[str], what: str) -> bool:
         known = list(known)
+        if (name in self.lenient.broken or self.lenient.loses(what)) and name not in known:
+            return False  # an element removed for its structural problem: known, not checkable
         if name not in known:
             self.add(path, suggest(name, known, what))
             return False
@@ -355,10 +405,20 @@ class _Checker:
     def expressions(self) -> None:
         """Check every expression, keeping the syntax tree of each one that passes."""
         symbols = scope_symbols(self.s)
+        if self.lenient.broken:  # names of removed elements: known, of unknown use
+            extra = dict.fromkeys(self.lenient.broken, Type.NUMBER)
+            symbols = {
+                scope: dataclasses.replace(table, names={**extra, **table.names})
+                for scope, table in symbols.items()
+            }
         for site in expression_sites(self.s):
             try:
                 self.trees[site.path] = check_source(site.text, symbols[site.scope], site.expect)
             except ExprError as exc:
+                if self.lenient.events_missing and isinstance(exc, NoSuchEvent):
+                    continue
+                if self.lenient.names_lost and exc.message.startswith("unknown name"):
+                    continue
                 self.add(site.path, exc.message)
 
     def ids(self) -> None:
@@ -515,11 +575,14 @@ class _Checker:
         except ExprError as exc:
             self.add(path, exc.message)
             return
-        if not match_tags(pattern, sym.all_tags(self.s)):
+        tags = sym.all_tags(self.s)
+        if not match_tags(pattern, tags) and not self.lenient.events_missing:
+            close = close_pattern(pattern, tags)
+            hint = f"; did you mean '{close}'?" if close is not None else ""
             self.add(
                 path,
                 f"pattern '{pattern}' matches no event any action, clause, rule or "
-                "scheduled event emits",
+                f"scheduled event emits{hint}",
             )
 
     def _ladder_refs(self) -> None:
@@ -595,7 +658,7 @@ class _Checker:
             else:
                 what = describe(source.value)
                 subject = f"{name} ~ {what} takes values outside {bounds.shown}"
-            users = ", ".join(format_path(site) for site in sites)
+            users = ", ".join(self.shown(site) for site in sites)
             verb = "uses" if len(sites) == 1 else "use"
             self.add(source.path, f"{subject}, but {users} {verb} it as {bounds.role}")
 
@@ -634,7 +697,7 @@ class _Checker:
             return
         self.add(
             setter,
-            f"{name} = {fixed[name]} makes {format_path(use.path)} ({use.text}) "
+            f"{name} = {fixed[name]} makes {self.shown(use.path)} ({use.text}) "
             f"{_shown(value)}, outside {use.bounds.shown}",
         )
 
@@ -932,7 +995,10 @@ def _evaluate(tree: Expr, values: Mapping[str, float]) -> float | None:
     return None if isinstance(value, bool) else value
 
 
-def validate(scenario: Scenario, source: SourceDoc) -> list[Issue]:
+def validate(
+    scenario: Scenario, source: SourceDoc, leniency: Leniency | None = None
+) -> list[Issue]:
     """Every problem with a typed scenario, each with its file, line (from ``source``, the
-    document it was read from) and element path."""
-    return _Checker(scenario, source).run()
+    document it was read from) and element path; ``leniency`` for a scenario salvaged from a
+    document with structural problems."""
+    return _Checker(scenario, source, leniency).run()

@@ -102,6 +102,8 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
         if exc.problem and exc.context and context is not None and context.line + 1 != line:
             # e.g. "expected ',' or '}' ... (while parsing a flow mapping started on line 94)"
             problem += f" ({exc.context} started on line {context.line + 1})"
+        if mark is not None:
+            problem += _expression_hint(text, mark.line)
         raise ScenarioError([Issue(name, line, "", f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
@@ -112,6 +114,19 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
     builder = _Builder(doc)
     doc.data = builder.build(node, (), 0)
     return doc
+
+
+def _expression_hint(text: str, line: int) -> str:
+    """Where the line YAML stumbled on holds an expression (a call in parentheses), how to
+    quote it: an unquoted ``happened(blockade: CHN)`` is a mapping to YAML, and
+    ``"happened("blockade:CHN")"`` ends at its second quote."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines) or "(" not in lines[line]:
+        return ""
+    return (
+        "; an expression with ': ' or quotes in it is quoted as a whole, in single quotes: "
+        """when: 'happened("blockade:CHN")'"""
+    )
 
 
 class _DepthLimitedLoader(yaml.SafeLoader):

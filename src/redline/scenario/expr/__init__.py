@@ -8,7 +8,7 @@ up attributes by name.
 from redline.core.expr import Binary, Bool, Call, Compare, Expr, ExprError, Name, Num, Str, Unary
 from redline.core.patterns import compile_pattern, match_tags, validate_pattern
 from redline.core.primitives import FUNCTIONS, RANDOM_FUNCTIONS
-from redline.scenario.expr.checker import check, check_source
+from redline.scenario.expr.checker import NoSuchEvent, check, check_source
 from redline.scenario.expr.parser import MAX_CHARS, MAX_DEPTH, MAX_NODES, parse
 from redline.scenario.expr.printer import to_source
 from redline.scenario.expr.symbols import Symbols, Type
@@ -26,6 +26,7 @@ __all__ = [
     "Expr",
     "ExprError",
     "Name",
+    "NoSuchEvent",
     "Num",
     "Str",
     "Symbols",

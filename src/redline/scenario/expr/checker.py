@@ -19,7 +19,7 @@ from redline.core.expr import (
     Str,
     Unary,
 )
-from redline.core.patterns import match_tags, validate_pattern
+from redline.core.patterns import close_pattern, match_tags, validate_pattern
 from redline.core.primitives import SIGNATURES, Primitive
 from redline.scenario.expr.fold import fold
 from redline.scenario.expr.parser import parse
@@ -27,6 +27,19 @@ from redline.scenario.expr.symbols import Symbols, Type
 
 _LISTED = 12
 _STRING_ARGS = "strings can only be whole arguments of happened(), now(), count() and chose()"
+
+
+class NoSuchEvent(ExprError):
+    """An event pattern that matches no event the scenario can emit."""
+
+
+def no_event_hint(pattern: str, tags: tuple[str, ...]) -> str:
+    """``; did you mean 'attack:RED->*'?`` with a close pattern that matches, else ``; known
+    events: …``."""
+    close = close_pattern(pattern, tags)
+    if close is not None:
+        return f"; did you mean '{close}'?"
+    return f"; known events: {listing(tags)}"
 
 
 def check(expr: Expr, symbols: Symbols) -> Type:
@@ -215,11 +228,9 @@ class _Checker:
         if match_tags(pattern, self.symbols.tags):
             return
         if not self.symbols.tags:
-            raise ExprError(f"pattern '{pattern}' matches no event; no events are emitted", pos)
-        raise ExprError(
-            f"pattern '{pattern}' matches no event; known events: {listing(self.symbols.tags)}",
-            pos,
-        )
+            raise NoSuchEvent(f"pattern '{pattern}' matches no event; no events are emitted", pos)
+        hint = no_event_hint(pattern, self.symbols.tags)
+        raise NoSuchEvent(f"pattern '{pattern}' matches no event{hint}", pos)
 
     def choice(self, expr: Call) -> None:
         actor, action = self.strings(expr, 'chose("USA", "sanction")')

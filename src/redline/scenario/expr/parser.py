@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from redline.core.expr import (
     Binary,
@@ -16,6 +17,7 @@ from redline.core.expr import (
     Str,
     Unary,
 )
+from redline.core.primitives import SIGNATURES
 from redline.scenario.expr.lexer import Token, tokenize
 
 #: the most characters an expression may have
@@ -36,7 +38,30 @@ def parse(source: str) -> Expr:
         )
     if not source.strip():
         raise ExprError("empty expression", 0)
-    return _Parser(tokenize(source)).parse()
+    try:
+        return _Parser(tokenize(source)).parse()
+    except ExprError as exc:
+        hint = _unquoted_hint(source, exc.pos)
+        if hint is None:
+            raise
+        raise ExprError(exc.message + hint, exc.pos) from None
+
+
+#: a call of an event function whose argument is not in quotes: ``happened(blockade:CHN)``
+_UNQUOTED = re.compile(
+    r"\b(" + "|".join(n for n, s in SIGNATURES.items() if s.family == "event") + r")\s*\("
+    r"\s*([^\s\"'()][^()\"']*?)\s*\)"
+)
+
+
+def _unquoted_hint(source: str, pos: int) -> str | None:
+    """``; an event pattern is text in quotes: happened("blockade:CHN")`` where the error is
+    inside an event function's argument written without quotes."""
+    for match in _UNQUOTED.finditer(source):
+        if match.start(2) <= pos <= match.end(2):
+            func, pattern = match.group(1), match.group(2)
+            return f'; an event pattern is text in quotes: {func}("{pattern}")'
+    return None
 
 
 def describe(token: Token) -> str:

@@ -14,7 +14,6 @@ from rich.console import Console
 
 from redline.errors import ArgumentError, UserError, is_interruption
 from redline.scenario.errors import ScenarioError
-from redline.scenario.wording import say
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240

@@ -10,8 +10,11 @@ writing its HTML report;
 ``score(scenario, *, ...)`` giving a :class:`Score` (how well each lens explains the record),
 ``why(scenario, outcome, runs, *, ...)`` giving the :class:`Paths` to an outcome,
 ``sensitivity(scenario, *, ...)`` giving a :class:`Sensitivity` (Sobol indices) or
-:class:`Screening` (Morris) and ``discover(scenario, outcome, runs, *, ...)`` giving a
-:class:`Discovery` (PRIM's box, CART's leaves);
+:class:`Screening` (Morris), ``discover(scenario, outcome, runs, *, ...)`` giving a
+:class:`Discovery` (PRIM's box, CART's leaves), ``robust(scenario, *, ...)`` giving a
+:class:`Robustness` (regret, minimax regret, satisficing of each lever option) and
+``game(scenario, *, step, decisions, ...)`` giving a :class:`SolvedGame` (a decision point's
+payoffs and equilibria);
 ``DecisionMaker`` and ``Situation`` to plug in a decision-maker of your own. Tables (results,
 summaries, comparisons, stories, experiments) show as tables in Jupyter and convert with
 ``to_pandas()`` and ``to_arrow()``. Bad arguments raise
@@ -34,6 +37,8 @@ if TYPE_CHECKING:  # what a type checker sees; at run time these are imported wh
     from redline.analysis.ablation import Ablation
     from redline.analysis.compare import Comparisons
     from redline.analysis.discovery import Discovery
+    from redline.analysis.equilibria import SolvedGame
+    from redline.analysis.robust import Robustness
     from redline.analysis.score import Score
     from redline.analysis.sensitivity import Screening, Sensitivity
     from redline.analysis.why import Paths
@@ -41,7 +46,9 @@ if TYPE_CHECKING:  # what a type checker sees; at run time these are imported wh
         ablate,
         compare,
         discover,
+        game,
         load,
+        robust,
         score,
         sensitivity,
         simulate,
@@ -77,6 +84,10 @@ _LAZY = {
     "Screening": "redline.analysis.sensitivity",
     "discover": "redline.api",
     "Discovery": "redline.analysis.discovery",
+    "robust": "redline.api",
+    "Robustness": "redline.analysis.robust",
+    "game": "redline.api",
+    "SolvedGame": "redline.analysis.equilibria",
     "Paths": "redline.analysis.why",
     "score": "redline.api",
     "Score": "redline.analysis.score",
@@ -104,11 +115,13 @@ __all__ = [
     "RedlineTypeError",
     "RedlineValueError",
     "Results",
+    "Robustness",
     "Scenario",
     "Score",
     "Screening",
     "Sensitivity",
     "Situation",
+    "SolvedGame",
     "Story",
     "Summary",
     "Trace",
@@ -117,7 +130,9 @@ __all__ = [
     "ablate",
     "compare",
     "discover",
+    "game",
     "load",
+    "robust",
     "score",
     "sensitivity",
     "simulate",

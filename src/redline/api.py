@@ -22,6 +22,8 @@ import pyarrow as pa
 from redline.analysis.ablation import Ablation
 from redline.analysis.compare import Comparisons
 from redline.analysis.discovery import Discovery
+from redline.analysis.equilibria import SolvedGame
+from redline.analysis.robust import Robustness
 from redline.analysis.score import Score
 from redline.analysis.sensitivity import Screening, Sensitivity
 from redline.analysis.why import Paths
@@ -55,18 +57,22 @@ __all__ = [
     "Experiment",
     "Paths",
     "Results",
+    "Robustness",
     "Scenario",
     "Score",
     "Screening",
     "Sensitivity",
     "Situation",
+    "SolvedGame",
     "Story",
     "Summary",
     "Trace",
     "ablate",
     "compare",
     "discover",
+    "game",
     "load",
+    "robust",
     "score",
     "sensitivity",
     "simulate",
@@ -701,6 +707,121 @@ def discover(
         backend=backend,
         threads=threads,
     )
+
+
+def robust(
+    scenario: Scenario | LoadedScenario | str | Path,
+    *,
+    outcome: str | None = None,
+    threshold: float = 0.05,
+    samples: int = 8,
+    runs: int = 1000,
+    seed: int = 0,
+    levers: Sequence[str] | None = None,
+    fixed: Mapping[str, str] | None = None,
+    lenses: Sequence[str] | None = None,
+    factorial: bool = False,
+    backend: Backend = "numpy",
+    threads: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Robustness:
+    """Which lever option is robust: every option of ``levers`` (default: every lever) in every
+    lens × ``samples`` points of the uncertainties, ``runs`` runs each on common random
+    numbers — each option's probability of ``outcome`` (default: the first absorbing one) with
+    intervals, its regret against the best option in each world, the minimax-regret option and
+    the share of worlds where it stays below ``threshold`` (:mod:`redline.analysis.robust`;
+    ``.table`` and ``.world_table`` as Arrow, ``to_json()``). ``fixed`` sets levers that are
+    not examined; ``factorial`` compares every combination."""
+    from redline.analysis.robust import robust_levers
+
+    if threads is not None:
+        threads = _integer("threads", threads)
+        if not 1 <= threads <= MAX_THREADS:
+            raise RedlineValueError(
+                f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+            )
+    if isinstance(levers, str):
+        raise RedlineTypeError("levers must be a list of lever names", parameter="levers")
+    if isinstance(lenses, str):
+        raise RedlineTypeError("lenses must be a list of lens names", parameter="lenses")
+    return robust_levers(
+        _scenario(scenario),
+        outcome=outcome,
+        threshold=float(threshold),
+        samples=_integer("samples", samples),
+        runs=_integer("runs", runs),
+        seed=_index("seed", seed),
+        levers=levers,
+        fixed=_levers(fixed),
+        lenses=lenses,
+        factorial=bool(factorial),
+        backend=backend,
+        threads=threads,
+        progress=progress,
+    )
+
+
+def game(
+    scenario: Scenario | LoadedScenario | str | Path,
+    *,
+    step: int,
+    decisions: Mapping[str, Sequence[str]],
+    lever_players: Mapping[str, str] | None = None,
+    weights: Mapping[str, str | Mapping[str, float]] | None = None,
+    values: Mapping[str, Mapping[str, float]] | None = None,
+    order: Sequence[str] | None = None,
+    runs: int = 2000,
+    seed: int = 0,
+    levers: Mapping[str, str] | None = None,
+    lens: str | None = None,
+    once: bool = True,
+    rationality: float = 10.0,
+    threads: int | None = None,
+) -> SolvedGame:
+    """A decision point as a game, solved: the actors in ``decisions`` (actor → options: an
+    action id, ``hold``, ``~ACTION`` or ``own``) and the levers in ``lever_players`` (player →
+    lever) at ``step``, every strategy profile simulated ``runs`` times for each player's
+    utility by its weights over the final state and outcomes (``weights``, ``values``); then
+    Nash equilibria, dominance, the logit QRE at ``rationality`` and the subgame-perfect
+    equilibrium with the players moving in ``order`` (:mod:`redline.analysis.game`,
+    :mod:`redline.analysis.equilibria`)."""
+    from redline.analysis.equilibria import solve
+    from redline.analysis.game import extract_game
+
+    if threads is not None:
+        threads = _integer("threads", threads)
+        if not 1 <= threads <= MAX_THREADS:
+            raise RedlineValueError(
+                f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
+            )
+    if not isinstance(decisions, Mapping) or any(
+        isinstance(v, str) for v in decisions.values()
+    ):
+        raise RedlineTypeError(
+            "decisions must map actor ids to lists of options", parameter="decisions"
+        )
+    rationality = float(rationality)
+    if not rationality >= 0.0:
+        raise RedlineValueError(
+            f"rationality must be a non-negative number, got {rationality}",
+            parameter="rationality",
+        )
+    extracted = extract_game(
+        _scenario(scenario),
+        step=_integer("step", step),
+        decisions=decisions,
+        lever_players=lever_players,
+        weights=weights,
+        values=values,
+        order=order,
+        runs=_integer("runs", runs),
+        seed=_index("seed", seed),
+        levers=_levers(levers),
+        lens=lens,
+        once=bool(once),
+        threads=threads,
+    )
+    return SolvedGame(extracted, solve(extracted, rationality=rationality, sequential=True))
 
 
 def _scenario(scenario: object) -> Scenario:

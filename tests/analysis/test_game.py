@@ -258,3 +258,22 @@ def test_lever_player_without_weights_is_refused() -> None:
             lever_players={"B": "offer"},
             runs=2,
         )
+
+
+def test_python_api() -> None:
+    import redline
+
+    solved = redline.game(
+        str(CHICKEN),
+        step=0,
+        decisions={"A": ["hold", "straight_A"], "B": ["hold", "straight_B"]},
+        runs=2,
+        lens="textbook",
+    )
+    assert isinstance(solved, redline.SolvedGame)
+    assert solved.table.num_rows == 8
+    assert solved.to_json()["solution"]["subgame_perfect"]["path"] == ["A: straight_A", "B: hold"]
+    with pytest.raises(TypeError, match="decisions must map actor ids to lists of options"):
+        redline.game(str(CHICKEN), step=0, decisions={"A": "hold"})
+    with pytest.raises(ValueError, match="step must be between 0 and 1"):
+        redline.game(str(CHICKEN), step=5, decisions={"A": ["hold"]})

@@ -133,3 +133,15 @@ def test_cli_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_python_api() -> None:
+    import redline
+
+    r = redline.robust(str(POLICIES), samples=2, runs=50, lenses=["wide"], seed=1)
+    assert isinstance(r, redline.Robustness)
+    assert r.table.column_names[:3] == ["group", "policy", "p"]
+    with pytest.raises(TypeError, match="lenses must be a list of lens names"):
+        redline.robust(str(POLICIES), lenses="wide")
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        redline.robust(str(POLICIES), threshold=0.0, runs=5)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +46,7 @@ __all__ = [
     "Equilibrium",
     "GameSolution",
     "Move",
+    "SolvedGame",
     "SubgamePerfect",
     "best_responses",
     "extensive_form",
@@ -565,3 +567,24 @@ def plan_words(solution: GameSolution) -> list[str]:
         tie = f" (indifferent among {', '.join(m.tied)})" if m.tied else ""
         lines.append(f"{where}, {m.player} chooses {m.option}{tie}")
     return lines
+
+
+@dataclass(frozen=True)
+class SolvedGame:
+    """An extracted game and its solution together (what :func:`redline.game` returns)."""
+
+    game: ExtractedGame
+    solution: GameSolution
+
+    @property
+    def table(self) -> Any:
+        """The game's payoff table (:attr:`ExtractedGame.table`, Arrow)."""
+        return self.game.table
+
+    def verdicts(self) -> list[str]:
+        """Each player's dominant option, or which option is best against what."""
+        return verdicts(self.game, self.solution)
+
+    def to_json(self) -> dict[str, object]:
+        """The form ``redline analyze game --json`` prints for one game."""
+        return {**self.game.to_json(), "solution": self.solution.to_json(self.game)}

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
@@ -18,7 +17,7 @@ from redline.web import Settings, create_app
 from redline.web.service import Limits
 
 #: examples drawn for each operation (bounded: the suite has a time budget)
-EXAMPLES = 4
+EXAMPLES = 5
 
 
 def _app(folder: Path) -> object:
@@ -56,6 +55,8 @@ def test_no_request_gets_a_server_error_or_a_traceback(
     operations = [result.ok() for result in fuzzed_schema.get_all_operations()]
     assert len(operations) >= 15
     for operation, mode in itertools.product(operations, GenerationMode):
+        if mode is GenerationMode.NEGATIVE and not (len(operation.body) or len(operation.query)):
+            continue  # a free-form path parameter has no invalid value
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
@@ -68,10 +69,7 @@ def test_no_request_gets_a_server_error_or_a_traceback(
         def answer_is_sound(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=[not_a_server_error, _no_traceback])
 
-        try:
-            answer_is_sound()
-        except Unsatisfiable:  # nothing of an operation without inputs can be made invalid
-            assert mode is GenerationMode.NEGATIVE, operation.label
+        answer_is_sound()
     assert {200, 404, 422} <= set(SEEN), sorted(set(SEEN))  # valid, unknown and malformed asked
 
 

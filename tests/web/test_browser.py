@@ -58,7 +58,7 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
 
         # open a built-in
         page.goto(server.url + "/")
-        page.screenshot(path=shots / "01-library.png", full_page=True)
+        page.screenshot(path=shots / "01-library.png")
         started = time.monotonic()
         page.locator(f".scenario[data-name='{SCENARIO}'] a.open").click()
         state = page.locator("#check-state")
@@ -96,7 +96,7 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
         for field, value in (("runs", RUNS), ("seed", SEED)):
             page.locator(f"input[name={field}]").click(click_count=3)  # select what is there
             page.keyboard.type(str(value))
-        page.screenshot(path=shots / "03-editor-and-run-form.png", full_page=True)
+        page.locator(".run-form").screenshot(path=shots / "03-run-form.png")
         page.click("#run button[type=submit]")
         expect(page.locator("#percent")).to_have_text("100%")
         expect(page.locator("#state")).to_have_text("done")
@@ -136,7 +136,7 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
         page.click("#open-story")
         expect(page.locator("#story li").first).to_be_visible()
         expect(page.locator("#ending")).not_to_be_empty()
-        page.screenshot(path=shots / "06-story.png", full_page=True)
+        page.screenshot(path=shots / "06-story.png")
 
         # compare the two lenses
         page.go_back()
@@ -146,7 +146,7 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
         first = rows.first.locator("td")
         assert {first.nth(1).inner_text(), first.nth(2).inner_text()} == {"provocation", "baseline"}
         assert re.fullmatch(r"[+-]\d+\.\d%", first.nth(6).inner_text())
-        page.screenshot(path=shots / "07-compare-lenses.png", full_page=True)
+        page.screenshot(path=shots / "07-compare-lenses.png")
 
         # download the outcome table as CSV
         page.go_back()

@@ -15,7 +15,7 @@ from web_support import cli_json, configurations
 from redline.web import Settings, create_app
 
 SCENARIO = "convoy-strike"
-RUNS, SEED, LENS = 4_000, 7, "baseline"
+RUNS, SEED, LENS = 2_000, 7, "baseline"
 OPTIONS = ("none", "consultation", "uncertain", "collective")  # nato_response, in order
 
 

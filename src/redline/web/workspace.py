@@ -4,6 +4,7 @@ folder, no ``..``, no absolute path, no symbolic link leading out of it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -100,11 +101,14 @@ class Workspace:
 
     def listing(self) -> list[ScenarioFile]:
         """The built-ins, then the workspace's scenario files (by name)."""
-        found = [_described("builtin", name, path) for name, path in builtin_scenarios().items()]
+        found = [
+            _described("builtin", name, path, path.stat().st_mtime_ns)
+            for name, path in builtin_scenarios().items()
+        ]
         if self.folder.is_dir():
             for path in sorted(self.folder.iterdir()):
                 if FILE_NAME.fullmatch(path.name) and path.is_file() and not path.is_symlink():
-                    found.append(_described("workspace", path.name, path))
+                    found.append(_described("workspace", path.name, path, path.stat().st_mtime_ns))
         return found
 
 
@@ -112,9 +116,11 @@ class NotFound(UserError):
     """A scenario or experiment the request names does not exist (a 404, not a 400)."""
 
 
-def _described(kind: Kind, name: str, path: Path) -> ScenarioFile:
+@functools.lru_cache(maxsize=256)
+def _described(kind: Kind, name: str, path: Path, mtime_ns: int) -> ScenarioFile:
     """What a listing shows of a file, read as YAML without checking (a broken file is listed
-    with its name, so that it can be opened and mended)."""
+    with its name, so that it can be opened and mended); read again when the file changes
+    (``mtime_ns``)."""
     try:
         data = read_yaml(path, path.name).data
     except ScenarioError:  # a file that does not parse is still listed, to be mended

@@ -13,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from redline.scenario.loader import builtin_scenarios, load_scenario
+from redline.scenario.register import counts_line, register
 
 from .support import BASE, BUILTIN, INVALID, VALID, corpus_cases, run_cli
 
@@ -212,7 +213,7 @@ def test_scenarios_lists_the_builtins() -> None:
 
 @pytest.fixture(scope="module")
 def explained() -> str:
-    result = run_cli("explain", "convoy-strike", width=1000)
+    result = run_cli("explain", "convoy-strike", "--full", width=1000)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     return result.stdout
@@ -253,19 +254,30 @@ def test_explain_shows_every_element(explained: str) -> None:
         assert lens.label in explained
 
 
+def _quote_numbers(text: str) -> dict[str, int]:
+    """The evidence list's quotes by their numbers (``  3. “…” — 2 values: …``)."""
+    found = re.findall(r"^  (\d+)\. “(.*?)” — \d+ values?: ", text, flags=re.M)
+    return {quote: int(n) for n, quote in found}
+
+
 def test_explain_register_quotes_and_assumptions(explained: str) -> None:
     lines = explained.splitlines()
-    register = lines[next(i for i, line in enumerate(lines) if "Assumptions register" in line) :]
-    # a cited row carries its source and the verbatim quote
+    numbers = _quote_numbers(explained)
+    register_at = next(i for i, line in enumerate(lines) if "Assumptions register" in line)
+    register = lines[register_at:]
+    # a cited row carries its kind of support and its quote's number in the evidence list,
+    # where the quote is shown verbatim under its source's title (not its file hash)
     row = next(line for line in register if "parameters.strike_appeal" in line)
     assert "0.15" in row
-    assert (
-        "“Why Putin wants NATO to formally join the war”, Expert Circle: “expect a long-range "
-        "missile strike to hit a convoy on NATO soil, or some equivalent action designed to "
-        "provoke the west."
-    ) in row
-    assert "003_25c02ed85bea251d.txt" not in row  # the source by its title, not its file hash
-    assert "qualitative · “Why Putin" in row  # the kind of support comes first
+    quote = (
+        "expect a long-range missile strike to hit a convoy on NATO soil, or some equivalent "
+        "action designed to provoke the west. Either way, it’s a win-win."
+    )
+    assert f"qualitative · quote {numbers[quote]}" in row
+    evidence = "\n".join(lines[:register_at])
+    source = evidence.index("“Why Putin wants NATO to formally join the war”, Expert Circle\n")
+    assert source < evidence.index(f"  {numbers[quote]}. “{quote}”")
+    assert "003_25c02ed85bea251d.txt" not in explained
     # an assumption row says so, with the reason
     row = next(line for line in register if "parameters.p_article4" in line)
     assert "assumption: allies almost always consult when a member is struck" in row
@@ -275,6 +287,53 @@ def test_explain_register_quotes_and_assumptions(explained: str) -> None:
         r"\(no source\), \d+ unsupported",
         explained,
     )
+
+
+def test_explain_full_says_each_quote_once(explained: str) -> None:
+    """A parameter does not repeat its element's quotes: each quote is printed once, in the
+    evidence list, and the register names it by number, once per element citing it (an element
+    with several values too), with each value and its kind of support on a row of its own."""
+    rows = register(load_scenario("convoy-strike").scenario)
+    numbers = _quote_numbers(explained)
+    quotes = {c.quote for r in rows for c in r.citations}
+    assert set(numbers) == quotes
+    for quote in quotes:
+        assert explained.count(quote) == 1, quote
+    lines = explained.splitlines()
+    table = lines[next(i for i, t in enumerate(lines) if "Assumptions register" in t) :]
+    element = next(
+        r.element for r in rows if r.citations and sum(o.element == r.element for o in rows) > 1
+    )
+    cited = sorted(
+        numbers[c.quote] for c in next(r for r in rows if r.element == element).citations
+    )
+    heading = rf"│ {re.escape(element)} +│ +│ quotes? {', '.join(map(str, cited))} "
+    assert sum(bool(re.match(heading, t)) for t in table) == 1, element
+    for row in rows:
+        pattern = rf"{re.escape(row.name)} +│ {re.escape(row.value)} +│ {row.kind}"
+        assert any(re.search(pattern, t) for t in table), row
+    # fewer citations in the register than values with any
+    cites = sum(len(re.findall(r"quotes? \d", t)) for t in table)
+    assert 0 < cites < sum(len(r.citations) > 0 for r in rows)
+
+
+def test_explain_summary_shows_each_quote_once_with_its_source() -> None:
+    """``explain`` without --full: the sections, each quote once under its source's title,
+    the register's counts — and no register; nato-russia in a few hundred lines."""
+    result = run_cli("explain", "nato-russia", width=160)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    rows = register(load_scenario("nato-russia").scenario)
+    quotes = {(c.reference, c.quote) for r in rows for c in r.citations}
+    assert "Assumptions register" not in text
+    assert f"Evidence: {len(quotes)} quotes from " in text
+    flat = " ".join(text.split())
+    for reference, quote in quotes:
+        assert flat.count(f"“{' '.join(quote.split())}”") == 1, quote
+        assert " ".join(reference.split()) in flat
+    assert f"Register: {counts_line(rows)}" in flat
+    assert "`redline explain nato-russia --full` lists every value with its support." in text
+    assert len(text.splitlines()) < 500
 
 
 def test_explain_invalid_file_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -346,8 +346,13 @@ def test_explain_shows_titles_not_file_hashes() -> None:
     text = result.stdout
     assert "Sources" in text
     title = "“NATO's Vilnius summit will authorize escalation of its war against Russia”"
-    assert f"Andre Damon, {title}, World Socialist Web Site, 10 July 2023: “" in text
-    assert not re.search(r"00[013]_[0-9a-f]{16}\.txt: “", text)  # no quote under a file hash
+    # the evidence list: each source by its record, its quotes numbered under it
+    assert re.search(
+        rf"^Andre Damon, {re.escape(title)}, World Socialist Web Site, 10 July 2023\n  \d+\. “",
+        text,
+        flags=re.M,
+    )
+    assert not re.search(r"^00[013]_[0-9a-f]{16}\.txt", text, flags=re.M)  # not by file hash
     assert "10 July 2023" in text and "Expert Circle" in text
 
 

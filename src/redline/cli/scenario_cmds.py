@@ -129,6 +129,14 @@ def explain_cmd(
         bool,
         typer.Option("--fused", help="Print the module the fused engine (--backend numba) runs."),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Print the whole assumptions register: every value with its kind of support, "
+            "each element's quotes and reasoning once.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -138,9 +146,11 @@ def explain_cmd(
         ),
     ] = False,
 ) -> None:
-    """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses, sources
-    and the assumptions register (each value stated by a source, supported by a quote with the
-    reasoning from quote to number, an assumption, or unsupported)."""
+    """Summarise a scenario: actors, alliances, red lines, doctrines, levers, lenses, sources,
+    each quote of its evidence once (with its source's title and what cites it) and the counts
+    of the assumptions register (each value stated by a source, supported by a quote with the
+    reasoning from quote to number, an assumption, or unsupported); --full prints the register
+    itself, value by value."""
     from redline.cli.explain_view import show_explanation
     from redline.scenario.explain import explain, explanation_json
     from redline.scenario.loader import load_scenario
@@ -161,4 +171,4 @@ def explain_cmd(
 
         out.print(source(compile_scenario(loaded.scenario)), markup=False, highlight=False)
         return
-    show_explanation(explain(loaded.scenario), out)
+    show_explanation(explain(loaded.scenario), out, full)

@@ -300,3 +300,60 @@ def _lever_rows(scenario: Scenario, lever: Lever) -> Iterator[RegisterRow]:
         yield RegisterRow(
             f"levers.{lever.id}", f"option {option.id}", shown, cites, lever.assumption
         )
+
+
+@dataclass(frozen=True)
+class RegisterGroup:
+    """The register rows of one element, with what supports them said once: the citations all
+    its rows share (an element's evidence backs each of its numbers) and its assumption; each
+    row keeps only the citations of its own (a lever option's)."""
+
+    element: str
+    citations: tuple[Citation, ...]
+    assumption: str | None
+    rows: tuple[tuple[RegisterRow, tuple[Citation, ...]], ...]
+
+
+def register_groups(rows: Iterable[RegisterRow]) -> list[RegisterGroup]:
+    """The register element by element, in order, each quote of an element shown once: the
+    full register as ``explain --full`` prints it (a parameter does not repeat its element's
+    quotes)."""
+    by_element: dict[str, list[RegisterRow]] = {}
+    for row in rows:
+        by_element.setdefault(row.element, []).append(row)
+    groups = []
+    for element, members in by_element.items():
+        shared = tuple(c for c in members[0].citations if all(c in m.citations for m in members))
+        own = tuple((m, tuple(c for c in m.citations if c not in shared)) for m in members)
+        assumption = members[0].assumption
+        groups.append(RegisterGroup(element, shared, assumption, own))
+    return groups
+
+
+@dataclass(frozen=True)
+class QuoteUse:
+    """One quote of the scenario and where it is cited: the elements whose numbers it supports
+    and how many values those are."""
+
+    citation: Citation
+    elements: tuple[str, ...]
+    values: int
+
+
+def quote_uses(rows: Iterable[RegisterRow]) -> list[QuoteUse]:
+    """Each distinct quote behind the register once, grouped by source (sources in order of
+    first citation, quotes in order within each), with the elements citing it."""
+    elements: dict[tuple[str, str], list[str]] = {}
+    values: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], Citation] = {}
+    for row in rows:
+        for c in row.citations:
+            key = (c.reference, c.quote)
+            first.setdefault(key, c)
+            cited = elements.setdefault(key, [])
+            if row.element not in cited:
+                cited.append(row.element)
+            values[key] = values.get(key, 0) + 1
+    order = {ref: i for i, ref in enumerate(dict.fromkeys(ref for ref, _ in first))}
+    keys = sorted(first, key=lambda k: order[k[0]])  # stable: quotes keep their order
+    return [QuoteUse(first[k], tuple(elements[k]), values[k]) for k in keys]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HTML_ROWS",
     "RecordTable",
+    "arrow_html",
     "arrow_schema",
     "html_table",
     "pandas_frame",
@@ -127,6 +128,24 @@ def html_table(
         rest = total - shown
         parts.append(f"<p>… {rest:,} more row{'' if rest == 1 else 's'} (to_pandas() has all)</p>")
     return "".join(parts)
+
+
+def arrow_html(
+    table: pa.Table,
+    caption: str = "",
+    formats: Mapping[str, Callable[[object], str]] | None = None,
+) -> str:
+    """An Arrow table as an escaped HTML table: its first :data:`HTML_ROWS` rows, each cell
+    through ``formats`` (by column; default plain), the rest counted under it."""
+    formats = formats or {}
+    names = list(table.column_names)
+    shown = table.slice(0, HTML_ROWS).to_pylist()
+    cells = [formats.get(n, _plain_cell) for n in names]
+    numeric = [
+        bool(pa.types.is_integer(t) or pa.types.is_floating(t)) for t in table.schema.types
+    ]
+    body = ([fmt(row[n]) for fmt, n in zip(cells, names, strict=True)] for row in shown)
+    return html_table(names, body, caption=caption, total=table.num_rows, numeric=numeric)
 
 
 class RecordTable(Sequence[Row], Generic[Row]):

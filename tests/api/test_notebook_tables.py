@@ -289,3 +289,22 @@ def test_pandas_is_imported_only_when_asked_for() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
     )
     assert proc.stdout.split() == ["False", "True"], proc.stderr
+
+
+def test_the_analyses_have_one_line_reprs_and_show_their_tables(
+    evil: redline.Scenario,
+) -> None:
+    """why, ablate and score results print in one line, show escaped tables in a notebook and
+    convert like the rest."""
+    paths = redline.why(evil, "article5", 100, seed=1)  # its name has markup
+    ablation = redline.ablate(evil, 100, seed=1, lever_options=False)
+    for result in (paths, ablation):
+        assert "\n" not in repr(result) and len(repr(result)) < 300, repr(result)
+        _no_markup_from_the_scenario(result._repr_html_())
+        assert result.to_arrow().equals(result.table)
+        assert result.to_pandas().shape == (result.table.num_rows, result.table.num_columns)
+    assert parsed(paths._repr_html_()).cells[0] == f"{paths.caption}: most frequent paths"
+    assert repr(paths).startswith("Paths(scenario='convoy-strike', outcome='article5', hits=")
+    shown = parsed(ablation._repr_html_()).cells
+    moved = [e for e in ablation.effects for c in e.changes if c.moved]
+    assert len(shown) == 1 + 8 + 8 * len(moved)  # caption, header, the changes that moved

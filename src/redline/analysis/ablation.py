@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -58,6 +59,10 @@ from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineTypeError, check_index
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
+from redline.tables import arrow_html, pandas_frame, percent_cell
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "Ablation",
@@ -167,6 +172,38 @@ class Ablation:
     def inert(self) -> tuple[Mechanism, ...]:
         """The mechanisms that move no outcome beyond its interval."""
         return tuple(e.mechanism for e in self.effects if e.inert)
+
+    def __repr__(self) -> str:
+        return (
+            f"Ablation(scenario={self.scenario!r}, runs={self.runs}, seed={self.seed}, "
+            f"levers={dict(self.levers)!r}, lens={self.lens!r}, mechanisms={len(self.effects)}, "
+            f"inert={len(self.inert)})"
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """The changes (:attr:`table`): a row per mechanism and outcome."""
+        return self.table
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The changes (:attr:`table`) as a pandas DataFrame (pandas is imported now)."""
+        return pandas_frame(self.table)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the changes that move an outcome beyond their interval, largest
+        first (:attr:`table` has every one)."""
+        table = self.table
+        moved = table.filter(table.column("moved"))
+        order = np.argsort(-np.abs(moved.column("diff").to_numpy()), kind="stable")
+        shown = moved.take(order).select(
+            ["name", "kind", "outcome_name", "base_p", "ablated_p", "diff", "lo", "hi"]
+        )
+        cells = {k: percent_cell for k in ("base_p", "ablated_p", "diff", "lo", "hi")}
+        lens = f", lens {self.lens}" if self.lens else ""
+        caption = (
+            f"{self.scenario}: what switching off each mechanism changes ({self.runs:,} runs "
+            f"each, seed {self.seed}{lens}; {len(self.inert)} of {len(self.effects)} inert)"
+        )
+        return arrow_html(shown, caption, cells)
 
     @property
     def table(self) -> pa.Table:

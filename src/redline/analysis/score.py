@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -62,6 +62,10 @@ from redline.errors import RedlineTypeError, RedlineValueError, UserError, check
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 from redline.stats import wilson_interval
+from redline.tables import arrow_html, pandas_frame
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "MAX_SCORE_PARTICLES",
@@ -215,6 +219,31 @@ class Score:
     def best(self) -> LensScore:
         """The configuration with the highest log-likelihood."""
         return max(self.lenses, key=lambda x: x.loglik)
+
+    def __repr__(self) -> str:
+        return (
+            f"Score(scenario={self.scenario!r}, particles={self.particles}, "
+            f"replicates={self.replicates}, seed={self.seed}, "
+            f"configurations={len(self.lenses)}, best={self.best().label!r})"
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """The log-likelihoods (:attr:`table`): a row per configuration."""
+        return self.table
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The log-likelihoods (:attr:`table`) as a pandas DataFrame (pandas is imported now)."""
+        return pandas_frame(self.table)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: each configuration's log-likelihood of the record with its interval
+        and its Bayes factor against the best."""
+        caption = (
+            f"{self.scenario}: log-likelihood of the record ({len(self.observations)} "
+            f"observations; {self.particles:,} particles × {self.replicates} filters)"
+        )
+        shown = self.table.select(["label", "lens", "loglik", "lo", "hi", "log10_bf"])
+        return arrow_html(shown, caption)
 
     def bayes_factors(self) -> list[tuple[str, str, float, float, float]]:
         """Each configuration against the best: (label, best's label, log₁₀ Bayes factor of the

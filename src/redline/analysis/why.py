@@ -53,7 +53,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -72,6 +72,10 @@ from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
 from redline.stats import wilson_interval
+from redline.tables import arrow_html, pandas_frame, percent_cell
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "DOMINANT",
@@ -320,6 +324,41 @@ class Paths:
     def p(self) -> float:
         """The outcome's probability: hits / runs."""
         return self.hits / self.runs if self.runs else math.nan
+
+    def __repr__(self) -> str:
+        return (
+            f"Paths(scenario={self.scenario!r}, outcome={self.outcome!r}, hits={self.hits}, "
+            f"runs={self.runs}, seed={self.seed}, levers={dict(self.levers)!r}, "
+            f"lens={self.lens!r}, routes={len(self.routes)})"
+        )
+
+    @property
+    def caption(self) -> str:
+        """What the paths are of, in one line."""
+        lens = f", lens {self.lens}" if self.lens else ""
+        return (
+            f"{self.outcome_name}: {self.hits:,} of {self.runs:,} runs ({self.p:.1%}) of "
+            f"{self.scenario}, seed {self.seed}{lens}"
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """The events (:attr:`table`): a row per event, its share of hits, lead and lift."""
+        return self.table
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The events (:attr:`table`) as a pandas DataFrame (pandas is imported now)."""
+        return pandas_frame(self.table)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the most frequent paths, then the events on route to the outcome."""
+        paths = self.paths.select(["rank", "path", "count", "share", "lo", "hi"])
+        events = self.table.filter(self.table.column("on_route")).select(
+            ["label", "before", "share", "lead", "lift"]
+        )
+        shares = {"share": percent_cell, "lo": percent_cell, "hi": percent_cell}
+        return arrow_html(paths, f"{self.caption}: most frequent paths", shares) + arrow_html(
+            events, f"events on route to {self.outcome_name}", {"share": percent_cell}
+        )
 
     @property
     def on_route(self) -> tuple[EventStat, ...]:

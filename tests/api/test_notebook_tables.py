@@ -198,6 +198,7 @@ def test_compare_shows_the_levels_beside_each_difference(swept: redline.Experime
     by_lever = redline.compare("nb", store=swept.store, lens="provocation")
     assert by_lever.axes == ("nato_response",) and len(by_lever.along("nato_response")) == 12
     assert {d.held for d in by_lever} == {"lens=provocation"}
+    assert {d.lens for d in by_lever} == {"provocation"} and {d.lens for d in by_lens} == {None}
 
 
 def test_the_command_lines_compare_prints_what_the_function_returns(
@@ -270,18 +271,15 @@ def test_html_tables_show_any_text_as_written(rows: list[list[str]], caption: st
 
 
 def test_pandas_is_imported_only_when_asked_for() -> None:
-    """Loading the API, telling a story and showing tables leave pandas unimported;
-    to_pandas() imports it. (Arrow itself imports pandas when it converts Python lists, so
-    to_arrow() may.)"""
+    """The modules of the tables load and show them without pandas; to_pandas() imports it.
+    (Arrow itself imports pandas when it converts Python lists, so to_arrow() may.)"""
     code = textwrap.dedent(
         """
         import sys
-        import redline
-        scenario = redline.load("convoy-strike")
-        story = redline.story(scenario, seed=1)
-        story._repr_html_(), redline.Summary([])._repr_html_()
+        import redline.api, redline.tables
+        redline.api.Summary([])._repr_html_(), redline.tables.html_table(["a"], [["b"]])
         print("pandas" in sys.modules)
-        story.to_pandas()
+        redline.api.Summary([]).to_pandas()
         print("pandas" in sys.modules)
         """
     )
@@ -296,8 +294,8 @@ def test_the_analyses_have_one_line_reprs_and_show_their_tables(
 ) -> None:
     """why, ablate and score results print in one line, show escaped tables in a notebook and
     convert like the rest."""
-    paths = redline.why(evil, "article5", 100, seed=1)  # its name has markup
-    ablation = redline.ablate(evil, 100, seed=1, lever_options=False)
+    paths = redline.why(evil, "article5", 60, seed=1)  # its name has markup
+    ablation = redline.ablate(evil, 60, seed=1, lever_options=False)
     for result in (paths, ablation):
         assert "\n" not in repr(result) and len(repr(result)) < 300, repr(result)
         _no_markup_from_the_scenario(result._repr_html_())

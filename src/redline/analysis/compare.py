@@ -65,6 +65,8 @@ class Comparison:
     held: str
     pooled: int
     differences: list[Difference]
+    #: the lens both sides are under (None when lenses are compared, or there are none)
+    lens: str | None = None
 
 
 def compare_along(
@@ -101,7 +103,10 @@ def compare_along(
                 difference(name, value, hits, runs, base_value, b_hits, b_runs)
                 for (name, hits, runs), (_, b_hits, b_runs) in zip(counts, base, strict=True)
             ]
-            comparisons.append(Comparison(value, base_value, text, len(options[value]), diffs))
+            lens = None if axis == "lens" else dict(held).get("lens")
+            comparisons.append(
+                Comparison(value, base_value, text, len(options[value]), diffs, lens)
+            )
     return comparisons
 
 
@@ -131,6 +136,8 @@ class OptionDifference:
     baseline: str
     #: what is held equal (``lens=baseline``, ``nato_response=none``; empty: nothing else)
     held: str
+    #: the lens both options are under (None where lenses are compared, or there are none)
+    lens: str | None
     #: how many sampled design points each probability pools (1 where none were sampled)
     pooled: int
     p_option: float
@@ -179,6 +186,7 @@ def compare_axes(
             c.option,
             c.baseline,
             c.held,
+            c.lens,
             c.pooled,
             d.p_a,
             d.p_b,

@@ -22,7 +22,7 @@ from pydantic import (
 from redline.engine.simulate import DEFAULT_CHUNK, MAX_CHUNK, MAX_RUNS
 from redline.errors import RedlineValueError
 from redline.scenario.errors import Issue, ScenarioError
-from redline.scenario.loader import OutsideFolder, load_scenario, pydantic_issues, resolve_path
+from redline.scenario.loader import OutsideFolder, pydantic_issues, resolve_path
 from redline.scenario.yamlsource import read_yaml
 from redline.version import __version__
 
@@ -141,5 +141,7 @@ def sweep_spec(
             "name is required when sweeping a scenario (an experiment's name in the store)",
             parameter="name",
         )
-    given["scenario"] = str(load_scenario(source).path)
+    # where the scenario is (a built-in's file); the sweep loads and checks it before anything
+    # is stored
+    given["scenario"] = str(resolve_path(str(source)))
     return ExperimentSpec.model_validate({k: v for k, v in given.items() if v is not None})

@@ -172,3 +172,65 @@ def explain_cmd(
         out.print(source(compile_scenario(loaded.scenario)), markup=False, highlight=False)
         return
     show_explanation(explain(loaded.scenario), out, full)
+
+
+@app.command("ladder")
+@guarded
+def ladder_cmd(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in ladder (kahn, condensed), or a scenario file or built-in name: its "
+            "ladder, with the actions on each rung."
+        ),
+    ] = "condensed",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rungs as JSON.")] = False,
+) -> None:
+    """List an escalation ladder's rungs, bottom to top: number, id, name, category, group, the
+    thresholds between groups, the Kahn rungs each stands for and, for a scenario, its actions
+    on each rung."""
+    import dataclasses
+    from pathlib import Path
+
+    from redline.errors import UserError
+    from redline.scenario.errors import suggest
+    from redline.scenario.ladders import BUILTIN_LADDERS
+    from redline.scenario.loader import builtin_scenarios, load_scenario
+    from redline.scenario.rungs import builtin_view, scenario_view
+
+    if name in BUILTIN_LADDERS and not Path(name).exists():
+        view = builtin_view(name)
+        scenario = False
+    elif not Path(name).exists() and Path(name).stem not in builtin_scenarios():
+        known = [*BUILTIN_LADDERS, *builtin_scenarios()]
+        raise UserError(
+            suggest(name, known, "ladder or scenario")
+            + " (a built-in ladder, a built-in scenario or a scenario file)"
+        )
+    else:
+        view = scenario_view(load_scenario(name).scenario)
+        scenario = True
+    if as_json:
+        rows = [dataclasses.asdict(r) for r in view.rungs]
+        data = {"name": view.name, "title": view.title, "source": view.source, "rungs": rows}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    columns = ["rung", "id", "name", "category", "group", "Kahn rungs"]
+    table = Table(*columns, *(["actions"] if scenario else []), title=view.title)
+    for r in view.rungs:
+        if r.threshold:
+            table.add_row("", Text(f"— threshold: {r.threshold} —", style="italic yellow"))
+        kahn = (
+            ""
+            if r.kahn is None
+            else f"{r.kahn[0]}–{r.kahn[1]}"
+            if r.kahn[0] != r.kahn[1]
+            else str(r.kahn[0])
+        )
+        cells = [str(r.number), r.id, r.name, r.category, r.group or "", kahn]
+        if scenario:
+            cells.append(", ".join(r.actions))
+        table.add_row(*(Text(c) for c in cells))  # scenario text, never markup
+    out.print(table)
+    if view.source:
+        out.print(Text(f"Source: {' '.join(view.source.split())}", style="dim"))

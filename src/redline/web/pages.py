@@ -194,3 +194,73 @@ def compare(
     found = service.comparisons(store, name, by, lens or None)
     lenses = list(dict.fromkeys(p["lens"] for p in store.points(name) if p["lens"]))
     return render("compare.html.j2", name=name, by=by, lens=lens, axes=found, lenses=lenses)
+
+
+WHY_COLUMNS = ["label", "kind", "share", "lead", "lift", "on_route"]
+PATH_COLUMNS = ["rank", "path", "count", "share", "lo", "hi"]
+ABLATION_COLUMNS = ["name", "kind", "outcome_name", "base_p", "ablated_p", "diff", "lo", "hi"]
+
+
+@router.get("/experiments/{name}/why", response_class=HTMLResponse)
+def why_page(
+    request: Request,
+    name: str,
+    point: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    outcome: Annotated[str | None, Query(max_length=200)] = None,
+    runs: Annotated[int, Query(ge=1)] = 2_000,
+) -> HTMLResponse:
+    """What led to an outcome in one configuration (``redline why``): events on route with
+    their share of hits, lead and lift, and the most frequent paths."""
+    store = context(request).store
+    s = store.scenario(service.record(store, name).name)
+    outcome = outcome or s.outcomes[0].id
+    paths = service.experiment_why(store, name, point, outcome, runs)
+    return render(
+        "analysis.html.j2",
+        name=name,
+        kind="why",
+        heading=f"What led to {paths.outcome_name}",
+        points=store.points(name),
+        point=point,
+        runs=runs,
+        outcomes=[(o.id, o.label) for o in s.outcomes],
+        outcome=outcome,
+        tables=[
+            ("Events before the outcome", service.table_view(paths.table, WHY_COLUMNS)),
+            ("The most frequent paths", service.table_view(paths.paths, PATH_COLUMNS)),
+        ],
+        figure=None,
+    )
+
+
+@router.get("/experiments/{name}/ablation", response_class=HTMLResponse)
+def ablation_page(
+    request: Request,
+    name: str,
+    point: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    runs: Annotated[int, Query(ge=1)] = 2_000,
+) -> HTMLResponse:
+    """What each mechanism does in one configuration (``redline ablate``): the change in each
+    outcome's probability with it switched off, with a paired 95% interval, and the report's
+    figure of it."""
+    from redline.report.drivers import drivers_figure
+
+    store = context(request).store
+    service.record(store, name)
+    ablation = service.experiment_ablation(store, name, point, runs)
+    figure = drivers_figure(ablation)
+    return render(
+        "analysis.html.j2",
+        name=name,
+        kind="ablation",
+        heading="What each mechanism does",
+        points=store.points(name),
+        point=point,
+        runs=runs,
+        outcomes=[],
+        outcome=None,
+        tables=[
+            ("Each mechanism switched off", service.table_view(ablation.table, ABLATION_COLUMNS))
+        ],
+        figure=None if figure is None else figure.to_json(),
+    )

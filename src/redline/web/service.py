@@ -209,3 +209,79 @@ def export_rows(store: Store, name: str, folder: Path) -> Path:
     target = folder / f"{name}.csv"
     store.export(name, "csv", target)
     return target
+
+
+#: the most runs an analysis computed while a page waits may take
+ANALYSIS_RUNS = 20_000
+
+
+@dataclass(frozen=True)
+class TableView:
+    """An analysis table as a page shows it: its columns and rows of cells as text."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def table_view(table: Any, columns: list[str]) -> TableView:
+    """The given columns of an Arrow table, each cell as text (fractions to 4 digits)."""
+    rows = []
+    for record in table.select(columns).to_pylist():
+        rows.append([_cell(record[c]) for c in columns])
+    return TableView(columns, rows)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _point_config(store: Store, name: str, point: int) -> tuple[dict[str, str], str | None]:
+    chosen = next((p for p in store.points(name) if p["point"] == point), None)
+    if chosen is None:
+        raise NotFound(f"experiment '{name}' has no configuration {point}")
+    return {str(k): str(v) for k, v in chosen["levers"].items()}, chosen["lens"]
+
+
+def _analysis_runs(runs: int) -> int:
+    if not 1 <= runs <= ANALYSIS_RUNS:
+        raise UserError(f"runs must be between 1 and {ANALYSIS_RUNS:,} here, got {runs:,}")
+    return runs
+
+
+def experiment_why(store: Store, name: str, point: int, outcome: str, runs: int) -> Any:
+    """What led to ``outcome`` in a stored configuration (``redline why``), over ``runs`` runs
+    of the experiment's seed."""
+    from redline.analysis.why import why
+
+    rec = record(store, name)
+    levers, lens = _point_config(store, name, point)
+    return why(
+        store.scenario(name),
+        outcome,
+        runs=_analysis_runs(runs),
+        seed=rec.spec.seed,
+        levers=levers,
+        lens=lens,
+        threads=1,
+    )
+
+
+def experiment_ablation(store: Store, name: str, point: int, runs: int) -> Any:
+    """Each mechanism switched off in turn in a stored configuration (``redline ablate``)."""
+    from redline.analysis.ablation import ablate
+
+    rec = record(store, name)
+    levers, lens = _point_config(store, name, point)
+    return ablate(
+        store.scenario(name),
+        runs=_analysis_runs(runs),
+        seed=rec.spec.seed,
+        levers=levers,
+        lens=lens,
+        threads=1,
+        lever_options=False,
+    )

@@ -1,0 +1,48 @@
+"""The analyses on a stored experiment's configuration (why, ablation) as pages: computed by the
+library functions ``redline why`` and ``redline ablate`` call, shown as text, sizes capped."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from redline.analysis.why import why
+from redline.scenario.loader import load_scenario
+from redline.web import Settings, create_app
+
+LEVERS, LENS, SEED = {"nato_response": "collective"}, "provocation", 3
+
+
+def test_why_and_ablation_pages_show_the_library_results(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    settings = Settings(
+        workspace=tmp_path / "ws", store=tmp_path / "s.duckdb", allowed_hosts=("testserver",)
+    )
+    with TestClient(create_app(settings)) as client:
+        body = {"kind": "builtin", "name": "convoy-strike", "runs": 200, "seed": SEED}
+        run = client.post("/api/runs", json=body | {"levers": LEVERS, "lens": LENS}).json()
+        for _ in range(3000):
+            if client.get(f"/api/runs/{run['id']}").json()["state"] == "done":
+                break
+            time.sleep(0.01)
+        name = run["experiment"]
+        page = client.get(f"/experiments/{name}/why", params={"outcome": "war", "runs": 200})
+        assert page.status_code == 200
+        expected = why(
+            load_scenario("convoy-strike"), "war", runs=200, seed=SEED, levers=LEVERS, lens=LENS
+        )
+        top = expected.paths.column("path")[0].as_py()
+        assert html.escape(top, quote=False) in page.text
+        ablation = client.get(f"/experiments/{name}/ablation", params={"runs": 50})
+        assert ablation.status_code == 200
+        assert "<td>polish_soil</td>" in ablation.text  # the red line, switched off
+        assert 'id="fig-analysis"' in ablation.text
+        too_many = client.get(f"/experiments/{name}/why", params={"runs": 10**6})
+        assert too_many.status_code == 400
+        assert "runs must be between 1 and 20,000" in too_many.text
+        unknown = client.get(f"/experiments/{name}/why", params={"outcome": "wat"})
+        assert unknown.status_code == 400
+        assert "did you mean 'war'" in html.unescape(unknown.text)

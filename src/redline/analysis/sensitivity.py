@@ -191,6 +191,13 @@ def _noise_findings(noise: pa.Table, runs: int) -> list[str]:
                 f"{row['outcome']}: the same probability ({row['mean']:.3g}) at every design "
                 "point: no factor moves it, no index is defined"
             )
+        elif not row["noise_share"] < 1.0:
+            out.append(
+                f"{row['outcome']}: at {runs} runs per point the Monte Carlo noise is as large "
+                f"as the whole variance of the estimated probabilities "
+                f"({row['noise_share']:.0%}): the factors' effect cannot be told from it, no "
+                "index is given; use more runs per point"
+            )
         elif not row["noise_share"] < NOISE_WARNING:
             out.append(
                 f"{row['outcome']}: Monte Carlo noise is {row['noise_share']:.0%} of the "

@@ -49,6 +49,8 @@ def _number(value: object, digits: int = 3) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if value != 0 and abs(value) < 10**-digits:
+            return f"{value:.2g}"  # a small variance or quasi-p value, not 0.000
         return f"{value:.{digits}f}"
     if isinstance(value, int):
         return f"{value:,}"
@@ -214,7 +216,10 @@ def trajectory_figure(d: Discovery) -> go.Figure:
     )
     fig.update_xaxes(title_text="coverage", range=[0, 1.02])
     fig.update_yaxes(title_text="density", range=[0, 1.02])
-    fig.update_layout(title="PRIM peeling trajectory")
+    fig.update_layout(
+        title="PRIM peeling trajectory",
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+    )
     return _layout(fig, 460)
 
 

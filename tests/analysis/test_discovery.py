@@ -45,6 +45,7 @@ def test_prim_recovers_the_planted_box(found: Discovery) -> None:
     assert stats["coverage"] > 0.95 and stats["density"] > 0.9
     assert stats["restricted"] == 2
     assert found.base_rate == pytest.approx(0.4 * 0.3, abs=0.01)
+    assert found.findings() == []
 
 
 def test_the_trajectory_counts_what_the_draws_say(box: Scenario, found: Discovery) -> None:
@@ -95,6 +96,13 @@ def test_a_ranged_parameter_is_discovered_like_an_uncertainty(box: Scenario) -> 
         "kind": "parameter",
         "distribution": "uniform(low=0, high=1)",
     }
+
+
+def test_an_outcome_spread_evenly_is_said_not_to_concentrate(box: Scenario) -> None:
+    """With only c as a factor (a and b drawn but not examined), the outcome is spread evenly
+    over it, and the finding says so."""
+    d = discover(box, "inside", 4_000, seed=2, uncertainties=["c"], mass_min=0.2)
+    assert any("does not concentrate" in line for line in d.findings()), d.findings()
 
 
 def test_an_outcome_never_reached_is_a_clear_error(box: Scenario) -> None:

@@ -14,8 +14,11 @@ Every box on that peeling trajectory is a candidate, traded off by
 
 and the box chosen is the one of highest coverage among those of density at least
 ``min_density`` — or, without it, the one of best balance, the highest harmonic mean of coverage
-and density. Its limits on each factor it restricts are given with PRIM's quasi-p values
-(Bryant and Lempert 2010: a one-sided binomial test of whether the restriction matters).
+and density. The chosen box's limits on each factor it restricts are given with PRIM's quasi-p
+values (Bryant and Lempert 2010: a one-sided binomial test of whether the restriction matters).
+Where no box on the trajectory lifts the outcome's rate to 1.5 times its base rate, the outcome
+does not concentrate in these factors, and :meth:`Discovery.findings` says so (and names each
+restriction whose quasi-p value is above 0.05).
 
 For comparison a classification tree (CART, scikit-learn's ``DecisionTreeClassifier``, leaves of
 at least ``mass_min`` of the runs, depth ``cart_depth``) splits the same draws; each leaf is a
@@ -45,6 +48,11 @@ from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineValueError, UserError
 from redline.scenario.errors import suggest
 from redline.scenario.model import Scenario, Uniform
+
+#: a box that does not lift the outcome's rate this much above its base rate is no concentration
+LIFT = 1.5
+#: quasi-p values above this mark a restriction not told apart from chance
+SIGNIFICANT = 0.05
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,32 @@ class Discovery:
         row: dict[str, Any] = self.trajectory.slice(self.chosen, 1).to_pylist()[0]
         return row
 
+    def findings(self) -> list[str]:
+        """What a reader must know: no concentration (the densest box PRIM reaches holds the
+        outcome at under 1.5 times its base rate), and restrictions whose quasi-p value is
+        above 0.05 (not told apart from chance)."""
+        out = []
+        top = max(r["density"] for r in self.trajectory.to_pylist())
+        if top < LIFT * self.base_rate:
+            out.append(
+                f"{self.outcome} does not concentrate in any box of these factors: the densest "
+                f"box on PRIM's trajectory holds it in {top:.2%} of its runs, against "
+                f"{self.base_rate:.2%} in all runs"
+            )
+        for row in self.box.to_pylist():
+            weak = [
+                side
+                for side, key in (("lower", "qp_lower"), ("upper", "qp_upper"))
+                if math.isfinite(row[key]) and row[key] > SIGNIFICANT
+            ]
+            if row["restricted"] and weak:
+                values = ", ".join(f"{side} {row['qp_' + side]:.2g}" for side in weak)
+                out.append(
+                    f"the restriction of {row['factor']} is not told apart from chance "
+                    f"(quasi-p {values})"
+                )
+        return out
+
     def rule(self) -> str:
         """The chosen box in words: ``0.2 ≤ a ≤ 0.6 and b ≥ 0.7``."""
         parts = []
@@ -118,6 +152,7 @@ class Discovery:
             "box": {"rule": self.rule(), **self.chosen_stats, "limits": _rows(self.box)},
             "trajectory": _rows(self.trajectory),
             "cart": {"leaves": _rows(self.leaves), "tree": self.cart_text},
+            "findings": self.findings(),
         }
 
 

@@ -341,6 +341,8 @@ def print_discovery(d: Discovery) -> None:
             Text(r["rule"]), f"{r['coverage']:.1%}", f"{r['density']:.1%}", f"{r['mass']:.1%}"
         )
     out.print(leaves)
+    for line in d.findings():
+        out.print(Text(line, style="yellow"), soft_wrap=True)
 
 
 @analyze_app.command("discover")

@@ -318,6 +318,7 @@ def discovery_section(d: Discovery) -> list[str | go.Figure]:
     return [
         f"<p class='note'>{_text(setting + lens)}; {d.runs:,} runs, seed {d.seed}; "
         f"{_text(d.outcome_name)} in {d.hits:,} ({d.base_rate:.2%}).</p>",
+        *(f"<p class='warn'>{_text(line)}</p>" for line in d.findings()),
         "<h2>PRIM box</h2>",
         f"<p><b>{_text(d.rule())}</b>: coverage {stats['coverage']:.1%}, density "
         f"{stats['density']:.1%}, mass {stats['mass']:.1%} (box {d.chosen} of the "

@@ -1,23 +1,30 @@
 """Scenario discovery through redline's own pipeline: PRIM and CART recover a box planted in a
 scenario (the outcome fires exactly when 0.2 < a < 0.6 and b > 0.7; c does nothing), the
 trajectory's statistics are what the draws say, a ranged parameter is discovered like an
-uncertainty, and an outcome without cases of interest is a clear error."""
+uncertainty, an outcome without cases of interest is a clear error, and ``redline analyze
+discover`` prints the box as JSON and writes its report (here, beside the other PRIM tests: EMA
+Workbench takes seconds to import, once per test process)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from redline.analysis.discovery import Discovery, discover, draws
+from redline.analysis.discovery import Discovery, choose, discover, draws
+from redline.cli import app
 from redline.errors import RedlineValueError
 from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
 
 DATA = Path(__file__).parent / "data"
 PLANTED = {"a": (0.2, 0.6), "b": (0.7, 1.0)}
-RUNS = 10_000
+RUNS = 6_000
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +74,37 @@ def test_the_trajectory_counts_what_the_draws_say(box: Scenario, found: Discover
     assert first["mass"] == 1.0 and first["coverage"] == 1.0
 
 
-def test_min_density_chooses_the_widest_box_that_dense(box: Scenario, found: Discovery) -> None:
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)), min_size=1, max_size=30),
+    st.one_of(st.none(), st.floats(0.01, 1.0)),
+)
+def test_the_box_chosen_is_the_widest_that_dense_or_the_best_balance(
+    path: list[tuple[float, float]], min_density: float | None
+) -> None:
+    coverage = np.array([c for c, _ in path])
+    density = np.array([d for _, d in path])
+    if min_density is not None and not (density >= min_density).any():
+        with pytest.raises(RedlineValueError, match="no box on PRIM's trajectory is that dense"):
+            choose(coverage, density, min_density)
+        return
+    i = choose(coverage, density, min_density)
+    if min_density is None:
+        f1 = 2 * coverage * density / np.maximum(coverage + density, 1e-300)
+        assert f1[i] == f1.max()
+    else:
+        assert density[i] >= min_density
+        assert coverage[i] == coverage[density >= min_density].max()
+
+
+def test_min_density_one_takes_the_widest_pure_box(box: Scenario, found: Discovery) -> None:
+    """On the planted box, density 1 (no run outside the outcome) is reached: the widest such
+    box is chosen."""
     path = found.trajectory.to_pylist()
     pure = [r for r in path if r["density"] == 1.0]
-    d = discover(box, "inside", RUNS, seed=5, min_density=1.0)
-    assert d.chosen_stats["density"] == 1.0
-    assert d.chosen_stats["coverage"] == max(r["coverage"] for r in pure)
+    assert pure
+    i = choose(np.array([r["coverage"] for r in path]), np.array([r["density"] for r in path]), 1.0)
+    assert path[i]["coverage"] == max(r["coverage"] for r in pure)
 
 
 def test_cart_finds_the_same_box(found: Discovery) -> None:
@@ -88,7 +120,7 @@ def test_cart_finds_the_same_box(found: Discovery) -> None:
 
 def test_a_ranged_parameter_is_discovered_like_an_uncertainty(box: Scenario) -> None:
     """The gate parameter, ranged 0–1, switches the outcome off below 0.5: PRIM restricts it."""
-    d = discover(box, "inside", RUNS, seed=1, params={"gate": (0.0, 1.0)})
+    d = discover(box, "inside", 4_000, seed=1, params={"gate": (0.0, 1.0)})
     gate = limits(d)["gate"]
     assert gate["restricted"] and gate["lower"] == pytest.approx(0.5, abs=0.05)
     assert d.to_json()["factors"][-1] == {
@@ -103,6 +135,28 @@ def test_an_outcome_spread_evenly_is_said_not_to_concentrate(box: Scenario) -> N
     over it, and the finding says so."""
     d = discover(box, "inside", 4_000, seed=2, uncertainties=["c"], mass_min=0.2)
     assert any("does not concentrate" in line for line in d.findings()), d.findings()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "160"}).invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_command_prints_the_box_as_json_and_writes_a_report(tmp_path: Path) -> None:
+    report = tmp_path / "prim.html"
+    planted = str(DATA / "planted-box.yaml")
+    code, stdout, stderr = invoke(
+        "analyze", "discover", planted, "--outcome", "inside", "--runs", "2000", "--json",
+        "--report", str(report),
+    )  # fmt: skip
+    assert code == 0, stdout + stderr
+    body = json.loads(stdout)
+    limits = {r["factor"]: r for r in body["box"]["limits"]}
+    assert limits["a"]["restricted"] and limits["b"]["restricted"]
+    assert not limits["c"]["restricted"]
+    assert body["box"]["coverage"] > 0.9 and body["cart"]["leaves"][0]["density"] > 0.95
+    page = report.read_text(encoding="utf-8")
+    assert "PRIM peeling trajectory" in page and "CART leaves" in page
 
 
 def test_an_outcome_never_reached_is_a_clear_error(box: Scenario) -> None:

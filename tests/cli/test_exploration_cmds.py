@@ -50,22 +50,6 @@ def test_sensitivity_json_is_one_object_with_every_table() -> None:
     assert set(body["indices"][0]) >= {"mu_star", "mu_star_conf", "sigma", "noise_floor"}
 
 
-def test_discover_prints_the_box_and_writes_a_report(tmp_path: Path) -> None:
-    report = tmp_path / "prim.html"
-    code, stdout, stderr = invoke(
-        "analyze", "discover", PLANTED, "--outcome", "inside", "--runs", "5000", "--json",
-        "--report", str(report),
-    )  # fmt: skip
-    assert code == 0, stdout + stderr
-    body = json.loads(stdout)
-    limits = {r["factor"]: r for r in body["box"]["limits"]}
-    assert limits["a"]["restricted"] and limits["b"]["restricted"]
-    assert not limits["c"]["restricted"]
-    assert body["box"]["coverage"] > 0.9 and body["cart"]["leaves"][0]["density"] > 0.95
-    page = report.read_text(encoding="utf-8")
-    assert "PRIM peeling trajectory" in page and "CART leaves" in page
-
-
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -344,18 +344,7 @@ def prim_box(
     path = found.peeling_trajectory
     coverage = path["coverage"].to_numpy(np.float64)
     density = path["density"].to_numpy(np.float64)
-    if min_density is None:
-        score = 2 * coverage * density / np.maximum(coverage + density, 1e-300)
-        chosen = int(np.argmax(score))
-    else:
-        ok = np.flatnonzero(density >= min_density - 1e-12)
-        if len(ok) == 0:
-            raise RedlineValueError(
-                f"min_density: no box on PRIM's trajectory is that dense (the densest holds "
-                f"{density.max():.1%} of its runs in the outcome)",
-                parameter="min_density",
-            )
-        chosen = int(ok[np.argmax(coverage[ok])])
+    chosen = choose(coverage, density, min_density)
     lims = found.box_lims[chosen]
     init = found.box_lims[0]
     qp = found.qp[chosen]
@@ -389,6 +378,25 @@ def prim_box(
         }
     )
     return box, trajectory, chosen
+
+
+def choose(
+    coverage: NDArray[np.float64], density: NDArray[np.float64], min_density: float | None
+) -> int:
+    """The box chosen on a trajectory: of highest coverage among those at least
+    ``min_density`` dense (the first of equals), or without it the one of highest harmonic
+    mean of coverage and density."""
+    if min_density is None:
+        score = 2 * coverage * density / np.maximum(coverage + density, 1e-300)
+        return int(np.argmax(score))
+    ok = np.flatnonzero(density >= min_density - 1e-12)
+    if len(ok) == 0:
+        raise RedlineValueError(
+            f"min_density: no box on PRIM's trajectory is that dense (the densest holds "
+            f"{density.max():.1%} of its runs in the outcome)",
+            parameter="min_density",
+        )
+    return int(ok[np.argmax(coverage[ok])])
 
 
 def _qp(qp: Mapping[str, Any], name: str, side: int) -> float:

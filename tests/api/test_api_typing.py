@@ -185,7 +185,8 @@ def test_a_trace_is_the_simulated_run_with_its_story(
     assert traced.story is traced.story  # told once
     assert len(traced.narrate(verbose=True)) >= len(traced.story)
     text = traced.text()
-    assert text.startswith("levers: nato_response=none") and traced.ending in text
+    assert text.startswith("levers: NATO's answer to a strike on member soil: none (set; ")
+    assert traced.ending in text
     assert repr(traced) == (
         f"Trace(scenario='convoy-strike', seed=1, run=3, levers={{'nato_response': 'none'}}, "
         f"lens=None, steps={traced.run.steps})"

@@ -20,11 +20,13 @@ from redline.compile import Program, compile_scenario
 from redline.engine.semantics import Happening, RunResult, StepLog
 from redline.report.html import render_report
 from redline.report.story import StoryLine, ending, quoted, story
+from redline.report.trace import tell
+from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
 from redline.scenario.register import Citation
 
 SCENARIO = "convoy-strike"
-STEP = re.compile(r"^\s*step \d+ \(\w{3} \d{4}\)  ")
+STEP = re.compile(r"^\s*(step \d+ \(\w{3} \d{4}\)|steps \d+–\d+ \(\w{3} \d{4} – \w{3} \d{4}\))  ")
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +191,8 @@ def run_cli(*args: str, width: int = 80) -> str:
 
 def test_the_story_command_names_its_lens_and_keeps_wrapped_text_indented() -> None:
     printed = run_cli("story", SCENARIO, "--seed", "2").splitlines()
-    assert printed[1] == "levers: nato_response=uncertain (defaults)"
+    # levers and options by name, as redline run names them
+    assert printed[1] == "levers: NATO's answer to a strike on member soil: uncertain (the default)"
     # as redline run's first rows and the report's narrated run: the scenario's first lens
     assert printed[2] == 'lens: "neutral baseline" (baseline)'
     closing = next(i for i, row in enumerate(printed) if row.startswith("The run "))
@@ -198,6 +201,58 @@ def test_the_story_command_names_its_lens_and_keeps_wrapped_text_indented() -> N
     assert all(STEP.match(row) or row.startswith(indent) for row in body)
     assert any("“" in row and not row.endswith("”") for row in body)  # a quote was wrapped
     assert all(len(row) <= 80 for row in body)
+
+
+def test_the_story_command_names_a_set_option_and_the_default() -> None:
+    printed = run_cli("story", SCENARIO, "--lever", "nato_response=collective", width=200)
+    assert printed.splitlines()[1] == (
+        "levers: NATO's answer to a strike on member soil: collective (set; the default is "
+        "uncertain)"
+    )
+
+
+def _accounted(printed: str) -> Counter[str]:
+    """How often each happening is told by the folded story: once for a line told in full,
+    n for ``text ×n`` in a line of repeats (``as before: …`` or ``nothing new…: …``)."""
+    counts: Counter[str] = Counter()
+    for row in printed.splitlines():
+        body = STEP.sub("", row).strip()
+        repeats = re.match(r"(as before|nothing new(?: in \d+ steps)?): (.*)", body)
+        if repeats:
+            for part in repeats.group(2).split("; "):
+                text, times = re.fullmatch(r"(.*?)(?: ×(\d+))?", part).groups()  # type: ignore[union-attr]
+                counts[text] += int(times or 1)
+        else:
+            counts[body] += 1
+    return counts
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_the_story_command_folds_what_repeats(seed: int) -> None:
+    """As the report's narrated run: a happening is told in full when it is news, counted when
+    it repeats, and a step with nothing new is one line — every happening accounted for, each
+    told in full fewer times than it happens; --verbose tells every one in full."""
+    lines = tell(load_scenario(SCENARIO).scenario, seed, 0)
+    happened = Counter(line.text for line in lines)
+    printed = run_cli("story", SCENARIO, "--seed", str(seed), width=2000)
+    body = printed.split("\n", 3)[3].rsplit("\nThe run ", 1)[0]
+    counts = _accounted(body)
+    assert all(counts[text] == n for text, n in happened.items()), (happened, counts)
+    full = [row for row in body.splitlines() if not re.search(r"(as before|nothing new)", row)]
+    assert sum(any(row.endswith(t) for t in happened) for row in full) < len(lines)
+    verbose = run_cli("story", SCENARIO, "--seed", str(seed), "--verbose", width=2000)
+    assert "as before" not in verbose and "nothing new" not in verbose
+    assert all(verbose.count(text) >= n for text, n in happened.items())
+
+
+def test_a_stretch_of_steps_with_nothing_new_is_one_line() -> None:
+    """nato-russia repeats itself for months: a stretch of steps is folded into one line with
+    each repeated happening counted."""
+    folded = run_cli("story", "nato-russia", width=2000)
+    stretch = re.search(r"steps (\d+)–(\d+) \([^)]*\)  nothing new in (\d+) steps: (.*)", folded)
+    assert stretch is not None, folded
+    first, last, n = (int(stretch.group(i)) for i in (1, 2, 3))
+    assert n == last - first + 1 > 1 and f"×{n}" in stretch.group(4)
 
 
 def test_the_story_command_with_a_lens() -> None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from redline.experiment.spec import ExperimentSpec
     from redline.experiment.store import Store
     from redline.experiment.sweep import Plan
+    from redline.report.story import StoryLine
     from redline.results import OutcomeSummary
     from redline.scenario.loader import LoadedScenario
     from redline.scenario.model import Scenario
@@ -500,10 +501,18 @@ def story_cmd(
     run_index: Annotated[int, typer.Option("--run", help="Which run of the seed to tell.")] = 0,
     lever: StoryLeverOpt = None,
     lens: StoryLensOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show quiet steps too.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Tell every step in full: quiet steps and repeated happenings too, unfolded.",
+        ),
+    ] = False,
 ) -> None:
     """Tell one run (one configuration) as a story: per step, what each actor did, which rules
-    fired and why, with the evidence behind each rule the first time it appears."""
+    fired and why, with the evidence behind each rule the first time it appears. As in the
+    report, what repeats is counted, not retold, and steps with nothing new are folded."""
     from redline.report.trace import tell
     from redline.scenario.loader import load_scenario
 
@@ -514,13 +523,41 @@ def story_cmd(
     _paragraph(told.caption, "bold")
     for line in told.header:
         _paragraph(line)
-    pad = max((len(item.when) for item in told), default=0)
-    previous = ""
-    for item in told:
-        _story_row("" if item.when == previous else item.when, item.text, "", pad)
-        previous = item.when
-        if item.why:
-            _story_row("", item.why, "dim", pad)
-        for quote in item.evidence:
-            _story_row("", quote, "green", pad)
+    if verbose:
+        pad = max((len(item.when) for item in told), default=0)
+        previous = ""
+        for item in told:
+            _story_line(item, "" if item.when == previous else item.when, pad)
+            previous = item.when
+    else:
+        _folded_story(list(told))
     _paragraph(told.ending)
+
+
+def _story_line(item: StoryLine, when: str, pad: int) -> None:
+    """A happening, its reason and its evidence."""
+    _story_row(when, item.text, "", pad)
+    if item.why:
+        _story_row("", item.why, "dim", pad)
+    for quote in item.evidence:
+        _story_row("", quote, "green", pad)
+
+
+def _folded_story(lines: list[StoryLine]) -> None:
+    """The story as the report's narrated run tells it (:func:`redline.report.narrative.beats`):
+    each step with news in full, what it repeats counted on one line, and each stretch of steps
+    with nothing new folded into one entry."""
+    from redline.report.narrative import beats
+
+    told = beats(lines)
+    pad = max((len(beat.when) for beat in told), default=0)
+    for beat in told:
+        repeated = "; ".join(f"{text} ×{n}" if n > 1 else text for text, n in beat.repeats)
+        if beat.folded:
+            steps = f" in {beat.steps} steps" if beat.steps > 1 else ""
+            _story_row(beat.when, f"nothing new{steps}: {repeated}", "dim", pad)
+            continue
+        for i, item in enumerate(beat.news):
+            _story_line(item, "" if i else beat.when, pad)
+        if repeated:
+            _story_row("", f"as before: {repeated}", "dim", pad)

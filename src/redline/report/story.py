@@ -263,12 +263,24 @@ def story(
 
 
 def header(s: Scenario, config: Configuration) -> list[str]:
-    """The configuration a story was told for: its levers (defaults marked) and its lens."""
+    """The configuration a story was told for: each lever and its option by name, as ``redline
+    run`` names them (``NATO's answer to a strike: collective (set; the default is
+    uncertain)``), and its lens."""
     defaults = lever_defaults(s)
-    changed = [k for k, v in config.levers.items() if defaults.get(k) != v]
-    note = f"set: {', '.join(changed)}; the others at their defaults" if changed else "defaults"
-    levers = ", ".join(f"{k}={v}" for k, v in config.levers.items())
-    lines = [f"levers: {levers} ({note})"] if levers else []
+    settings = []
+    for lever in s.levers:
+        chosen = config.levers.get(lever.id, defaults.get(lever.id))
+        if chosen is None:
+            continue
+        label = {o.id: o.name or o.id for o in lever.options}
+        default = defaults.get(lever.id)
+        note = (
+            "the default"
+            if chosen == default
+            else f"set; the default is {label.get(default or '', default)}"
+        )
+        settings.append(f"{lever.label}: {label.get(chosen, chosen)} ({note})")
+    lines = [f"levers: {'; '.join(settings)}"] if settings else []
     lens = next((x for x in s.lenses if x.id == config.lens), None)
     lines.append(f"lens: {named(lens.label, lens.id)}" if lens else "lens: no lens (base values)")
     return lines

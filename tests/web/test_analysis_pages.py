@@ -43,6 +43,8 @@ def test_why_and_ablation_pages_show_the_library_results(tmp_path: Path) -> None
         too_many = client.get(f"/experiments/{name}/why", params={"runs": 10**6})
         assert too_many.status_code == 400
         assert "runs must be between 1 and 20,000" in too_many.text
+        as_json = client.get(f"/api/experiments/{name}/why", params={"outcome": "war", "runs": 200})
+        assert as_json.json() == expected.to_json() | {"seconds": as_json.json()["seconds"]}
         unknown = client.get(f"/experiments/{name}/why", params={"outcome": "wat"})
         assert unknown.status_code == 400
         assert "did you mean 'war'" in html.unescape(unknown.text)

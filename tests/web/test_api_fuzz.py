@@ -86,5 +86,7 @@ def test_the_schema_documents_the_operations_of_the_command_line(
         "/api/experiments/{name}/compare",
         "/api/experiments/{name}/story",
         "/api/experiments/{name}/rows.csv",
+        "/api/experiments/{name}/why",
+        "/api/experiments/{name}/ablation",
         "/api/scenarios",
     } <= paths

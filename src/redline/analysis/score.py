@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
-from scipy import stats
 
 from redline.compile.configure import Configuration, configure, overrides, resolve
 from redline.compile.lower import lower
@@ -66,6 +65,15 @@ from redline.tables import arrow_html, pandas_frame
 
 if TYPE_CHECKING:
     import pandas
+
+
+def _t_quantile(q: float, df: int) -> float:
+    """Student's t quantile (SciPy's statistics: imported here, on use, as they take a second
+    to import and a report without a score needs none of them)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df))
+
 
 __all__ = [
     "MAX_SCORE_PARTICLES",
@@ -442,7 +450,7 @@ def _half_width(a: LensScore, b: LensScore, confidence: float) -> float:
         return math.nan
     d = ra - rb
     return (
-        float(stats.t.ppf(0.5 + confidence / 2.0, len(d) - 1))
+        float(_t_quantile(0.5 + confidence / 2.0, len(d) - 1))
         * float(d.std(ddof=1))
         / math.sqrt(len(d))
     )
@@ -849,7 +857,7 @@ def _interval(values: Sequence[float], confidence: float) -> tuple[float, float,
     if len(x) < 2 or not np.isfinite(x).all():
         return mean, math.nan, math.nan
     half = (
-        float(stats.t.ppf(0.5 + confidence / 2.0, len(x) - 1))
+        float(_t_quantile(0.5 + confidence / 2.0, len(x) - 1))
         * float(x.std(ddof=1))
         / math.sqrt(len(x))
     )

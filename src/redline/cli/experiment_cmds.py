@@ -21,12 +21,12 @@ from redline.cli.run_cmds import (
     print_trouble,
     refuse_stored_trouble,
 )
-from redline.engine.simulate import BACKEND_HELP, BACKENDS
+from redline.engine.simulate import AUTO, SWEEP_BACKEND_HELP, SWEEP_BACKENDS
 from redline.errors import UserError
 from redline.experiment.outputs import DEFAULT_STORE, check_output
 
 if TYPE_CHECKING:
-    from redline.engine.simulate import Backend
+    from redline.engine.simulate import SweepBackend
     from redline.experiment.store import Store
 
 results_app = typer.Typer(
@@ -95,7 +95,7 @@ def sweep(
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
     ] = None,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
+    backend: Annotated[str, typer.Option(help=SWEEP_BACKEND_HELP)] = AUTO,
     yes: YesOpt = False,
     report: Annotated[
         Path | None,
@@ -117,8 +117,8 @@ def sweep(
     from redline.experiment.spec import sweep_spec
     from redline.experiment.store import Store
 
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+    if backend not in SWEEP_BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(SWEEP_BACKENDS)}")
     spec = sweep_spec(
         file,
         name=name,
@@ -140,7 +140,7 @@ def sweep(
         check_output(report_path, "report", store.path, force)
     before = store.get(spec.name) if store.path.exists() else None
     if before is not None and before.status == "done":
-        p = execute(spec, store, {}, cast("Backend", backend))  # checks the spec matches
+        p = execute(spec, store, {}, cast("SweepBackend", backend))  # checks the spec matches
         out.print(
             f"experiment '{spec.name}' is already complete in {store.path}: "
             f"{p.record.units} units, {p.record.runs:,} runs; nothing to do"
@@ -151,7 +151,7 @@ def sweep(
         spec,
         store,
         {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
-        cast("Backend", backend),
+        cast("SweepBackend", backend),
         strict,
         yes=yes,
     )

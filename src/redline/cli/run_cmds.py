@@ -24,7 +24,13 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
-from redline.engine.simulate import BACKEND_HELP, BACKENDS, DEFAULT_CHUNK
+from redline.engine.simulate import (
+    AUTO,
+    BACKENDS,
+    DEFAULT_CHUNK,
+    SWEEP_BACKEND_HELP,
+    SWEEP_BACKENDS,
+)
 from redline.errors import UserError
 from redline.experiment.outputs import DEFAULT_STORE, check_output
 
@@ -34,7 +40,7 @@ from redline.experiment.outputs import DEFAULT_STORE, check_output
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
     from redline.analysis.score import Score
-    from redline.engine.simulate import Backend
+    from redline.engine.simulate import SweepBackend
     from redline.engine.trouble import TroubleRow
     from redline.experiment.resources import Estimate
     from redline.experiment.spec import ExperimentSpec
@@ -197,7 +203,7 @@ def execute(
     spec: ExperimentSpec,
     store: Store,
     executor_opts: dict[str, Any],
-    backend: Backend = "numpy",
+    backend: SweepBackend = "numpy",
     strict: bool = False,
     yes: bool = False,
 ) -> Plan:
@@ -241,7 +247,7 @@ def run(
     seed: SeedOpt = 0,
     lever: LeverOpt = None,
     lens: LensOpt = None,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "numpy",
+    backend: Annotated[str, typer.Option(help=SWEEP_BACKEND_HELP)] = AUTO,
     chunk_size: Annotated[int, typer.Option(help="Runs per chunk.")] = DEFAULT_CHUNK,
     workers: Annotated[
         int | None,
@@ -293,8 +299,8 @@ def run(
     from redline.experiment.store import Store
     from redline.scenario.loader import load_scenario
 
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+    if backend not in SWEEP_BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(SWEEP_BACKENDS)}")
     loaded = load_scenario(file)
     s = loaded.scenario
     spec = runner.run_spec(loaded, runs, seed, parse_levers(lever), lens, chunk_size, factorial)
@@ -306,8 +312,15 @@ def run(
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
     execute(
-        spec, store, {"workers": workers, "threads": threads}, cast("Backend", backend), strict, yes
+        spec,
+        store,
+        {"workers": workers, "threads": threads},
+        cast("SweepBackend", backend),
+        strict,
+        yes,
     )
+    if backend == AUTO:  # the analyses below run on one backend: the kernel
+        backend = "numpy"
     outcomes = [(o.id, o.label) for o in s.outcomes]
     rows = runner.stored_summaries(store, name, outcomes)
     trouble = store.trouble(name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from redline.core import numeric
 from redline.core.distributions import (
@@ -30,6 +29,8 @@ def param_site(name: str) -> int:
 def transform(dist: Draw, u: NDArray[np.float64]) -> NDArray[np.float64]:
     """The distribution's inverse CDF at uniforms ``u`` (used for drawing and for designs)."""
     if isinstance(dist, NormalDraw):
+        from scipy import special  # on use: SciPy's special functions take long to import
+
         return dist.mean + dist.sd * np.asarray(special.ndtri(u), dtype=np.float64)
     if isinstance(dist, UniformDraw):
         return dist.low + (dist.high - dist.low) * u
@@ -43,6 +44,8 @@ def transform(dist: Draw, u: NDArray[np.float64]) -> NDArray[np.float64]:
         right = hi - numeric.sqrt((1.0 - u) * width * (hi - mode))
         return np.asarray(np.where(u < cut, left, right), dtype=np.float64)
     if isinstance(dist, BetaDraw):
+        from scipy import special
+
         x = np.asarray(special.betaincinv(dist.alpha, dist.beta, u), dtype=np.float64)
         return dist.low + (dist.high - dist.low) * x
     if isinstance(dist, CategoricalDraw):

@@ -7,17 +7,23 @@ themselves, and what each can run, are in :mod:`redline.engine.backends`.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from redline.engine import backends
 from redline.engine.backends import BACKEND_HELP, BackendName
 from redline.errors import RedlineValueError
 
 __all__ = [
+    "AUTO",
     "BACKENDS",
     "BACKEND_HELP",
     "DEFAULT_CHUNK",
     "MAX_CHUNK",
     "MAX_RUNS",
+    "SWEEP_BACKENDS",
+    "SWEEP_BACKEND_HELP",
     "Backend",
+    "SweepBackend",
     "check_sizes",
     "chunk_bounds",
 ]
@@ -27,6 +33,18 @@ __all__ = [
 Backend = BackendName
 #: the registered backends' names
 BACKENDS: tuple[str, ...] = backends.BACKENDS
+#: what a sweep (``redline run``, ``redline sweep``) may run on besides a backend: the NumPy
+#: kernel at once, the fused engine once its module is ready (:mod:`redline.engine.warmup`)
+AUTO: Literal["auto"] = "auto"
+#: a sweep's backend: one of the registered backends, or ``auto``
+SweepBackend = Literal["auto", "numba", "numpy", "reference"]
+SWEEP_BACKENDS: tuple[str, ...] = (AUTO, *BACKENDS)
+#: a sweep's backends, for a command-line option's help
+SWEEP_BACKEND_HELP = (
+    "auto (the default: numpy at once, then numba as soon as its compiled module is ready — "
+    "loaded from the disk cache, or compiled in the background where the sweep is large "
+    "enough to pay for it), " + BACKEND_HELP
+)
 #: the most runs one call may ask for (memory stays bounded by the chunk; time does not)
 MAX_RUNS = 100_000_000
 MAX_CHUNK = 1_000_000

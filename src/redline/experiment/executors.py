@@ -130,6 +130,8 @@ class InProcess:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self.description = "this process" + (f" ({threads} threads)" if threads > 1 else "")
+        #: its units run where this process's cache of compiled modules is (``auto``)
+        self.shares_cache = True
         self.pool: ThreadPoolExecutor | None = None
 
     def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]:
@@ -255,6 +257,7 @@ class LocalProcesses:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.description = f"{workers} local worker processes"
+        self.shares_cache = True
         self.pool = ProcessPoolExecutor(
             max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
         )
@@ -302,6 +305,9 @@ class DaskCluster:
         except ImportError:
             raise UserError("Dask is not installed: pip install 'redline[dask]'") from None
         self.cluster = None
+        #: a local cluster's workers read this machine's cache of compiled modules; a remote
+        #: one's need not
+        self.shares_cache = scheduler is None
         try:
             if scheduler is not None:
                 self.client = Client(scheduler, timeout="10s")

@@ -117,15 +117,15 @@ class Layout:
         name in ``program``, whatever order its configuration lists them in."""
         outcomes = {o.id: k for k, o in enumerate(program.outcomes)}
         variables = {name: k for k, name in enumerate(program.var_names)}
-        columns: dict[str, pa.Array | np.ndarray] = {"run": chunk.runs}
+        columns: dict[str, pa.Array] = {"run": arrow_array(chunk.runs)}
         for name in self.outcomes:
             hit = chunk.first_hit[:, outcomes[name]]
-            columns[f"first.{name}"] = pa.array(hit, mask=hit < 0)
-        columns["peak_level"] = chunk.peak_level
-        columns["steps"] = chunk.steps
+            columns[f"first.{name}"] = arrow_array(hit, valid=hit >= 0)
+        columns["peak_level"] = arrow_array(chunk.peak_level)
+        columns["steps"] = arrow_array(chunk.steps)
         for name in self.finals:
-            columns[f"final.{name}"] = chunk.final[:, variables[name]]
-        return self.unit_rows(pa.table(columns), point)
+            columns[f"final.{name}"] = arrow_array(chunk.final[:, variables[name]])
+        return self.unit_rows(pa.Table.from_arrays(list(columns.values()), list(columns)), point)
 
     def unit_rows(self, rows: pa.Table, point: int) -> pa.Table:
         """A unit's rows as the engine gives them, in this layout's stored columns and types
@@ -137,7 +137,7 @@ class Layout:
         columns = []
         for field in schema:
             if field.name == "point":
-                columns.append(pa.array(np.full(rows.num_rows, point, np.int32)))
+                columns.append(arrow_array(np.full(rows.num_rows, point, np.int32)))
                 continue
             if field.name not in rows.column_names:
                 raise ValueError(f"a unit's rows lack the column {field.name}")
@@ -181,6 +181,17 @@ class Layout:
             data["step_type"],
             data["level_type"],
         )
+
+
+def arrow_array(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A one-dimensional NumPy array of numbers as an Arrow array of the same type, null where
+    ``valid`` is false. Built from the array's buffer: ``pa.array`` would import pandas (a
+    second of a worker process's start) to ask whether the array is one of its objects."""
+    values = np.ascontiguousarray(values)
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype), len(values), [bitmap, pa.py_buffer(values)]
+    )
 
 
 def _all_at(rows: pa.Table, point: int) -> bool:

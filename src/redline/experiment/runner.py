@@ -14,9 +14,8 @@ from typing import Any
 
 from redline.compile import Configuration, Program, compile_scenario, resolve
 from redline.engine.deciders import DecisionMaker
-from redline.engine.reference import run_reference
 from redline.engine.semantics import RunResult
-from redline.engine.simulate import DEFAULT_CHUNK, Backend
+from redline.engine.simulate import AUTO, DEFAULT_CHUNK, Backend, SweepBackend
 from redline.engine.trouble import NumericalTrouble
 from redline.errors import UserError, check_index
 from redline.experiment.executors import MAX_WORKERS, make_executor, usable_cores
@@ -58,7 +57,7 @@ def execute(
     spec: ExperimentSpec,
     store: Store,
     executor_opts: Mapping[str, Any],
-    backend: Backend = "numpy",
+    backend: SweepBackend = "numpy",
     progress: ProgressStart | None = None,
     strict: bool = False,
     confirm: Callable[[Estimate], bool] | None = None,
@@ -82,7 +81,7 @@ def execute(
     prep = prepare(spec)
     opts = _capped(prep, dict(executor_opts), notes)
     if confirm is not None:
-        _ask(prep, store, opts, backend, confirm)
+        _ask(prep, store, opts, "numpy" if backend == AUTO else backend, confirm)
     executor = make_executor(**opts)  # options are checked before anything is stored
     key: int | None = None  # the experiment's key in the store, once it is registered
     computed = 0
@@ -286,5 +285,7 @@ def trace(
     check_index("run", run)
     config = resolve(scenario, levers, lens)
     program = compile_scenario(scenario, config)
+    from redline.engine.reference import run_reference  # the story's one run: on use
+
     result = run_reference(program, seed, run, keep_log=True, makers=makers)
     return TracedRun(result, config, program)

@@ -7,16 +7,18 @@ run range).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from redline.compile.configure import Configuration
-from redline.engine.simulate import Backend
+from redline.engine.simulate import AUTO, Backend, SweepBackend
+from redline.engine.warmup import FusedWarmup
 from redline.errors import UserError
 from redline.experiment import claims
 from redline.experiment.design import DesignPoint, Unit, design, units
-from redline.experiment.executors import Executor, UnitResult, UnitTask
+from redline.experiment.executors import Executor, InProcess, UnitResult, UnitTask
 from redline.experiment.job import Job
 from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.spec import ExperimentSpec
@@ -121,11 +123,21 @@ def tasks(p: Plan, backend: Backend = "numpy", strict: bool = False) -> list[Uni
 WAIT_SECONDS = 0.5
 
 
-def shared(p: Plan, store: Store, executor: Executor, todo: list[UnitTask]) -> Iterator[UnitResult]:
+def shared(
+    p: Plan,
+    store: Store,
+    executor: Executor,
+    todo: list[UnitTask],
+    warmup: FusedWarmup | None = None,
+) -> Iterator[UnitResult]:
     """The results of ``todo``, each unit computed here only once this sweep has claimed it in
     the store (:mod:`redline.experiment.claims`): units another live sweep of the same
     experiment claimed are left to it, and waited for; those of a sweep that died are taken
-    over. Ends when every unit of ``todo`` is stored, here or elsewhere."""
+    over. Ends when every unit of ``todo`` is stored, here or elsewhere.
+
+    With a ``warmup`` (the ``auto`` backend), each unit runs on the backend it names at the
+    moment the unit is handed to the executor; it is started once the first unit has been
+    handed out (worker processes are forked by then)."""
     by_index = {t.unit.index: t for t in todo}
     remaining = set(by_index)
     in_flight: set[int] = set()
@@ -150,7 +162,12 @@ def shared(p: Plan, store: Store, executor: Executor, todo: list[UnitTask]) -> I
             if not taken:
                 return
             for index in taken:
-                yield by_index[index]
+                task = by_index[index]
+                if warmup is not None:
+                    task = dataclasses.replace(task, backend=warmup.backend_for(task.job.program))
+                yield task
+                if warmup is not None:
+                    warmup.start()
 
     while remaining:
         for result in executor.run(claimed()):
@@ -169,18 +186,28 @@ def run_plan(
     p: Plan,
     store: Store,
     executor: Executor,
-    backend: Backend = "numpy",
+    backend: SweepBackend = "numpy",
     progress: Callable[[int], None] | None = None,
     strict: bool = False,
+    warmup: FusedWarmup | None = None,
 ) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes (with its numerical
-    trouble); then mark the experiment done. Interrupted (Ctrl-C), whatever was committed
-    stays: see :func:`stopped`. Deleted from the store meanwhile, it stops at the next commit
-    (:class:`ExperimentDeleted`). ``strict``: a unit with numerical trouble raises
-    :class:`~redline.engine.trouble.NumericalTrouble` and is not stored."""
+    trouble); then mark the experiment done. On the ``auto`` backend the units start on the
+    NumPy kernel and go to the fused engine once its module is ready
+    (:mod:`redline.engine.warmup`; on an executor whose workers share this machine's cache,
+    else all on the kernel; ``warmup`` replaces the one made for the plan). Interrupted
+    (Ctrl-C), whatever was committed stays: see :func:`stopped`. Deleted from the store
+    meanwhile, it stops at the next commit (:class:`ExperimentDeleted`). ``strict``: a unit
+    with numerical trouble raises :class:`~redline.engine.trouble.NumericalTrouble` and is
+    not stored."""
     if p.todo:
         try:
-            for result in shared(p, store, executor, tasks(p, backend, strict)):
+            if backend == AUTO and warmup is None:
+                warmup = _warmup(p, executor)
+            elif backend != AUTO:
+                warmup = None
+            chosen: Backend = "numpy" if backend == AUTO else backend
+            for result in shared(p, store, executor, tasks(p, chosen, strict), warmup):
                 store.commit_unit(
                     p.record,
                     result.unit,
@@ -230,3 +257,14 @@ def point_config(point: dict[str, object]) -> Configuration:
     return Configuration(
         {str(k): str(v) for k, v in levers.items()}, lens if isinstance(lens, str) else None
     )
+
+
+def _warmup(p: Plan, executor: Executor) -> FusedWarmup | None:
+    """What makes the fused engine ready for an ``auto`` sweep: its programs, and the run-steps
+    to go that decide whether a cold compile pays; none where the executor's workers do not
+    share this machine's cache of compiled modules (a remote Dask cluster)."""
+    if not getattr(executor, "shares_cache", False):
+        return None
+    programs = [p.jobs[u.point].program for u in p.todo]
+    run_steps = sum((u.stop - u.start) * p.jobs[u.point].program.horizon for u in p.todo)
+    return FusedWarmup(programs, run_steps, here=isinstance(executor, InProcess))

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.analysis.ablation import Ablation
-from redline.analysis.score import Score
 from redline.engine.trouble import TroubleRow
 from redline.report.story import StoryLine
 from redline.results import OutcomeSummary
 from redline.scenario.register import RegisterRow
+
+# the report's data holds an ablation or a score only when one was asked for: their modules
+# (SciPy's statistics with the score) are loaded by what computes them, not by every report
+if TYPE_CHECKING:
+    from redline.analysis.ablation import Ablation
+    from redline.analysis.score import Score
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,7 @@ def compiled(program: Program) -> Compiled:
         if key:
             _by_structure[key] = str(exc)
         raise
-    digest = hashlib.blake2b(
-        (generated.text + numba.__version__ + np.__version__).encode(), digest_size=12
-    ).hexdigest()
+    digest = _digest(generated.text)
     with _lock:
         kernel = _by_source.get(digest)
         if kernel is None:
@@ -84,6 +82,32 @@ def compiled(program: Program) -> Compiled:
         if key:
             _by_structure[key] = made
     return made
+
+
+def _digest(text: str) -> str:
+    """The name of a generated module's source in the cache (with the versions that compile
+    it: another Numba or NumPy compiles it anew)."""
+    return hashlib.blake2b(
+        (text + numba.__version__ + np.__version__).encode(), digest_size=12
+    ).hexdigest()
+
+
+def on_disk(program: Program) -> bool:
+    """Whether the program's run loop is in this process or its machine code in the cache
+    folder (written by an earlier compile), so that making it ready is a load, not a compile.
+    False for a program the fused engine does not run."""
+    known = _by_structure.get(program.fingerprint) if program.fingerprint else None
+    if known is not None:
+        return not isinstance(known, str)
+    try:
+        text = generate(program).text
+    except Unsupported:
+        return False
+    name = f"redline_fused_{_digest(text)}"
+    folder = cache_dir()
+    if not (folder / f"{name}.py").is_file():
+        return False
+    return any((folder / "__pycache__").glob(f"{name}.kernel-*.nbi"))
 
 
 def _load(text: str, name: str) -> Any:

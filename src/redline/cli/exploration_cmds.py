@@ -21,7 +21,6 @@ from redline.cli.app import counted, guarded, out
 from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import ArgumentError, UserError, check_index
-from redline.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.discovery import Discovery
@@ -236,6 +235,7 @@ def sensitivity_cmd(
     Monte Carlo noise of each design point's runs, and their convergence (--method sobol); or
     Morris screening of many factors (--method morris)."""
     from redline.analysis import sensitivity
+    from redline.scenario.loader import load_scenario
 
     _check(backend, threads, seed)
     loaded = load_scenario(file)
@@ -384,6 +384,7 @@ def discover_cmd(
     outcome concentrates: PRIM's box with its coverage, density and peeling trajectory
     (EMA Workbench), and a CART tree's leaves for comparison."""
     from redline.analysis.discovery import discover
+    from redline.scenario.loader import load_scenario
 
     _check(backend, threads, seed)
     loaded = load_scenario(file)

@@ -16,7 +16,6 @@ from redline.cli.analyze_group import analyze_app
 from redline.cli.app import guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.errors import UserError
-from redline.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.equilibria import GameSolution
@@ -254,6 +253,7 @@ def game_cmd(
 
     from redline.analysis.equilibria import solve
     from redline.analysis.game import extract_game
+    from redline.scenario.loader import load_scenario
 
     loaded = load_scenario(scenario)
     s = loaded.scenario

@@ -16,7 +16,6 @@ from redline.cli.app import guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
-from redline.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
     from redline.analysis.robust import Robustness
@@ -133,6 +132,7 @@ def robust_cmd(
     intervals, regret against the best option in each state of the world, minimax regret, and
     the share of worlds in which the option keeps P(OUTCOME) below --threshold."""
     from redline.analysis.robust import robust_levers
+    from redline.scenario.loader import load_scenario
 
     if threads is not None and not 1 <= threads <= 256:
         raise UserError(f"--threads must be between 1 and 256, got {threads}")

@@ -67,7 +67,8 @@ def test_a_scenario_title_is_shown_as_text_everywhere(client: TestClient) -> Non
 
 def test_nothing_outside_the_workspace_is_read_or_written(client: TestClient, folder: Path) -> None:
     listed = {s["name"] for s in client.get("/api/scenarios").json() if s["kind"] == "workspace"}
-    assert listed == {"hostile.yaml"}  # the link out is not listed
+    assert "hostile.yaml" in listed
+    assert "link.yaml" not in listed  # the link out is not listed
     read = client.get("/api/scenarios/workspace/link.yaml")
     assert read.status_code == 400
     assert "leads outside the folder" in read.json()["detail"]
@@ -149,3 +150,11 @@ def test_serve_refuses_another_address_without_a_token(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "give a --token" in result.output
+
+
+def test_the_library_lists_actors_levers_and_lenses_through_extends(client: TestClient) -> None:
+    listed = {s["name"]: s for s in client.get("/api/scenarios").json()}
+    history = listed["nato-russia-history"]  # it extends nato-russia for its levers and lenses
+    assert history["levers"] == listed["nato-russia"]["levers"] != []
+    assert history["lenses"] == listed["nato-russia"]["lenses"] != []
+    assert listed["convoy-strike"]["actors"] == ["RUS", "UKR", "POL", "USA"]

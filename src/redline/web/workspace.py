@@ -14,7 +14,7 @@ from typing import Literal
 
 from redline.errors import UserError
 from redline.scenario.errors import ScenarioError
-from redline.scenario.loader import OutsideFolder, builtin_scenarios, resolve_path
+from redline.scenario.loader import MAX_EXTENDS, OutsideFolder, builtin_scenarios, resolve_path
 from redline.scenario.yamlsource import MAX_FILE_BYTES, read_yaml
 
 #: a workspace file's name: letters, digits, '-', '_' and '.', ending in .yaml or .yml
@@ -119,13 +119,9 @@ class NotFound(UserError):
 @functools.lru_cache(maxsize=256)
 def _described(kind: Kind, name: str, path: Path, mtime_ns: int) -> ScenarioFile:
     """What a listing shows of a file, read as YAML without checking (a broken file is listed
-    with its name, so that it can be opened and mended); read again when the file changes
-    (``mtime_ns``)."""
-    try:
-        data = read_yaml(path, path.name).data
-    except ScenarioError:  # a file that does not parse is still listed, to be mended
-        data = None
-    info = data if isinstance(data, dict) else {}
+    with its name, so that it can be opened and mended), what it leaves out taken from the
+    scenario it ``extends``; read again when the file changes (``mtime_ns``)."""
+    info = _raw(path)
     return ScenarioFile(
         kind,
         name,
@@ -136,6 +132,32 @@ def _described(kind: Kind, name: str, path: Path, mtime_ns: int) -> ScenarioFile
         _ids(info.get("levers")),
         _ids(info.get("lenses")),
     )
+
+
+def _raw(path: Path, depth: int = 0) -> dict[str, object]:
+    """A scenario file's top-level keys as written, with those it leaves out from the file it
+    extends (found under the loader's rules; at most :data:`MAX_EXTENDS` deep)."""
+    info = dict(_top_level(path, path.stat().st_mtime_ns))
+    base = info.get("extends")
+    if isinstance(base, str) and depth < MAX_EXTENDS:
+        try:
+            parent = resolve_path(base, path)
+        except OutsideFolder:
+            return info
+        if parent.is_file():
+            return _raw(parent, depth + 1) | info
+    return info
+
+
+@functools.lru_cache(maxsize=256)
+def _top_level(path: Path, mtime_ns: int) -> tuple[tuple[str, object], ...]:
+    """A YAML file's top-level keys and values (none if it does not parse), read once for each
+    version of the file (``mtime_ns``)."""
+    try:
+        data = read_yaml(path, path.name).data
+    except ScenarioError:
+        return ()
+    return tuple((str(k), v) for k, v in data.items()) if isinstance(data, dict) else ()
 
 
 def _ids(items: object) -> tuple[str, ...]:

@@ -69,7 +69,8 @@ def test_validate_several_files_reports_all(monkeypatch: pytest.MonkeyPatch) -> 
     valid = result.stdout.splitlines()
     assert [line.split(":")[0] for line in valid] == ["../valid/base.yaml", "convoy-strike"]
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
-    assert [w.split(":")[0] for w in warnings] == ["../valid/base.yaml"]  # unsupported numbers
+    # unsupported numbers, and quoted numbers without their reasoning; the built-in has neither
+    assert [w.split(":")[0] for w in warnings] == ["../valid/base.yaml"] * 2
     lines = [line for line in result.stderr.splitlines() if line not in warnings]
     assert lines[-1] == "4 of 6 files invalid"
     assert len(lines) - 1 == sum(CASES[name].count for name in bad)
@@ -97,12 +98,20 @@ def test_validate_warns_of_unsupported_numbers(monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 0
     assert result.stdout.startswith("base.yaml: valid — ")
     assert "15 unsupported" in result.stdout
-    (warning,) = result.stderr.splitlines()
+    warning, unreasoned = result.stderr.splitlines()
     assert warning.startswith(
         "base.yaml: warning: 15 values without support (no evidence, no assumption): "
         "actors.RED decision.lambda, actors.RED decision.weights.tension, "
     )
     assert "and 10 more; `redline explain base.yaml --full` lists the register" in warning
+    # two numbers cite a quote but give no reasoning from quote to number: named, not counted
+    # as unsupported
+    assert unreasoned.startswith(
+        "base.yaml: warning: 2 values supported by a quote without the reasoning from quote to "
+        "number (no assumption on the element): parameters.p_invoke value, "
+        "alliances.PACT.clauses.defence invocation; "
+    )
+    assert "(2 with the reasoning" not in result.stdout
     quiet = run_cli("validate", "--quiet", "base.yaml")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
 
@@ -273,7 +282,14 @@ def test_explain_register_quotes_and_assumptions(explained: str) -> None:
         "expect a long-range missile strike to hit a convoy on NATO soil, or some equivalent "
         "action designed to provoke the west. Either way, it’s a win-win."
     )
-    assert f"qualitative · quote {numbers[quote]}" in row
+    # the kind of support comes first: 003 argues the strike has an appeal, not its size
+    assert f"assumption · quote {numbers[quote]}" in row
+    at = register.index(row)
+    assert "assumption (not in the quote): 003 calls the strike a 'win-win'" in register[at + 1]
+    # a number a quote supports says how it follows from the quote, on the line after the quote
+    at = next(i for i, line in enumerate(register) if "parameters.p_allied_strike" in line)
+    assert "qualitative · quote " in register[at]
+    assert "reasoning: after invocation the allies strike" in register[at + 1]
     evidence = "\n".join(lines[:register_at])
     source = evidence.index("“Why Putin wants NATO to formally join the war”, Expert Circle\n")
     assert source < evidence.index(f"  {numbers[quote]}. “{quote}”")

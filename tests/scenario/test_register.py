@@ -22,7 +22,7 @@ from redline.scenario.loader import load_scenario
 from redline.scenario.model import Scenario
 from redline.scenario.register import RegisterRow, register
 
-from .support import BUILTIN
+from .support import BUILTIN, run_cli
 
 BUILTINS = sorted(BUILTIN.glob("*.yaml"))
 
@@ -49,6 +49,46 @@ def test_every_builtin_register_row_is_cited_or_an_assumption(path: Path) -> Non
         assert all(c.quote.strip() and c.source.strip() for c in r.citations), r
         if r.status == "assumption":
             assert r.assumption and r.assumption.strip(), r
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_every_builtin_quote_supported_value_gives_its_reasoning(path: Path) -> None:
+    """A value a quote supports only qualitatively says how the number follows from the quote
+    (issue 13, item 9); one whose quote shows the mechanism but not the number is an assumption."""
+    rows = register(_load(path))
+    missing = [f"{r.element} {r.name}" for r in rows if r.kind == "qualitative" and not r.reasoning]
+    assert not missing, "quoted values without reasoning:\n" + "\n".join(missing)
+    for r in rows:
+        if r.kind == "assumption" and r.citations:
+            assert r.assumed and r.assumption, r
+
+
+def test_numbers_assumption_rekinds_a_quoted_value_and_validate_asks_for_reasoning(
+    tmp_path: Path,
+) -> None:
+    """Control: a quoted value whose reasoning is removed is flagged by validate (exit 0, a
+    warning naming it); ``numbers: assumption`` with a reason makes it an assumption, still
+    cited."""
+    data = yaml.safe_load((BUILTIN / "convoy-strike.yaml").read_text(encoding="utf-8"))
+    red_line = next(r for r in data["red_lines"] if r["id"] == "convoys")
+    del red_line["assumption"], red_line["numbers"]
+    file = tmp_path / "s.yaml"
+    file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rows = _rows(_load(file), "red_lines.convoys")
+    assert {r.kind for r in rows.values()} == {"qualitative"}
+    assert all(r.reasoning is None for r in rows.values())
+    result = run_cli("validate", str(file))
+    assert result.exit_code == 0
+    (warning,) = [line for line in result.stderr.splitlines() if "reasoning" in line]
+    assert "4 values supported by a quote without the reasoning" in warning
+    assert "red_lines.convoys credibility.initial" in warning
+    red_line["assumption"] = "the quote shows the line, not its credibility"
+    red_line["numbers"] = "assumption"
+    file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rows = _rows(_load(file), "red_lines.convoys")
+    assert {r.kind for r in rows.values()} == {"assumption"}
+    assert all(r.citations for r in rows.values())  # the quote is still shown
+    assert "reasoning" not in run_cli("validate", str(file)).stderr
 
 
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)

@@ -68,7 +68,9 @@ def _support(
     support = Text(f"{kind} · " if kind else "", style=style)
     support.append(_refs(citations, numbers))
     if assumption:
-        support.append_text(Text.assemble("\n", ("reasoning:", "yellow"), f" {assumption}"))
+        # a quote that shows the mechanism but not the number: the number is an assumption
+        label = "assumption (not in the quote):" if kind == "assumption" else "reasoning:"
+        support.append_text(Text.assemble("\n", (label, "yellow"), f" {assumption}"))
     elif reasoned:
         support.append_text(Text("\nno reasoning from quote to number given", style="red"))
     return support

@@ -42,7 +42,12 @@ def validate(
     support in the assumptions register. With --deep, also list the model's artefacts as
     warnings. Warnings never change the exit status: 0 when every file is valid, 2 otherwise."""
     from redline.scenario.loader import load_scenario
-    from redline.scenario.register import counts_line, register, unsupported_warning
+    from redline.scenario.register import (
+        counts_line,
+        register,
+        unreasoned_warning,
+        unsupported_warning,
+    )
 
     failed = 0
     for name in files:
@@ -66,9 +71,9 @@ def validate(
             markup=False,
             soft_wrap=True,
         )
-        warning = unsupported_warning(name, rows)
-        if warning:
-            err.print(warning, markup=False, soft_wrap=True)
+        for warning in (unsupported_warning(name, rows), unreasoned_warning(name, rows)):
+            if warning:
+                err.print(warning, markup=False, soft_wrap=True)
         if deep:
             _deep(loaded, runs, backend)
     if failed:

@@ -82,13 +82,17 @@ EvidenceRef = Id | EvidenceItem
 
 
 class Element(Strict):
-    """What every scenario element has: an id, a readable name, and its evidence."""
+    """What every scenario element has: an id, a readable name, its evidence and its
+    ``assumption`` (the reason for its numbers: with evidence, the reasoning from quote to
+    number). ``numbers: assumption`` says that the evidence shows the mechanism but not its
+    numbers, so the register counts them as assumptions rather than as supported by a quote."""
 
     id: Id
     name: str | None = None
     description: str | None = None
     evidence: list[EvidenceRef] = Field(default_factory=list)
     assumption: str | None = None
+    numbers: Literal["assumption"] | None = None
 
     @property
     def label(self) -> str:

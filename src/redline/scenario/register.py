@@ -6,7 +6,8 @@ Each row says what the value is and which of four kinds of support it has (:data
   ``states`` declares and validation checks against the quote's text;
 - **qualitative**: a source supports the quantity qualitatively — a cited quote, with the
   reasoning from quote to number in the element's ``assumption``;
-- **assumption**: no source, a stated reason;
+- **assumption**: no source, or a source for the mechanism but not its numbers (the element says
+  ``numbers: assumption``), with a stated reason;
 - **unsupported**: neither, so that gaps are visible.
 
 Each citation carries its source's bibliographic record where the scenario has one (``sources``),
@@ -89,16 +90,21 @@ class RegisterRow:
     value: str
     citations: tuple[Citation, ...]
     assumption: str | None
+    #: the element declares its numbers assumptions (``numbers: assumption``): its quotes show
+    #: the mechanism, not the number
+    assumed: bool = False
 
     @property
     def kind(self) -> Kind:
         """Stated (a cited quote states this very number), qualitative (cited quotes support
-        it), an assumption (a reason, no source) or unsupported."""
+        it), an assumption (a reason, and no source or one the element says backs the mechanism
+        only) or unsupported."""
         if self.citations:
             number = _number(self.value)
             if number is not None and any(c.states_number(number) for c in self.citations):
                 return "stated"
-            return "qualitative"
+            if not (self.assumed and self.assumption):
+                return "qualitative"
         return "assumption" if self.assumption else "unsupported"
 
     @property
@@ -154,6 +160,24 @@ def unsupported_warning(file: str, rows: Iterable[RegisterRow]) -> str | None:
     return (
         f"{file}: warning: {n} value{'s' if n != 1 else ''} without support (no evidence, no "
         f"assumption): {named}{more}; `redline explain {file} --full` lists the register"
+    )
+
+
+def unreasoned_warning(file: str, rows: Iterable[RegisterRow]) -> str | None:
+    """``validate``'s warning about values a quote supports qualitatively without the reasoning
+    from quote to number (no ``assumption`` on the element): how many, and the first few by
+    element and name; None when every such value gives its reasoning."""
+    missing = [r for r in rows if r.kind == "qualitative" and not (r.assumption or "").strip()]
+    if not missing:
+        return None
+    n = len(missing)
+    named = ", ".join(f"{r.element} {r.name}" for r in missing[:_NAMED])
+    more = f" and {n - _NAMED} more" if n > _NAMED else ""
+    return (
+        f"{file}: warning: {n} value{'s' if n != 1 else ''} supported by a quote without the "
+        f"reasoning from quote to number (no assumption on the element): {named}{more}; give "
+        f"it as the element's `assumption`, or say `numbers: assumption` if the quote does not "
+        f"support the number"
     )
 
 
@@ -268,7 +292,14 @@ def register(scenario: Scenario) -> list[RegisterRow]:
         cites = resolve_evidence(scenario, element.evidence)
         for name, value in _values(element, scenario):
             rows.append(
-                RegisterRow(f"{section}.{element.id}", name, value, cites, element.assumption)
+                RegisterRow(
+                    f"{section}.{element.id}",
+                    name,
+                    value,
+                    cites,
+                    element.assumption,
+                    element.numbers == "assumption",
+                )
             )
 
     for section in (
@@ -298,7 +329,12 @@ def _lever_rows(scenario: Scenario, lever: Lever) -> Iterator[RegisterRow]:
         cites = resolve_evidence(scenario, [*lever.evidence, *option.evidence])
         shown = ", ".join(f"{k}={v}" for k, v in option.set.items()) or "(no change)"
         yield RegisterRow(
-            f"levers.{lever.id}", f"option {option.id}", shown, cites, lever.assumption
+            f"levers.{lever.id}",
+            f"option {option.id}",
+            shown,
+            cites,
+            lever.assumption,
+            lever.numbers == "assumption",
         )
 
 

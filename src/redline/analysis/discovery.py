@@ -17,7 +17,7 @@ and the box chosen is the one of highest coverage among those of density at leas
 and density. The chosen box's limits on each factor it restricts are given with PRIM's quasi-p
 values (Bryant and Lempert 2010: a one-sided binomial test of whether the restriction matters).
 Where no box on the trajectory lifts the outcome's rate to 1.5 times its base rate, the outcome
-does not concentrate in these factors, and :meth:`Discovery.findings` says so (and names each
+concentrates at most weakly in these factors, and :meth:`Discovery.findings` says so (and names each
 restriction whose quasi-p value is above 0.05).
 
 For comparison a classification tree (CART, scikit-learn's ``DecisionTreeClassifier``, leaves of
@@ -94,16 +94,16 @@ class Discovery:
         return row
 
     def findings(self) -> list[str]:
-        """What a reader must know: no concentration (the densest box PRIM reaches holds the
+        """What a reader must know: weak concentration (the densest box PRIM reaches holds the
         outcome at under 1.5 times its base rate), and restrictions whose quasi-p value is
         above 0.05 (not told apart from chance)."""
         out = []
         top = max(r["density"] for r in self.trajectory.to_pylist())
         if top < LIFT * self.base_rate:
             out.append(
-                f"{self.outcome} does not concentrate in any box of these factors: the densest "
-                f"box on PRIM's trajectory holds it in {top:.2%} of its runs, against "
-                f"{self.base_rate:.2%} in all runs"
+                f"{self.outcome} concentrates at most weakly in these factors: the densest box "
+                f"on PRIM's trajectory holds it in {top:.2%} of its runs, against "
+                f"{self.base_rate:.2%} in all runs (less than {LIFT:g} times)"
             )
         for row in self.box.to_pylist():
             weak = [

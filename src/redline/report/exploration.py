@@ -61,7 +61,14 @@ def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """Rows as an HTML table of the given columns."""
     head = "".join(f"<th>{_text(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_number(row.get(c))}</td>" for c in columns) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td class='l'>{_number(row.get(c))}</td>"
+            if isinstance(row.get(c), str)
+            else f"<td>{_number(row.get(c))}</td>"
+            for c in columns
+        )
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

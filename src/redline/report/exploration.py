@@ -221,8 +221,13 @@ def trajectory_figure(d: Discovery) -> go.Figure:
             name=f"chosen box {d.chosen}",
         )
     )
+    top = max(r["density"] for r in rows)
+    fig.add_hline(
+        y=d.base_rate, line_dash="dot", annotation_text="base rate", annotation_position="top left"
+    )
     fig.update_xaxes(title_text="coverage", range=[0, 1.02])
-    fig.update_yaxes(title_text="density", range=[0, 1.02])
+    # rare outcomes: the axis fits the densities reached, not [0, 1]
+    fig.update_yaxes(title_text="density", range=[0, min(1.02, 1.15 * top)])
     fig.update_layout(
         title="PRIM peeling trajectory",
         legend={"orientation": "h", "y": -0.2, "x": 0},

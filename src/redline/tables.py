@@ -96,11 +96,14 @@ def html_table(
     caption: str = "",
     total: int | None = None,
     numeric: Sequence[bool] | None = None,
+    styles: Sequence[str] | None = None,
 ) -> str:
     """An HTML table of text cells, every one escaped; ``total`` rows in all, of which only
-    those given are shown (a line under the table counts the rest)."""
+    those given are shown (a line under the table counts the rest). ``numeric`` columns are
+    right-aligned; ``styles`` adds CSS to each column's cells (widths, wrapping)."""
     esc = html.escape
     align = numeric or [False] * len(header)
+    extra = [f";{x}" if x else "" for x in styles or [""] * len(header)]
     parts = ['<table class="redline-table">']
     if caption:
         parts.append(f'<caption style="text-align:left">{esc(caption)}</caption>')
@@ -118,8 +121,9 @@ def html_table(
         parts.append(
             "<tr>"
             + "".join(
-                f'<td style="text-align:{"right" if n else "left"}">{esc(cell)}</td>'
-                for cell, n in zip(row, align, strict=True)
+                f'<td style="text-align:{"right" if n else "left"};vertical-align:top{x}">'
+                f"{esc(cell)}</td>"
+                for cell, n, x in zip(row, align, extra, strict=True)
             )
             + "</tr>"
         )

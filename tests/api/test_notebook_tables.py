@@ -133,6 +133,7 @@ def test_a_story_is_a_table_of_happenings(evil: redline.Scenario) -> None:
     shown = story._repr_html_()
     _no_markup_from_the_scenario(shown)
     cells = parsed(shown).cells
+    assert cells[0] == story.caption and cells[1 : 1 + len(story.header)] == list(story.header)
     assert cells[-1] == story.ending and story[0].text in cells
     assert traced._repr_html_() == traced.story._repr_html_()
 

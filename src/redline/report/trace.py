@@ -29,8 +29,14 @@ class Story(RecordTable[StoryLine]):
     is the story as ``redline story`` prints it."""
 
     ROW = StoryLine
-    #: the columns a notebook shows (to_arrow and to_pandas have all)
+    #: the columns a notebook shows (to_arrow and to_pandas have all), and their cells' CSS
     SHOWN: ClassVar[tuple[str, ...]] = ("when", "text", "why", "evidence")
+    STYLES: ClassVar[tuple[str, ...]] = (
+        "white-space:nowrap",
+        "min-width:16em;max-width:28em",
+        "min-width:12em;max-width:28em",
+        "min-width:16em;max-width:36em;font-size:smaller;white-space:pre-line",
+    )
 
     __slots__ = ("ending", "header")
 
@@ -60,18 +66,21 @@ class Story(RecordTable[StoryLine]):
     def _repr_html_(self) -> str:
         import html
 
+        # a step's date once, on its first line, as text() and redline story print it
+        whens = [line.when for line in self]
         rows = (
             (
-                line.when,
+                "" if i and whens[i - 1] == line.when else line.when,
                 line.text,
                 line.why,
                 "\n".join(line.evidence),
             )
-            for line in self
+            for i, line in enumerate(self)
         )
+        title = f"<p><strong>{html.escape(self.caption)}</strong></p>" if self.caption else ""
         head = "".join(f"<p>{html.escape(h)}</p>" for h in self.header)
-        table = html_table(self.SHOWN, rows, caption=self.caption)
-        return f"{head}{table}<p>{html.escape(self.ending)}</p>"
+        table = html_table(self.SHOWN, rows, styles=self.STYLES)
+        return f"{title}{head}{table}<p>{html.escape(self.ending)}</p>"
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -147,6 +147,11 @@ def test_a_user_goes_from_a_built_in_to_a_probability_and_on(server: Server, sho
         assert {first.nth(1).inner_text(), first.nth(2).inner_text()} == {"provocation", "baseline"}
         assert re.fullmatch(r"[+-]\d+\.\d%", first.nth(6).inner_text())
         page.screenshot(path=shots / "07-compare-lenses.png")
+        with page.expect_download() as download:  # any table of the page, as CSV
+            page.locator("button.csv").first.click()
+        compared = Path(download.value.path()).read_text().splitlines()
+        assert compared[0].startswith("outcome,compared,baseline,held,")
+        assert len(compared) == 1 + rows.count()
 
         # download the outcome table as CSV
         page.go_back()

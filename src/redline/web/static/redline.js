@@ -229,5 +229,34 @@ var redline = (function () {
     });
   }
 
+  /* ------------------------------------------------------------------ every table as CSV */
+  function csvCell(text) {
+    var t = text.replace(/\s+/g, " ").trim();
+    return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+  }
+  function tablesAsCsv() {
+    $all("table.data, .card table").forEach(function (table, k) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "csv";
+      button.textContent = "CSV";
+      button.title = "download this table as CSV";
+      button.addEventListener("click", function () {
+        var lines = $all("tr", table).map(function (tr) {
+          return $all("th, td", tr).map(function (c) { return csvCell(c.textContent); }).join(",");
+        });
+        var blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = (table.id || (document.title.split(" · ")[0] || "table").replace(/[^\w.-]+/g, "-")) + "-" + (k + 1) + ".csv";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      });
+      table.parentNode.insertBefore(button, table.nextSibling);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", tablesAsCsv);
+
   return { library: library, editor: editor, run: run, experiments: experiments, figures: figures, highlightLine: highlightLine };
 })();

@@ -35,7 +35,7 @@ from redline.version import __version__
 
 if TYPE_CHECKING:  # what a type checker sees; at run time these are imported when first used
     from redline.analysis.ablation import Ablation
-    from redline.analysis.compare import Comparisons
+    from redline.analysis.compare import Comparisons, OptionDifference
     from redline.analysis.discovery import Discovery
     from redline.analysis.equilibria import SolvedGame
     from redline.analysis.robust import Robustness
@@ -59,7 +59,8 @@ if TYPE_CHECKING:  # what a type checker sees; at run time these are imported wh
         write_report,
     )
     from redline.engine.deciders import DecisionMaker, Situation
-    from redline.experiment.stored import Experiment, ExperimentSummary
+    from redline.experiment.stored import ConfigurationOutcome, Experiment, ExperimentSummary
+    from redline.report.story import StoryLine
     from redline.report.trace import Story, Trace
     from redline.results import OutcomeSummary, Results, Summary
     from redline.scenario.model import Scenario
@@ -72,6 +73,9 @@ _LAZY = {
     "story": "redline.api",
     "sweep": "redline.api",
     "Comparisons": "redline.analysis.compare",
+    "OptionDifference": "redline.analysis.compare",
+    "ConfigurationOutcome": "redline.experiment.stored",
+    "StoryLine": "redline.report.story",
     "Experiment": "redline.experiment.stored",
     "ExperimentSummary": "redline.experiment.stored",
     "Story": "redline.report.trace",
@@ -105,11 +109,13 @@ _LAZY = {
 __all__ = [
     "Ablation",
     "Comparisons",
+    "ConfigurationOutcome",
     "DecisionMaker",
     "Discovery",
     "Experiment",
     "ExperimentSummary",
     "NumericalTrouble",
+    "OptionDifference",
     "OutcomeSummary",
     "Paths",
     "RedlineTypeError",
@@ -123,6 +129,7 @@ __all__ = [
     "Situation",
     "SolvedGame",
     "Story",
+    "StoryLine",
     "Summary",
     "Trace",
     "UserError",

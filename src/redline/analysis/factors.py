@@ -33,6 +33,8 @@ from redline.errors import RedlineValueError
 from redline.scenario.errors import suggest
 from redline.scenario.model import Scenario
 
+#: how close to 0 or 1 a design's uniform may come (a normal's quantile there is ±7 sd)
+EDGE = 1e-12
 #: the most design points × runs one analysis may ask for
 MAX_DESIGN_RUNS = 2_000_000_000
 
@@ -47,8 +49,9 @@ class Factor:
     draw: Draw
 
     def values(self, unit: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The factor's values at uniforms ``unit`` (its inverse CDF)."""
-        return transform(self.draw, np.clip(unit, 0.0, 1.0))
+        """The factor's values at uniforms ``unit`` (its inverse CDF), kept inside the open
+        interval (0, 1) so that an unbounded distribution's value stays finite."""
+        return transform(self.draw, np.clip(unit, EDGE, 1.0 - EDGE))
 
     def describe(self) -> str:
         """The distribution in words: ``uniform 0.2–0.8``."""

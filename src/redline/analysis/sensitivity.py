@@ -31,8 +31,9 @@ are themselves such a design, so the indices are recomputed at each ``n`` = 16, 
 same runs (:attr:`Sensitivity.convergence`).
 
 **Morris** (:func:`morris`): elementary effects on ``r`` trajectories (``SALib.sample.morris``,
-``SALib.analyze.morris``, 4 levels) in the unit cube of each factor's quantiles, so an effect is
-the change in probability over 2/3 of the factor's distribution. Cheaper than Sobol
+``SALib.analyze.morris``, 4 levels standing for the quantiles 1/8, 3/8, 5/8 and 7/8 of each
+factor), so an effect is the change in probability when a factor moves by half of its
+distribution (two levels), divided by SALib's step of 2/3. Cheaper than Sobol
 (``r·(D + 1)`` points) for screening many factors: ``mu_star`` ranks them. The Monte Carlo
 error inflates ``mu_star``: ``noise_floor`` is the ``mu_star`` a factor with no effect would
 show, ``E|ε₁ − ε₂|/Δ``.
@@ -457,7 +458,10 @@ def morris(
     chosen = _outcomes(scenario, outcomes)
     problem = _problem([f.name for f in fs])
     unit = morris_sample.sample(problem, trajectories, num_levels=MORRIS_LEVELS, seed=seed)
-    values = np.column_stack([f.values(unit[:, j]) for j, f in enumerate(fs)])
+    # the grid's levels 0, 1/3, 2/3, 1 stand for the centres of L equal slices of each factor's
+    # quantiles (1/8, 3/8, 5/8, 7/8): never a distribution's edge, which may be infinite
+    centres = (unit * (MORRIS_LEVELS - 1) + 0.5) / MORRIS_LEVELS
+    values = np.column_stack([f.values(centres[:, j]) for j, f in enumerate(fs)])
     total = len(values)
     done = 0
 

@@ -152,7 +152,8 @@ class Screening:
         return f"{self.trajectories} trajectories"
 
     def findings(self) -> list[str]:
-        return _noise_findings(self.noise, self.runs_per_point)
+        """Outcomes without variation, and noisy ones (their floor near the factors' μ*)."""
+        return _noise_findings(self.noise, self.runs_per_point, corrected=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -184,7 +185,7 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-def _noise_findings(noise: pa.Table, runs: int) -> list[str]:
+def _noise_findings(noise: pa.Table, runs: int, corrected: bool = True) -> list[str]:
     out = []
     for row in noise.to_pylist():
         if row["variance"] == 0:
@@ -202,8 +203,13 @@ def _noise_findings(noise: pa.Table, runs: int) -> list[str]:
         elif not row["noise_share"] < NOISE_WARNING:
             out.append(
                 f"{row['outcome']}: Monte Carlo noise is {row['noise_share']:.0%} of the "
-                f"variance of the estimated probabilities at {runs} runs per point; the "
-                "indices are corrected for it but uncertain: use more runs per point"
+                f"variance of the estimated probabilities at {runs} runs per point; "
+                + (
+                    "the indices are corrected for it but uncertain"
+                    if corrected
+                    else "a μ* near the noise floor is not told from an inert factor's"
+                )
+                + ": use more runs per point"
             )
     return out
 

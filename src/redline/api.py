@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import SupportsIndex
+from typing import TYPE_CHECKING, SupportsIndex
 
 import pyarrow as pa
 
@@ -48,6 +48,10 @@ from redline.results import Results, Summary
 from redline.scenario.errors import suggest
 from redline.scenario.loader import LoadedScenario, load_scenario
 from redline.scenario.model import Scenario
+
+if TYPE_CHECKING:  # imported when a scenario has language-model actors (the client is slow to load)
+    from redline.llm.actor import LanguageModelActor
+    from redline.llm.endpoint import Endpoint
 
 __all__ = [
     "Ablation",
@@ -114,6 +118,8 @@ def simulate(
     decision_makers: Mapping[str, DecisionMaker] | None = None,
     threads: int | None = None,
     strict: bool = False,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Results:
     """Simulate ``runs`` runs of one configuration; the result is the same for any chunk size,
     worker or thread count, or backend.
@@ -129,7 +135,14 @@ def simulate(
     usable core). ``progress`` is called with the number of runs each finished chunk held.
 
     ``decision_makers`` replace the named actors' scenario decision-makers with your own
-    (:class:`redline.DecisionMaker`; picklable when ``workers`` > 1)."""
+    (:class:`redline.DecisionMaker`; picklable when ``workers`` > 1).
+
+    Actors the scenario has decided by a language model (``decision: {kind: llm}``) ask the
+    endpoint ``llm`` (:class:`redline.llm.Endpoint`; default: the ``OPENAI_BASE_URL`` and
+    ``OPENAI_API_KEY`` settings), every live run of a step at once, from this process
+    (``workers`` 1). Their requests and answers are kept in the store file ``llm_store`` when
+    given (a rerun with the same seed replays them and asks nothing), else in memory for the
+    call (docs/llm.md)."""
     runs = _integer("runs", runs)
     seed = _index("seed", seed)
     chunk_size = _integer("chunk_size", chunk_size)
@@ -164,6 +177,14 @@ def simulate(
     config = _configuration(s, levers, lens)
     job = Job.of(s, config)
     makers = _makers(job.program, decision_makers)
+    models = _language_makers(s, makers, llm, llm_store)
+    if models and workers > 1:
+        raise RedlineValueError(
+            "workers must be 1 for a scenario with language-model actors: they are asked from "
+            "this process, every live run of a step at once",
+            parameter="workers",
+        )
+    makers = tuple(sorted({**dict(makers), **models}.items()))
     tasks = [
         UnitTask(job, Unit(i, 0, start, stop), seed, backend, makers, strict=strict)
         for i, (start, stop) in enumerate(chunk_bounds(runs, chunk_size))
@@ -177,6 +198,7 @@ def simulate(
                 progress(result.unit.stop - result.unit.start)
     finally:
         executor.close()
+        _close(models)
     done.sort(key=lambda r: r.unit.index)
     table = pa.concat_tables([r.table for r in done]).drop_columns(["point"])
     trouble = tuple(merge_rows(row for r in done for row in r.trouble))
@@ -191,16 +213,24 @@ def trace(
     levers: Mapping[str, str] | None = None,
     lens: str | None = None,
     decision_makers: Mapping[str, DecisionMaker] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Trace:
     """Run ``run`` of ``seed``, step by step, with every decision and rule reaction logged: the
     same run :func:`simulate` computes for that seed and run index, and its story
-    (``trace(...).story``, a :class:`Story` table). ``lens`` None: the base values."""
+    (``trace(...).story``, a :class:`Story` table, with a language-model actor's reason for
+    each of its choices). ``lens`` None: the base values. ``llm`` and ``llm_store`` as for
+    :func:`simulate` (with the same store, the run is replayed from its answers)."""
     seed = _index("seed", seed)
     run = _index("run", run)
     s = _scenario(scenario)
     config = _configuration(s, levers, lens)
-    makers = dict(_makers(compile_scenario(s, config), decision_makers))
-    return trace_run(s, seed, run, config.levers, config.lens, makers)
+    given = _makers(compile_scenario(s, config), decision_makers)
+    models = _language_makers(s, given, llm, llm_store, keep_reasons=True)
+    try:
+        return trace_run(s, seed, run, config.levers, config.lens, {**dict(given), **models})
+    finally:
+        _close(models)
 
 
 def story(
@@ -212,6 +242,8 @@ def story(
     lens: str | None = None,
     verbose: bool = False,
     decision_makers: Mapping[str, DecisionMaker] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Story:
     """Run ``run`` of ``seed`` told as ``redline story`` tells it: a :class:`Story` table, a
     row per happening (when, what, why, the evidence the first time a rule appears), with the
@@ -220,7 +252,8 @@ def story(
 
     ``lens`` None means the scenario's first lens (as ``redline story``, the report's narrated
     run and the first rows of ``redline run``); :func:`trace` tells a run under the base values.
-    ``verbose`` keeps quiet steps (everyone holds, nothing reacts)."""
+    ``verbose`` keeps quiet steps (everyone holds, nothing reacts). ``llm`` and ``llm_store``
+    as for :func:`simulate`: a language-model actor's reasons are told with its choices."""
     seed = _index("seed", seed)
     run = _index("run", run)
     if not isinstance(verbose, bool):
@@ -229,8 +262,12 @@ def story(
         )
     s = _scenario(scenario)
     config = _configuration(s, levers, lens)
-    makers = dict(_makers(compile_scenario(s, config), decision_makers))
-    return tell(s, seed, run, config.levers, lens, verbose, makers)
+    given = _makers(compile_scenario(s, config), decision_makers)
+    models = _language_makers(s, given, llm, llm_store, keep_reasons=True)
+    try:
+        return tell(s, seed, run, config.levers, lens, verbose, {**dict(given), **models})
+    finally:
+        _close(models)
 
 
 def sweep(
@@ -544,6 +581,8 @@ def why(
     backend: Backend = "numpy",
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Paths:
     """Why the runs that reached ``outcome`` got there: over ``runs`` runs of one configuration
     (``levers``, ``lens``), for every mechanism event — each rule, red line (enforced or not),
@@ -556,7 +595,9 @@ def why(
 
     Memory stays bounded whatever ``runs``: the engine's event record is folded chunk by chunk.
     The result is the same for any thread count or backend. ``progress(done, total)`` is called
-    with the runs done as chunks finish."""
+    with the runs done as chunks finish. Language-model actors ask ``llm`` (their answers kept
+    in ``llm_store``: with the store a :func:`simulate` of the same seed used, the runs are
+    replayed), as for :func:`simulate`."""
     from redline.analysis.why import why as run_why
 
     runs = _integer("runs", runs)
@@ -583,17 +624,22 @@ def why(
         )
     s = _scenario(scenario)
     config = _configuration(s, levers, lens)
-    return run_why(
-        s,
-        outcome,
-        runs=runs,
-        seed=seed,
-        levers=config.levers,
-        lens=config.lens,
-        backend=backend,
-        threads=threads,
-        progress=progress,
-    )
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        return run_why(
+            s,
+            outcome,
+            runs=runs,
+            seed=seed,
+            levers=config.levers,
+            lens=config.lens,
+            backend=backend,
+            threads=threads,
+            progress=progress,
+            makers=models or None,
+        )
+    finally:
+        _close(models)
 
 
 def sensitivity(
@@ -794,9 +840,7 @@ def game(
             raise RedlineValueError(
                 f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
             )
-    if not isinstance(decisions, Mapping) or any(
-        isinstance(v, str) for v in decisions.values()
-    ):
+    if not isinstance(decisions, Mapping) or any(isinstance(v, str) for v in decisions.values()):
         raise RedlineTypeError(
             "decisions must map actor ids to lists of options", parameter="decisions"
         )
@@ -917,3 +961,42 @@ def _makers(program: Program, given: object) -> tuple[tuple[str, DecisionMaker],
                 parameter="decision_makers",
             )
     return tuple(sorted(given.items()))
+
+
+def _language_makers(
+    s: Scenario,
+    given: tuple[tuple[str, DecisionMaker], ...],
+    llm: object,
+    llm_store: object,
+    keep_reasons: bool = False,
+) -> dict[str, LanguageModelActor]:
+    """The decision-makers of the scenario's language-model actors that ``given`` does not
+    replace: asking ``llm`` (default: the endpoint the environment names), keeping answers in
+    the store ``llm_store`` (or in memory)."""
+    plugged = frozenset(actor for actor, _ in given)
+    if not [a for a in s.actors if a.decision.kind == "llm" and a.id not in plugged]:
+        return {}
+    from redline.llm.cache import StoreCache
+    from redline.llm.endpoint import Endpoint, endpoint_from
+    from redline.llm.makers import language_makers
+
+    if llm is not None and not isinstance(llm, Endpoint):
+        raise RedlineTypeError(
+            f"llm must be a redline.llm.Endpoint, got {type(llm).__name__}", parameter="llm"
+        )
+    if llm_store is not None and not isinstance(llm_store, str | Path):
+        raise RedlineTypeError(
+            f"llm_store must be a store file path, got {type(llm_store).__name__}",
+            parameter="llm_store",
+        )
+    try:
+        endpoint = llm if llm is not None else endpoint_from()
+    except UserError as exc:
+        raise RedlineValueError(f"llm: {exc}", parameter="llm") from None
+    cache = StoreCache(Store(Path(llm_store))) if llm_store is not None else None
+    return language_makers(s, endpoint, cache, keep_reasons, skip=plugged)
+
+
+def _close(models: Mapping[str, LanguageModelActor]) -> None:
+    for maker in models.values():
+        maker.close()

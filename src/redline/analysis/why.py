@@ -65,6 +65,7 @@ from redline.core.expr import Call, Expr, Name, Str, children
 from redline.core.patterns import match_tags
 from redline.core.program import Effect, Program
 from redline.engine import backends
+from redline.engine.deciders import DecisionMaker
 from redline.engine.semantics import ChunkResult, event_columns, event_layout
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineTypeError, RedlineValueError, check_index
@@ -770,10 +771,12 @@ def stream(
     chunk_size: int = DEFAULT_CHUNK,
     threads: int | None = None,
     progress: Progress | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> None:
     """Simulate runs 0..``runs``-1 with the event record, handing each chunk's result to
     ``consume`` (in this thread) as it finishes: at most two chunks per thread are in hand at
-    once, so memory does not grow with the runs."""
+    once, so memory does not grow with the runs. ``makers`` (plugged-in decision-makers, which
+    need not be thread-safe) are asked from this thread, one chunk at a time."""
     threads = threads if threads is not None else _usable_cores()
     if threads < 1:
         raise RedlineValueError(f"threads must be at least 1, got {threads}", parameter="threads")
@@ -784,7 +787,7 @@ def stream(
 
     def one(start: int, stop: int) -> ChunkResult:
         ids = np.arange(start, stop, dtype=np.int64)
-        return backends.run_chunk(backend, program, seed, ids, events=True)
+        return backends.run_chunk(backend, program, seed, ids, makers=makers, events=True)
 
     def take(result: ChunkResult) -> None:
         nonlocal done
@@ -793,7 +796,7 @@ def stream(
         if progress:
             progress(done, runs)
 
-    if threads == 1 or not threaded or len(bounds) == 1:
+    if threads == 1 or not threaded or len(bounds) == 1 or makers:
         for start, stop in bounds:
             take(one(start, stop))
         return
@@ -827,6 +830,7 @@ def why(
     threads: int | None = None,
     sample: int = SAMPLE,
     progress: Progress | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Paths:
     """The paths to ``outcome`` over ``runs`` runs of one configuration (``levers``, ``lens``):
     for every mechanism event, the share of hits it preceded, its mean lead and its lift over
@@ -835,7 +839,8 @@ def why(
 
     Chunks stream through counters that do not grow with the runs; ``sample`` caps the hits
     whose paths are counted. The result is the same for any chunk size, thread count or
-    backend. ``progress(done, total)`` is called with runs done as chunks finish."""
+    backend. ``progress(done, total)`` is called with runs done as chunks finish. ``makers``
+    replace the named actors' decision-makers (a language model's, replayed from its cache)."""
     started = time.perf_counter()
     s = _scenario(scenario)
     check_sizes(runs, chunk_size, 1, backend)
@@ -863,6 +868,7 @@ def why(
         chunk_size=chunk_size,
         threads=threads,
         progress=progress,
+        makers=makers,
     )
     return recorder.result(
         outcome,

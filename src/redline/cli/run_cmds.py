@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
+from redline.cli import llm_opts
 from redline.cli.app import EXIT_INTERRUPTED, app, counted, err, guarded, out
 from redline.engine.simulate import (
     AUTO,
@@ -40,6 +41,7 @@ from redline.experiment.outputs import DEFAULT_STORE, check_output
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
     from redline.analysis.score import Score
+    from redline.engine.deciders import DecisionMaker
     from redline.engine.simulate import SweepBackend
     from redline.engine.trouble import TroubleRow
     from redline.experiment.resources import Estimate
@@ -206,11 +208,13 @@ def execute(
     backend: SweepBackend = "numpy",
     strict: bool = False,
     yes: bool = False,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
     status 130; ``strict``, numerical trouble stops it with a message (exit 2). A large sweep
-    asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted."""
+    asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted.
+    ``makers`` decide for the actors they name (language models)."""
     from redline.experiment import runner
 
     try:
@@ -233,6 +237,7 @@ def execute(
                 strict,
                 confirm=None if yes else confirm_large,
                 notes=print_note,
+                makers=makers,
             )
     except runner.Stopped as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
@@ -291,10 +296,20 @@ def run(
     ] = None,
     strict: StrictOpt = False,
     yes: YesOpt = False,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Simulate a scenario for every lever option and lens (unless fixed with --lever/--lens):
     print outcome probabilities with 95% intervals (and a warning table of any NaN or
-    out-of-range probability and NaN state met), store the results and write a report."""
+    out-of-range probability and NaN state met), store the results and write a report.
+    Language-model actors ask the --llm-endpoint (docs/llm.md); their answers are kept in the
+    store, so running the same again replays them."""
     from redline.experiment import runner
     from redline.experiment.store import Store
     from redline.scenario.loader import load_scenario
@@ -309,16 +324,41 @@ def run(
     report_path = report or Path(f"redline-report-{s.id}.html")
     if not as_json:  # before simulating: never over the store, nor over a file not a report
         check_output(report_path, "report", store.path, force)
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    models = llm_opts.language_makers_for(s, options, store, keep_reasons=not as_json)
+    if models:
+        if (workers or 1) > 1 or (threads or 1) > 1:
+            print_note(
+                "language-model actors are asked from this process, every live run of a step "
+                "at once: --workers 1 --threads 1"
+            )
+        workers, threads = 1, 1
     if workers is None:
         workers = DEFAULT_WORKERS if threads is None else 1
-    execute(
-        spec,
-        store,
-        {"workers": workers, "threads": threads},
-        cast("SweepBackend", backend),
-        strict,
-        yes,
-    )
+    try:
+        plan = execute(
+            spec,
+            store,
+            {"workers": workers, "threads": threads},
+            cast("SweepBackend", backend),
+            strict,
+            yes,
+            makers=models,
+        )
+    except BaseException:
+        llm_opts.close_all(models)
+        raise
+    if models:
+        llm_opts.record(store, plan.record.key, models, options)
     if backend == AUTO:  # the analyses below run on one backend: the kernel
         backend = "numpy"
     outcomes = [(o.id, o.label) for o in s.outcomes]
@@ -341,6 +381,9 @@ def run(
                 "configurations": payloads,
             }
         )
+        if models:
+            payload["language_models"] = llm_opts.usage_json(models, options)
+            llm_opts.close_all(models)
         print(json.dumps(payload, indent=2))
         return
     print_outcomes(
@@ -351,6 +394,7 @@ def run(
     )
     print_trouble(rows, trouble)
     out.print(f"results: experiment '{name}' in {store.path}", markup=False)
+    llm_opts.print_usage(models, options.prices())
     ablation = (
         ablate_with_progress(loaded, runs, seed, parse_levers(lever), lens, backend, threads)
         if with_ablation
@@ -361,7 +405,10 @@ def run(
         if (with_score if with_score is not None else bool(s.observations))
         else None
     )
-    path = write_experiment_report(store, name, loaded, report_path, ablation, scored)
+    try:
+        path = write_experiment_report(store, name, loaded, report_path, ablation, scored, models)
+    finally:
+        llm_opts.close_all(models)
     out.print(f"report: {path}", markup=False)
 
 
@@ -455,12 +502,14 @@ def write_experiment_report(
     path: Path,
     ablation: Ablation | None = None,
     score: Score | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Path:
     """Write the self-contained HTML report of a stored experiment
-    (:func:`redline.report.publish.write_experiment_report`)."""
+    (:func:`redline.report.publish.write_experiment_report`; ``makers`` decide in its narrated
+    run, a language model's replayed from the store)."""
     from redline.report.publish import write_experiment_report as write
 
-    return write(store, name, path, loaded, ablation, score)
+    return write(store, name, path, loaded, ablation, score, makers=makers)
 
 
 def _story_row(when: str, text: str, style: str, pad: int) -> None:
@@ -522,17 +571,42 @@ def story_cmd(
             help="Tell every step in full: quiet steps and repeated happenings too, unfolded.",
         ),
     ] = False,
+    store_path: Annotated[
+        Path,
+        typer.Option("--store", help="The DuckDB store keeping language-model actors' answers."),
+    ] = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Tell one run (one configuration) as a story: per step, what each actor did, which rules
-    fired and why, with the evidence behind each rule the first time it appears. As in the
-    report, what repeats is counted, not retold, and steps with nothing new are folded."""
+    fired and why, with the evidence behind each rule the first time it appears, and a
+    language-model actor's reason for each of its choices (replayed from the store's answers
+    when the run was asked before). As in the report, what repeats is counted, not retold, and
+    steps with nothing new are folded."""
+    from redline.experiment.store import Store
     from redline.report.trace import tell
     from redline.scenario.loader import load_scenario
 
     if run_index < 0:
         raise UserError("--run must be 0 or more")
     s = load_scenario(file).scenario
-    told = tell(s, seed, run_index, parse_levers(lever), lens, verbose)
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        timeout=llm_timeout,
+        retries=llm_retries,
+        model=llm_model,
+        template=llm_template,
+    )
+    models = llm_opts.language_makers_for(s, options, Store(store_path), keep_reasons=True)
+    try:
+        told = tell(s, seed, run_index, parse_levers(lever), lens, verbose, models)
+    finally:
+        llm_opts.close_all(models)
     _paragraph(told.caption, "bold")
     for line in told.header:
         _paragraph(line)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.app import app, guarded, out
 from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import UserError
+from redline.experiment.outputs import DEFAULT_STORE
 from redline.scenario.errors import suggest
 
 if TYPE_CHECKING:
@@ -137,6 +140,17 @@ def why_cmd(
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Events and paths shown.")] = TOP,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    store_path: Annotated[
+        Path,
+        typer.Option("--store", help="The DuckDB store keeping language-model actors' answers."),
+    ] = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Why the runs that reached OUTCOME got there: the rules, red lines (enforced or not),
     treaty clauses, doctrines, scheduled events and actions that happened before the first hit,
@@ -160,33 +174,51 @@ def why_cmd(
     from redline.analysis.why import why
 
     levers = parse_levers(lever)
-    if as_json:
-        p = why(
-            loaded,
-            outcome,
-            runs=runs,
-            seed=seed,
-            levers=levers,
-            lens=lens,
-            backend=backend,
-            threads=threads,
-        )
-        print(json.dumps(p.to_json(), indent=2))
-        return
-    with progress_bar() as bar:
-        task = bar.add_task(f"why {outcome}: {loaded.scenario.id}", total=runs)
-        p = why(
-            loaded,
-            outcome,
-            runs=runs,
-            seed=seed,
-            levers=levers,
-            lens=lens,
-            backend=backend,
-            threads=threads,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        model=llm_model,
+        template=llm_template,
+    )
+    from redline.experiment.store import Store
+
+    models = llm_opts.language_makers_for(loaded.scenario, options, Store(store_path))
+    try:
+        if as_json:
+            p = why(
+                loaded,
+                outcome,
+                runs=runs,
+                seed=seed,
+                levers=levers,
+                lens=lens,
+                backend=backend,
+                threads=threads,
+                makers=models or None,
+            )
+            print(json.dumps(p.to_json(), indent=2))
+            return
+        with progress_bar() as bar:
+            task = bar.add_task(f"why {outcome}: {loaded.scenario.id}", total=runs)
+            p = why(
+                loaded,
+                outcome,
+                runs=runs,
+                seed=seed,
+                levers=levers,
+                lens=lens,
+                backend=backend,
+                threads=threads,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                makers=models or None,
+            )
+    finally:
+        llm_opts.close_all(models)
     print_paths(p, top)
+    llm_opts.print_usage(models, None)
 
 
 __all__ = ["print_paths", "why_cmd"]

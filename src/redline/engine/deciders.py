@@ -14,13 +14,14 @@ batch: then chunk size, worker count and backend never change a result.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.core.program import Decider
+from redline.core.program import Decider, Program
+from redline.engine.semantics import Happening
 from redline.errors import UserError
 
 
@@ -38,6 +39,16 @@ class Situation:
     utility: NDArray[np.float64]  # (n, K): the expected one-step utility a logit actor weighs
     state: Mapping[str, NDArray[np.float64]]  # state variable and parameter values, (n,) each
     uniform: NDArray[np.float64]  # (n,): a draw in [0, 1) keyed by (seed, run, step, actor)
+    #: (n,): the ladder rung each run stands on (as the previous step left it)
+    level: NDArray[np.int64] | None = None
+    #: per candidate, the red lines (ids) choosing it would cross
+    crosses: tuple[tuple[str, ...], ...] = ()
+    #: per red line a candidate would cross, its credibility as this actor perceives it, (n,)
+    credibility: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
+    #: per run, what happened since this actor's previous decision, in the order it happened
+    #: (the decisions and reactions of the previous step, then this step's scheduled events);
+    #: given to decision-makers whose ``history`` attribute is true, ``None`` to the others
+    recent: tuple[tuple[Happening, ...], ...] | None = None
 
     @property
     def n(self) -> int:
@@ -46,7 +57,10 @@ class Situation:
 
 @runtime_checkable
 class DecisionMaker(Protocol):
-    """Anything that picks one available candidate position per run of a situation."""
+    """Anything that picks one available candidate position per run of a situation.
+
+    One whose ``history`` attribute is true (a language model told the story so far) is also
+    given :attr:`Situation.recent`, which costs the engine a record of every reaction."""
 
     def decide(self, situation: Situation) -> NDArray[np.int64]:
         """One candidate position per run, each available in its run (0, hold, always is)."""
@@ -103,3 +117,13 @@ def checked_choices(answer: object, situation: Situation) -> NDArray[np.int64]:
 def as_columns(values: list[Any], n: int, dtype: type) -> NDArray[Any]:
     """Per-candidate values (scalars or (n,) arrays) as an (n, K) array."""
     return np.column_stack([np.broadcast_to(np.asarray(v, dtype=dtype), (n,)) for v in values])
+
+
+def wants_history(makers: Mapping[str, DecisionMaker]) -> bool:
+    """Whether any plugged-in decision-maker asks for :attr:`Situation.recent`."""
+    return any(getattr(m, "history", False) is True for m in makers.values())
+
+
+def crossed_red_lines(program: Program, d: Decider) -> tuple[tuple[str, ...], ...]:
+    """Per candidate of ``d``, the ids of the red lines choosing it would cross."""
+    return tuple(tuple(program.rules[c.red_line].id for c in cs) for cs in d.crossings)

@@ -25,7 +25,9 @@ from redline.engine.deciders import (
     Situation,
     as_columns,
     checked_choices,
+    crossed_red_lines,
     require_makers,
+    wants_history,
 )
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
@@ -36,6 +38,7 @@ from redline.engine.semantics import (
     STAGE_ROUND,
     STAGE_SCHEDULE,
     ChunkResult,
+    Happening,
     event_layout,
 )
 from redline.engine.sites import decide_site, fire_site, perceive_site
@@ -282,6 +285,10 @@ class _Chunk:
             self.out_events = self.events.copy()
         # numerical trouble, counted by a run's position in the chunk (not kept by particles)
         self.counter: TroubleCounter | None = TroubleCounter(len(checks(program)), n)
+        # what happened since the last decisions, kept for decision-makers that read it:
+        # (decider, its choices) and (reaction, fired, failed), masks over the chunk's runs
+        self.history = wants_history(makers)
+        self.recent: list[tuple[Decider, Chosen] | tuple[Reaction, Any, Any]] = []
 
     @property
     def n(self) -> int:
@@ -448,6 +455,8 @@ class _Chunk:
             fire = np.zeros(size, dtype=np.bool_)
             fire[at[u < p]] = True
             fail = trig & ~fire
+            if self.history:
+                self.remember(rule, fire, fail, rows)
             if record is not None and self.layout is not None:
                 code = self.layout.code(step, record[1])
                 self.note(record[0][r], fire, rows, code)
@@ -469,6 +478,22 @@ class _Chunk:
             {t for e, _ in batch for t in e.tags},
         )
         return at, now_changed
+
+    def remember(
+        self,
+        rule: Reaction,
+        fire: NDArray[np.bool_],
+        fail: NDArray[np.bool_],
+        rows: NDArray[np.intp] | None,
+    ) -> None:
+        """Keep a reaction for the next decisions' :attr:`Situation.recent` (masks over all
+        the chunk's runs)."""
+        if rows is None:
+            self.recent.append((rule, fire.copy(), fail.copy()))
+            return
+        fired, failed = np.zeros(self.n, dtype=np.bool_), np.zeros(self.n, dtype=np.bool_)
+        fired[rows], failed[rows] = fire, fail
+        self.recent.append((rule, fired, failed))
 
     # -- numerical trouble -------------------------------------------------------------------
     def count_probabilities(
@@ -625,10 +650,40 @@ class _Chunk:
                 k: np.broadcast_to(np.asarray(env.values[k], float), (self.n,))[live] for k in names
             },
             uniform=env.draws.uniform(decide_site(d.actor))[live],
+            level=self.level[live].astype(np.int64),
+            crosses=crossed_red_lines(self.p, d),
+            credibility={
+                self.p.rules[k].id: np.broadcast_to(np.asarray(v, float), (self.n,))[live]
+                for k, v in perceived.items()
+                if isinstance(k, int)
+            },
+            recent=tuple(self.recent_of(int(i)) for i in live) if self.history else None,
         )
         chosen = np.zeros(self.n, dtype=np.int64)
         chosen[live] = checked_choices(maker.decide(situation), situation)
         return chosen
+
+    def recent_of(self, i: int) -> tuple[Happening, ...]:
+        """What happened in the run at position ``i`` since the last decisions, as the
+        reference interpreter logs it."""
+        told: list[Happening] = []
+        for entry in self.recent:
+            if len(entry) == 2:
+                d, choice = entry
+                k = int(choice[i] if isinstance(choice, np.ndarray) else choice)
+                c = d.candidates[k]
+                told.append(
+                    Happening(
+                        "decision", "hold" if c == HOLD else self.p.actions[c].id, d.actor, True
+                    )
+                )
+            else:
+                rule, fired, failed = entry
+                if fired[i] or failed[i]:
+                    told.append(
+                        Happening(rule.kind, rule.id, None, bool(fired[i]), "", rule.evidence)
+                    )
+        return tuple(told)
 
     def decide(self, env: _Env, step: int) -> list[Chosen]:
         """Every actor's choice (candidate position; 0 is hold), all on the same state.
@@ -736,6 +791,8 @@ class _Chunk:
         # (3) decisions, all on the same state
         env = self.env(t)
         chosen = self.decide(env, t)
+        if self.history:
+            self.recent = [(d, c) for d, c in zip(p.deciders, chosen, strict=True)]
         if self.layout is not None:
             self.note_choices(chosen, t)
         self.choices.clear()
@@ -827,6 +884,10 @@ class _Chunk:
         self.params = {
             k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.params.items()
         }
+        self.recent = [
+            tuple(x[keep] if isinstance(x, np.ndarray) else x for x in entry)  # type: ignore[misc]
+            for entry in self.recent
+        ]
 
 
 def _masked_exp(ok: Any, x: Any) -> Any:

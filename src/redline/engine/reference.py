@@ -19,7 +19,14 @@ from redline.core.expr import Mode
 from redline.core.primitives import libm
 from redline.core.program import Decider, Effect, Expression, Program, Reaction
 from redline.engine import rng
-from redline.engine.deciders import DecisionMaker, Situation, checked_choices, require_makers
+from redline.engine.deciders import (
+    DecisionMaker,
+    Situation,
+    checked_choices,
+    crossed_red_lines,
+    require_makers,
+    wants_history,
+)
 from redline.engine.equilibrium import EquilibriumError, Response, not_found, solve_logit_qre
 from redline.engine.params import sample_params
 from redline.engine.particles import Particles
@@ -80,6 +87,9 @@ class _Run:
         self.beliefs: dict[str, list[np.float64]] = {}
         self.keep_log = keep_log
         self.happenings: list[Happening] = []
+        #: what happened since the last decisions, for decision-makers that read it
+        self.history = wants_history(makers)
+        self.recent: list[Happening] = []
         #: the event record, when asked for: each event's first code (step × stride + stage)
         self.layout: EventLayout | None = None
         self.events: list[int] = []
@@ -200,8 +210,12 @@ class _Run:
         evidence: tuple[str, ...] = (),
         detail: str = "",
     ) -> None:
-        if self.keep_log:
-            self.happenings.append(Happening(kind, ident, actor, fired, detail, evidence))
+        if self.keep_log or self.history:
+            happening = Happening(kind, ident, actor, fired, detail, evidence)
+            if self.keep_log:
+                self.happenings.append(happening)
+            if self.history:
+                self.recent.append(happening)
 
     # -- decisions ---------------------------------------------------------------------------
     def effect_value(self, effect: Effect, weights: dict[int, np.float64]) -> np.float64:
@@ -283,6 +297,14 @@ class _Run:
                 k: np.array([v], dtype=np.float64) for k, v in {**self.params, **self.x}.items()
             },
             uniform=np.array([self.uniform(decide_site(d.actor))]),
+            level=np.array([int(self.level)], dtype=np.int64),
+            crosses=crossed_red_lines(self.p, d),
+            credibility={
+                self.p.rules[k].id: np.array([v], dtype=np.float64)
+                for k, v in perceived.items()
+                if isinstance(k, int)
+            },
+            recent=(tuple(self.recent),) if self.history else None,
         )
         return int(checked_choices(maker.decide(situation), situation)[0])
 
@@ -373,6 +395,7 @@ class _Run:
         for name in p.var_names:
             self.x[name] = self.clip(name, self.x[name])
         chosen = self.decide()
+        self.recent = []
         if self.layout is not None:
             for i, k in enumerate(chosen):
                 if k:

@@ -62,6 +62,7 @@ def execute(
     strict: bool = False,
     confirm: Callable[[Estimate], bool] | None = None,
     notes: Callable[[str], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Plan:
     """Plan an experiment and run its missing units; the plan, with the experiment as it is
     after the sweep and how many units this process computed (others may have been computed
@@ -77,7 +78,9 @@ def execute(
     how many units are stored (only whole ones are). ``strict``: at a unit's first numerical
     trouble the experiment is recorded as stopped too, and
     :class:`~redline.engine.trouble.NumericalTrouble` says where (step, run, element, value)
-    and how many units are stored; that unit is not."""
+    and how many units are stored; that unit is not. ``makers`` replace the named actors'
+    decision-makers (a language model's: asked from this process, so ``executor_opts`` must
+    ask for one process)."""
     prep = prepare(spec)
     opts = _capped(prep, dict(executor_opts), notes)
     if confirm is not None:
@@ -97,7 +100,16 @@ def execute(
                 shown(runs)
 
         p = dataclasses.replace(
-            p, record=run_plan(p, store, executor, backend, advance, strict=strict)
+            p,
+            record=run_plan(
+                p,
+                store,
+                executor,
+                backend,
+                advance,
+                strict=strict,
+                makers=tuple(sorted((makers or {}).items())),
+            ),
         )
     except NumericalTrouble as exc:
         executor.close()

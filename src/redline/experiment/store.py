@@ -594,6 +594,8 @@ class Store:
                 con.execute(f"DELETE FROM {table} WHERE experiment = ?", [record.key])
             if self._has_trouble_table(con):
                 con.execute("DELETE FROM trouble WHERE experiment = ?", [record.key])
+            if "llm_usage" in _tables(con):  # what its language models cost (redline.llm)
+                con.execute("DELETE FROM llm_usage WHERE experiment = ?", [record.key])
             con.execute("DELETE FROM experiments WHERE key = ?", [record.key])
             con.commit()
 

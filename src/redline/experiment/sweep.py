@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from redline.compile.configure import Configuration
+from redline.engine.deciders import DecisionMaker
 from redline.engine.simulate import AUTO, Backend, SweepBackend
 from redline.engine.warmup import FusedWarmup
 from redline.errors import UserError
@@ -110,10 +111,15 @@ def plan(spec: ExperimentSpec, store: Store) -> Plan:
     return register(prepare(spec), store)
 
 
-def tasks(p: Plan, backend: Backend = "numpy", strict: bool = False) -> list[UnitTask]:
+def tasks(
+    p: Plan,
+    backend: Backend = "numpy",
+    strict: bool = False,
+    makers: tuple[tuple[str, DecisionMaker], ...] = (),
+) -> list[UnitTask]:
     layout = p.record.layout  # workers send back the stored columns only
     return [
-        UnitTask(p.jobs[u.point], u, p.spec.seed, backend, strict=strict, layout=layout)
+        UnitTask(p.jobs[u.point], u, p.spec.seed, backend, makers, strict=strict, layout=layout)
         for u in p.todo
     ]
 
@@ -190,6 +196,7 @@ def run_plan(
     progress: Callable[[int], None] | None = None,
     strict: bool = False,
     warmup: FusedWarmup | None = None,
+    makers: tuple[tuple[str, DecisionMaker], ...] = (),
 ) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes (with its numerical
     trouble); then mark the experiment done. On the ``auto`` backend the units start on the
@@ -199,15 +206,18 @@ def run_plan(
     (Ctrl-C), whatever was committed stays: see :func:`stopped`. Deleted from the store
     meanwhile, it stops at the next commit (:class:`ExperimentDeleted`). ``strict``: a unit
     with numerical trouble raises :class:`~redline.engine.trouble.NumericalTrouble` and is
-    not stored."""
+    not stored. ``makers`` replace the named actors' decision-makers (a language model's:
+    their units run on the NumPy kernel, which asks them)."""
     if p.todo:
         try:
+            if makers and backend == AUTO:
+                backend = "numpy"  # only the kernel asks plugged-in decision-makers
             if backend == AUTO and warmup is None:
                 warmup = _warmup(p, executor)
             elif backend != AUTO:
                 warmup = None
             chosen: Backend = "numpy" if backend == AUTO else backend
-            for result in shared(p, store, executor, tasks(p, chosen, strict), warmup):
+            for result in shared(p, store, executor, tasks(p, chosen, strict, makers), warmup):
                 store.commit_unit(
                     p.record,
                     result.unit,

@@ -4,6 +4,7 @@ one narrated run and the assumptions register."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -13,12 +14,13 @@ from redline.analysis.ablation import Ablation
 from redline.analysis.incidence import outcome_incidence
 from redline.analysis.score import Score
 from redline.compile import compile_scenario
+from redline.engine.deciders import DecisionMaker
 from redline.experiment.design import lever_defaults, setting_label
 from redline.experiment.runner import trace
 from redline.experiment.store import Store
 from redline.experiment.sweep import point_config
 from redline.report.data import ConfigurationReport, ReportData
-from redline.report.story import story
+from redline.report.story import maker_reasons, story
 from redline.results import summarize
 from redline.scenario.loader import LoadedScenario
 from redline.scenario.model import Scenario
@@ -105,12 +107,14 @@ def report_data(
     ablation: Ablation | None = None,
     score: Score | None = None,
     source: str = "run",
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> ReportData:
     """A stored experiment's report data; with ``ablation``, "What drives each outcome" too;
     with ``score``, "How well each lens explains the record" and "Against published
     forecasts". ``loaded`` is the scenario as loaded, or as the store keeps it (what a sweep
     ran, whatever became of its file); ``source`` says which command produced the results
-    ("run" or "sweep")."""
+    ("run" or "sweep"). ``makers`` decide for the actors they name in the narrated run (a
+    language model's, replayed from its answers; their reasons are told when they give them)."""
     s = loaded if isinstance(loaded, Scenario) else loaded.scenario
     record = store.get(name)
     assert record is not None
@@ -119,7 +123,7 @@ def report_data(
     configurations = configuration_reports(store, name, loaded, tables)
     first = store.points(name)[0]
     config = point_config(first)
-    traced = trace(s, record.spec.seed, run, config.levers, config.lens)
+    traced = trace(s, record.spec.seed, run, config.levers, config.lens, makers)
     program = traced.program
     return ReportData(
         scenario_id=s.id,
@@ -132,7 +136,7 @@ def report_data(
         outcome_names={o.id: o.label for o in s.outcomes},
         configurations=configurations,
         story_label=f"run {run} of {configurations[0].label} (seed {record.spec.seed})",
-        story=story(s, program, traced.result),
+        story=story(s, program, traced.result, reasons=maker_reasons(makers or {}, run)),
         register=register(s),
         seed=record.spec.seed,
         version=__version__,

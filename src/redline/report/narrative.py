@@ -68,6 +68,12 @@ def _counted(lines: Sequence[StoryLine]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])
 
 
+def _always_news(line: StoryLine) -> bool:
+    """Ladder moves and outcomes are news every time, and so is a decision told with its
+    decision-maker's reason (a language model's): the reason is new even when the choice is not."""
+    return line.kind in _ALWAYS_NEWS or (line.kind == "decision" and bool(line.why))
+
+
 def beats(lines: Sequence[StoryLine]) -> list[StoryBeat]:
     """The story's lines as beats: every step with news on its own (its news in full, its
     repeats counted), and each stretch of steps without news folded into one beat."""
@@ -90,12 +96,12 @@ def beats(lines: Sequence[StoryLine]) -> list[StoryBeat]:
 
     for step in sorted(steps):
         group = steps[step]
-        news = [line for line in group if line.kind in _ALWAYS_NEWS or line.text not in seen]
+        news = [line for line in group if _always_news(line) or line.text not in seen]
         # a line that happens twice in one step is news once
         fresh: list[StoryLine] = []
         told: set[str] = set()
         for line in news:
-            if line.text in told and line.kind not in _ALWAYS_NEWS:
+            if line.text in told and not _always_news(line):
                 continue
             told.add(line.text)
             fresh.append(line)

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from redline.engine.deciders import DecisionMaker
 from redline.errors import UserError
 from redline.experiment.store import Store
 from redline.scenario.loader import LoadedScenario
@@ -24,13 +26,15 @@ def write_experiment_report(
     ablation: Ablation | None = None,
     score: Score | None = None,
     source: str = "run",
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Path:
     """Write the self-contained HTML report of experiment ``name`` to ``path`` (atomically)
     and return the path written: with "What drives each outcome" when an ablation is given,
     "How well each lens explains the record" and "Against published forecasts" when a score
     is. ``scenario`` defaults to the scenario as the store keeps it (what was swept, whatever
     became of its file); ``source`` says which command produced the results ("run" or
-    "sweep")."""
+    "sweep"); ``makers`` decide for the actors they name in the narrated run (a language
+    model's, replayed from the store)."""
     try:
         from redline.report.html import write_report
     except ImportError:
@@ -40,7 +44,7 @@ def write_experiment_report(
     from redline.report.build import report_data
 
     loaded = store.scenario(name) if scenario is None else scenario
-    data = report_data(store, name, loaded, ablation, score, source=source)
+    data = report_data(store, name, loaded, ablation, score, source=source, makers=makers)
     try:
         return write_report(data, path)
     except OSError as exc:  # checked before simulating; a disk can still fill up meanwhile

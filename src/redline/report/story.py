@@ -158,6 +158,8 @@ class _Narrator:
     program: Program
     result: RunResult
     verbose: bool
+    #: a decision-maker's reason for an actor's choice at a step, by (step, actor)
+    reasons: Mapping[tuple[int, str], str] = field(default_factory=dict)
     rules: dict[str, _Told] = field(init=False)
     first_seen: dict[str, str] = field(default_factory=dict)
     lines: list[StoryLine] = field(default_factory=list)
@@ -166,7 +168,6 @@ class _Narrator:
         params = {p.name: p.value for p in self.program.params if p.value is not None}
         self.values = params | self.result.params
         self.rules = told_rules(self.s)
-        self.actors = {a.id: a.label for a in (*self.s.actors, *self.s.alliances)}
 
     def tell(self) -> list[StoryLine]:
         """Every step's happenings, ladder changes and first-reached outcomes, in order."""
@@ -207,20 +208,14 @@ class _Narrator:
         self.add(step, when, text, why, told.evidence, kind)
 
     def decision(self, step: int, when: str, h: Happening) -> None:
-        actor = self.actors.get(h.actor or "", h.actor or "?")
-        if h.id != "hold":
-            self.add(step, when, f"{actor} chose {_action_label(self.s, h.id)}", kind="decision")
-        elif self.verbose:
-            self.add(step, when, f"{actor} holds", kind="decision")
+        reason = self.reasons.get((step, h.actor or ""), "")
+        if h.id != "hold" or self.verbose or reason:
+            self.add(step, when, decision_sentence(self.s, h), reason, kind="decision")
 
     def reaction(self, h: Happening, told: _Told) -> tuple[str, str]:
         """A rule's reaction and the reason shown for it."""
-        if told.event is not None:
-            return _scheduled(told.name, told.event, h.fired), _schedule_why(
-                told.event, self.values, h.fired
-            )
-        verb = _VERBS.get(h.kind, ("fired", "held, did not fire"))[0 if h.fired else 1]
-        return f"{verb}: {told.name}", told.why
+        why = "" if told.event is None else _schedule_why(told.event, self.values, h.fired)
+        return reaction_sentence(h, told), told.why if told.event is None else why
 
     def ladder(self, step: int, when: str, old: int, new: int) -> None:
         rungs = self.program.rungs
@@ -234,6 +229,29 @@ class _Narrator:
             if first == step:
                 ends = " — this ends the run" if outcome.absorbing else ""
                 self.add(step, when, f"outcome reached: {outcome.name}{ends}", kind="outcome")
+
+
+def decision_sentence(s: Scenario, h: Happening) -> str:
+    """What the story says of an actor's decision: ``"Russia" chose "Strike a convoy"``."""
+    actors = {a.id: a.label for a in (*s.actors, *s.alliances)}
+    actor = actors.get(h.actor or "", h.actor or "?")
+    return f"{actor} holds" if h.id == "hold" else f"{actor} chose {_action_label(s, h.id)}"
+
+
+def reaction_sentence(h: Happening, told: _Told) -> str:
+    """What the story says of a rule's reaction (``told``: the rule as :func:`told_rules`
+    tells it)."""
+    if told.event is not None:
+        return _scheduled(told.name, told.event, h.fired)
+    verb = _VERBS.get(h.kind, ("fired", "held, did not fire"))[0 if h.fired else 1]
+    return f"{verb}: {told.name}"
+
+
+def happening_sentence(s: Scenario, h: Happening, rules: Mapping[str, _Told]) -> str:
+    """One happening as the story's own sentence (``rules``: :func:`told_rules` of ``s``)."""
+    if h.kind == "decision":
+        return decision_sentence(s, h)
+    return reaction_sentence(h, rules.get(h.id, _Told(h.id, "", h.evidence)))
 
 
 def _see(condition: bool, evidence: bool, first: str) -> str:
@@ -254,12 +272,28 @@ def _scheduled(name: str, event: ScheduledEvent, fired: bool) -> str:
     return f"{head} — the election was held; its change{change} did not occur this run"
 
 
+def maker_reasons(makers: Mapping[str, object], run: int) -> dict[tuple[int, str], str]:
+    """The reasons plugged-in decision-makers give for their choices in ``run``, by (step,
+    actor): from those with a ``reasons_for(run)`` method (a language model's)."""
+    out: dict[tuple[int, str], str] = {}
+    for actor, maker in makers.items():
+        reasons_for = getattr(maker, "reasons_for", None)
+        if callable(reasons_for):
+            out.update(((int(step), actor), str(text)) for step, text in reasons_for(run).items())
+    return out
+
+
 def story(
-    s: Scenario, program: Program, result: RunResult, verbose: bool = False
+    s: Scenario,
+    program: Program,
+    result: RunResult,
+    verbose: bool = False,
+    reasons: Mapping[tuple[int, str], str] | None = None,
 ) -> list[StoryLine]:
     """The lines of a run's story; quiet steps (everyone holds, nothing reacts) are skipped
-    unless ``verbose``."""
-    return _Narrator(s, program, result, verbose).tell()
+    unless ``verbose``. ``reasons`` (by step and actor: a language model's reason for its
+    choice) are told with the decisions, holds included."""
+    return _Narrator(s, program, result, verbose, dict(reasons or {})).tell()
 
 
 def header(s: Scenario, config: Configuration) -> list[str]:

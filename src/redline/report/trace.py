@@ -14,7 +14,7 @@ from redline.compile import Configuration, Program
 from redline.engine.deciders import DecisionMaker
 from redline.engine.semantics import RunResult
 from redline.experiment import runner
-from redline.report.story import StoryLine, ending, header, story
+from redline.report.story import StoryLine, ending, header, maker_reasons, story
 from redline.scenario.model import Scenario
 from redline.tables import RecordTable, html_table
 
@@ -94,6 +94,8 @@ class Trace:
     seed: int
     run: RunResult
     program: Program = field(repr=False)
+    #: a decision-maker's reason for an actor's choice (a language model's), by (step, actor)
+    reasons: Mapping[tuple[int, str], str] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -111,7 +113,7 @@ class Trace:
     def narrate(self, verbose: bool = False) -> Story:
         """The story's lines; with ``verbose``, quiet steps too."""
         return Story(
-            story(self.scenario, self.program, self.run, verbose),
+            story(self.scenario, self.program, self.run, verbose, self.reasons),
             f"{self.scenario.title} — run {self.run.run}, seed {self.seed}",
             self.header,
             self.ending,
@@ -153,9 +155,11 @@ def trace_run(
     makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Trace:
     """Run ``run`` of ``seed`` under one configuration (unfixed levers at their defaults;
-    ``lens`` None: base values), every step logged: what :func:`redline.trace` returns."""
+    ``lens`` None: base values), every step logged: what :func:`redline.trace` returns; the
+    reasons ``makers`` give for their choices (a language model's) are told with them."""
     traced = runner.trace(s, seed, run, levers, lens, makers)
-    return Trace(s, traced.config, seed, traced.result, traced.program)
+    reasons = maker_reasons(makers or {}, run)
+    return Trace(s, traced.config, seed, traced.result, traced.program, reasons)
 
 
 def story_lens(s: Scenario, lens: str | None) -> str | None:

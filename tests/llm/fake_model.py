@@ -67,10 +67,19 @@ async def _send_json(send: Any, status: int, payload: Any, headers: dict[str, st
 
 def make_app(policy: Policy, lock: threading.Lock) -> Any:
     """The server as a plain ASGI application (light enough to answer a thousand requests a
-    step): POST /v1/chat/completions, anything else 404."""
+    step): POST /v1/chat/completions; GET /stats, its counters; anything else 404."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            return
+        if scope["method"] == "GET" and scope["path"] == "/stats":
+            with lock:
+                stats = {
+                    "requests": policy.requests,
+                    "answered": policy.answered,
+                    "max_in_flight": policy.max_in_flight,
+                }
+            await _send_json(send, 200, stats, {})
             return
         if scope["method"] != "POST" or not scope["path"].endswith("/chat/completions"):
             await _send_json(send, 404, {"error": {"message": "not found"}}, {})
@@ -191,6 +200,11 @@ class FakeModel:
         return self.policy
 
 
+class _Forgetful(list[dict[str, Any]]):
+    def append(self, item: dict[str, Any]) -> None:
+        pass
+
+
 def main() -> None:
     """Serve the fake model on a port until interrupted (for trying the command line by hand
     and for the benchmark): ``python -m tests.llm.fake_model --port 8765 --delay 0.2``."""
@@ -203,6 +217,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     policy = Policy(seed=args.seed, delay=args.delay, invalid=args.invalid)
+    policy.bodies = _Forgetful()  # a long-running server keeps no request bodies
     config = uvicorn.Config(
         make_app(policy, threading.Lock()),
         host="127.0.0.1",

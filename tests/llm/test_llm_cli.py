@@ -50,6 +50,9 @@ def test_run_story_and_why_against_the_endpoint(fake: FakeModel, tmp_path: Path)
     record = Store(Path(store)).experiments()[0]
     usage = experiment_usage(Store(Path(store)), record.key)
     assert usage[0][0].asked == asked and usage[0][1] is not None and usage[0][1] > 0
+    code, shown = invoke("results", "show", record.name, "--store", store)
+    assert code == 0, shown
+    assert f"language model fake-model (RED): {asked} requests asked, 0 answered" in shown
     # the report's narrated run is replayed from the store
     assert fake.policy.requests == asked
     # the same command again: nothing asked, the same numbers
@@ -118,6 +121,10 @@ def test_the_endpoint_from_the_environment_and_none_at_all(fake: FakeModel, tmp_
         "run", str(TINY), "--runs", "3", "--store", store, "--llm-endpoint", "localhost:8000"
     )
     assert code == 2 and "must be an http(s) URL" in said
+    # an analysis that cannot ask a model says so, and which commands can
+    code, said = invoke("ablate", str(TINY), "--runs", "10")
+    assert code == 2
+    assert "decided by a language model (decision kind 'llm') and nothing asks one here" in said
 
 
 def test_nato_russia_with_russia_decided_by_the_model(fake: FakeModel, tmp_path: Path) -> None:

@@ -242,6 +242,10 @@ def results_show(name: str, store_path: StoreOpt = DEFAULT_STORE) -> None:
         + (f"{record.units}/{record.units} units, done" if record.complete else record.progress())
     )
     print_outcomes(s, rows, f"{name}: outcome probabilities")
+    if any(a.decision.kind == "llm" for a in s.actors):
+        from redline.cli.llm_opts import print_experiment_usage
+
+        print_experiment_usage(store, record.key)
 
 
 #: file suffixes an export's format is told from

@@ -165,3 +165,21 @@ def record(
     from redline.llm.cache import record_usage
 
     record_usage(store, experiment, [m.usage for m in makers.values()], options.prices())
+
+
+def print_experiment_usage(store: Store, experiment: int) -> None:
+    """What the language models did for a stored experiment, per actor, over every command
+    that worked on it: requests asked (what was paid for) and answered from the store, invalid
+    answers, fallbacks, the tokens asked and their cost at the prices given then."""
+    from redline.llm.cache import experiment_usage
+
+    for u, cost in experiment_usage(store, experiment):
+        spent = "" if cost is None else f", cost ${cost:,.4f}"
+        out.print(
+            f"language model {u.model} ({u.actor}): {counted(u.asked, 'request')} asked, "
+            f"{u.replayed:,} answered from the store; {counted(u.invalid, 'invalid answer')}, "
+            f"{counted(u.fallbacks, 'fallback')}; tokens asked {u.new_prompt_tokens:,} prompt + "
+            f"{u.new_completion_tokens:,} completion{spent}",
+            markup=False,
+            soft_wrap=True,
+        )

@@ -77,9 +77,10 @@ def require_makers(deciders: Sequence[Decider], makers: Mapping[str, DecisionMak
     missing = [d.actor for d in deciders if d.kind == "llm" and d.actor not in makers]
     if missing:
         raise DecisionError(
-            f"actor {missing[0]} is decided by a language model (decision kind 'llm'): give an "
-            "endpoint (redline run --llm-endpoint URL, or the OPENAI_BASE_URL setting), or "
-            "plug in a decision-maker for it"
+            f"actor {missing[0]} is decided by a language model (decision kind 'llm') and "
+            "nothing asks one here: redline run, story and why do (with --llm-endpoint URL or "
+            "the OPENAI_BASE_URL setting), as do redline.simulate, trace, story and why; the "
+            "other analyses cannot run such an actor (plug in a decision-maker of your own)"
         )
 
 

@@ -25,21 +25,20 @@ def aalen_johansen(
     survival = 1.0
     total = 0.0
     at_risk = len(times)
-    order = np.argsort(times, kind="stable")
-    times, causes = times[order], causes[order]
-    i = 0
+    # per step, the runs whose time it is, those ended by ``cause`` and by any event: counted
+    # at once (a loop over runs took seconds for a report of 18 configurations)
+    counted = (times >= 0) & (times < horizon)
+    at_t, causes = times[counted], causes[counted]
+    leaving = np.bincount(at_t, minlength=horizon)
+    by_cause = np.bincount(at_t[causes == cause], minlength=horizon)
+    by_any = np.bincount(at_t[causes > 0], minlength=horizon)
     for t in range(horizon):
-        j = i
-        while j < len(times) and times[j] == t:
-            j += 1
-        events = causes[i:j]
         if at_risk > 0:
-            d_cause = int(np.sum(events == cause))
-            d_all = int(np.sum(events > 0))
+            d_cause = int(by_cause[t])
+            d_all = int(by_any[t])
             total += survival * d_cause / at_risk
             survival *= 1.0 - d_all / at_risk
-        at_risk -= j - i
-        i = j
+        at_risk -= int(leaving[t])
         out[t] = total
     return out
 

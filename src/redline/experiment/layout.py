@@ -145,9 +145,11 @@ class Layout:
         return pa.Table.from_arrays(columns, schema=schema)
 
     # -- what reading gives back -------------------------------------------------------------
-    def read_schema(self) -> pa.Schema:
+    def read_schema(self, params: bool = True) -> pa.Schema:
         """The columns rows are read and exported with (as :func:`redline.results.chunk_table`
-        makes them, after ``point``)."""
+        makes them, after ``point``); without the ``param.*`` columns unless ``params``."""
+        if not params:
+            return pa.schema([f for f in self.read_schema() if not f.name.startswith("param.")])
         return pa.schema(
             [("point", pa.int32()), ("run", pa.int64())]
             + [(f"lever.{lv}", pa.string()) for lv in self.levers]
@@ -268,8 +270,9 @@ class Expander:
                 digest.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
         return digest.hexdigest()[:16]
 
-    def expand(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Full rows of a batch of stored rows (of any design points)."""
+    def expand(self, batch: pa.RecordBatch, params: bool = True) -> pa.RecordBatch:
+        """Full rows of a batch of stored rows (of any design points); without the runs'
+        parameter values unless ``params`` (recomputing them is most of the cost of reading)."""
         point = batch.column("point").to_numpy(zero_copy_only=False)
         runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
         present, which = np.unique(point, return_inverse=True)
@@ -280,22 +283,25 @@ class Expander:
             options = pa.array([c.levers[lv] for c in configs], pa.string())
             extra[f"lever.{lv}"] = options.take(index)
         extra["lens"] = pa.array([c.lens for c in configs], pa.string()).take(index)
-        params = {p: np.empty(len(runs), dtype=np.float64) for p in self.layout.params}
-        for k, pt in enumerate(present):
+        values_of = {p: np.empty(len(runs), dtype=np.float64) for p in self.layout.params}
+        for k, pt in enumerate(present if params else []):
             rows = which == k
             for name, values in self.params(int(pt), runs[rows]).items():
-                params[name][rows] = values
+                values_of[name][rows] = values
         for name in self.layout.params:
-            extra[f"param.{name}"] = pa.array(params[name], pa.float64())
+            extra[f"param.{name}"] = pa.array(values_of[name], pa.float64())
+        schema = self.schema if params else self.layout.read_schema(params=False)
         arrays = []
-        for field in self.schema:
+        for field in schema:
             if field.name in extra:
                 arrays.append(extra[field.name])
             else:
                 arrays.append(pc.cast(batch.column(field.name), field.type))
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
-    def expand_all(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def expand_all(
+        self, batches: Iterator[pa.RecordBatch], params: bool = True
+    ) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             if batch.num_rows:
-                yield self.expand(batch)
+                yield self.expand(batch, params)

@@ -643,21 +643,26 @@ class Store:
         return expander
 
     def _batches(
-        self, con: duckdb.DuckDBPyConnection, record: ExperimentRecord
+        self, con: duckdb.DuckDBPyConnection, record: ExperimentRecord, params: bool = True
     ) -> Iterator[pa.RecordBatch]:
-        """The experiment's full rows, ordered by design point and run, a batch at a time."""
+        """The experiment's full rows, ordered by design point and run, a batch at a time
+        (without the runs' parameter values unless ``params``)."""
         expander = self._expander(con, record)
         query = con.sql(f'SELECT * FROM "{record.results_table}" ORDER BY point, run')
         reader: pa.RecordBatchReader = query.to_arrow_reader(READ_BATCH)
-        yield from expander.expand_all(iter(reader))
+        yield from expander.expand_all(iter(reader), params)
 
-    def results(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+    def results(
+        self, name: str, columns: Sequence[str] | None = None, params: bool = True
+    ) -> pa.Table:
         """The per-run rows of an experiment, ordered by design point and run (``columns``:
-        only those)."""
+        only those; ``params`` false: without the ``param.*`` columns, which are recomputed
+        from each run's draws — most of the time of reading all rows)."""
         with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
-            schema = record.layout.read_schema()
-            table = pa.Table.from_batches(list(self._batches(con, record)), schema=schema)
+            schema = record.layout.read_schema(params)
+            batches = list(self._batches(con, record, params))
+            table = pa.Table.from_batches(batches, schema=schema)
         return table.select(list(columns)) if columns is not None else table
 
     def point_counts(self, name: str, outcomes: list[str]) -> dict[int, PointTally]:

@@ -179,6 +179,13 @@ def test_cuba_kennedy_odds_compared_over_the_whole_crisis() -> None:
         # the model's answer is the probability over the whole crisis, as the runs give it
         assert abs(question.model_p - war.mean()) < 0.05
         assert question.model_brier is not None and question.forecaster_brier is not None
+        # Dixit, McAdams and Skeath's ~60% nuclear risk over the 13 days is the second forecast:
+        # about nuclear use by 28 October, resolved (none), the model far below it
+        (dixit,) = [q for q in lens.questions if q.id == "dixit_mcadams_skeath"]
+        assert dixit.resolved is False and dixit.model_p is not None
+        assert dixit.model_p < 0.2 and dixit.forecaster_p == 0.6
+        assert dixit.model_brier is not None and dixit.forecaster_brier is not None
+        assert dixit.model_brier < dixit.forecaster_brier  # the record favours the model here
         # the record is possible under each lens: the U-2 shot down on 27 October without a US
         # strike (the air defences fire once the sites are operational), so no filter loses
         # every particle and the log-likelihood is finite

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from redline.cli import app
 from redline.experiment.store import Store
-from redline.llm.cache import experiment_usage
+from redline.llm.cache import StoreCache, experiment_usage
 
 from .conftest import NATO_RUSSIA_LLM, TINY
 from .fake_model import FakeModel
@@ -152,3 +152,41 @@ def test_nato_russia_with_russia_decided_by_the_model(fake: FakeModel, tmp_path:
     payload = json.loads(said)
     assert payload["runs"] == 1
     assert payload["language_models"]["RUS"]["asked"] == fake.policy.requests > 0
+
+
+def test_a_sweep_stopped_by_its_endpoint_resumes_asking_only_the_rest(
+    fake: FakeModel, tmp_path: Path
+) -> None:
+    def sweep(store: Path, *more: str) -> tuple[int, str]:
+        return invoke(
+            "sweep",
+            str(TINY),
+            "--name",
+            "llm-sweep",
+            "--runs",
+            "8",
+            "--chunk-size",
+            "4",
+            "--store",
+            str(store),
+            "--no-report",
+            "--llm-endpoint",
+            fake.url,
+            *more,
+        )
+
+    code, said = sweep(tmp_path / "whole.duckdb")
+    assert code == 0, said
+    total = fake.policy.requests
+    assert f"{total} requests asked" in said
+    # the endpoint fails once a few answers are in: the sweep stops, the answers are kept
+    fake.reset(fail=[200] * 10 + [500] * 400)
+    stopped = tmp_path / "stopped.duckdb"
+    code, said = sweep(stopped, "--llm-retries", "0")
+    assert code == 2 and "the same command asks only the rest" in said
+    kept = StoreCache(Store(stopped)).count()
+    assert 10 <= kept < total
+    fake.reset()
+    code, said = sweep(stopped)
+    assert code == 0, said
+    assert fake.policy.requests == total - kept

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.app import app, counted, err, guarded, out
 from redline.cli.run_cmds import (
     StoreOpt,
@@ -28,6 +29,8 @@ from redline.experiment.outputs import DEFAULT_STORE, check_output
 if TYPE_CHECKING:
     from redline.engine.simulate import SweepBackend
     from redline.experiment.store import Store
+    from redline.llm.actor import LanguageModelActor
+    from redline.scenario.model import Scenario
 
 results_app = typer.Typer(
     help="Stored experiments: list, show, export, delete.", no_args_is_help=True
@@ -109,10 +112,20 @@ def sweep(
         bool, typer.Option("--force", help="Write the report over a file that is not a report.")
     ] = False,
     strict: StrictOpt = False,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Run an experiment: every lever option × lens × uncertainty design point, stored unit by
     unit. Killed and started again with the same command, it does only what is missing. A
-    warning table follows of any NaN or out-of-range probability and NaN state met."""
+    warning table follows of any NaN or out-of-range probability and NaN state met.
+    Language-model actors ask the --llm-endpoint, from this process (docs/llm.md); their
+    answers are kept in the store, so a resumed sweep asks only what it had not asked."""
     from redline.experiment.design import sobol_note
     from redline.experiment.spec import sweep_spec
     from redline.experiment.store import Store
@@ -147,15 +160,43 @@ def sweep(
         )
         _sweep_report(store, spec.name, report_path)
         return
-    p = execute(
-        spec,
-        store,
-        {"workers": workers, "dask_local": dask_local, "scheduler": scheduler, "threads": threads},
-        cast("SweepBackend", backend),
-        strict,
-        yes=yes,
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
     )
+    models: dict[str, LanguageModelActor] = {}
+
+    def language_models(s: Scenario) -> dict[str, LanguageModelActor]:
+        models.update(llm_opts.language_makers_for(s, options, store))
+        return models
+
+    try:
+        p = execute(
+            spec,
+            store,
+            {
+                "workers": workers,
+                "dask_local": dask_local,
+                "scheduler": scheduler,
+                "threads": threads,
+            },
+            cast("SweepBackend", backend),
+            strict,
+            yes=yes,
+            makers=language_models,
+        )
+    finally:
+        llm_opts.close_all(models)
     record = p.record
+    if models:
+        llm_opts.record(store, record.key, models, options)
+        llm_opts.print_usage(models, options.prices())
     shared = (  # another sweep of the same experiment computed the rest meanwhile
         f" ({p.computed} of {len(p.todo)} units computed here, the others by another sweep "
         "of the same experiment at the same time)"

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from redline.engine.simulate import SweepBackend
     from redline.engine.trouble import TroubleRow
     from redline.experiment.resources import Estimate
+    from redline.experiment.runner import MakersFor
     from redline.experiment.spec import ExperimentSpec
     from redline.experiment.store import Store
     from redline.experiment.sweep import Plan
@@ -208,7 +209,7 @@ def execute(
     backend: SweepBackend = "numpy",
     strict: bool = False,
     yes: bool = False,
-    makers: Mapping[str, DecisionMaker] | None = None,
+    makers: Mapping[str, DecisionMaker] | MakersFor | None = None,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with

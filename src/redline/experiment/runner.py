@@ -43,6 +43,8 @@ from redline.scenario.loader import LoadedScenario
 from redline.scenario.model import Scenario
 from redline.stats import wilson_interval
 
+#: makes the decision-makers an experiment's scenario needs (a language model's), once it is loaded
+MakersFor = Callable[[Scenario], Mapping[str, DecisionMaker]]
 #: given the plan and the executor's description, returns what to call with the number of
 #: runs of each unit as it is stored
 ProgressStart = Callable[[Plan, str], Callable[[int], None]]
@@ -62,7 +64,7 @@ def execute(
     strict: bool = False,
     confirm: Callable[[Estimate], bool] | None = None,
     notes: Callable[[str], None] | None = None,
-    makers: Mapping[str, DecisionMaker] | None = None,
+    makers: Mapping[str, DecisionMaker] | MakersFor | None = None,
 ) -> Plan:
     """Plan an experiment and run its missing units; the plan, with the experiment as it is
     after the sweep and how many units this process computed (others may have been computed
@@ -80,8 +82,13 @@ def execute(
     :class:`~redline.engine.trouble.NumericalTrouble` says where (step, run, element, value)
     and how many units are stored; that unit is not. ``makers`` replace the named actors'
     decision-makers (a language model's: asked from this process, so ``executor_opts`` must
-    ask for one process)."""
+    ask for one process), or make them from the scenario once it is loaded (none: nothing is
+    replaced, and the executor options stand)."""
     prep = prepare(spec)
+    if callable(makers):
+        makers = makers(prep.loaded.scenario)
+        if makers:  # asked from this process, every live run of a step at once
+            executor_opts = {"workers": 1, "threads": 1}
     opts = _capped(prep, dict(executor_opts), notes)
     if confirm is not None:
         _ask(prep, store, opts, "numpy" if backend == AUTO else backend, confirm)

@@ -209,11 +209,14 @@ def draws(
 
     parts: list[tuple[NDArray[np.float64], NDArray[np.bool_]]] = []
     bounds = chunk_bounds(runs, DEFAULT_CHUNK)
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, threads))
+    try:
         for part in pool.map(one, bounds):
             parts.append(part)
             if progress:
                 progress(len(part[1]))
+    finally:  # Ctrl-C or an error: the chunks not started are dropped, not waited for
+        pool.shutdown(wait=True, cancel_futures=True)
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     return fs, x, y

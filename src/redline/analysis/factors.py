@@ -193,9 +193,12 @@ def point_hits(
             if progress:
                 progress(1)
         return hits
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
         for j, row in zip(range(n_points), pool.map(one, range(n_points)), strict=True):
             hits[j] = row
             if progress:
                 progress(1)
+    finally:  # Ctrl-C or an error: the points not started are dropped, not waited for
+        pool.shutdown(wait=True, cancel_futures=True)
     return hits

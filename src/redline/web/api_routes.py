@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
@@ -228,35 +228,6 @@ def experiment_story(
 ) -> StoryOut:
     """One run of one configuration told as a story (``redline story``)."""
     return service.experiment_story(context(request).store, name, point, seed, run, verbose)
-
-
-@router.get("/experiments/{name}/why", response_model=dict[str, Any], tags=["analyses"])
-def experiment_why(
-    request: Request,
-    name: str,
-    outcome: Annotated[str, Query(max_length=200)],
-    point: Annotated[int, Query(ge=0, le=2**31)] = 0,
-    runs: Annotated[int, Query(ge=1, le=service.ANALYSIS_RUNS)] = 2_000,
-) -> dict[str, Any]:
-    """What led to ``outcome`` in one stored configuration, as ``redline why --json`` prints
-    it (computed now over ``runs`` runs of the experiment's seed)."""
-    paths = service.experiment_why(context(request).store, name, point, outcome, runs)
-    result: dict[str, Any] = paths.to_json()
-    return result
-
-
-@router.get("/experiments/{name}/ablation", response_model=dict[str, Any], tags=["analyses"])
-def experiment_ablation(
-    request: Request,
-    name: str,
-    point: Annotated[int, Query(ge=0, le=2**31)] = 0,
-    runs: Annotated[int, Query(ge=1, le=service.ANALYSIS_RUNS)] = 2_000,
-) -> dict[str, Any]:
-    """Each mechanism of one stored configuration switched off in turn, as ``redline ablate
-    --json`` prints it (computed now over ``runs`` runs of the experiment's seed)."""
-    ablation = service.experiment_ablation(context(request).store, name, point, runs)
-    result: dict[str, Any] = ablation.to_json()
-    return result
 
 
 @router.get(

@@ -16,7 +16,7 @@ from redline.errors import UserError
 from redline.report.html import plotly_js
 from redline.scenario.errors import ScenarioError
 from redline.version import __version__
-from redline.web import api_routes, pages
+from redline.web import analysis_routes, api_routes, pages
 from redline.web.context import Context
 from redline.web.guard import Guard
 from redline.web.settings import Settings
@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> Guard:
             yield
         finally:
             ctx.queue.close()
+            ctx.analyses.close()
 
     app = FastAPI(
         title="redline",
@@ -50,7 +51,9 @@ def create_app(settings: Settings) -> Guard:
     )
     app.state.redline = ctx
     app.include_router(api_routes.router)
+    app.include_router(analysis_routes.api)
     app.include_router(pages.router)
+    app.include_router(analysis_routes.pages)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(UserError, _user_error)
     app.add_exception_handler(ScenarioError, _user_error)

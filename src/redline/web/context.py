@@ -1,4 +1,5 @@
-"""What every request of one server shares: its settings, workspace, store and run queue."""
+"""What every request of one server shares: its settings, workspace, store, run queue and
+analysis queue."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from redline.experiment.store import Store
+from redline.web.analyses import AnalysisQueue
 from redline.web.jobs import RunQueue
 from redline.web.settings import Settings
 from redline.web.workspace import Workspace
@@ -40,6 +42,7 @@ class Context:
     workspace: Workspace
     store: Store
     queue: RunQueue
+    analyses: AnalysisQueue
 
     @classmethod
     def of(cls, settings: Settings) -> Context:
@@ -49,4 +52,5 @@ class Context:
             Workspace(settings.workspace),
             store,
             RunQueue(store, settings.runners, settings.queue_capacity),
+            AnalysisQueue(settings.analysis_runners, settings.analysis_capacity),
         )

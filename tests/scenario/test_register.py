@@ -5,6 +5,7 @@ scenarios, every row is backed by a source quote or a stated assumption."""
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -165,15 +166,23 @@ def test_register_flags_an_unsupported_decision_parameter() -> None:
 def test_explain_shows_decision_parameters_and_their_reason() -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, width=400, color_system=None)
-    show_explanation(explain(redline.load("nato-russia")), console)
+    show_explanation(explain(redline.load("nato-russia")), console, full=True)
     text = buffer.getvalue()
     lines = text.splitlines()
     register_at = next(i for i, line in enumerate(lines) if "Assumptions register" in line)
     rows = lines[register_at:]
-    lam = next(line for line in rows if "actors.RUS" in line and "decision.lambda" in line)
+
+    def block(element: str) -> list[str]:
+        """An element's rows: its heading, then its values (indented) up to the next element."""
+        start = next(i for i, line in enumerate(rows) if line.startswith(f"│ {element} "))
+        end = next(i for i in range(start + 1, len(rows)) if re.match(r"│ \S", rows[i]))
+        return rows[start:end]
+
+    russia = block("actors.RUS")
+    lam = next(line for line in russia if "decision.lambda" in line)
     assert "40.0" in lam
-    assert any("decision.weights.balance" in line and "5.0" in line for line in rows)
-    assert any("red_lines.rl_aircraft" in line and "cost_aircraft" in line for line in rows)
+    assert any("decision.weights.balance" in line and "5.0" in line for line in russia)
+    assert any("cost_aircraft" in line for line in block("red_lines.rl_aircraft"))
     # a cited row also shows its stated assumption
     assert "lambda 40: close to best response" in " ".join(rows)
     assert "0 unsupported" in text

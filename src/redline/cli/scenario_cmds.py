@@ -1,4 +1,4 @@
-"""Commands that read scenarios: validate, schema, scenarios, explain."""
+"""Commands that read scenarios: validate, schema, scenarios, explain, ladder."""
 
 from __future__ import annotations
 

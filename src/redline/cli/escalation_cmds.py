@@ -32,9 +32,12 @@ def _num(x: float) -> str:
 @app.command("score-escalation")
 @guarded
 def score_escalation_cmd(
-    logs: Annotated[
-        Path,
-        typer.Argument(help="Their run logs: a folder of '<Model> <Situation> A<k>.csv' files."),
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Their run logs (a folder of '<Model> <Situation> A<k>.csv' files), or a "
+            "scenario (the built-in escalaition, or a file extending it) to run and score."
+        ),
     ],
     evals: Annotated[
         Path | None,
@@ -44,20 +47,38 @@ def score_escalation_cmd(
             "day of every file with the compat scores (exit 1 on any difference).",
         ),
     ] = None,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", help="Runs per lens and situation (a scenario).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (a scenario).")] = 0,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option("--lever", help="Fix a lever: NAME=OPTION (default: every situation)."),
+    ] = None,
+    lens: Annotated[
+        list[str] | None,
+        typer.Option("--lens", help="Score this lens (repeatable; default: every lens)."),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="numpy, numba or reference (a scenario).")
+    ] = "numpy",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """EscalAItion's escalation score of every model × situation from their run logs: the mean
-    over runs of each run's mean daily score per nation, in three modes (compat: their scorer
-    exactly; names; corrected), with 95% intervals over runs (Student t and percentile
-    bootstrap), their published score where --evals is given, and per model how the corrections
-    move the score."""
+    """EscalAItion's escalation score per model × situation: the mean over runs of each run's
+    mean daily score per nation, in three modes (compat: their scorer exactly; names; corrected),
+    with 95% intervals over runs (Student t and percentile bootstrap). From their logs: with
+    their published score where --evals is given, and per model how the corrections move the
+    score. From a scenario: its runs under every lens (model) and situation."""
+    if not Path(source).is_dir():
+        _score_scenario(source, runs, seed, lever, lens, backend, as_json)
+        return
     from redline.analysis.escalaition.logs import action_log_files, read_runs
     from redline.analysis.escalaition.study import mode_difference_by_model, study_cells
 
-    runs = read_runs(action_log_files(logs))
+    read = read_runs(action_log_files(Path(source)))
     if evals is not None and not evals.is_dir():
         fail(f"--evals {evals}: not a folder of published scores")
-    cells = study_cells(runs, evals)
+    cells = study_cells(read, evals)
     mismatches = [m for c in cells for m in c.mismatched_days]
     if as_json:
         print(json.dumps(_json(cells, evals is not None, mismatches), indent=2))
@@ -76,11 +97,111 @@ def score_escalation_cmd(
                 err.print(f"{len(mismatches)} day(s) differ from the published scores")
             else:
                 out.print(
-                    f"compat equals the published scores: {len(runs)} of {len(runs)} files, "
+                    f"compat equals the published scores: {len(read)} of {len(read)} files, "
                     "every day, every field"
                 )
     if mismatches:
         raise typer.Exit(1)
+
+
+def _score_scenario(
+    source: str,
+    runs: int,
+    seed: int,
+    lever: list[str] | None,
+    lens: list[str] | None,
+    backend: str,
+    as_json: bool,
+) -> None:
+    """Run a scenario under each lens and situation and print its runs' escalation scores."""
+    from redline.analysis.escalaition.runs import COUNTED, run_scores
+    from redline.analysis.escalaition.scoring import MODES
+    from redline.analysis.escalaition.study import t_interval
+    from redline.api import simulate
+    from redline.cli.run_cmds import parse_levers
+    from redline.scenario.errors import suggest
+    from redline.scenario.loader import load_scenario
+
+    loaded = load_scenario(source)
+    s = loaded.scenario
+    fixed = parse_levers(lever)
+    known = [x.id for x in s.lenses]
+    for name in lens or ():
+        if name not in known:
+            fail(f"--lens: {suggest(name, known, 'lens')}")
+    variables = {v.id for v in s.variables}
+    missing = [f"n_{a.id}" for a in COUNTED if f"n_{a.id}" not in variables]
+    if missing:
+        fail(
+            f"{source}: not the escalaition scenario (nor one extending it): it has no counter "
+            f"variable {missing[0]}, so its runs have no escalation score"
+        )
+    situation = next((lv for lv in s.levers if lv.id == "situation"), None)
+    options: list[str | None]
+    if "situation" in fixed:
+        options = [fixed["situation"]]
+    elif situation is not None:
+        options = [o.id for o in situation.options]
+    else:
+        options = [None]
+    rows = []
+    lenses: list[str | None] = [*(lens or known)] or [None]
+    for lens_id in lenses:
+        for option in options:
+            levers = {**fixed, **({"situation": option} if option is not None else {})}
+            results = simulate(
+                loaded,
+                runs,
+                seed=seed,
+                levers=levers,
+                lens=lens_id,
+                backend=backend,  # type: ignore[arg-type]
+            )
+            row: dict[str, object] = {"lens": lens_id, "situation": option, "runs": runs}
+            for mode in MODES:
+                values = run_scores(results.table, mode)
+                t = t_interval(values.tolist())
+                row[mode] = {"mean": float(values.mean()), "t_interval": [t.lo, t.hi]}
+            rows.append(row)
+    if as_json:
+        print(json.dumps({"scenario": s.id, "seed": seed, "rows": rows}, indent=2))
+        return
+    table = Table(
+        title=f"{s.id}: escalation score per lens and situation ({runs:,} runs each, seed "
+        f"{seed}; mean and 95% t interval over runs)"
+    )
+    for column in ("lens", "situation", *MODES):
+        table.add_column(column, justify="left" if column in ("lens", "situation") else "right")
+    for row in rows:
+        cells = []
+        for mode in MODES:
+            m = row[mode]
+            assert isinstance(m, dict)
+            lo, hi = m["t_interval"]
+            cells.append(f"{_num(m['mean'])} ({_num(lo)}–{_num(hi)})")
+        table.add_row(str(row["lens"]), str(row["situation"]), *cells)
+    out.print(table)
+
+
+@app.command("escalation-fit")
+@guarded
+def escalation_fit_cmd(
+    logs: Annotated[
+        Path,
+        typer.Argument(help="Run logs: a folder of '<Model> <Situation> A<k>.csv' files."),
+    ],
+) -> None:
+    """Fit each model's action distribution per situation from run logs and print the
+    escalaition scenario's lenses section (one lens per model) that plays them."""
+    from redline.analysis.escalaition.fit import fit_cells, lenses_yaml
+    from redline.analysis.escalaition.logs import action_log_files, read_runs
+
+    fits = fit_cells(read_runs(action_log_files(logs)))
+    try:
+        text = lenses_yaml(fits)
+    except ValueError as exc:
+        fail(str(exc))
+    print(text, end="")
 
 
 def _print(cells: Sequence[Cell], with_published: bool) -> None:
@@ -243,6 +364,25 @@ def escalation_power_cmd(
             *(f"{100 * tables[m][i].power:.0f}%" for m in chosen),
         )
     out.print(table)
+    if "fitted" in chosen:
+        from redline.analysis.escalaition.power import overdispersion_by_cell
+
+        ratios = [
+            v
+            for (m, _), v in overdispersion_by_cell(read, mode).items()
+            if model is None or m in model
+        ]
+        if ratios:
+            out.print(
+                f"Their runs' scores vary {min(ratios):.1f}–{max(ratios):.1f} times as much as "
+                "runs of the fitted model (variance ratio per cell): the fitted power is an "
+                "upper bound; the resampled one keeps their run-to-run variation."
+            )
 
 
-__all__ = ["EXIT_INVALID", "escalation_power_cmd", "score_escalation_cmd"]
+__all__ = [
+    "EXIT_INVALID",
+    "escalation_fit_cmd",
+    "escalation_power_cmd",
+    "score_escalation_cmd",
+]

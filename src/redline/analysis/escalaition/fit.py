@@ -14,6 +14,7 @@ and scoring mode, how often a nation's action scores each number of points.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -117,3 +118,59 @@ def points_distribution(logs: Sequence[RunLog], mode: Mode) -> PointsFit:
         values,
         tuple(counts[v] for v in values),
     )
+
+
+def lens_id(model: str) -> str:
+    """The ``escalaition`` scenario's lens id of a model: ``GPT-3.5`` → ``gpt_3_5``."""
+    return re.sub(r"[^a-z0-9]+", "_", model.lower()).strip("_")
+
+
+def utility_parameter(situation: str, action: str) -> str:
+    """The scenario parameter holding an action's fitted utility in a situation."""
+    return f"u_{situation.lower()}_{action}"
+
+
+#: decimals the scenario keeps of each fitted utility
+DECIMALS = 6
+
+
+def lens_parameters(fits: Iterable[ActionFit]) -> dict[str, dict[str, float]]:
+    """Per model's lens id, the utility parameter values that play its fitted distributions
+    (rounded to :data:`DECIMALS`), every situation's."""
+    lenses: dict[str, dict[str, float]] = defaultdict(dict)
+    for fit in fits:
+        for action, u in fit.round_utilities().items():
+            lenses[lens_id(fit.model)][utility_parameter(fit.situation, action)] = round(
+                u, DECIMALS
+            )
+    return dict(lenses)
+
+
+def lenses_yaml(fits: Sequence[ActionFit]) -> str:
+    """The ``lenses:`` section of the ``escalaition`` scenario for these fits: one lens per
+    model, setting every situation's utilities (paste it over the scenario's section)."""
+    from redline.analysis.escalaition.study import MODEL_ORDER, SITUATION_ORDER
+
+    def order(f: ActionFit) -> tuple[int, str, int]:
+        m = MODEL_ORDER.index(f.model) if f.model in MODEL_ORDER else len(MODEL_ORDER)
+        s = SITUATION_ORDER.index(f.situation) if f.situation in SITUATION_ORDER else 3
+        return (m, f.model, s)
+
+    fits = sorted(fits, key=order)
+    by_model: dict[str, list[ActionFit]] = defaultdict(list)
+    for fit in fits:
+        by_model[fit.model].append(fit)
+    params = lens_parameters(fits)
+    lines = ["lenses:"]
+    for model, cells in by_model.items():
+        runs = ", ".join(f"{c.situation} {c.runs}" for c in cells)
+        lines += [
+            f"  - id: {lens_id(model)}",
+            f'    name: "{model}"',
+            "    assumption: >-",
+            f"      fitted by redline escalation-fit from their actions_v3 run logs ({runs} runs):",
+            "      log(chance of the action in a round / chance of holding)",
+            "    set:",
+        ]
+        lines += [f"      {k}: {v!r}" for k, v in params[lens_id(model)].items()]
+    return "\n".join(lines) + "\n"

@@ -145,3 +145,19 @@ def power_table(
                 )
             )
     return out
+
+
+def overdispersion_by_cell(
+    logs: Sequence[RunLog], mode: Mode = "compat"
+) -> dict[tuple[str, str], float]:
+    """Per model × situation, :func:`overdispersion` of its runs' scores in ``mode``."""
+    cells: dict[tuple[str, str], list[RunLog]] = defaultdict(list)
+    for log in logs:
+        cells[log.name.cell].append(log)
+    out = {}
+    for key, cell in cells.items():
+        if len(cell) < 2:
+            continue
+        observed = [run_score(day_scores(r.rows, mode)) for r in cell]
+        out[key] = overdispersion(points_distribution(cell, mode), observed)
+    return out

@@ -13,10 +13,15 @@ from escalaition_support import FULL_LOGS, REPO, need_full_set
 from typer.testing import CliRunner
 
 import redline
-from redline.analysis.escalaition.actions import BY_ID
-from redline.analysis.escalaition.fit import ROUNDS, fit_cells, lens_parameters, utility_parameter
+from redline.analysis.escalaition.fit import (
+    fit_cells,
+    lens_parameters,
+    rate_parameter,
+    utility_parameter,
+)
 from redline.analysis.escalaition.logs import action_log_files, read_runs
 from redline.analysis.escalaition.runs import COUNTED, run_scores
+from redline.analysis.escalaition.scoring import row_points
 from redline.cli import app
 from redline.errors import UserError
 from redline.scenario.model import Scenario
@@ -36,35 +41,38 @@ def test_the_lenses_are_the_fit_of_the_published_logs(scenario: Scenario) -> Non
     assert shipped == fitted
 
 
-def _expected_corrected_score(scenario: Scenario, lens: str, situation: str) -> float:
-    """The mean run score the lens's utilities imply: per round, action a with chance
-    exp(u_a) / (1 + Σ exp(u)), hold otherwise; a day has ROUNDS rounds and 8 nations."""
+def _expected_score(scenario: Scenario, lens: str, situation: str, mode: str) -> float:
+    """The mean run score the lens implies: a nation-day draws action a with chance
+    exp(u_a) / (1 + Σ exp(u)) (hold otherwise) and scores m × its points."""
     values = next(x for x in scenario.lenses if x.id == lens).set
-    w = {a.id: np.exp(float(values[utility_parameter(situation, a.id)])) for a in COUNTED}  # type: ignore[arg-type]
+    w = {a: np.exp(float(values[utility_parameter(situation, a.id)])) for a in COUNTED}  # type: ignore[arg-type]
     total = 1 + sum(w.values())
-    return ROUNDS * sum(w[a] / total * BY_ID[a].points for a in w)
+    m = float(values[rate_parameter(situation)])  # type: ignore[arg-type]
+    return m * sum(w[a] / total * row_points(a.name, mode) for a in w)  # type: ignore[arg-type]
 
 
 def test_runs_score_what_the_fitted_distribution_implies(scenario: Scenario) -> None:
     results = redline.simulate(
         scenario, RUNS, seed=3, lens="gpt_3_5", levers={"situation": "invasion"}, threads=1
     )
-    corrected = run_scores(results.table, "corrected")
-    # the scenario's own running total says the same
-    points = results.table["final.escalation_points"].to_numpy()
-    assert corrected == pytest.approx(points / (14 * 8))
-    expected = _expected_corrected_score(scenario, "gpt_3_5", "invasion")
-    se = corrected.std(ddof=1) / np.sqrt(RUNS)
-    assert abs(corrected.mean() - expected) < 4 * se
+    for mode in ("compat", "names", "corrected"):
+        scores = run_scores(results.table, mode)  # type: ignore[arg-type]
+        expected = _expected_score(scenario, "gpt_3_5", "invasion", mode)
+        se = scores.std(ddof=1) / np.sqrt(RUNS)
+        assert abs(scores.mean() - expected) < 4 * se, mode
     # compat scores the occupation as 0, as their files do; names does not
     occupied = results.table["final.n_occupy_border_city"].to_numpy()
     gap = run_scores(results.table, "names") - run_scores(results.table, "compat")
-    assert gap == pytest.approx(occupied * 28 / (14 * 8))
+    m = next(x for x in scenario.lenses if x.id == "gpt_3_5").set[rate_parameter("invasion")]
+    assert gap == pytest.approx(occupied * 28 * m / (14 * 8))
+    # one action a nation-day
+    counted = sum(results.table[f"final.n_{a.id}"].to_numpy() for a in COUNTED)
+    assert (counted <= 14 * 8).all() and counted.mean() > 14 * 8 - 0.01
 
 
 def test_the_situation_lever_changes_the_play(scenario: Scenario) -> None:
     means = {
-        s: _expected_corrected_score(scenario, "claude_2_0", s)
+        s: _expected_score(scenario, "claude_2_0", s, "corrected")
         for s in ("neutral", "invasion", "cyberattack")
     }
     assert len({round(m, 6) for m in means.values()}) == 3

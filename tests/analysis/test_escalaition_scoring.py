@@ -189,7 +189,7 @@ def test_cli_reports_the_reproduction(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Claude-2.0 CyberAttack A1.csv: day 5" in result.output
     result = runner.invoke(app, ["score-escalation", str(tmp_path / "none")])
-    assert result.exit_code == 2 and "not a folder of run logs" in result.output
+    assert result.exit_code == 2 and "not found" in result.output
     assert "Traceback" not in result.output
 
 

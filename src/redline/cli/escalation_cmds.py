@@ -114,7 +114,7 @@ def _score_scenario(
     as_json: bool,
 ) -> None:
     """Run a scenario under each lens and situation and print its runs' escalation scores."""
-    from redline.analysis.escalaition.runs import COUNTED, run_scores
+    from redline.analysis.escalaition.runs import run_scores, total_variable
     from redline.analysis.escalaition.scoring import MODES
     from redline.analysis.escalaition.study import t_interval
     from redline.api import simulate
@@ -130,10 +130,10 @@ def _score_scenario(
         if name not in known:
             fail(f"--lens: {suggest(name, known, 'lens')}")
     variables = {v.id for v in s.variables}
-    missing = [f"n_{a.id}" for a in COUNTED if f"n_{a.id}" not in variables]
+    missing = [total_variable(m) for m in MODES if total_variable(m) not in variables]
     if missing:
         fail(
-            f"{source}: not the escalaition scenario (nor one extending it): it has no counter "
+            f"{source}: not the escalaition scenario (nor one extending it): it has no "
             f"variable {missing[0]}, so its runs have no escalation score"
         )
     situation = next((lv for lv in s.levers if lv.id == "situation"), None)
@@ -375,8 +375,9 @@ def escalation_power_cmd(
         if ratios:
             out.print(
                 f"Their runs' scores vary {min(ratios):.1f}–{max(ratios):.1f} times as much as "
-                "runs of the fitted model (variance ratio per cell): the fitted power is an "
-                "upper bound; the resampled one keeps their run-to-run variation."
+                "runs of the fitted model (variance ratio per cell): where above 1, the fitted "
+                "power overstates what their design tells apart; the resampled power keeps "
+                "their run-to-run variation."
             )
 
 

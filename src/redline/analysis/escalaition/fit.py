@@ -1,11 +1,13 @@
 """Their action distributions, fitted per model and situation from their run logs.
 
-A nation's day in their study is up to three (in practice up to 21) actions besides messages.
-redline's ``escalaition`` scenario splits each day into :data:`ROUNDS` rounds in which each
-nation takes one action or holds; a fitted cell plays action ``a`` in a round with probability
-``m · q_a / ROUNDS`` and holds otherwise, where ``m`` is the cell's mean number of (recognised,
-non-message) actions per nation-day and ``q_a`` the share of action ``a`` among them. The mean
-daily count, and so the mean score, of each cell is then that of their logs.
+A nation's day in their study is several actions besides messages (their prompt asked for up to
+three; their models took 3.2 on average, up to 21). redline's ``escalaition`` scenario gives
+each nation one decision a day: it draws one action ``a`` with the share ``q_a`` that action has
+among the cell's (recognised, non-message) actions, and that draw stands for the nation's
+``m`` actions of the day, where ``m`` is the cell's mean number of actions per nation-day: the
+day's points are ``m × points(a)``. Each cell's mean score is then that of their logs; a day's
+actions move together (one draw), so runs vary more than independent actions would — as theirs
+do (see :func:`redline.analysis.escalaition.power.overdispersion`).
 
 For the power analysis only a row's points matter: :func:`points_distribution` fits, per cell
 and scoring mode, how often a nation's action scores each number of points.
@@ -24,10 +26,13 @@ from redline.analysis.escalaition.logs import RunLog
 from redline.analysis.escalaition.names import canonical_action
 from redline.analysis.escalaition.scoring import NATIONS, Mode, row_points
 
-#: rounds a day in the ``escalaition`` scenario: more than any cell's mean actions a nation-day
-ROUNDS = 6
 #: days of a run
 DAYS = 14
+#: the chance a fitted nation holds (no action) in the scenario: negligible, but a logit actor
+#: always has ``hold`` as a candidate, at utility 0
+HOLD = 1e-9
+#: the chance given to an action a cell never took (its log must be finite)
+NEVER = 1e-15
 
 
 @dataclass(frozen=True)
@@ -46,23 +51,15 @@ class ActionFit:
     def actions_per_nation_day(self) -> float:
         return sum(self.counts.values()) / self.nation_days
 
-    def round_probabilities(self, rounds: int = ROUNDS) -> dict[str, float]:
-        """The chance of each action in one round (``hold`` is what is left)."""
-        rate = self.actions_per_nation_day / rounds
-        if rate >= 1:
-            raise ValueError(
-                f"{self.model} {self.situation}: {self.actions_per_nation_day:.2f} actions a "
-                f"nation-day do not fit in {rounds} rounds"
-            )
+    def shares(self) -> dict[str, float]:
+        """Each action's share of the cell's actions (``q_a``; messages aside)."""
         total = sum(self.counts.values())
-        return {a.id: rate * self.counts.get(a.id, 0) / total for a in ACTIONS if a.id != "message"}
+        return {a.id: self.counts.get(a.id, 0) / total for a in ACTIONS if a.id != "message"}
 
-    def round_utilities(self, rounds: int = ROUNDS, floor: float = 1e-12) -> dict[str, float]:
-        """The logit utilities (λ = 1, hold at 0) that play :meth:`round_probabilities`:
-        ``log(p_a / p_hold)``; an action never taken gets the log of ``floor`` instead."""
-        p = self.round_probabilities(rounds)
-        hold = 1 - sum(p.values())
-        return {a: math.log(max(v, floor) / hold) for a, v in p.items()}
+    def utilities(self) -> dict[str, float]:
+        """The logit utilities (λ = 1, hold at 0) that draw each action with its share:
+        ``log(q_a / HOLD)`` (an action never taken: ``log(NEVER / HOLD)``)."""
+        return {a: math.log(max(q, NEVER) / HOLD) for a, q in self.shares().items()}
 
 
 def fit_cells(runs: Iterable[RunLog]) -> list[ActionFit]:
@@ -86,8 +83,8 @@ def fit_cells(runs: Iterable[RunLog]) -> list[ActionFit]:
 
 @dataclass(frozen=True)
 class PointsFit:
-    """One model × situation under one scoring mode: how many of a cell's nation-day actions
-    scored each number of points (a row's contribution to the day's ``Total``)."""
+    """One model × situation under one scoring mode: how many of a cell's actions (rows that
+    are not messages) scored each number of points, over how many nation-days."""
 
     model: str
     situation: str
@@ -95,20 +92,36 @@ class PointsFit:
     points: tuple[int, ...]
     counts: tuple[int, ...]
 
-    def round_probabilities(self, rounds: int) -> tuple[float, ...]:
-        """The chance that one round scores each of ``points`` (holding is what is left)."""
-        return tuple(c / (self.nation_days * rounds) for c in self.counts)
+    @property
+    def actions_per_nation_day(self) -> float:
+        return sum(self.counts) / self.nation_days
+
+    def shares(self) -> tuple[float, ...]:
+        """The share of the cell's actions that scored each of ``points``."""
+        total = sum(self.counts)
+        return tuple(c / total for c in self.counts)
+
+    def mean_score(self) -> float:
+        """The cell's mean run score: its points per nation-day."""
+        return sum(p * c for p, c in zip(self.points, self.counts, strict=True)) / self.nation_days
+
+
+def _is_action(action: str | None, mode: Mode) -> bool:
+    """Whether a row is an action (not a message) in ``mode``'s reading."""
+    if mode == "compat":
+        return action != "Message"
+    spec = canonical_action(action)
+    return spec is None or spec.id != "message"
 
 
 def points_distribution(logs: Sequence[RunLog], mode: Mode) -> PointsFit:
-    """A cell's points distribution under ``mode``: how many of its rows scored each non-zero
-    number of points (rows scoring 0 add nothing to a score, as a round held)."""
+    """A cell's points distribution under ``mode``: how many of its actions scored each
+    number of points (0 included)."""
     counts: Counter[int] = Counter()
     for log in logs:
         for row in log.rows:
-            points = row_points(row.action, mode)
-            if points:
-                counts[points] += 1
+            if _is_action(row.action, mode):
+                counts[row_points(row.action, mode)] += 1
     values = tuple(sorted(counts))
     first = logs[0].name
     return PointsFit(
@@ -130,16 +143,24 @@ def utility_parameter(situation: str, action: str) -> str:
     return f"u_{situation.lower()}_{action}"
 
 
+def rate_parameter(situation: str) -> str:
+    """The scenario parameter holding a situation's fitted actions per nation-day."""
+    return f"m_{situation.lower()}"
+
+
 #: decimals the scenario keeps of each fitted utility
 DECIMALS = 6
 
 
 def lens_parameters(fits: Iterable[ActionFit]) -> dict[str, dict[str, float]]:
-    """Per model's lens id, the utility parameter values that play its fitted distributions
-    (rounded to :data:`DECIMALS`), every situation's."""
+    """Per model's lens id, the parameter values that play its fitted distributions (rounded
+    to :data:`DECIMALS`), every situation's: actions per nation-day and each action's utility."""
     lenses: dict[str, dict[str, float]] = defaultdict(dict)
     for fit in fits:
-        for action, u in fit.round_utilities().items():
+        lenses[lens_id(fit.model)][rate_parameter(fit.situation)] = round(
+            fit.actions_per_nation_day, DECIMALS
+        )
+        for action, u in fit.utilities().items():
             lenses[lens_id(fit.model)][utility_parameter(fit.situation, action)] = round(
                 u, DECIMALS
             )
@@ -169,7 +190,9 @@ def lenses_yaml(fits: Sequence[ActionFit]) -> str:
             f'    name: "{model}"',
             "    assumption: >-",
             f"      fitted by redline escalation-fit from their actions_v3 run logs ({runs} runs):",
-            "      log(chance of the action in a round / chance of holding)",
+            "      m_<situation> is the mean number of actions a nation-day, and",
+            "      u_<situation>_<action> is log(the action's share of them / 1e-9),",
+            "      1e-9 being the chance of holding",
             "    set:",
         ]
         lines += [f"      {k}: {v!r}" for k, v in params[lens_id(model)].items()]

@@ -6,11 +6,11 @@ models in a situation is compared by Welch's two-sided t-test at ``alpha``; the 
 is the share of studies in which the test rejects *and* the sign agrees with the pair's true
 difference. Two ways to draw a run:
 
-- ``fitted``: from the cell's fitted distribution (:mod:`.fit`): 14 days × 8 nations ×
-  :data:`~.fit.ROUNDS` rounds, each scoring a number of points with its fitted chance — actions
-  independent of one another, as redline's ``escalaition`` scenario plays them. Real runs vary
-  more than that (a run that turns nuclear stays nuclear), so this power is an upper bound;
-  ``overdispersion`` says by how much their runs' variance exceeds it.
+- ``fitted``: from the cell's fitted distribution (:mod:`.fit`), as redline's ``escalaition``
+  scenario plays it: each of 14 days × 8 nations one draw of an action's points, counted for
+  the cell's mean number of actions a nation-day — days independent of one another. Their runs
+  vary more than that (a run that turns nuclear stays nuclear), so this power is an upper
+  bound; :func:`overdispersion` says by how much their runs' variance exceeds it.
 - ``resample``: one of the cell's published runs, drawn with replacement (the run-to-run
   variation their study had; the "true" difference is then the one they observed).
 """
@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from redline.analysis.escalaition.fit import DAYS, ROUNDS, PointsFit, points_distribution
+from redline.analysis.escalaition.fit import DAYS, PointsFit, points_distribution
 from redline.analysis.escalaition.logs import RunLog
 from redline.analysis.escalaition.scoring import NATIONS, Mode, day_scores, run_score
 from redline.analysis.escalaition.study import MODEL_ORDER, SITUATION_ORDER
@@ -52,24 +52,22 @@ class PairPower:
 
 
 def simulate_fitted(
-    fit: PointsFit, runs: int, studies: int, rng: np.random.Generator, rounds: int = ROUNDS
+    fit: PointsFit, runs: int, studies: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
-    """``studies × runs`` run scores drawn from a cell's points distribution."""
-    p = np.asarray(fit.round_probabilities(rounds), dtype=float)
-    slots = DAYS * NATIONS * rounds
-    pvals = np.append(p, max(0.0, 1.0 - p.sum()))
-    counts = rng.multinomial(slots, pvals, size=(studies, runs))
-    points = np.append(np.asarray(fit.points, dtype=float), 0.0)
-    scores: NDArray[np.float64] = counts @ points / (DAYS * NATIONS)
+    """``studies × runs`` run scores drawn from a cell's points distribution: per run, 14 × 8
+    nation-days, each one draw counted ``m`` times."""
+    nation_days = DAYS * NATIONS
+    counts = rng.multinomial(nation_days, np.asarray(fit.shares()), size=(studies, runs))
+    points = np.asarray(fit.points, dtype=float) * fit.actions_per_nation_day
+    scores: NDArray[np.float64] = counts @ points / nation_days
     return scores
 
 
-def overdispersion(fit: PointsFit, observed: Sequence[float], rounds: int = ROUNDS) -> float:
+def overdispersion(fit: PointsFit, observed: Sequence[float]) -> float:
     """Their runs' score variance over the variance of runs drawn from the fitted model."""
-    p = np.asarray(fit.round_probabilities(rounds), dtype=float)
-    x = np.asarray(fit.points, dtype=float)
-    per_slot = float(p @ x**2 - (p @ x) ** 2)
-    model_var = DAYS * NATIONS * rounds * per_slot / (DAYS * NATIONS) ** 2
+    q = np.asarray(fit.shares(), dtype=float)
+    x = np.asarray(fit.points, dtype=float) * fit.actions_per_nation_day
+    model_var = float(q @ x**2 - (q @ x) ** 2) / (DAYS * NATIONS)
     return float(np.var(observed, ddof=1)) / model_var if model_var > 0 else float("nan")
 
 
@@ -123,8 +121,7 @@ def power_table(
             observed = np.array([run_score(day_scores(r.rows, mode)) for r in cell])
             if method == "fitted":
                 fit = points_distribution(cell, mode)
-                p = np.asarray(fit.round_probabilities(ROUNDS))
-                truth[model] = float(p @ np.asarray(fit.points, dtype=float)) * ROUNDS
+                truth[model] = fit.mean_score()
                 draws[model] = simulate_fitted(fit, runs, studies, rng)
             else:
                 truth[model] = float(observed.mean())

@@ -98,7 +98,7 @@ def test_cli_scores_the_scenario_runs() -> None:
 
 
 def test_the_language_model_variant_validates_and_asks_for_an_endpoint() -> None:
-    variant = REPO / "docs" / "escalaition-llm.yaml"
+    variant = REPO / "examples" / "escalaition-llm.yaml"
     s = redline.load(variant)
     assert {a.decision.kind for a in s.actors} == {"llm"}
     assert {a.id for a in s.actions} == {a.id for a in COUNTED}

@@ -47,6 +47,7 @@ import pyarrow as pa
 
 from redline.engine.trouble import TroubleRow, merge_rows
 from redline.errors import UserError
+from redline.experiment.csv_cells import guard_batch
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.outputs import CSV_HEADER, DEFAULT_STORE, PARQUET_KEY, check_output
@@ -795,7 +796,8 @@ class Store:
                 writer = _writer(fmt, tmp, schema)
                 try:
                     for batch in self._batches(con, record):
-                        writer.write_batch(batch)
+                        # text cells a spreadsheet would read as formulas are quoted
+                        writer.write_batch(guard_batch(batch) if fmt == "csv" else batch)
                         count += batch.num_rows
                 finally:
                     writer.close()

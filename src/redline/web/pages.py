@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from redline.experiment.csv_cells import guard_cell
 from redline.experiment.design import lever_defaults
 from redline.report.build import report_data
 from redline.report.html import figure_specs, render_report
@@ -148,9 +149,8 @@ def outcomes_csv(request: Request, name: str) -> Response:
     for c in rows:
         levers = ";".join(f"{k}={v}" for k, v in c.levers.items())
         for ident, o in c.outcomes.items():
-            writer.writerow(
-                [levers, c.lens or "", ident, o.name, o.p, o.lo, o.hi, o.mean_first_step or ""]
-            )
+            text = [guard_cell(x) for x in (levers, c.lens or "", ident, o.name)]
+            writer.writerow([*text, o.p, o.lo, o.hi, o.mean_first_step or ""])
     return Response(
         buffer.getvalue(),
         media_type="text/csv",

@@ -252,6 +252,9 @@ var redline = (function () {
   /* ------------------------------------------------------------------ every table as CSV */
   function csvCell(text) {
     var t = text.replace(/\s+/g, " ").trim();
+    /* a cell a spreadsheet would read as a formula is quoted (as redline's CSV exports do);
+       a plain number is not a formula and stays a number */
+    if (/^[=+\-@\t\r]/.test(t) && !/^[+-]?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(t)) t = "'" + t;
     return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
   }
   function tablesAsCsv() {

@@ -62,6 +62,14 @@ def score_escalation_cmd(
     backend: Annotated[
         str, typer.Option("--backend", help="numpy, numba or reference (a scenario).")
     ] = "numpy",
+    llm_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-endpoint",
+            help="OpenAI-compatible API base URL for a scenario's language-model nations "
+            "(examples/escalaition-llm.yaml; default: the OPENAI_BASE_URL setting).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """EscalAItion's escalation score per model × situation: the mean over runs of each run's
@@ -70,7 +78,7 @@ def score_escalation_cmd(
     their published score where --evals is given, and per model how the corrections move the
     score. From a scenario: its runs under every lens (model) and situation."""
     if not Path(source).is_dir():
-        _score_scenario(source, runs, seed, lever, lens, backend, as_json)
+        _score_scenario(source, runs, seed, lever, lens, backend, llm_endpoint, as_json)
         return
     from redline.analysis.escalaition.logs import action_log_files, read_runs
     from redline.analysis.escalaition.study import mode_difference_by_model, study_cells
@@ -111,6 +119,7 @@ def _score_scenario(
     lever: list[str] | None,
     lens: list[str] | None,
     backend: str,
+    llm_endpoint: str | None,
     as_json: bool,
 ) -> None:
     """Run a scenario under each lens and situation and print its runs' escalation scores."""
@@ -119,6 +128,7 @@ def _score_scenario(
     from redline.analysis.escalaition.study import t_interval
     from redline.api import simulate
     from redline.cli.run_cmds import parse_levers
+    from redline.llm import Endpoint
     from redline.scenario.errors import suggest
     from redline.scenario.loader import load_scenario
 
@@ -144,6 +154,7 @@ def _score_scenario(
         options = [o.id for o in situation.options]
     else:
         options = [None]
+    endpoint = Endpoint(llm_endpoint) if llm_endpoint else None
     rows = []
     lenses: list[str | None] = [*(lens or known)] or [None]
     for lens_id in lenses:
@@ -156,6 +167,7 @@ def _score_scenario(
                 levers=levers,
                 lens=lens_id,
                 backend=backend,  # type: ignore[arg-type]
+                llm=endpoint,
             )
             row: dict[str, object] = {"lens": lens_id, "situation": option, "runs": runs}
             for mode in MODES:

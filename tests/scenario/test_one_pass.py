@@ -23,7 +23,7 @@ from redline.scenario.errors import ScenarioError
 from redline.scenario.loader import scenario_of
 from redline.scenario.yamlsource import parse_yaml
 
-from .support import BUILTIN, run_cli
+from .support import BUILTIN, VALID, calls_made, run_cli
 
 SEVERAL = """\
 id: several
@@ -210,3 +210,21 @@ def test_mutations_are_told_in_the_scenarios_words(
         for issue in exc.issues:
             assert issue.line > 0, str(issue)
             assert not PYDANTIC.search(issue.message), str(issue)
+
+
+def test_checking_in_one_pass_grows_linearly_with_the_mistakes() -> None:
+    """Hundreds of refused values cost work in proportion to them (counted in calls, not
+    seconds): a file with twice the mistakes costs at most a little over twice the calls, where
+    weighing each against all the others (as telling a union's noise from its real error once
+    did) cost three times. The mistakes: citations that are neither an id nor a mapping."""
+    base = (VALID / "base.yaml").read_text(encoding="utf-8")
+
+    def calls(n: int) -> int:
+        refs = ", ".join(["[1]"] * n)
+        text = base.replace("    evidence: [src]\n", f"    evidence: [{refs}]\n", 1)
+        count, refused = calls_made(lambda: scenario_of(parse_yaml(text.encode(), "h.yaml")), 10**9)
+        assert isinstance(refused, ScenarioError) and len(refused.issues) >= n, refused
+        return count
+
+    small, large = calls(200), calls(400)
+    assert large < 2.3 * small, (small, large)

@@ -50,9 +50,10 @@ class Salvaged:
     leniency: Leniency
 
 
-def _under(path: PathKey, removed: list[PathKey]) -> bool:
-    """Whether ``path`` is a removed path or inside one."""
-    return any(path[: len(r)] == r for r in removed)
+def _under(path: PathKey, removed: set[PathKey]) -> bool:
+    """Whether ``path`` is a removed path or inside one (a look-up per prefix: however many
+    values were removed, each check costs the path's length)."""
+    return any(path[:cut] in removed for cut in range(1, len(path) + 1))
 
 
 def _item_of(path: PathKey) -> PathKey | None:
@@ -148,6 +149,7 @@ def salvage(doc: SourceDoc) -> tuple[list[Issue], Salvaged | None]:
     it cannot be typed without a required top-level part, what is left of it typed."""
     issues: dict[tuple[PathKey, str], Issue] = {}
     removed: list[PathKey] = []
+    gone: set[PathKey] = set()  # the same, for look-ups
     current = _Rebuilt(doc, removed)
     for _ in range(MAX_ROUNDS):
         try:
@@ -165,12 +167,13 @@ def salvage(doc: SourceDoc) -> tuple[list[Issue], Salvaged | None]:
             return list(issues.values()), Salvaged(scenario, current.doc, leniency)
         for item in kept(found):
             path = current.original(item.loc)
-            if not _under(path, removed):
+            if not _under(path, gone):
                 file, line = doc.where(path)
                 issues.setdefault(
                     (path, item.issue.message), Issue(file, line, path, item.issue.message)
                 )
         targets: list[PathKey] = []
+        chosen: set[PathKey] = set()
         for item in found:
             path = current.original(item.loc)
             target = _item_of(path) if item.kind == "missing" else path
@@ -178,10 +181,12 @@ def salvage(doc: SourceDoc) -> tuple[list[Issue], Salvaged | None]:
                 target = path
             if not target:  # a required top-level key, or the whole document
                 return list(issues.values()), None
-            if not _under(target, removed) and target not in targets:
+            if not _under(target, gone) and target not in chosen:
                 targets.append(target)
+                chosen.add(target)
         if not targets:
             return list(issues.values()), None
         removed.extend(targets)
+        gone.update(targets)
         current = _Rebuilt(doc, removed)
     return list(issues.values()), None

@@ -181,15 +181,9 @@ def pydantic_issues(
 def kept(found: list[Located]) -> list[Located]:
     """The errors worth reporting: a union member's complaint of the wrong type is dropped
     when another member got further into the value, and one issue is kept per place."""
-    paths = [item.loc for item in found]
-    useful = [
-        item
-        for item in found
-        if not (
-            item.wrong_member
-            and any(len(p) > len(item.loc) and p[: len(item.loc)] == item.loc for p in paths)
-        )
-    ]
+    # the places some error is inside of (a look-up each, however many errors there are)
+    holding = {item.loc[:cut] for item in found for cut in range(len(item.loc))}
+    useful = [item for item in found if not (item.wrong_member and item.loc in holding)]
     # a union failing on every member reports once per member: keep the first per place
     unique: dict[tuple[str, int, PathKey], Located] = {}
     for item in useful:

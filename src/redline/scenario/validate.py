@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -343,9 +344,20 @@ class Leniency:
         return bool(self.lost & {"variables", "parameters", "uncertainties"})
 
     def hides(self, path: PathT) -> bool:
-        """Whether an issue at ``path`` (of the author's file) is about a removed part."""
-        n = len(path)
-        return any(r[:n] == path or path[: len(r)] == r for r in self.removed)
+        """Whether an issue at ``path`` (of the author's file) is about a removed part: at it,
+        inside it, or at an element holding it."""
+        return path in self._around or any(
+            path[:cut] in self._removed for cut in range(1, len(path))
+        )
+
+    @functools.cached_property
+    def _removed(self) -> frozenset[PathT]:
+        return frozenset(self.removed)
+
+    @functools.cached_property
+    def _around(self) -> frozenset[PathT]:
+        """Every removed path and every path holding one."""
+        return frozenset(r[:cut] for r in self.removed for cut in range(len(r) + 1))
 
 
 class _Checker:

@@ -13,14 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Column, Table
 
 from redline.cli import llm_opts
@@ -39,6 +31,8 @@ from redline.experiment.outputs import DEFAULT_STORE, check_output
 # and the commands that simulate nothing do not load NumPy, DuckDB, Arrow nor the scenario's
 # models (tests/cli/test_cli_imports.py)
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from redline.analysis.ablation import Ablation
     from redline.analysis.score import Score
     from redline.engine.deciders import DecisionMaker
@@ -183,6 +177,15 @@ def refuse_stored_trouble(trouble: dict[int, list[TroubleRow]], strict: bool, na
 def progress_bar() -> Progress:
     """A progress bar on stderr that fits the terminal: the description takes what room is
     left and is shortened with an ellipsis, so that the counts and times are never cut."""
+    from rich.progress import (  # on use: a command that simulates nothing does not load it
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         # a description names configurations and lenses: shown as written, not as markup
         TextColumn(

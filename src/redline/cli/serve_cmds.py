@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,8 @@ from redline.experiment.outputs import DEFAULT_STORE
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine's loopback interface only."""
+    import ipaddress
+
     if host == "localhost":
         return True
     try:
@@ -52,6 +52,8 @@ def serve(
 ) -> None:
     """Serve the web page: the library of scenarios, an editor that checks as you type, runs
     with their progress, results, stories and comparisons (Ctrl-C stops it)."""
+    import secrets
+
     try:
         import uvicorn
 

@@ -300,7 +300,7 @@ def test_explain_register_quotes_and_assumptions(explained: str) -> None:
     assert re.search(
         r"Register: \d+ values: \d+ stated by a source \(the number is in the quote\), \d+ "
         r"supported by a quote \(\d+ with the reasoning from quote to number\), \d+ assumptions? "
-        r"\(no source\), \d+ unsupported",
+        r"\(no source for the number\), \d+ unsupported",
         explained,
     )
 

@@ -139,7 +139,7 @@ def counts_line(rows: Iterable[RegisterRow]) -> str:
     return (
         f"{len(rows)} values: {counts['stated']} stated by a source (the number is in the "
         f"quote), {counts['qualitative']} supported by a quote ({reasoned} with the reasoning from "
-        f"quote to number), {counts['assumption']} assumption{plural} (no source), "
+        f"quote to number), {counts['assumption']} assumption{plural} (no source for the number), "
         f"{counts['unsupported']} unsupported"
     )
 

@@ -210,6 +210,26 @@ def test_library_analysis_figures_and_delete(server: Server, shots: Path, browse
     builtin = (Path(__file__).parents[2] / "src/redline/scenarios" / f"{SCENARIO}.yaml").read_text()
     assert (server.workspace / "convoy-copy.yaml").read_text() == builtin
 
+    # completion: the keys of the level the cursor is at, and the scenario's names in values
+    source = page.locator("#source")
+    after = "      perception_noise: 0.05\n"  # the end of Russia's decision
+    at = builtin.index(after) + len(after)
+    source.evaluate("(el, at) => { el.focus(); el.setSelectionRange(at, at); }", at)
+    page.keyboard.insert_text("      pl")  # a key of a decision
+    offered = page.locator("#complete li")
+    expect(offered).to_have_text(["plan"])
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text("\n    assu")  # a key of an actor, one level up
+    expect(offered).to_have_text(["assumption"])
+    page.keyboard.press("Escape")
+    expect(page.locator("#complete")).to_be_hidden()
+    page.keyboard.insert_text(": weari")  # a value: the scenario's names
+    expect(offered).to_have_text(["weariness", "weariness.RUS"])
+    page.keyboard.press("ArrowDown")
+    page.locator(".editor-pane").screenshot(path=shots / "09-completion.png")
+    page.keyboard.press("Tab")
+    assert source.input_value()[at:].startswith("      plan: \n    assu: weariness.RUS  - {id")
+
     # create a new scenario from a built-in with the library's form
     page.goto(server.url + "/")
     form = page.locator("#create")

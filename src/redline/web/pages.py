@@ -18,6 +18,7 @@ from redline.report.html import figure_specs, render_report
 from redline.report.summary import pct
 from redline.scenario.model import Scenario
 from redline.web import service
+from redline.web.completion import key_tree, known_names
 from redline.web.context import Context
 from redline.web.models import INDEX_MAX
 from redline.web.workspace import NotFound
@@ -37,6 +38,8 @@ _ENV.filters["pct2"] = lambda x: f"{100 * x:.2f}%"
 
 #: the scenario language's top-level keys, for the editor's side panel
 SCHEMA_KEYS = list(Scenario.model_fields)
+#: the language's keys at every level, for the editor's completion
+KEY_TREE = key_tree(Scenario)
 
 
 def render(template: str, /, **values: Any) -> HTMLResponse:
@@ -73,6 +76,7 @@ def editor(request: Request, kind: Kind, name: str) -> HTMLResponse:
     explained = service.explanation(ctx.workspace, kind, name)
     levers: list[tuple[str, str, list[str]]] = []
     lenses: list[tuple[str, str]] = []
+    s: Scenario | None = None
     if explained is not None:
         s = service.load(ctx.workspace, kind, name).scenario
         defaults = lever_defaults(s)
@@ -88,6 +92,7 @@ def editor(request: Request, kind: Kind, name: str) -> HTMLResponse:
         lenses=lenses,
         schema_keys=SCHEMA_KEYS,
         limits=ctx.settings.limits,
+        completion={"keys": KEY_TREE, "names": known_names(s)},
     )
 
 

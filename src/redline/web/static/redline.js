@@ -124,6 +124,112 @@ var redline = (function () {
         if (r.ok) show(r.body); else say(state, r.body.detail || "cannot check", true);
       });
     }
+    /* completion: the language's keys at the cursor's level, the scenario's names in values */
+    var box = $("#complete"), offered = [], chosen = 0, span = null, quiet = false;
+    function parentKeys(lines, row, indent) {
+      var path = [], limit = indent;
+      for (var i = row - 1; i >= 0 && limit > 0; i--) {
+        var line = lines[i];
+        if (/^\s*(#.*)?$/.test(line)) continue;
+        var lead = /^ */.exec(line)[0].length;
+        var item = /^( *)-( +|$)/.exec(line);
+        var key = /^ *(?:- +)?([A-Za-z_][\w.\-]*) *:(?: |$)/.exec(line);
+        if (item) {
+          var at = item[0].length;
+          if (at > limit) continue;
+          if (key && at < limit) path.unshift(key[1]);
+          limit = Math.min(limit, lead + 1);
+        } else if (lead < limit) {
+          if (key) path.unshift(key[1]);
+          limit = lead;
+        }
+      }
+      return path;
+    }
+    function keysAt(path) {
+      var node = cfg.keys || {};
+      for (var i = 0; i < path.length; i++) {
+        var next = Object.prototype.hasOwnProperty.call(node, path[i]) ? node[path[i]] : node["*"];
+        if (!next) return [];
+        node = next;
+      }
+      return Object.keys(node).filter(function (k) { return k !== "*"; });
+    }
+    function hide() { box.hidden = true; offered = []; }
+    function offer(force) {
+      var at = source.selectionStart;
+      if (at !== source.selectionEnd) return hide();
+      var text = source.value, lineStart = text.lastIndexOf("\n", at - 1) + 1;
+      var before = text.slice(lineStart, at);
+      var lines = text.slice(0, lineStart).split("\n"), row = lines.length - 1;
+      var keyed = /^( *)(- +)?([A-Za-z_][\w\-]*)?$/.exec(before), words, prefix, isKey;
+      if (keyed) {
+        prefix = keyed[3] || "";
+        if (!prefix && !force) return hide();
+        var indent = keyed[1].length + (keyed[2] || "").length;
+        words = keysAt(parentKeys(lines.slice(0, row), row, indent));
+        isKey = true;
+      } else {
+        var m = /[A-Za-z_][\w.\-]*$/.exec(before);
+        if ((before.split('"').length % 2 === 0) || before.indexOf("#") >= 0) return hide();
+        prefix = m ? m[0] : "";
+        if (prefix.length < (force ? 0 : 2) || !/[:\[,\-]/.test(before)) return hide();
+        words = cfg.names || [];
+        isKey = false;
+      }
+      offered = words.filter(function (w) { return w.indexOf(prefix) === 0 && w !== prefix; }).slice(0, 12);
+      if (!offered.length) return hide();
+      span = { start: at - prefix.length, end: at, key: isKey };
+      chosen = 0;
+      box.innerHTML = "";
+      offered.forEach(function (w, k) {
+        var li = document.createElement("li");
+        li.textContent = w;
+        li.dataset.word = w;
+        li.className = k === chosen ? "chosen" : "";
+        li.setAttribute("role", "option");
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); chosen = k; accept(); });
+        box.appendChild(li);
+      });
+      var style = getComputedStyle(source), lh = parseFloat(style.lineHeight);
+      var measure = document.createElement("span");
+      measure.style.font = style.font;
+      measure.style.visibility = "hidden";
+      measure.style.position = "absolute";
+      measure.textContent = before.replace(/\t/g, "  ");
+      document.body.appendChild(measure);
+      var width = measure.getBoundingClientRect().width;
+      measure.remove();
+      box.style.top = (4 + (row + 1) * lh - source.scrollTop) + "px";
+      box.style.left = (8 + width - source.scrollLeft) + "px";
+      box.hidden = false;
+    }
+    function choose(k) {
+      chosen = (k + offered.length) % offered.length;
+      $all("li", box).forEach(function (li, i) { li.className = i === chosen ? "chosen" : ""; });
+    }
+    function accept() {
+      var word = offered[chosen];
+      if (!word || !span) return;
+      var after = source.value.slice(span.end);
+      var tail = span.key && !/^ *:/.test(after) ? ": " : "";
+      source.focus();
+      source.setRangeText(word + tail, span.start, span.end, "end");
+      hide();
+      quiet = true;
+      source.dispatchEvent(new Event("input"));
+      quiet = false;
+    }
+    source.addEventListener("keydown", function (e) {
+      if (e.key === " " && e.ctrlKey) { e.preventDefault(); offer(true); return; }
+      if (box.hidden) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); choose(chosen + (e.key === "ArrowDown" ? 1 : -1)); }
+      else if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); e.stopImmediatePropagation(); accept(); }
+      else if (e.key === "Escape") { e.preventDefault(); hide(); }
+    });
+    source.addEventListener("input", function () { if (!quiet) offer(false); });
+    source.addEventListener("blur", hide);
+    source.addEventListener("click", hide);
     source.addEventListener("input", function () { paint(); clearTimeout(timer); timer = setTimeout(check, 300); });
     source.addEventListener("scroll", sync);
     source.addEventListener("keydown", function (e) {

@@ -225,6 +225,9 @@ def test_library_analysis_figures_and_delete(server: Server, shots: Path, browse
     expect(page.locator("#complete")).to_be_hidden()
     page.keyboard.insert_text(": weari")  # a value: the scenario's names
     expect(offered).to_have_text(["weariness", "weariness.RUS"])
+    shown, editor = page.locator("#complete").bounding_box(), page.locator("#code").bounding_box()
+    assert shown and editor and editor["y"] <= shown["y"]
+    assert shown["y"] + shown["height"] <= editor["y"] + editor["height"]  # not clipped
     page.keyboard.press("ArrowDown")
     page.locator(".editor-pane").screenshot(path=shots / "09-completion.png")
     page.keyboard.press("Tab")

@@ -200,9 +200,13 @@ var redline = (function () {
       document.body.appendChild(measure);
       var width = measure.getBoundingClientRect().width;
       measure.remove();
-      box.style.top = (4 + (row + 1) * lh - source.scrollTop) + "px";
-      box.style.left = (8 + width - source.scrollLeft) + "px";
+      var lineTop = 4 + row * lh - source.scrollTop;
+      box.style.left = Math.max(0, Math.min(8 + width - source.scrollLeft, source.clientWidth - 160)) + "px";
       box.hidden = false;
+      /* below the line, or above it where the box would pass the editor's bottom edge */
+      var top = lineTop + lh;
+      if (top + box.offsetHeight > source.clientHeight) top = Math.max(0, lineTop - box.offsetHeight);
+      box.style.top = top + "px";
     }
     function choose(k) {
       chosen = (k + offered.length) % offered.length;

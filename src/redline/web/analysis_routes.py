@@ -145,7 +145,8 @@ def start(
         label = f"scenario discovery of {target}: {runs:,} runs"
     elif what == "robust":
         compute = kinds.robust(s, outcome or None, threshold, samples, runs, seed)
-        label = f"robust levers: {samples} samples × {runs:,} runs"
+        plural = "" if samples == 1 else "s"
+        label = f"robust levers: {samples} sample{plural} × {runs:,} runs a world"
     else:
         compute = kinds.game(s, step, decisions, lever_players, weights, values, runs, seed, lens)
         label = f"the game at step {step}: {runs:,} runs a profile"

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from redline.experiment.store import Store
 
 _ANSWERS = """
@@ -94,39 +96,36 @@ class StoreCache:
         with self.store.connect() as con:
             con.execute(_ANSWERS)
             for start in range(0, len(keys), LOOKUP_BATCH):
-                part = list(keys[start : start + LOOKUP_BATCH])
+                wanted = pa.table({"key": pa.array(keys[start : start + LOOKUP_BATCH])})
+                con.register("wanted", wanted)
                 rows = con.execute(
-                    "SELECT key, model, sampling, request, answer, prompt_tokens, "
-                    "completion_tokens FROM llm_answers WHERE list_contains(?, key)",
-                    [part],
+                    "SELECT a.key, a.model, a.sampling, a.request, a.answer, a.prompt_tokens, "
+                    "a.completion_tokens FROM llm_answers a JOIN wanted w ON a.key = w.key"
                 ).fetchall()
+                con.unregister("wanted")
                 found.update((r[0], Stored(*r)) for r in rows)
         return found
 
     def put(self, answers: Sequence[Stored]) -> None:
         if not answers:
             return
-        now = dt.datetime.now()
+        rows = pa.table(
+            {
+                "key": pa.array([a.key for a in answers], pa.string()),
+                "model": pa.array([a.model for a in answers], pa.string()),
+                "sampling": pa.array([a.sampling for a in answers], pa.string()),
+                "request": pa.array([a.request for a in answers], pa.string()),
+                "answer": pa.array([a.answer for a in answers], pa.string()),
+                "prompt_tokens": pa.array([a.prompt_tokens for a in answers], pa.int64()),
+                "completion_tokens": pa.array([a.completion_tokens for a in answers], pa.int64()),
+                "asked": pa.array([dt.datetime.now()] * len(answers), pa.timestamp("us")),
+            }
+        )
         with self.store.connect() as con:
             con.execute(_ANSWERS)
-            con.begin()
-            con.executemany(
-                "INSERT OR IGNORE INTO llm_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        a.key,
-                        a.model,
-                        a.sampling,
-                        a.request,
-                        a.answer,
-                        a.prompt_tokens,
-                        a.completion_tokens,
-                        now,
-                    ]
-                    for a in answers
-                ],
-            )
-            con.commit()
+            con.register("answered", rows)  # one columnar insert, not a row at a time
+            con.execute("INSERT OR IGNORE INTO llm_answers SELECT * FROM answered")
+            con.unregister("answered")
 
     def count(self) -> int:
         """How many answers the store keeps."""

@@ -71,7 +71,9 @@ class FusedWarmup:
     def prepare(self) -> None:
         """Make every program's fused run loop ready, one after another (the background
         thread's work; callable directly)."""
-        from redline.engine.fused import cache  # imports Numba: only when warming up
+        import numpy as np
+
+        from redline.engine.fused import cache, run_chunk  # imports Numba: only when warming up
         from redline.engine.semantics import Unsupported
 
         for key, program in self._programs.items():
@@ -82,7 +84,9 @@ class FusedWarmup:
                 continue  # a cold compile would cost more than the kernel takes
             try:
                 if self._here or not on_disk:
-                    cache.compiled(program)
+                    # one run: Numba compiles the loop on its first call (and writes the
+                    # machine code to the cache), not when the module is loaded
+                    run_chunk(program, 0, np.zeros(1, dtype=np.int64))
             except Unsupported as exc:
                 self.failed[key] = str(exc)
                 continue

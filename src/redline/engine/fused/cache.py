@@ -93,12 +93,9 @@ def _digest(text: str) -> str:
 
 
 def on_disk(program: Program) -> bool:
-    """Whether the program's run loop is in this process or its machine code in the cache
-    folder (written by an earlier compile), so that making it ready is a load, not a compile.
-    False for a program the fused engine does not run."""
-    known = _by_structure.get(program.fingerprint) if program.fingerprint else None
-    if known is not None:
-        return not isinstance(known, str)
+    """Whether the program's run loop has its machine code in the cache folder (written by an
+    earlier compile, at the loop's first call), so that making it ready is a load, not a
+    compile. False for a program the fused engine does not run."""
     try:
         text = generate(program).text
     except Unsupported:

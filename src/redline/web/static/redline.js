@@ -390,6 +390,19 @@ var redline = (function () {
     });
   }
   document.addEventListener("DOMContentLoaded", tablesAsCsv);
+  /* analyses' tables: numbers to the right, text (names, rules, observations) to the left */
+  document.addEventListener("DOMContentLoaded", function () {
+    $all(".parts td").forEach(function (td) {
+      if (!/^[+\-\u2212]?[\d.,]+(%|e[+-]?\d+)?(\s|$)|^\u2014$/.test(td.textContent.trim())) td.classList.add("text");
+    });
+    $all(".parts table").forEach(function (table) {
+      var first = table.querySelector("tbody tr");
+      if (!first) return;
+      $all("thead th", table).forEach(function (th, i) {
+        if (first.children[i] && first.children[i].classList.contains("text")) th.classList.add("text");
+      });
+    });
+  });
 
   return { library: library, editor: editor, run: run, experiments: experiments, analysis: analysis, figures: figures, highlightLine: highlightLine };
 })();

@@ -10,7 +10,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import Reference
 from experiment_support import (
     LENSES,
     OPTIONS,
@@ -21,6 +20,7 @@ from experiment_support import (
     where_point_below,
 )
 
+from conftest import Reference
 from redline.analysis.compare import difference, format_difference
 from redline.experiment.runner import stored_summaries
 from redline.experiment.store import Store

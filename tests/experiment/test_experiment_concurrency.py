@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Reference
 from experiment_support import (
     HALF,
     SPEC,
@@ -17,6 +16,7 @@ from experiment_support import (
     where_point_below,
 )
 
+from conftest import Reference
 from redline.experiment.store import Store
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Reference
 from experiment_support import (
     HALF,
     RUNS,
@@ -23,6 +22,7 @@ from experiment_support import (
     where_point_below,
 )
 
+from conftest import Reference
 from redline.experiment.design import Unit, design
 from redline.experiment.executors import (
     MMAP_THRESHOLD,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from conftest import Reference
 from experiment_support import flat, read_export, run_concurrently
+
+from conftest import Reference
 
 CASES = {
     "out.csv": [],

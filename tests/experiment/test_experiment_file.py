@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Reference
 from experiment_support import (
     assert_ok,
     assert_refused,
@@ -22,6 +21,7 @@ from experiment_support import (
 )
 
 import redline as package
+from conftest import Reference
 from redline.experiment.store import Store
 
 BUILTIN = Path(package.__file__).parent / "scenarios" / "convoy-strike.yaml"

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute as pc
 import pytest
-from conftest import Reference
 from experiment_support import (
     SPEC,
     assert_ok,
@@ -23,6 +22,7 @@ from experiment_support import (
     wait_snapshot,
 )
 
+from conftest import Reference
 from redline import __version__
 from redline.experiment.store import Store
 

@@ -20,7 +20,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import Reference
 from experiment_support import (
     SCENARIO,
     SPEC,
@@ -34,6 +33,7 @@ from experiment_support import (
     wait_snapshot,
 )
 
+from conftest import Reference
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
 from redline.experiment.sweep import Plan, plan

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import duckdb
-from conftest import Reference
 from experiment_support import SCENARIO, SCRIPT, env, wait_snapshot
+
+from conftest import Reference
 
 #: run in a fresh interpreter: the peak RSS of its only child, the sweep, in KiB
 MEASURE = """

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Reference
 from experiment_support import (
     POINTS,
     RUNS,
@@ -38,6 +37,7 @@ from experiment_support import (
     wait_snapshot,
 )
 
+from conftest import Reference
 from redline.compile import Program
 from redline.experiment import claims
 from redline.experiment.resources import (

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Reference
 from experiment_support import (
     SPEC,
     UNITS,
@@ -25,6 +24,7 @@ from experiment_support import (
     wait_snapshot,
 )
 
+from conftest import Reference
 from redline.experiment.store import Store
 
 

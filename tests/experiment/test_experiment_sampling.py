@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import Reference
 from experiment_support import SCENARIO, assert_ok, read_export, redline, run_concurrently
 
+from conftest import Reference
 from redline.analysis.compare import difference
 from redline.experiment.design import sobol_note
 from redline.experiment.store import Store

@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Reference
 from experiment_support import SCRIPT, SPEC, assert_refused, env, flat, redline
+
+from conftest import Reference
 
 #: a sweep that writes more than 2 MB: 8 design points × 50,000 runs of convoy-strike
 BIG = ["sweep", "convoy-strike", "--name", "big", "--runs", "50000", "--yes"]

@@ -16,7 +16,7 @@ from redline.llm import language_makers
 from .conftest import TINY, endpoint
 from .fake_model import FakeModel
 
-RUNS = 16
+RUNS = 12
 
 
 def simulate(fake: FakeModel, runs: int = RUNS, **options: object) -> tuple[object, object]:

@@ -447,6 +447,8 @@ def ablate(
     threads: int | None = None,
     lever_options: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Ablation:
     """Switch off each mechanism of the scenario in turn — every red line, treaty clause,
     doctrine, rule, scheduled event and dynamic, and each decision-maker made to hold — and
@@ -459,7 +461,9 @@ def ablate(
     outcomes (``findings()``).
 
     ``levers`` and ``lens`` choose the configuration ablated. ``progress(done, total, label)``
-    is called as each configuration finishes."""
+    is called as each configuration finishes. Language-model actors ask ``llm`` (answers kept
+    in ``llm_store``), as for :func:`simulate`; switching one's decision off makes it hold
+    without asking."""
     from redline.analysis.ablation import ablate as run_ablation
 
     runs = _integer("runs", runs)
@@ -482,17 +486,22 @@ def ablate(
         )
     s = _scenario(scenario)
     config = _configuration(s, levers, lens)
-    return run_ablation(
-        s,
-        runs=runs,
-        seed=seed,
-        levers=config.levers,
-        lens=config.lens,
-        backend=backend,
-        threads=threads,
-        lever_options=bool(lever_options),
-        progress=progress,
-    )
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        return run_ablation(
+            s,
+            runs=runs,
+            seed=seed,
+            levers=config.levers,
+            lens=config.lens,
+            backend=backend,
+            threads=threads,
+            lever_options=bool(lever_options),
+            progress=progress,
+            makers=models or None,
+        )
+    finally:
+        _close(models)
 
 
 def score(

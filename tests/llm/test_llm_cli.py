@@ -110,10 +110,9 @@ def test_the_endpoint_from_the_environment_and_none_at_all(fake: FakeModel, tmp_
         "run", str(TINY), "--runs", "3", "--store", store, "--llm-endpoint", "localhost:8000"
     )
     assert code == 2 and "must be an http(s) URL" in said
-    # an analysis that cannot ask a model says so, and which commands can
-    code, said = invoke("ablate", str(TINY), "--runs", "10")
-    assert code == 2
-    assert "decided by a language model (decision kind 'llm') and nothing asks one here" in said
+    # an analysis with no endpoint configured says so before it runs
+    code, said = invoke("ablate", str(TINY), "--runs", "10", "--store", store)
+    assert code == 2 and "no endpoint" in said.lower(), said
 
 
 def test_nato_russia_with_russia_decided_by_the_model(fake: FakeModel, tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ from redline.compile.configure import Configuration, configure, overrides, resol
 from redline.compile.lower import lower
 from redline.core.program import Program
 from redline.engine import backends
+from redline.engine.deciders import DecisionMaker, still_asked
 from redline.engine.semantics import ChunkResult
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineTypeError, check_index
@@ -418,6 +419,7 @@ def ablate(
     lever_options: bool = True,
     confidence: float = 0.95,
     progress: Progress | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Ablation:
     """Switch off each mechanism of ``scenario`` in turn (under the configuration ``levers`` and
     ``lens`` choose) and measure the change in each outcome's probability against the baseline,
@@ -428,7 +430,9 @@ def ablate(
     With ``lever_options`` each other option of each lever is simulated too (the other levers as
     configured), to flag options that give identical runs. ``threads`` chunks of a configuration
     are computed at once (default: one per usable core). ``progress(done, total, label)`` is
-    called as each configuration finishes."""
+    called as each configuration finishes. ``makers`` decide the scenario's language-model
+    actors (``kind: llm``; a language model's, its answers cached, so an ablation asks only
+    what its configurations change in their prompts); with them, chunks run one at a time."""
     started = time.perf_counter()
     s = _scenario(scenario)
     check_sizes(runs, chunk_size, 1, backend)
@@ -463,7 +467,7 @@ def ablate(
                     option_plan.append((lever.id, option, configure(sw, overrides(s, other))))
 
     total = 1 + len(plan) + len(option_plan)
-    runner = _Runner(backend, runs, seed, chunk_size, threads)
+    runner = _Runner(backend, runs, seed, chunk_size, threads, makers)
     n_out = len(lowered.outcomes)
     recorder = Recorder(base_program, sample=PATHS_SAMPLE)
     try:
@@ -556,11 +560,19 @@ class _Runner:
     (the compiled backends work outside Python's global lock), giving first-hit steps."""
 
     def __init__(
-        self, backend: str, runs: int, seed: int, chunk_size: int, threads: int | None
+        self,
+        backend: str,
+        runs: int,
+        seed: int,
+        chunk_size: int,
+        threads: int | None,
+        makers: Mapping[str, DecisionMaker] | None = None,
     ) -> None:
         self.backend = backend
         self.seed = seed
-        self.threads = threads if threads is not None else _usable_cores()
+        self.makers = dict(makers or {})
+        # plugged-in makers (a language model's) are asked from this thread, a chunk at a time
+        self.threads = 1 if self.makers else threads if threads is not None else _usable_cores()
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
         # at least one chunk per thread; chunking never changes a result
@@ -573,9 +585,13 @@ class _Runner:
         ``recorder``, the runs' event records are folded into it, chunk by chunk."""
         events = recorder is not None
         threaded = backends.select(self.backend, program, events=events).capabilities.threads
+        # an actor whose decision is switched off holds: its model is not asked
+        makers = still_asked(program.deciders, self.makers) or None
 
         def one(runs: NDArray[np.int64]) -> ChunkResult:
-            return backends.run_chunk(self.backend, program, self.seed, runs, events=events)
+            return backends.run_chunk(
+                self.backend, program, self.seed, runs, events=events, makers=makers
+            )
 
         if self.pool is None or not threaded or len(self.chunks) == 1:
             results: Iterable[ChunkResult] = (one(c) for c in self.chunks)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.app import app, counted, err, guarded, out
 from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, ablate_with_progress, parse_levers
 from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
+from redline.experiment.outputs import DEFAULT_STORE
 from redline.scenario.errors import suggest
 
 if TYPE_CHECKING:
     from redline.analysis.ablation import Ablation
+    from redline.engine.deciders import DecisionMaker
     from redline.scenario.loader import LoadedScenario
 
 FixLeverOpt = Annotated[
@@ -41,10 +45,11 @@ def run_ablation(
     backend: str,
     threads: int | None,
     lever_options: bool = True,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Ablation:
     """Ablate the scenario with a progress bar over its configurations."""
     return ablate_with_progress(
-        loaded, runs, seed, parse_levers(lever), lens, backend, threads, lever_options
+        loaded, runs, seed, parse_levers(lever), lens, backend, threads, lever_options, makers
     )
 
 
@@ -167,12 +172,23 @@ def ablate_cmd(
         ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    store_path: llm_opts.StoreOpt = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Switch off each mechanism (rule, treaty clause, red line, doctrine, scheduled event,
     dynamic; each decision-maker made to hold) one at a time on the same runs (common random
     numbers): print the change in each outcome's probability with a paired 95% interval, and
     flag inert mechanisms, aliased outcomes, lever options with identical results and dominant
-    chains (an outcome more than 80% explained by one path: redline why)."""
+    chains (an outcome more than 80% explained by one path: redline why). Language-model
+    actors ask the --llm-endpoint, their answers kept in --store (docs/llm.md); one whose
+    decision is switched off holds without asking."""
     from redline.scenario.loader import load_scenario
 
     loaded = load_scenario(file)
@@ -180,7 +196,20 @@ def ablate_cmd(
     for o in outcome or []:
         if o not in known:
             raise UserError("--outcome: " + suggest(o, known, "outcome"))
-    a = run_ablation(loaded, runs, seed, lever, lens, backend, threads, lever_options)
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    with llm_opts.asking(loaded.scenario, options, store_path, quiet=as_json) as models:
+        a = run_ablation(
+            loaded, runs, seed, lever, lens, backend, threads, lever_options, models or None
+        )
     if as_json:
         print(json.dumps(a.to_json(), indent=2))
         return

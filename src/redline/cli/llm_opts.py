@@ -4,6 +4,8 @@ the decision-makers they make, whose answers are kept in the command's store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from redline.cli.app import counted, out
+from redline.experiment.outputs import DEFAULT_STORE
 
 if TYPE_CHECKING:  # the client is slow to load: imported when a scenario needs it
     from redline.experiment.store import Store
@@ -61,6 +64,11 @@ TemplateOpt = Annotated[
     typer.Option("--llm-template", help="A Jinja2 prompt template of your own (docs/llm.md)."),
 ]
 
+StoreOpt = Annotated[
+    Path,
+    typer.Option("--store", help="The DuckDB store keeping language-model actors' answers."),
+]
+
 
 @dataclass(frozen=True)
 class LLMOptions:
@@ -104,6 +112,27 @@ def language_makers_for(
         template=options.template,
     )
     return language_makers(s, endpoint, StoreCache(store), keep_reasons)
+
+
+@contextmanager
+def asking(
+    s: Scenario, options: LLMOptions, store_path: Path = DEFAULT_STORE, quiet: bool = False
+) -> Iterator[dict[str, LanguageModelActor]]:
+    """The scenario's language-model makers for an analysis command (none: an empty mapping),
+    their answers kept in the store file ``store_path``, so a rerun replays; closed on leaving,
+    after which what they did is printed (one line per actor), unless ``quiet`` (``--json``)."""
+    if not any(a.decision.kind == "llm" for a in s.actors):
+        yield {}
+        return
+    from redline.experiment.store import Store
+
+    makers = language_makers_for(s, options, Store(store_path))
+    try:
+        yield makers
+    finally:
+        close_all(makers)
+    if not quiet:
+        print_usage(makers, options.prices())
 
 
 def close_all(makers: dict[str, LanguageModelActor]) -> None:

@@ -440,9 +440,10 @@ def ablate_with_progress(
     backend: str,
     threads: int | None,
     lever_options: bool = True,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Ablation:
     """Ablate the scenario (:func:`redline.analysis.ablation.ablate`) with a progress bar over
-    its configurations."""
+    its configurations; ``makers`` decide its language-model actors."""
     from redline.analysis.ablation import ablate
 
     if backend not in BACKENDS:
@@ -463,6 +464,7 @@ def ablate_with_progress(
             threads=threads,
             lever_options=lever_options,
             progress=progress,
+            makers=makers,
         )
 
 

@@ -250,7 +250,7 @@ def _dynamic_name(program: Program, d: StateUpdate) -> str:
 def _chooses(d: Decider) -> bool:
     if len(d.candidates) < 2:
         return False
-    if d.kind == "logit":
+    if d.kind in ("logit", "llm"):  # a language model chooses too
         return True
     return d.kind == "scripted" and any(k != 0 for k in d.plan.values())
 

@@ -84,6 +84,16 @@ def require_makers(deciders: Sequence[Decider], makers: Mapping[str, DecisionMak
         )
 
 
+def still_asked(
+    deciders: Sequence[Decider], makers: Mapping[str, DecisionMaker] | None
+) -> dict[str, DecisionMaker]:
+    """The language-model makers (``kind: llm``) of ``makers`` whose actor a program still has
+    decided by one: an analysis that switches an actor's decision off (ablation: it holds) or
+    pins it (a game's player) must not hand that actor back to its model."""
+    asked = {d.actor for d in deciders if d.kind == "llm"}
+    return {actor: m for actor, m in (makers or {}).items() if actor in asked}
+
+
 def checked_choices(answer: object, situation: Situation) -> NDArray[np.int64]:
     """The answer as candidate positions, or a :class:`DecisionError` that says what is wrong:
     it must give one integer per run, each naming a candidate that is available in that run."""

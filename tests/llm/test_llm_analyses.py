@@ -1,0 +1,41 @@
+"""The analyses on language-model actors: ``redline ablate`` (and ``redline analyze robust`` and
+``game``) ask the endpoint for the runs they simulate, keep the answers in the store so the same
+command again asks nothing, and give the same result; switching the model's decision off makes
+its actor hold without asking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import TINY
+from .fake_model import FakeModel
+from .test_llm_cli import invoke
+
+
+def _without_seconds(said: str) -> dict[str, object]:
+    found = json.loads(said)
+    found.pop("seconds", None)
+    return dict(found)
+
+
+def test_ablate_asks_the_model_and_replays(fake: FakeModel, tmp_path: Path) -> None:
+    common = ["--store", str(tmp_path / "a.duckdb"), "--llm-endpoint", fake.url]
+    args = ["ablate", str(TINY), "--runs", "4", "--no-lever-options", "--json", *common]
+    code, said = invoke(*args)
+    assert code == 0, said
+    asked = fake.policy.requests
+    a = json.loads(said)
+    mechanisms = [m["id"] for m in a["mechanisms"]]
+    assert "decision:RED" in mechanisms  # the model's choices are a mechanism like any other
+    # the run asks the same prompts as the ablation's baseline: all of them replayed
+    fake.reset()
+    code, ran = invoke("run", str(TINY), "--runs", "4", "--json", *common)
+    assert code == 0, ran
+    assert fake.policy.requests == 0
+    assert json.loads(ran)["outcomes"]["war"]["p"] == a["outcomes"]["war"]["p"]
+    # the same ablation again asks nothing and says the same
+    code, again = invoke(*args)
+    assert code == 0 and fake.policy.requests == 0, again
+    assert _without_seconds(again) == _without_seconds(said)
+    assert asked > 0

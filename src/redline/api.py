@@ -779,6 +779,8 @@ def robust(
     backend: Backend = "numpy",
     threads: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Robustness:
     """Which lever option is robust: every option of ``levers`` (default: every lever) in every
     lens × ``samples`` points of the uncertainties, ``runs`` runs each on common random
@@ -786,7 +788,8 @@ def robust(
     intervals, its regret against the best option in each world, the minimax-regret option and
     the share of worlds where it stays below ``threshold`` (:mod:`redline.analysis.robust`;
     ``.table`` and ``.world_table`` as Arrow, ``to_json()``). ``fixed`` sets levers that are
-    not examined; ``factorial`` compares every combination."""
+    not examined; ``factorial`` compares every combination. Language-model actors ask ``llm``
+    (answers kept in ``llm_store``), as for :func:`simulate`."""
     from redline.analysis.robust import robust_levers
 
     if threads is not None:
@@ -799,21 +802,27 @@ def robust(
         raise RedlineTypeError("levers must be a list of lever names", parameter="levers")
     if isinstance(lenses, str):
         raise RedlineTypeError("lenses must be a list of lens names", parameter="lenses")
-    return robust_levers(
-        _scenario(scenario),
-        outcome=outcome,
-        threshold=float(threshold),
-        samples=_integer("samples", samples),
-        runs=_integer("runs", runs),
-        seed=_index("seed", seed),
-        levers=levers,
-        fixed=_levers(fixed),
-        lenses=lenses,
-        factorial=bool(factorial),
-        backend=backend,
-        threads=threads,
-        progress=progress,
-    )
+    s = _scenario(scenario)
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        return robust_levers(
+            s,
+            outcome=outcome,
+            threshold=float(threshold),
+            samples=_integer("samples", samples),
+            runs=_integer("runs", runs),
+            seed=_index("seed", seed),
+            levers=levers,
+            fixed=_levers(fixed),
+            lenses=lenses,
+            factorial=bool(factorial),
+            backend=backend,
+            threads=threads,
+            progress=progress,
+            makers=models or None,
+        )
+    finally:
+        _close(models)
 
 
 def game(

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import TINY
+from .conftest import HERE, TINY
 from .fake_model import FakeModel
 from .test_llm_cli import invoke
+
+LEVER = HERE / "tiny-llm-lever.yaml"
 
 
 def _without_seconds(said: str) -> dict[str, object]:
@@ -39,3 +41,26 @@ def test_ablate_asks_the_model_and_replays(fake: FakeModel, tmp_path: Path) -> N
     assert code == 0 and fake.policy.requests == 0, again
     assert _without_seconds(again) == _without_seconds(said)
     assert asked > 0
+
+
+def test_robust_asks_the_model_and_replays(fake: FakeModel, tmp_path: Path) -> None:
+    common = ["--store", str(tmp_path / "r.duckdb"), "--llm-endpoint", fake.url]
+    args = ["analyze", "robust", str(LEVER), "--runs", "4", "--samples", "1", "--json", *common]
+    code, said = invoke(*args)
+    assert code == 0, said
+    assert fake.policy.requests > 0
+    policies = {p["policy"]: p for p in json.loads(said)["groups"]["summit"]["policies"]}
+    assert set(policies) == {"summit=little", "summit=much"}
+    # each option's runs are the runs `redline run` makes with it: replayed, the same P(war)
+    fake.reset()
+    for option in ("little", "much"):
+        code, ran = invoke(
+            "run", str(LEVER), "--runs", "4", "--lever", f"summit={option}", "--json", *common
+        )
+        assert code == 0, ran
+        p = policies[f"summit={option}"]["outcomes"]["war"]["p"]
+        assert json.loads(ran)["outcomes"]["war"]["p"] == p
+    assert fake.policy.requests == 0
+    code, again = invoke(*args)
+    assert code == 0 and fake.policy.requests == 0, again
+    assert _without_seconds(again) == _without_seconds(said)

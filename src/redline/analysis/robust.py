@@ -41,6 +41,7 @@ from redline.compile.configure import Configuration, configure, overrides, resol
 from redline.compile.draws import draw_of
 from redline.compile.lower import lower
 from redline.engine import backends
+from redline.engine.deciders import DecisionMaker, still_asked
 from redline.engine.params import transform
 from redline.engine.simulate import BACKENDS, DEFAULT_CHUNK, chunk_bounds
 from redline.errors import RedlineValueError, UserError
@@ -366,13 +367,16 @@ def robust_levers(
     backend: str = "numpy",
     threads: int | None = None,
     progress: Progress | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Robustness:
     """Every lever option of ``levers`` (default: every lever; each compared with the other
     options of its lever, or every combination with ``factorial``) in every state of the world
     (each of ``lenses`` — default every lens — × ``samples`` points of the uncertainties),
     ``runs`` runs each: probabilities, regret, minimax regret and the satisficing share for
     ``outcome`` (default: the scenario's first absorbing outcome) against ``threshold``
-    (see the module). ``fixed`` sets levers that are not examined."""
+    (see the module). ``fixed`` sets levers that are not examined. ``makers`` decide the
+    scenario's language-model actors (``kind: llm``: a language model's, its answers cached);
+    with them, the simulations run one at a time in this thread."""
     started = time.perf_counter()
     if isinstance(scenario, Scenario):
         s = scenario
@@ -444,11 +448,12 @@ def robust_levers(
         values = overrides(s, config)
         values.update(dict(worlds[w].values))
         program = configure(lowered, values)
+        asked = still_asked(program.deciders, makers) or None
         hit_counts = np.zeros(len(outcomes), dtype=np.int64)
         hit = np.zeros(runs, dtype=np.bool_)
         for start, stop in chunk_bounds(runs, DEFAULT_CHUNK):
             chunk = backends.run_chunk(
-                backend, program, seed, np.arange(start, stop, dtype=np.int64)
+                backend, program, seed, np.arange(start, stop, dtype=np.int64), makers=asked
             )
             reached = chunk.first_hit >= 0
             hit_counts += reached.sum(axis=0)
@@ -459,12 +464,18 @@ def robust_levers(
     hits = np.zeros((len(configs), len(worlds), runs), dtype=np.bool_)
     tasks = [(c, w) for c in range(len(configs)) for w in range(len(worlds))]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    with ThreadPoolExecutor(max_workers=max(1, min(threads or cores, len(tasks)))) as pool:
-        for done, (c, w, n, h) in enumerate(pool.map(simulate, tasks), start=1):
+    # plugged-in makers (a language model's) are asked from this thread, one simulation at a time
+    pool = None if makers else ThreadPoolExecutor(max(1, min(threads or cores, len(tasks))))
+    try:
+        done_tasks = pool.map(simulate, tasks) if pool is not None else map(simulate, tasks)
+        for done, (c, w, n, h) in enumerate(done_tasks, start=1):
             counts[c, w] = n
             hits[c, w] = h
             if progress is not None:
                 progress(done, total, f"{_label(dict(configs[c]), {})} · {worlds[w].label}")
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     at = [configs.index(tuple(sorted(p.levers.items()))) for p in policies]
     policy_counts = counts[at]
     regret = np.zeros((len(policies), len(worlds), 3))

@@ -11,11 +11,13 @@ from rich.progress import TaskID
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.analyze_group import analyze_app
 from redline.cli.app import guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP
 from redline.errors import UserError
+from redline.experiment.outputs import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from redline.analysis.robust import Robustness
@@ -127,10 +129,20 @@ def robust_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML page here.")
     ] = None,
+    store_path: llm_opts.StoreOpt = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Every lever option across lenses × sampled uncertainties: outcome probabilities with
     intervals, regret against the best option in each state of the world, minimax regret, and
-    the share of worlds in which the option keeps P(OUTCOME) below --threshold."""
+    the share of worlds in which the option keeps P(OUTCOME) below --threshold. Language-model
+    actors ask the --llm-endpoint, their answers kept in --store (docs/llm.md)."""
     from redline.analysis.robust import robust_levers
     from redline.scenario.loader import load_scenario
 
@@ -150,16 +162,28 @@ def robust_cmd(
         "backend": backend,
         "threads": threads,
     }
-    if as_json:
-        r = robust_levers(loaded, **kwargs)  # type: ignore[arg-type]
-    else:
-        with progress_bar() as bar:
-            task = bar.add_task(f"robust levers: {loaded.scenario.id}", total=None)
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    with llm_opts.asking(loaded.scenario, options, store_path, quiet=as_json) as models:
+        kwargs["makers"] = models or None
+        if as_json:
+            r = robust_levers(loaded, **kwargs)  # type: ignore[arg-type]
+        else:
+            with progress_bar() as bar:
+                task = bar.add_task(f"robust levers: {loaded.scenario.id}", total=None)
 
-            def advance(done: int, total: int, label: str, task: TaskID = task) -> None:
-                bar.update(task, completed=done, total=total)
+                def advance(done: int, total: int, label: str, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=total)
 
-            r = robust_levers(loaded, progress=advance, **kwargs)  # type: ignore[arg-type]
+                r = robust_levers(loaded, progress=advance, **kwargs)  # type: ignore[arg-type]
     if report is not None:
         from redline.report.analysis_page import write_page
         from redline.report.robust_page import robust_page

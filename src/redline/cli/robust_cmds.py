@@ -149,7 +149,7 @@ def robust_cmd(
     if threads is not None and not 1 <= threads <= 256:
         raise UserError(f"--threads must be between 1 and 256, got {threads}")
     loaded = load_scenario(scenario)
-    kwargs = {
+    kwargs: dict[str, object] = {
         "outcome": outcome,
         "threshold": threshold,
         "samples": samples,

@@ -841,6 +841,8 @@ def game(
     once: bool = True,
     rationality: float = 10.0,
     threads: int | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> SolvedGame:
     """A decision point as a game, solved: the actors in ``decisions`` (actor → options: an
     action id, ``hold``, ``~ACTION`` or ``own``) and the levers in ``lever_players`` (player →
@@ -848,7 +850,8 @@ def game(
     utility by its weights over the final state and outcomes (``weights``, ``values``); then
     Nash equilibria, dominance, the logit QRE at ``rationality`` and the subgame-perfect
     equilibrium with the players moving in ``order`` (:mod:`redline.analysis.game`,
-    :mod:`redline.analysis.equilibria`)."""
+    :mod:`redline.analysis.equilibria`). Language-model actors ask ``llm`` (answers kept in
+    ``llm_store``), as for :func:`simulate`; a player's own choices at other steps too."""
     from redline.analysis.equilibria import solve
     from redline.analysis.game import extract_game
 
@@ -868,21 +871,27 @@ def game(
             f"rationality must be a non-negative number, got {rationality}",
             parameter="rationality",
         )
-    extracted = extract_game(
-        _scenario(scenario),
-        step=_integer("step", step),
-        decisions=decisions,
-        lever_players=lever_players,
-        weights=weights,
-        values=values,
-        order=order,
-        runs=_integer("runs", runs),
-        seed=_index("seed", seed),
-        levers=_levers(levers),
-        lens=lens,
-        once=bool(once),
-        threads=threads,
-    )
+    s = _scenario(scenario)
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        extracted = extract_game(
+            s,
+            step=_integer("step", step),
+            decisions=decisions,
+            lever_players=lever_players,
+            weights=weights,
+            values=values,
+            order=order,
+            runs=_integer("runs", runs),
+            seed=_index("seed", seed),
+            levers=_levers(levers),
+            lens=lens,
+            once=bool(once),
+            threads=threads,
+            makers=models or None,
+        )
+    finally:
+        _close(models)
     return SolvedGame(extracted, solve(extracted, rationality=rationality, sequential=True))
 
 

@@ -64,3 +64,22 @@ def test_robust_asks_the_model_and_replays(fake: FakeModel, tmp_path: Path) -> N
     code, again = invoke(*args)
     assert code == 0 and fake.policy.requests == 0, again
     assert _without_seconds(again) == _without_seconds(said)
+
+
+def test_game_with_the_model_as_a_player_replays(fake: FakeModel, tmp_path: Path) -> None:
+    common = ["--store", str(tmp_path / "g.duckdb"), "--llm-endpoint", fake.url]
+    args = ["analyze", "game", str(TINY), "--step", "1", "--decision", "RED=strike,own"]
+    args += ["--runs", "3", "--json", *common]
+    code, said = invoke(*args)
+    assert code == 0, said
+    assert fake.policy.requests > 0  # its own choices at the other steps, and under 'own'
+    game = json.loads(said)["games"][0]
+    assert [(p["id"], p["options"]) for p in game["players"]] == [("RED", ["strike", "own"])]
+    assert len(game["profiles"]) == 2
+    fake.reset()
+    code, again = invoke(*args)
+    assert code == 0 and fake.policy.requests == 0, again
+    first, second = json.loads(said)["games"][0], json.loads(again)["games"][0]
+    first.pop("seconds", None)
+    second.pop("seconds", None)
+    assert first == second

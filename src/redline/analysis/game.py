@@ -35,6 +35,7 @@ step or not at all), so "does not strike" does not strike a month later either.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -52,7 +53,7 @@ from redline.compile.configure import Configuration, configure, overrides, resol
 from redline.compile.lower import lower
 from redline.core.program import Decider, Expression, Program
 from redline.engine import backends
-from redline.engine.deciders import Situation
+from redline.engine.deciders import DecisionMaker, Situation, still_asked
 from redline.engine.simulate import DEFAULT_CHUNK, chunk_bounds
 from redline.engine.vectorised import Layout, compile_expr
 from redline.errors import RedlineValueError, UserError
@@ -287,7 +288,9 @@ def _logit_choice(
 class PinnedChoice:
     """A decision-maker that plays ``option`` at ``step`` and the actor's own scenario choice
     elsewhere, with the ``withheld`` actions unavailable at other steps. ``seen`` records, per
-    run (indexed from ``first_run``), whether the option's action could be taken at the step."""
+    run (indexed from ``first_run``), whether the option's action could be taken at the step.
+    A language-model actor's own choice is its ``model``'s, asked with the same actions
+    available."""
 
     actor: str
     kind: str
@@ -298,8 +301,19 @@ class PinnedChoice:
     withheld: frozenset[str]
     first_run: int
     seen: NDArray[np.bool_]
+    model: DecisionMaker | None = None
+
+    @property
+    def history(self) -> bool:
+        """Whether the engine tells it what happened since its last decision (its model
+        reads that)."""
+        return getattr(self.model, "history", False) is True
 
     def own(self, s: Situation, available: NDArray[np.bool_]) -> NDArray[np.int64]:
+        if self.model is not None:
+            return np.asarray(
+                self.model.decide(dataclasses.replace(s, available=available)), dtype=np.int64
+            )
         if self.kind == "logit":
             return _logit_choice(available, s.utility, s.uniform, self.rationality)
         k = self.plan.get(s.step, 0) if self.kind == "scripted" else 0
@@ -439,6 +453,7 @@ def extract_game(
     once: bool = True,
     threads: int | None = None,
     progress: Progress | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> ExtractedGame:
     """Extract the decision point at ``step`` into a game and estimate its payoffs by
     simulating ``runs`` runs of every strategy profile (see the module).
@@ -449,11 +464,25 @@ def extract_game(
     {state variable: number} (default: an actor player's own weights); ``values``: player →
     {outcome id: value of reaching it}; ``order``: the players' order (default: the deciding
     actors, then the lever players); ``levers``, ``lens``: the configuration of everything
-    else; ``once``: withhold the options' actions at every other step."""
+    else; ``once``: withhold the options' actions at every other step. ``makers`` decide the
+    scenario's language-model actors (``kind: llm``: a language model's, its answers cached), a
+    player's own choices too; with them, profiles are simulated one at a time in this thread."""
     started = time.perf_counter()
     loaded = scenario if isinstance(scenario, LoadedScenario) else None
     s = scenario if isinstance(scenario, Scenario) else (loaded or load_scenario(scenario)).scenario  # type: ignore[arg-type]
     lever_players = dict(lever_players or {})
+    models = dict(makers or {})
+    unasked = [
+        a.id
+        for a in s.actors
+        if a.decision.kind == "llm" and a.id in decisions and a.id not in models
+    ]
+    if unasked:
+        raise UserError(
+            f"actor {unasked[0]} is decided by a language model (decision kind 'llm') and "
+            "nothing asks one here: give the game an endpoint (--llm-endpoint URL or the "
+            "OPENAI_BASE_URL setting)"
+        )
     weights = dict(weights or {})
     values = dict(values or {})
     if not decisions and not lever_players:
@@ -595,14 +624,14 @@ def extract_game(
         hits = np.zeros(len(program.outcomes))
         for start, stop in chunk_bounds(runs, DEFAULT_CHUNK):
             ids = np.arange(start, stop, dtype=np.int64)
-            makers = {}
+            pinned: dict[str, DecisionMaker] = {}
             seen: dict[int, NDArray[np.bool_]] = {}
             for j, pl in enumerate(players):
                 if pl.kind != "actor":
                     continue
                 d = _decider(program, pl.id)
                 seen[j] = np.ones(stop - start, dtype=np.bool_)
-                makers[pl.id] = PinnedChoice(
+                pinned[pl.id] = PinnedChoice(
                     pl.id,
                     d.kind,
                     _rationality(d),
@@ -612,8 +641,15 @@ def extract_game(
                     withheld[pl.id],
                     start,
                     seen[j],
+                    models.get(pl.id),
                 )
-            chunk = backends.run_chunk("numpy", program, seed, ids, makers=makers)
+            chunk = backends.run_chunk(
+                "numpy",
+                program,
+                seed,
+                ids,
+                makers={**still_asked(program.deciders, models), **pinned},
+            )
             for j, flags in seen.items():
                 avail[j, start:stop] = flags
             hit = chunk.first_hit >= 0
@@ -661,9 +697,11 @@ def extract_game(
         return payoff, utilities, avail
 
     results: list[tuple[ProfilePayoff, NDArray[np.float64], NDArray[np.bool_]]] = []
-    workers = max(1, min(threads or 1, len(profiles)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for k, r in enumerate(pool.map(simulate, profiles), start=1):
+    # plugged-in makers (a language model's) are asked from this thread, a profile at a time
+    pool = None if models else ThreadPoolExecutor(max(1, min(threads or 1, len(profiles))))
+    try:
+        done = pool.map(simulate, profiles) if pool is not None else map(simulate, profiles)
+        for k, r in enumerate(done, start=1):
             results.append(r)
             if progress is not None:
                 progress(
@@ -674,6 +712,9 @@ def extract_game(
                         for pl, i in zip(players, r[0].profile, strict=True)
                     ),
                 )
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return ExtractedGame(
         scenario=s.id,
         step=step,

@@ -12,10 +12,12 @@ from rich.progress import TaskID
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.analyze_group import analyze_app
 from redline.cli.app import guarded, out
 from redline.cli.run_cmds import SeedOpt, parse_levers, progress_bar
 from redline.errors import UserError
+from redline.experiment.outputs import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from redline.analysis.equilibria import GameSolution
@@ -243,12 +245,22 @@ def game_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML page here.")
     ] = None,
+    store_path: llm_opts.StoreOpt = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Extract the decision point at --step into a game — the players, their options, payoffs
     estimated by simulating every strategy profile (each player's utility by its weights over
     the final state and outcomes, with 95% intervals) — and solve it with OpenSpiel: Nash
     equilibria, dominance, the logit QRE, and the subgame-perfect equilibrium when the players
-    move in turn."""
+    move in turn. Language-model actors (players too: their own choices at other steps) ask
+    the --llm-endpoint, their answers kept in --store (docs/llm.md)."""
     import os
 
     from redline.analysis.equilibria import solve
@@ -269,33 +281,45 @@ def game_cmd(
         raise UserError(f"--threads must be between 1 and 256, got {threads}")
     lenses: list[str | None] = list(lens) if lens else ([x.id for x in s.lenses] or [None])
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    results = []
-    for ls in lenses:
-        kwargs = {
-            "step": at,
-            "decisions": decisions,
-            "lever_players": players,
-            "weights": parse_weights(weights),
-            "values": parse_values(value),
-            "order": [x.strip() for x in order.split(",")] if order else None,
-            "runs": runs,
-            "seed": seed,
-            "levers": parse_levers(lever),
-            "lens": ls,
-            "once": not repeatable,
-            "threads": threads or cores,
-        }
-        if as_json:
-            game = extract_game(loaded, **kwargs)  # type: ignore[arg-type]
-        else:
-            with progress_bar() as bar:
-                task = bar.add_task(f"game at step {at}, lens {ls or 'none'}", total=None)
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    with llm_opts.asking(s, options, store_path, quiet=as_json) as models:
+        results = []
+        for ls in lenses:
+            kwargs = {
+                "step": at,
+                "decisions": decisions,
+                "lever_players": players,
+                "weights": parse_weights(weights),
+                "values": parse_values(value),
+                "order": [x.strip() for x in order.split(",")] if order else None,
+                "runs": runs,
+                "seed": seed,
+                "levers": parse_levers(lever),
+                "lens": ls,
+                "once": not repeatable,
+                "threads": threads or cores,
+                "makers": models or None,
+            }
+            if as_json:
+                game = extract_game(loaded, **kwargs)  # type: ignore[arg-type]
+            else:
+                with progress_bar() as bar:
+                    task = bar.add_task(f"game at step {at}, lens {ls or 'none'}", total=None)
 
-                def advance(done: int, total: int, label: str, task: TaskID = task) -> None:
-                    bar.update(task, completed=done, total=total)
+                    def advance(done: int, total: int, label: str, task: TaskID = task) -> None:
+                        bar.update(task, completed=done, total=total)
 
-                game = extract_game(loaded, progress=advance, **kwargs)  # type: ignore[arg-type]
-        results.append((game, solve(game, rationality=qre_lambda, sequential=True)))
+                    game = extract_game(loaded, progress=advance, **kwargs)  # type: ignore[arg-type]
+            results.append((game, solve(game, rationality=qre_lambda, sequential=True)))
     if report is not None:
         from redline.report.analysis_page import write_page
         from redline.report.game_page import game_page

@@ -8,7 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import HERE, TINY
+import numpy as np
+
+from redline.analysis.discovery import draws
+from redline.llm.cache import MemoryCache
+from redline.llm.makers import language_makers
+from redline.scenario.loader import load_scenario
+
+from .conftest import HERE, TINY, endpoint
 from .fake_model import FakeModel
 from .test_llm_cli import invoke
 
@@ -83,3 +90,20 @@ def test_game_with_the_model_as_a_player_replays(fake: FakeModel, tmp_path: Path
     first.pop("seconds", None)
     second.pop("seconds", None)
     assert first == second
+
+
+def test_discovery_draws_ask_the_model_and_replay(fake: FakeModel) -> None:
+    """analyze discover's runs (PRIM itself is tested in tests/analysis): the model is asked for
+    each drawn run, and the same draws again with the same cache ask nothing."""
+    s = load_scenario(LEVER).scenario
+    models = language_makers(s, endpoint(fake), MemoryCache())
+    try:
+        first = draws(s, "war", 10, params={"calm": (0.0, 0.3)}, makers=models)
+        asked = fake.policy.requests
+        again = draws(s, "war", 10, params={"calm": (0.0, 0.3)}, makers=models)
+    finally:
+        for m in models.values():
+            m.close()
+    assert asked > 0 and fake.policy.requests == asked
+    assert np.array_equal(first[1], again[1]) and np.array_equal(first[2], again[2])
+    assert len(set(first[1][:, 0].tolist())) == 10  # each run its own draw of calm

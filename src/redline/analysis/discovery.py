@@ -44,6 +44,7 @@ from redline.analysis.factors import Factor, factors
 from redline.compile.configure import configure, overrides, resolve
 from redline.compile.lower import lower
 from redline.engine import backends
+from redline.engine.deciders import DecisionMaker, still_asked
 from redline.engine.simulate import DEFAULT_CHUNK, check_sizes, chunk_bounds
 from redline.errors import RedlineValueError, UserError
 from redline.scenario.errors import suggest
@@ -178,9 +179,11 @@ def draws(
     backend: str = "numpy",
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> tuple[list[Factor], NDArray[np.float64], NDArray[np.bool_]]:
     """``runs`` runs of one configuration: the factors, each run's draw of every factor (runs ×
-    factors) and whether it reached ``outcome``. The same for any thread count or backend."""
+    factors) and whether it reached ``outcome``. The same for any thread count or backend.
+    ``makers`` decide the language-model actors (asked from this thread, a chunk at a time)."""
     check_sizes(runs, DEFAULT_CHUNK, 1, backend)
     try:
         config = resolve(scenario, dict(levers or {}), lens)
@@ -201,17 +204,18 @@ def draws(
 
     def one(bounds: tuple[int, int]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         ids = np.arange(bounds[0], bounds[1], dtype=np.int64)
-        chunk = backends.run_chunk(backend, program, seed, ids)
+        chunk = backends.run_chunk(backend, program, seed, ids, makers=asked)
         x = np.column_stack(
             [np.broadcast_to(np.asarray(chunk.params[n], np.float64), ids.shape) for n in names]
         )
         return x, chunk.first_hit[:, column] >= 0
 
+    asked = still_asked(program.deciders, makers) or None
     parts: list[tuple[NDArray[np.float64], NDArray[np.bool_]]] = []
     bounds = chunk_bounds(runs, DEFAULT_CHUNK)
-    pool = ThreadPoolExecutor(max_workers=max(1, threads))
+    pool = ThreadPoolExecutor(max_workers=1 if asked else max(1, threads))
     try:
-        for part in pool.map(one, bounds):
+        for part in map(one, bounds) if asked else pool.map(one, bounds):
             parts.append(part)
             if progress:
                 progress(len(part[1]))
@@ -246,9 +250,11 @@ def discover(
     backend: str = "numpy",
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Discovery:
     """Simulate ``runs`` runs drawing the factors, then find PRIM's box where ``outcome``
-    concentrates (and CART's leaves for comparison); see the module for the definitions."""
+    concentrates (and CART's leaves for comparison); see the module for the definitions.
+    ``makers`` decide the scenario's language-model actors (a language model's, cached)."""
     if min_density is not None and not 0.0 < min_density <= 1.0:
         raise RedlineValueError(
             f"min_density must be in (0, 1], got {min_density:g}", parameter="min_density"
@@ -278,6 +284,7 @@ def discover(
         backend=backend,
         threads=threads,
         progress=progress,
+        makers=makers,
     )
     hits = int(y.sum())
     name = next(o.label for o in scenario.outcomes if o.id == outcome)

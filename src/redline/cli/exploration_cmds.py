@@ -16,11 +16,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from redline.cli import llm_opts
 from redline.cli.analyze_group import analyze_app
 from redline.cli.app import counted, guarded, out
 from redline.cli.run_cmds import DEFAULT_SCENARIO, SeedOpt, parse_levers, progress_bar
 from redline.engine.simulate import BACKEND_HELP, BACKENDS
 from redline.errors import ArgumentError, UserError, check_index
+from redline.experiment.outputs import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from redline.analysis.discovery import Discovery
@@ -379,10 +381,20 @@ def discover_cmd(
     threads: ThreadsOpt = 1,
     as_json: JsonOpt = False,
     report: ReportOpt = None,
+    store_path: llm_opts.StoreOpt = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Where in the space of the uncertainties (and parameters given with --param) an
     outcome concentrates: PRIM's box with its coverage, density and peeling trajectory
-    (EMA Workbench), and a CART tree's leaves for comparison."""
+    (EMA Workbench), and a CART tree's leaves for comparison. Language-model actors ask the
+    --llm-endpoint, their answers kept in --store (docs/llm.md)."""
     from redline.analysis.discovery import discover
     from redline.scenario.loader import load_scenario
 
@@ -393,7 +405,21 @@ def discover_cmd(
         known = ", ".join(o.id for o in s.outcomes)
         raise UserError(f"--outcome is required: one of {known}")
     ranges = parse_params(s, param)
-    with _flags(), progress_bar() as bar:
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    with (
+        llm_opts.asking(s, options, store_path, quiet=as_json) as models,
+        _flags(),
+        progress_bar() as bar,
+    ):
         task = bar.add_task(f"runs of {s.id}", total=runs)
         d = discover(
             s,
@@ -411,6 +437,7 @@ def discover_cmd(
             backend=backend,
             threads=threads,
             progress=lambda k: bar.advance(task, k),
+            makers=models or None,
         )
     if report is not None:
         from redline.report.exploration import discovery_section, write_page

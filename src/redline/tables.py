@@ -145,9 +145,7 @@ def arrow_html(
     names = list(table.column_names)
     shown = table.slice(0, HTML_ROWS).to_pylist()
     cells = [formats.get(n, _plain_cell) for n in names]
-    numeric = [
-        bool(pa.types.is_integer(t) or pa.types.is_floating(t)) for t in table.schema.types
-    ]
+    numeric = [bool(pa.types.is_integer(t) or pa.types.is_floating(t)) for t in table.schema.types]
     body = ([fmt(row[n]) for fmt, n in zip(cells, names, strict=True)] for row in shown)
     return html_table(names, body, caption=caption, total=table.num_rows, numeric=numeric)
 
@@ -211,9 +209,7 @@ class RecordTable(Sequence[Row], Generic[Row]):
         shown = self._rows[:HTML_ROWS]
         formats = [self.FORMATS.get(n, _plain_cell) for n in names]
         numeric = [_is_numeric(self.ROW, n) for n in names]
-        body = (
-            [fmt(getattr(r, n)) for fmt, n in zip(formats, names, strict=True)] for r in shown
-        )
+        body = ([fmt(getattr(r, n)) for fmt, n in zip(formats, names, strict=True)] for r in shown)
         return html_table(names, body, caption=self.caption, total=len(self), numeric=numeric)
 
 

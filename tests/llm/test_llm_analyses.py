@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from redline.analysis.discovery import draws
+from redline.analysis.factors import factors, point_hits
+from redline.compile.configure import resolve
 from redline.llm.cache import MemoryCache
 from redline.llm.makers import language_makers
 from redline.scenario.loader import load_scenario
@@ -107,3 +109,22 @@ def test_discovery_draws_ask_the_model_and_replay(fake: FakeModel) -> None:
     assert asked > 0 and fake.policy.requests == asked
     assert np.array_equal(first[1], again[1]) and np.array_equal(first[2], again[2])
     assert len(set(first[1][:, 0].tolist())) == 10  # each run its own draw of calm
+
+
+def test_sensitivity_points_ask_the_model_and_replay(fake: FakeModel) -> None:
+    """analyze sensitivity's design points (the indices are tested in tests/analysis): each
+    point's runs ask the model, and the same points again with the same cache ask nothing."""
+    s = load_scenario(LEVER).scenario
+    config = resolve(s, {}, None)
+    fs = factors(s, config, {"calm": (0.0, 0.3)})
+    values = np.array([[0.0], [0.15], [0.3]])
+    models = language_makers(s, endpoint(fake), MemoryCache())
+    try:
+        first = point_hits(s, config, fs, values, ["war"], runs_per_point=3, seed=1, makers=models)
+        asked = fake.policy.requests
+        again = point_hits(s, config, fs, values, ["war"], runs_per_point=3, seed=1, makers=models)
+    finally:
+        for m in models.values():
+            m.close()
+    assert asked > 0 and fake.policy.requests == asked
+    assert np.array_equal(first, again) and first.shape == (3, 1)

@@ -28,6 +28,7 @@ from redline.compile.draws import draw_of
 from redline.compile.lower import lower
 from redline.core.distributions import Draw, UniformDraw
 from redline.engine import backends
+from redline.engine.deciders import DecisionMaker, still_asked
 from redline.engine.params import transform
 from redline.errors import RedlineValueError
 from redline.scenario.errors import suggest
@@ -155,11 +156,14 @@ def point_hits(
     backend: str = "numpy",
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> NDArray[np.int64]:
     """How many of each point's ``runs_per_point`` runs reached each outcome (points ×
     outcomes), every factor fixed at the point's value. Point ``j`` runs indices
     ``j·R … (j+1)·R − 1`` of ``seed``; the result is the same for any thread count or backend.
-    ``progress`` is called with the number of points done as each finishes."""
+    ``progress`` is called with the number of points done as each finishes. ``makers`` decide
+    the language-model actors: asked from this thread, a point at a time (each point's runs at
+    once)."""
     if backend not in backends.BACKENDS:
         raise RedlineValueError(
             f"backend must be one of {', '.join(backends.BACKENDS)}, got '{backend}'",
@@ -182,12 +186,13 @@ def point_hits(
         fixed = dict(zip(names, map(float, values[j]), strict=True))
         program = configure(lowered, {**setting, **fixed})
         runs = np.arange(j * runs_per_point, (j + 1) * runs_per_point, dtype=np.int64)
-        chunk = backends.run_chunk(backend, program, seed, runs)
+        asked = still_asked(program.deciders, makers) or None
+        chunk = backends.run_chunk(backend, program, seed, runs, makers=asked)
         hit = chunk.first_hit[:, columns] >= 0
         return np.asarray(hit.sum(axis=0), dtype=np.int64)
 
     hits = np.zeros((n_points, len(columns)), dtype=np.int64)
-    if threads <= 1:
+    if threads <= 1 or makers:
         for j in range(n_points):
             hits[j] = one(j)
             if progress:

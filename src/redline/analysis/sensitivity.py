@@ -54,6 +54,7 @@ from numpy.typing import NDArray
 
 from redline.analysis.factors import Factor, factors, point_hits
 from redline.compile.configure import Configuration, resolve
+from redline.engine.deciders import DecisionMaker
 from redline.errors import RedlineValueError
 from redline.scenario.errors import suggest
 from redline.scenario.model import Scenario
@@ -335,13 +336,15 @@ def sobol(
     backend: str = "numpy",
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Sensitivity:
     """Sobol first- and total-order indices, noise-corrected, with 95% intervals and their
     convergence, of each outcome's probability (all, or ``outcomes``) with respect to the
     configuration's drawn uncertainties (all, or ``uncertainties``) and the parameters of
     ``params`` over their ranges. ``n`` (a power of two, at least 16) base samples make
     ``n·(D + 2)`` design points of ``runs_per_point`` runs each. ``progress(done, total)`` is
-    called with design points done."""
+    called with design points done. ``makers`` decide the language-model actors (a point's
+    runs asked at once, the points one after another)."""
     if n < MIN_SOBOL_N or n & (n - 1):
         raise RedlineValueError(
             f"n must be a power of two, at least {MIN_SOBOL_N} (Sobol' points are balanced "
@@ -387,6 +390,7 @@ def sobol(
         backend=backend,
         threads=threads,
         progress=tick,
+        makers=makers,
     )
     p, s2 = _estimates(hits, runs_per_point)
     step = d + 2
@@ -442,11 +446,12 @@ def morris(
     backend: str = "numpy",
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    makers: Mapping[str, DecisionMaker] | None = None,
 ) -> Screening:
     """Morris screening of each outcome's probability over ``trajectories`` trajectories
     (``trajectories·(D + 1)`` design points of ``runs_per_point`` runs each): ``mu_star`` (the
     mean absolute elementary effect) with its 95% interval, ``mu`` and ``sigma``, and the
-    outcome's noise floor."""
+    outcome's noise floor. ``makers`` decide the language-model actors, as for :func:`sobol`."""
     if trajectories < 2:
         raise RedlineValueError(
             f"trajectories must be at least 2, got {trajectories}", parameter="trajectories"
@@ -488,6 +493,7 @@ def morris(
         backend=backend,
         threads=threads,
         progress=tick,
+        makers=makers,
     )
     p, s2 = _estimates(hits, runs_per_point)
     table: dict[str, list[Any]] = {k: [] for k in ("outcome", "factor", "kind")}

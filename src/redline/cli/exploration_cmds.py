@@ -231,11 +231,22 @@ def sensitivity_cmd(
     threads: ThreadsOpt = 1,
     as_json: JsonOpt = False,
     report: ReportOpt = None,
+    store_path: llm_opts.StoreOpt = DEFAULT_STORE,
+    llm_endpoint: llm_opts.EndpointOpt = None,
+    llm_key_env: llm_opts.KeyEnvOpt = None,
+    llm_concurrency: llm_opts.ConcurrencyOpt = 64,
+    llm_timeout: llm_opts.TimeoutOpt = 60.0,
+    llm_retries: llm_opts.RetriesOpt = 5,
+    llm_price: llm_opts.PriceOpt = None,
+    llm_model: llm_opts.ModelOpt = None,
+    llm_template: llm_opts.TemplateOpt = None,
 ) -> None:
     """Which uncertainties (and parameters given with --param) drive each outcome's
     probability: Sobol first-order and total indices with 95% intervals, corrected for the
     Monte Carlo noise of each design point's runs, and their convergence (--method sobol); or
-    Morris screening of many factors (--method morris)."""
+    Morris screening of many factors (--method morris). Language-model actors ask the
+    --llm-endpoint (a point's runs at once, the points one after another), their answers kept
+    in --store (docs/llm.md)."""
     from redline.analysis import sensitivity
     from redline.scenario.loader import load_scenario
 
@@ -243,7 +254,21 @@ def sensitivity_cmd(
     loaded = load_scenario(file)
     s = loaded.scenario
     ranges = parse_params(s, param)
-    with _flags(), progress_bar() as bar:
+    options = llm_opts.LLMOptions(
+        llm_endpoint,
+        llm_key_env,
+        llm_concurrency,
+        llm_timeout,
+        llm_retries,
+        llm_price,
+        llm_model,
+        llm_template,
+    )
+    with (
+        llm_opts.asking(s, options, store_path, quiet=as_json) as models,
+        _flags(),
+        progress_bar() as bar,
+    ):
         task = bar.add_task(f"{method.value}: design points of {s.id}", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -260,6 +285,7 @@ def sensitivity_cmd(
             "backend": backend,
             "threads": threads,
             "progress": progress,
+            "makers": models or None,
         }
         result: Sensitivity | Screening = (
             sensitivity.sobol(s, n=n, **common)  # type: ignore[arg-type]

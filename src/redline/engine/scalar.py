@@ -53,9 +53,7 @@ class ScalarEnv(Protocol):
     def belief(self, actor: str, action: str) -> float: ...
 
 
-def evaluate(
-    expr: Expr, env: ScalarEnv, site_base: str, mode: Mode = "sample"
-) -> float | bool:
+def evaluate(expr: Expr, env: ScalarEnv, site_base: str, mode: Mode = "sample") -> float | bool:
     """The value of ``expr`` in one run; random call k draws at ``f"{site_base}#{k}"``."""
     if mode not in ("sample", "mean"):
         raise ValueError(f"mode must be 'sample' or 'mean', got {mode!r}")

@@ -667,13 +667,17 @@ def sensitivity(
     backend: Backend = "numpy",
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Sensitivity | Screening:
     """Which uncertainties (and parameters ranged in ``params``, ``{name: (low, high)}``)
     drive each outcome's probability: Sobol first- and total-order indices with 95% intervals,
     corrected for the Monte Carlo noise of the ``runs_per_point`` runs at each of the
     ``n·(D + 2)`` design points, and their convergence (``method="sobol"``); or Morris
     screening over ``trajectories`` (``method="morris"``). See
-    :mod:`redline.analysis.sensitivity`; the tables are Arrow (``.to_pandas()``)."""
+    :mod:`redline.analysis.sensitivity`; the tables are Arrow (``.to_pandas()``).
+    Language-model actors ask ``llm`` (answers kept in ``llm_store``), as for :func:`simulate`:
+    a point's runs at once, the points one after another."""
     from redline.analysis import sensitivity as run
 
     seed = _index("seed", seed)
@@ -688,10 +692,27 @@ def sensitivity(
         )
     s = _scenario(scenario)
     runs_per_point = _integer("runs_per_point", runs_per_point)
-    if method == "sobol":
-        return run.sobol(
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        if method == "sobol":
+            return run.sobol(
+                s,
+                n=_integer("n", n),
+                runs_per_point=runs_per_point,
+                outcomes=outcomes,
+                params=params,
+                uncertainties=uncertainties,
+                levers=levers,
+                lens=lens,
+                seed=seed,
+                backend=backend,
+                threads=threads,
+                progress=progress,
+                makers=models or None,
+            )
+        return run.morris(
             s,
-            n=_integer("n", n),
+            trajectories=_integer("trajectories", trajectories),
             runs_per_point=runs_per_point,
             outcomes=outcomes,
             params=params,
@@ -702,21 +723,10 @@ def sensitivity(
             backend=backend,
             threads=threads,
             progress=progress,
+            makers=models or None,
         )
-    return run.morris(
-        s,
-        trajectories=_integer("trajectories", trajectories),
-        runs_per_point=runs_per_point,
-        outcomes=outcomes,
-        params=params,
-        uncertainties=uncertainties,
-        levers=levers,
-        lens=lens,
-        seed=seed,
-        backend=backend,
-        threads=threads,
-        progress=progress,
-    )
+    finally:
+        _close(models)
 
 
 def discover(
@@ -735,10 +745,13 @@ def discover(
     cart_depth: int = 3,
     backend: Backend = "numpy",
     threads: int = 1,
+    llm: Endpoint | None = None,
+    llm_store: str | Path | None = None,
 ) -> Discovery:
     """Where in the space of the uncertainties (and parameters ranged in ``params``) the runs
     that reach ``outcome`` concentrate: PRIM's box with its coverage, density and peeling
-    trajectory, and a CART tree's leaves (:mod:`redline.analysis.discovery`)."""
+    trajectory, and a CART tree's leaves (:mod:`redline.analysis.discovery`). Language-model
+    actors ask ``llm`` (answers kept in ``llm_store``), as for :func:`simulate`."""
     from redline.analysis.discovery import discover as run
 
     threads = _integer("threads", threads)
@@ -746,22 +759,28 @@ def discover(
         raise RedlineValueError(
             f"threads must be between 1 and {MAX_THREADS}, got {threads}", parameter="threads"
         )
-    return run(
-        _scenario(scenario),
-        outcome,
-        _integer("runs", runs),
-        params=params,
-        uncertainties=uncertainties,
-        levers=levers,
-        lens=lens,
-        seed=_index("seed", seed),
-        min_density=min_density,
-        peel_alpha=peel_alpha,
-        mass_min=mass_min,
-        cart_depth=_integer("cart_depth", cart_depth),
-        backend=backend,
-        threads=threads,
-    )
+    s = _scenario(scenario)
+    models = _language_makers(s, (), llm, llm_store)
+    try:
+        return run(
+            s,
+            outcome,
+            _integer("runs", runs),
+            params=params,
+            uncertainties=uncertainties,
+            levers=levers,
+            lens=lens,
+            seed=_index("seed", seed),
+            min_density=min_density,
+            peel_alpha=peel_alpha,
+            mass_min=mass_min,
+            cart_depth=_integer("cart_depth", cart_depth),
+            backend=backend,
+            threads=threads,
+            makers=models or None,
+        )
+    finally:
+        _close(models)
 
 
 def robust(

@@ -9,10 +9,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from redline.analysis.discovery import draws
 from redline.analysis.factors import factors, point_hits
+from redline.analysis.score import score
 from redline.compile.configure import resolve
+from redline.errors import UserError
 from redline.llm.cache import MemoryCache
 from redline.llm.makers import language_makers
 from redline.scenario.loader import load_scenario
@@ -128,3 +131,8 @@ def test_sensitivity_points_ask_the_model_and_replay(fake: FakeModel) -> None:
             m.close()
     assert asked > 0 and fake.policy.requests == asked
     assert np.array_equal(first, again) and first.shape == (3, 1)
+
+
+def test_score_refuses_a_language_model_and_says_why() -> None:
+    with pytest.raises(UserError, match=r"actor RED .* scoring cannot run: its particle filter"):
+        score(load_scenario(TINY).scenario, particles=100, replicates=2)

@@ -1018,6 +1018,7 @@ def score(
     these, nor the backend, changes a result."""
     started = time.perf_counter()
     s = _scenario(scenario)
+    _refuse_language_models(s)
     if not s.observations:
         raise UserError(f"scenario '{s.id}' has no observations: nothing to score")
     check_index("seed", seed)
@@ -1119,6 +1120,20 @@ def score(
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
+
+
+def _refuse_language_models(s: Scenario) -> None:
+    """Scoring cannot run a language-model actor (``kind: llm``): say why, in one line."""
+    asked = [a.id for a in s.actors if a.decision.kind == "llm"]
+    if asked:
+        raise UserError(
+            f"actor {asked[0]} is decided by a language model (decision kind 'llm'), which "
+            "scoring cannot run: its particle filter copies runs when it resamples them, and a "
+            "copy does not carry the story so far that the model is told (nor its sampling "
+            "keys), and it would ask one request per particle per step (10,000 particles × "
+            "replicates × lenses); score the scenario with the actor decided by logit or a "
+            "script, or compare the model's runs with redline run, ablate or analyze"
+        )
 
 
 def _scenario(scenario: object) -> Scenario:

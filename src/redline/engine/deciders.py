@@ -78,9 +78,11 @@ def require_makers(deciders: Sequence[Decider], makers: Mapping[str, DecisionMak
     if missing:
         raise DecisionError(
             f"actor {missing[0]} is decided by a language model (decision kind 'llm') and "
-            "nothing asks one here: redline run, story and why do (with --llm-endpoint URL or "
-            "the OPENAI_BASE_URL setting), as do redline.simulate, trace, story and why; the "
-            "other analyses cannot run such an actor (plug in a decision-maker of your own)"
+            "nothing asks one here: redline run, sweep, story, why, ablate and analyze robust, "
+            "game, sensitivity and discover do (with --llm-endpoint URL or the OPENAI_BASE_URL "
+            "setting), as do redline.simulate, trace, story, why, ablate, robust, game, "
+            "sensitivity and discover with llm=; elsewhere plug in a decision-maker of your own "
+            "(docs/llm.md)"
         )
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 import os
 import socket
 import sys
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def claim(
         )
         con.commit()
     except BaseException:
-        con.rollback()
+        # Ctrl-C can land after the commit, when there is nothing left to undo
+        with suppress(duckdb.TransactionException):
+            con.rollback()
         raise
     return taken, stored & set(candidates)
 

@@ -16,7 +16,9 @@ from redline.cli import (
     serve_cmds,
     why_cmds,
 )
-from redline.cli.app import app
+from redline.cli.app import app, summarise_commands
+
+summarise_commands(app)
 
 __all__ = [
     "analysis_cmds",

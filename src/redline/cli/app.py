@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -190,3 +191,27 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def summarise_commands(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its groups) without a ``short_help`` the
+    first sentence of its docstring, on one line: the command lists of ``--help`` show that,
+    where they would show the docstring's first paragraph with its line breaks."""
+    for command in typer_app.registered_commands:
+        doc = command.help or (command.callback.__doc__ if command.callback else None) or ""
+        doc = inspect.cleandoc(doc)
+        if command.short_help is None and doc:
+            command.short_help = _first_sentence(doc.split("\n\n")[0].replace("\n", " "))
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            summarise_commands(group.typer_instance)
+
+
+def _first_sentence(text: str) -> str:
+    """``text`` up to its first ``.`` or ``:`` outside parentheses that ends a sentence."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch in ".:" and depth == 0 and text[i + 1 : i + 2] in (" ", ""):
+            return text[:i]
+    return text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, SupportsIndex
 
@@ -694,25 +695,13 @@ def sensitivity(
     runs_per_point = _integer("runs_per_point", runs_per_point)
     models = _language_makers(s, (), llm, llm_store)
     try:
-        if method == "sobol":
-            return run.sobol(
-                s,
-                n=_integer("n", n),
-                runs_per_point=runs_per_point,
-                outcomes=outcomes,
-                params=params,
-                uncertainties=uncertainties,
-                levers=levers,
-                lens=lens,
-                seed=seed,
-                backend=backend,
-                threads=threads,
-                progress=progress,
-                makers=models or None,
-            )
-        return run.morris(
+        estimate = (
+            partial(run.sobol, n=_integer("n", n))
+            if method == "sobol"
+            else partial(run.morris, trajectories=_integer("trajectories", trajectories))
+        )
+        return estimate(
             s,
-            trajectories=_integer("trajectories", trajectories),
             runs_per_point=runs_per_point,
             outcomes=outcomes,
             params=params,

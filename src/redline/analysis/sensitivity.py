@@ -274,6 +274,46 @@ def _estimates(hits: NDArray[np.int64], runs: int) -> tuple[NDArray[np.float64],
     return p, s2
 
 
+def _point_estimates(
+    scenario: Scenario,
+    config: Configuration,
+    fs: Sequence[Factor],
+    values: NDArray[np.float64],
+    chosen: Sequence[tuple[str, str]],
+    runs_per_point: int,
+    seed: int,
+    backend: str,
+    threads: int,
+    progress: Callable[[int, int], None] | None,
+    makers: Mapping[str, DecisionMaker] | None,
+) -> tuple[NDArray[np.float64], NDArray[Any]]:
+    """Each design point's probability of each chosen outcome from its own runs, and its Monte
+    Carlo variance; ``progress(done, total)`` counts points."""
+    total = len(values)
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress(done, total)
+
+    hits = point_hits(
+        scenario,
+        config,
+        fs,
+        values,
+        [o for o, _ in chosen],
+        runs_per_point=runs_per_point,
+        seed=seed,
+        backend=backend,
+        threads=threads,
+        progress=tick,
+        makers=makers,
+    )
+    return _estimates(hits, runs_per_point)
+
+
 def sobol_indices(
     y: NDArray[np.float64], s2: NDArray[np.float64], d: int, seed: int
 ) -> dict[str, NDArray[np.float64]]:
@@ -371,28 +411,19 @@ def sobol(
         )
     values = np.column_stack([f.values(unit[:, j]) for j, f in enumerate(fs)])
     total = len(values)
-    done = 0
-
-    def tick(k: int) -> None:
-        nonlocal done
-        done += k
-        if progress:
-            progress(done, total)
-
-    hits = point_hits(
+    p, s2 = _point_estimates(
         scenario,
         config,
         fs,
         values,
-        [o for o, _ in chosen],
-        runs_per_point=runs_per_point,
-        seed=seed,
-        backend=backend,
-        threads=threads,
-        progress=tick,
-        makers=makers,
+        chosen,
+        runs_per_point,
+        seed,
+        backend,
+        threads,
+        progress,
+        makers,
     )
-    p, s2 = _estimates(hits, runs_per_point)
     step = d + 2
     ab = np.concatenate([np.arange(0, total, step), np.arange(d + 1, total, step)])
     sizes = [MIN_SOBOL_N << k for k in range(int(math.log2(n // MIN_SOBOL_N)) + 1)]
@@ -474,28 +505,19 @@ def morris(
     centres = (unit * (MORRIS_LEVELS - 1) + 0.5) / MORRIS_LEVELS
     values = np.column_stack([f.values(centres[:, j]) for j, f in enumerate(fs)])
     total = len(values)
-    done = 0
-
-    def tick(k: int) -> None:
-        nonlocal done
-        done += k
-        if progress:
-            progress(done, total)
-
-    hits = point_hits(
+    p, s2 = _point_estimates(
         scenario,
         config,
         fs,
         values,
-        [o for o, _ in chosen],
-        runs_per_point=runs_per_point,
-        seed=seed,
-        backend=backend,
-        threads=threads,
-        progress=tick,
-        makers=makers,
+        chosen,
+        runs_per_point,
+        seed,
+        backend,
+        threads,
+        progress,
+        makers,
     )
-    p, s2 = _estimates(hits, runs_per_point)
     table: dict[str, list[Any]] = {k: [] for k in ("outcome", "factor", "kind")}
     for o, (ident, _) in enumerate(chosen):
         floor = math.sqrt(2.0 * float(s2[:, o].mean())) * math.sqrt(2.0 / math.pi) / MORRIS_DELTA

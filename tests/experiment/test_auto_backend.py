@@ -1,33 +1,54 @@
-"""The ``auto`` backend (:mod:`redline.engine.warmup`): units start on the NumPy kernel and go to
-the fused engine once its module is ready; the stored rows are those of a sweep on either
-backend alone, whichever units ran where. The switch is forced mid-sweep here: the fused module
-is made ready, in the test's own thread, right after the first unit is stored."""
+"""The ``auto`` backend (:mod:`redline.engine.warmup`): where the fused engine pays, a module on
+disk is used from the first unit, and one that is not is compiled in a process of its own while
+the NumPy kernel computes, each unit after that going to the fused engine. The stored rows are
+those of the kernel alone, whichever units ran where; a failed compile leaves every unit on
+the kernel; the compiling process ends with the sweep.
+
+The sweeps are of a tiny scenario (one actor, one variable: a compile of a few seconds) with
+a cache folder of their own, cold at first; ``pays=True`` stands in for a sweep large enough.
+The switch is made to land after the first unit: the test waits there for the compile."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from redline.engine.warmup import FusedWarmup
+from redline.engine.warmup import Costs, FusedWarmup, plan
 from redline.experiment.executors import InProcess, UnitResult, UnitTask
 from redline.experiment.runner import run_spec
 from redline.experiment.store import Store
-from redline.experiment.sweep import plan, run_plan
+from redline.experiment.sweep import Plan, run_plan
+from redline.experiment.sweep import plan as plan_sweep
 from redline.scenario.loader import load_scenario
 
-# the fused engine's compiled modules are shared with the engine tests (tests/engine)
-os.environ.setdefault(
-    "REDLINE_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"redline-test-cache-{os.getuid()}")
-)
-
-#: one design point of convoy-strike in four units
-LEVERS = {"nato_response": "collective"}
+TINY = """\
+id: tiny
+title: Tiny
+time: {step: month, start: 2024-01-01, horizon: 12}
+actors:
+  - id: RED
+    decision: {kind: logit, lambda: 2, weights: {tension: -1.0}}
+variables:
+  - {id: tension, initial: 0.2, min: 0, max: 1, assumption: calm at the start}
+actions:
+  - {id: strike, actors: [RED], effects: {tension: 0.1}, tags: ["attack:RED->BLUE"], level: 6}
+dynamics:
+  - {id: calm, variable: tension, value: "tension * 0.95 + normal(0, 0.01)"}
+outcomes:
+  - {id: war, when: "tension > 0.8", absorbing: true}
+"""
+#: one configuration in four units
 RUNS, CHUNK = 400, 100
+#: how long a test waits for the background compile (a few seconds on an idle machine)
+COMPILE_WAIT_SECONDS = 300.0
 
 
 class Recording:
@@ -51,96 +72,170 @@ class Recording:
         self.inner.close()
 
 
-class HeldBack(FusedWarmup):
-    """A warm-up without its thread: the test says when the fused module is ready."""
+@dataclass
+class Swept:
+    rows: pa.Table
+    backends: list[str]
+    warmup: FusedWarmup | None
+    notes: list[str]
 
-    def start(self) -> None:
-        pass
 
-
-def _sweep(where: Path, backend: str) -> tuple[pa.Table, list[str]]:
-    loaded = load_scenario("convoy-strike")
-    spec = run_spec(loaded, RUNS, 3, LEVERS, "baseline", CHUNK)
-    store = Store(where / f"{backend}.duckdb")
-    p = plan(spec, store)
+def _sweep(
+    scenario: Path, store: Path, backend: str, wait: bool = False, **warmup: object
+) -> Swept:
+    spec = run_spec(load_scenario(str(scenario)), RUNS, 3, None, None, CHUNK)
+    p: Plan = plan_sweep(spec, Store(store))
     executor = Recording()
-    warmup = None
-    done: list[int] = []
+    made = None
     if backend == "auto":
-        # a compile that pays (as many run-steps as a large sweep), made ready after unit 1
-        warmup = HeldBack([p.jobs[u.point].program for u in p.todo], run_steps=10**9)
+        work = [(p.jobs[u.point].program, (u.stop - u.start) * 12) for u in p.todo]
+        made = FusedWarmup(work, **warmup)  # type: ignore[arg-type]
+    notes: list[str] = []
 
     def progress(runs: int) -> None:
-        done.append(runs)
-        if warmup is not None and len(done) == 1:
-            warmup.prepare()
+        if wait and made is not None and len(executor.backends) == 1:
+            made.wait(COMPILE_WAIT_SECONDS)  # the compile lands after the first unit
 
-    run_plan(p, store, executor, backend, progress, warmup=warmup)
-    rows = store.results(spec.name).sort_by("run")
-    return rows, executor.backends
+    run_plan(p, Store(store), executor, backend, progress, warmup=made, notes=notes.append)
+    rows = Store(store).results(spec.name).sort_by("run")
+    return Swept(rows, executor.backends, made, notes)
 
 
 @pytest.fixture(scope="module")
-def sweeps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pa.Table, list[str]]]:
-    where = tmp_path_factory.mktemp("auto")
-    return {b: _sweep(where, b) for b in ("numpy", "numba", "auto")}
+def where(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sweeps' folder: the scenario, the stores and the cache folders."""
+    return tmp_path_factory.mktemp("auto")
 
 
-def test_auto_switches_to_the_fused_engine_once_it_is_ready(
-    sweeps: dict[str, tuple[pa.Table, list[str]]],
+@pytest.fixture(scope="module")
+def sweeps(where: Path) -> dict[str, Swept]:
+    scenario = where / "tiny.yaml"
+    scenario.write_text(TINY)
+    done: dict[str, Swept] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REDLINE_CACHE_DIR", str(where / "failing-cache"))
+        failing = [sys.executable, "-c", "import sys; sys.exit(3)"]
+        done["failed"] = _sweep(
+            scenario, where / "f.duckdb", "auto", wait=True, pays=True, command=failing
+        )
+        mp.setenv("REDLINE_CACHE_DIR", str(where / "cache"))
+        done["numpy"] = _sweep(scenario, where / "n.duckdb", "numpy")
+        done["cold"] = _sweep(scenario, where / "c.duckdb", "auto", wait=True, pays=True)
+        done["warm"] = _sweep(scenario, where / "w.duckdb", "auto", pays=True)
+        done["small"] = _sweep(scenario, where / "s.duckdb", "auto")
+    return done
+
+
+def test_a_cold_cache_is_compiled_in_the_background_and_later_units_run_on_it(
+    sweeps: dict[str, Swept],
 ) -> None:
-    """The first unit ran on the kernel; every unit handed out after the module was ready ran
-    on the fused engine."""
-    _, backends = sweeps["auto"]
-    assert backends == ["numpy", "numba", "numba", "numba"]
+    cold = sweeps["cold"]
+    assert cold.backends == ["numpy", "numba", "numba", "numba"]
+    assert cold.notes == [
+        "the fused engine was compiled in the background; 3 of 4 units ran on it, the others "
+        "on the NumPy kernel"
+    ]
 
 
-@pytest.mark.parametrize("alone", ["numpy", "numba"])
-def test_auto_stores_the_rows_of_either_backend_alone(
-    sweeps: dict[str, tuple[pa.Table, list[str]]], alone: str
+def test_the_compiling_process_is_gone_after_the_sweep(sweeps: dict[str, Swept]) -> None:
+    for name in ("cold", "failed"):
+        warmup = sweeps[name].warmup
+        assert warmup is not None and warmup.compiler is not None
+        process = warmup.compiler.process
+        assert process is not None
+        assert process.returncode is not None  # ended and reaped: no zombie
+        with pytest.raises(ProcessLookupError):
+            os.kill(process.pid, 0)
+
+
+def test_a_module_on_disk_is_used_from_the_first_unit(sweeps: dict[str, Swept]) -> None:
+    warm = sweeps["warm"]
+    assert warm.backends == ["numba"] * 4
+    assert warm.warmup is not None and warm.warmup.compiler is None  # nothing compiled
+    assert warm.notes == []
+
+
+def test_a_failed_compile_leaves_every_unit_on_the_kernel(sweeps: dict[str, Swept]) -> None:
+    failed = sweeps["failed"]
+    assert failed.backends == ["numpy"] * 4
+    assert failed.notes == [
+        "the fused engine could not be compiled (the compiling process ended (exit status 3) "
+        "before it was compiled); every unit ran on the NumPy kernel"
+    ]
+
+
+def test_a_sweep_too_small_to_pay_stays_on_the_kernel(sweeps: dict[str, Swept]) -> None:
+    """400 runs of 12 steps: not worth even loading the module on disk."""
+    small = sweeps["small"]
+    assert small.backends == ["numpy"] * 4
+    assert small.warmup is not None
+    assert set(small.warmup.decide().values()) == {"numpy"}  # though tiny's module is on disk
+    assert small.warmup.compiler is None
+
+
+@pytest.mark.parametrize("name", ["cold", "warm", "failed", "small"])
+def test_the_rows_are_the_kernels_whichever_units_ran_where(
+    sweeps: dict[str, Swept], name: str
 ) -> None:
-    auto_rows, _ = sweeps["auto"]
-    rows, backends = sweeps[alone]
-    assert set(backends) == {alone}
-    assert auto_rows.num_rows == RUNS
-    assert auto_rows.equals(rows)
-
-
-def test_a_small_sweep_compiles_nothing_that_is_not_on_disk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Below the run-steps where a cold compile pays, and with no compiled module on disk nor in
-    this process, the warm-up leaves every unit on the kernel and compiles nothing."""
-    from redline.engine.fused import cache
-
-    loaded = load_scenario("convoy-strike")
-    spec = run_spec(loaded, RUNS, 3, LEVERS, "baseline", CHUNK)
-    p = plan(spec, Store(tmp_path / "s.duckdb"))
-    monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.setattr(cache, "_by_structure", {})
-    warmup = FusedWarmup([job.program for job in p.jobs.values()], run_steps=RUNS * 10)
-    warmup.prepare()
-    assert {warmup.backend_for(job.program) for job in p.jobs.values()} == {"numpy"}
-    assert not (tmp_path / "empty-cache").exists()
+    rows = sweeps[name].rows
+    assert rows.num_rows == RUNS
+    assert rows.equals(sweeps["numpy"].rows)
 
 
 def test_worker_processes_load_a_module_on_disk_themselves(
-    sweeps: dict[str, tuple[pa.Table, list[str]]],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    sweeps: dict[str, Swept], where: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """For worker processes, a fused module on disk (the sweeps above left convoy-strike's) is
-    ready at once: this process neither compiles nor loads it."""
+    """For worker processes, a module on disk (the cold sweep left tiny's) is ready at once:
+    this process neither compiles nor loads it."""
     from redline.engine.fused import cache
 
     def refused(program: object) -> None:
         raise AssertionError("the sweep's own process loaded the module")
 
+    cold = sweeps["cold"].warmup
+    assert cold is not None
+    monkeypatch.setenv("REDLINE_CACHE_DIR", str(where / "cache"))
     monkeypatch.setattr(cache, "_by_structure", {})
     monkeypatch.setattr(cache, "compiled", refused)
-    program = load_scenario("convoy-strike")
-    spec = run_spec(program, RUNS, 3, LEVERS, "baseline", CHUNK)
-    jobs = plan(spec, Store(tmp_path / "s.duckdb")).jobs
-    warmup = FusedWarmup([job.program for job in jobs.values()], run_steps=RUNS, here=False)
-    warmup.prepare()
-    assert {warmup.backend_for(job.program) for job in jobs.values()} == {"numba"}
+    programs = list(cold._programs.values())
+    warmup = FusedWarmup([(p, 10**9) for p in programs], processes=2, here=False)
+    warmup.start()
+    assert warmup.compiler is None
+    assert {warmup.backend_for(p) for p in programs} == {"numba"}
+
+
+#: the figures of the main job (nato-russia: 18 configurations of 20,000 runs of 36 steps,
+#: two worker processes) and its module's size
+NATO = Costs(56_605)
+MAIN_JOB = 18 * 20_000 * 36
+
+
+def test_the_main_job_loads_a_module_on_disk_but_does_not_pay_for_a_cold_compile() -> None:
+    assert plan(NATO, MAIN_JOB, 2, on_disk=True) == "load"
+    assert plan(NATO, MAIN_JOB, 2, on_disk=False) == "numpy"
+    assert plan(NATO, 10 * MAIN_JOB, 2, on_disk=False) == "compile"
+
+
+def test_a_small_sweep_does_not_even_look_at_the_disk() -> None:
+    """A story's or a 100-run run's sweep: Numba is not imported."""
+    assert plan(NATO, 18 * 100 * 36, 2, on_disk=None) == "numpy"
+
+
+@given(
+    chars=st.integers(1_000, 200_000),
+    run_steps=st.integers(0, 10**10),
+    more=st.integers(0, 10**10),
+    processes=st.integers(1, 64),
+)
+def test_what_pays_for_a_sweep_pays_for_a_larger_one(
+    chars: int, run_steps: int, more: int, processes: int
+) -> None:
+    costs = Costs(chars)
+    order = ["numpy", "compile"]
+    for on_disk in (True, False):
+        before = plan(costs, run_steps, processes, on_disk)
+        after = plan(costs, run_steps + more, processes, on_disk)
+        if on_disk:
+            assert before == "numpy" or after == "load"
+        else:
+            assert order.index(after) >= order.index(before)

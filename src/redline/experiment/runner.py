@@ -116,6 +116,7 @@ def execute(
                 advance,
                 strict=strict,
                 makers=tuple(sorted((makers or {}).items())),
+                notes=notes,
             ),
         )
     except NumericalTrouble as exc:

@@ -142,8 +142,8 @@ def shared(
     over. Ends when every unit of ``todo`` is stored, here or elsewhere.
 
     With a ``warmup`` (the ``auto`` backend), each unit runs on the backend it names at the
-    moment the unit is handed to the executor; it is started once the first unit has been
-    handed out (worker processes are forked by then)."""
+    moment the unit is handed to the executor; it is started (if not already) once the first
+    unit has been handed out (worker processes are forked by then)."""
     by_index = {t.unit.index: t for t in todo}
     remaining = set(by_index)
     in_flight: set[int] = set()
@@ -197,6 +197,7 @@ def run_plan(
     strict: bool = False,
     warmup: FusedWarmup | None = None,
     makers: tuple[tuple[str, DecisionMaker], ...] = (),
+    notes: Callable[[str], None] | None = None,
 ) -> ExperimentRecord:
     """Compute the missing units, committing each as it completes (with its numerical
     trouble); then mark the experiment done. On the ``auto`` backend the units start on the
@@ -207,7 +208,8 @@ def run_plan(
     meanwhile, it stops at the next commit (:class:`ExperimentDeleted`). ``strict``: a unit
     with numerical trouble raises :class:`~redline.engine.trouble.NumericalTrouble` and is
     not stored. ``makers`` replace the named actors' decision-makers (a language model's:
-    their units run on the NumPy kernel, which asks them)."""
+    their units run on the NumPy kernel, which asks them). ``notes`` hears what the ``auto``
+    backend's background compile did (:meth:`FusedWarmup.note`)."""
     if p.todo:
         try:
             if makers and backend == AUTO:
@@ -217,6 +219,10 @@ def run_plan(
             elif backend != AUTO:
                 warmup = None
             chosen: Backend = "numpy" if backend == AUTO else backend
+            if warmup is not None:
+                warmup.decide()  # a module on disk is used from the first unit
+                if warmup.here:  # no worker processes to fork later: compile from the start
+                    warmup.start()
             for result in shared(p, store, executor, tasks(p, chosen, strict, makers), warmup):
                 store.commit_unit(
                     p.record,
@@ -229,7 +235,12 @@ def run_plan(
                 if progress:
                     progress(result.unit.stop - result.unit.start)
         finally:
+            if warmup is not None:
+                warmup.stop()  # the compiling process ends with the sweep
             executor.close()
+        said = warmup.note() if warmup is not None else None
+        if said is not None and notes is not None:
+            notes(said)
     else:
         executor.close()
     return store.finish(p.record)
@@ -270,11 +281,15 @@ def point_config(point: dict[str, object]) -> Configuration:
 
 
 def _warmup(p: Plan, executor: Executor) -> FusedWarmup | None:
-    """What makes the fused engine ready for an ``auto`` sweep: its programs, and the run-steps
-    to go that decide whether a cold compile pays; none where the executor's workers do not
-    share this machine's cache of compiled modules (a remote Dask cluster)."""
+    """What makes the fused engine ready for an ``auto`` sweep: each unit's program and
+    run-steps, and how many units are computed at once, which decide whether loading or
+    compiling its module pays; none where the executor's workers do not share this machine's
+    cache of compiled modules (a remote Dask cluster)."""
     if not getattr(executor, "shares_cache", False):
         return None
-    programs = [p.jobs[u.point].program for u in p.todo]
-    run_steps = sum((u.stop - u.start) * p.jobs[u.point].program.horizon for u in p.todo)
-    return FusedWarmup(programs, run_steps, here=isinstance(executor, InProcess))
+    work = [
+        (p.jobs[u.point].program, (u.stop - u.start) * p.jobs[u.point].program.horizon)
+        for u in p.todo
+    ]
+    at_once = max(getattr(executor, "workers", 1), getattr(executor, "threads", 1), 1)
+    return FusedWarmup(work, processes=at_once, here=isinstance(executor, InProcess))

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redline.engine.simulate import SweepBackend
 from redline.engine.warmup import Costs, FusedWarmup, plan
 from redline.experiment.executors import InProcess, UnitResult, UnitTask
 from redline.experiment.runner import run_spec
@@ -81,7 +82,7 @@ class Swept:
 
 
 def _sweep(
-    scenario: Path, store: Path, backend: str, wait: bool = False, **warmup: object
+    scenario: Path, store: Path, backend: SweepBackend, wait: bool = False, **warmup: object
 ) -> Swept:
     spec = run_spec(load_scenario(str(scenario)), RUNS, 3, None, None, CHUNK)
     p: Plan = plan_sweep(spec, Store(store))
@@ -101,107 +102,70 @@ def _sweep(
     return Swept(rows, executor.backends, made, notes)
 
 
-@pytest.fixture(scope="module")
-def where(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sweeps' folder: the scenario, the stores and the cache folders."""
-    return tmp_path_factory.mktemp("auto")
-
-
-@pytest.fixture(scope="module")
-def sweeps(where: Path) -> dict[str, Swept]:
-    scenario = where / "tiny.yaml"
-    scenario.write_text(TINY)
-    done: dict[str, Swept] = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REDLINE_CACHE_DIR", str(where / "failing-cache"))
-        failing = [sys.executable, "-c", "import sys; sys.exit(3)"]
-        done["failed"] = _sweep(
-            scenario, where / "f.duckdb", "auto", wait=True, pays=True, command=failing
-        )
-        mp.setenv("REDLINE_CACHE_DIR", str(where / "cache"))
-        done["numpy"] = _sweep(scenario, where / "n.duckdb", "numpy")
-        done["cold"] = _sweep(scenario, where / "c.duckdb", "auto", wait=True, pays=True)
-        done["warm"] = _sweep(scenario, where / "w.duckdb", "auto", pays=True)
-        done["small"] = _sweep(scenario, where / "s.duckdb", "auto")
-    return done
-
-
-def test_a_cold_cache_is_compiled_in_the_background_and_later_units_run_on_it(
-    sweeps: dict[str, Swept],
+def test_auto_sweeps_use_the_fused_engine_where_ready_and_store_the_kernels_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cold = sweeps["cold"]
+    """One test (one cold compile, wherever xdist sends it): a cold cache compiled in the
+    background, a warm one, a failing compiler and a sweep too small to pay, each against the
+    kernel's rows."""
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "failing-cache"))
+    failing = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    failed = _sweep(scenario, tmp_path / "f.duckdb", "auto", True, pays=True, command=failing)
+    monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "cache"))
+    numpy = _sweep(scenario, tmp_path / "n.duckdb", "numpy")
+    cold = _sweep(scenario, tmp_path / "c.duckdb", "auto", True, pays=True)
+    warm = _sweep(scenario, tmp_path / "w.duckdb", "auto", pays=True)
+    small = _sweep(scenario, tmp_path / "s.duckdb", "auto")
+
+    # a cold cache: compiled in the background; the units after it is ready run on it
     assert cold.backends == ["numpy", "numba", "numba", "numba"]
     assert cold.notes == [
         "the fused engine was compiled in the background; 3 of 4 units ran on it, the others "
         "on the NumPy kernel"
     ]
-
-
-def test_the_compiling_process_is_gone_after_the_sweep(sweeps: dict[str, Swept]) -> None:
-    for name in ("cold", "failed"):
-        warmup = sweeps[name].warmup
-        assert warmup is not None and warmup.compiler is not None
-        process = warmup.compiler.process
-        assert process is not None
-        assert process.returncode is not None  # ended and reaped: no zombie
-        with pytest.raises(ProcessLookupError):
-            os.kill(process.pid, 0)
-
-
-def test_a_module_on_disk_is_used_from_the_first_unit(sweeps: dict[str, Swept]) -> None:
-    warm = sweeps["warm"]
+    # a module on disk: used from the first unit, nothing compiled, nothing to note
     assert warm.backends == ["numba"] * 4
-    assert warm.warmup is not None and warm.warmup.compiler is None  # nothing compiled
+    assert warm.warmup is not None and warm.warmup.compiler is None
     assert warm.notes == []
-
-
-def test_a_failed_compile_leaves_every_unit_on_the_kernel(sweeps: dict[str, Swept]) -> None:
-    failed = sweeps["failed"]
+    # a compiler that fails: every unit on the kernel, and a note says why
     assert failed.backends == ["numpy"] * 4
     assert failed.notes == [
         "the fused engine could not be compiled (the compiling process ended (exit status 3) "
         "before it was compiled); every unit ran on the NumPy kernel"
     ]
-
-
-def test_a_sweep_too_small_to_pay_stays_on_the_kernel(sweeps: dict[str, Swept]) -> None:
-    """400 runs of 12 steps: not worth even loading the module on disk."""
-    small = sweeps["small"]
+    # 400 runs of 12 steps: not worth even loading the module on disk
     assert small.backends == ["numpy"] * 4
-    assert small.warmup is not None
-    assert set(small.warmup.decide().values()) == {"numpy"}  # though tiny's module is on disk
-    assert small.warmup.compiler is None
+    assert small.warmup is not None and small.warmup.compiler is None
+    assert set(small.warmup.decide().values()) == {"numpy"}
+    # the compiling processes ended with their sweeps, and were reaped (no zombie)
+    for swept in (cold, failed):
+        assert swept.warmup is not None and swept.warmup.compiler is not None
+        process = swept.warmup.compiler.process
+        assert process is not None and process.returncode is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(process.pid, 0)
+    # whichever units ran where, the rows are the kernel's alone
+    assert numpy.rows.num_rows == RUNS
+    for swept in (cold, warm, failed, small):
+        assert swept.rows.equals(numpy.rows)
 
-
-@pytest.mark.parametrize("name", ["cold", "warm", "failed", "small"])
-def test_the_rows_are_the_kernels_whichever_units_ran_where(
-    sweeps: dict[str, Swept], name: str
-) -> None:
-    rows = sweeps[name].rows
-    assert rows.num_rows == RUNS
-    assert rows.equals(sweeps["numpy"].rows)
-
-
-def test_worker_processes_load_a_module_on_disk_themselves(
-    sweeps: dict[str, Swept], where: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """For worker processes, a module on disk (the cold sweep left tiny's) is ready at once:
-    this process neither compiles nor loads it."""
+    # worker processes load a module on disk themselves: this process neither compiles nor
+    # loads it
     from redline.engine.fused import cache
 
     def refused(program: object) -> None:
         raise AssertionError("the sweep's own process loaded the module")
 
-    cold = sweeps["cold"].warmup
-    assert cold is not None
-    monkeypatch.setenv("REDLINE_CACHE_DIR", str(where / "cache"))
     monkeypatch.setattr(cache, "_by_structure", {})
     monkeypatch.setattr(cache, "compiled", refused)
-    programs = list(cold._programs.values())
-    warmup = FusedWarmup([(p, 10**9) for p in programs], processes=2, here=False)
-    warmup.start()
-    assert warmup.compiler is None
-    assert {warmup.backend_for(p) for p in programs} == {"numba"}
+    assert cold.warmup is not None
+    programs = list(cold.warmup.compiler.programs.values()) if cold.warmup.compiler else []
+    workers = FusedWarmup([(p, 10**9) for p in programs], processes=2, here=False)
+    workers.start()
+    assert workers.compiler is None
+    assert {workers.backend_for(p) for p in programs} == {"numba"}
 
 
 #: the figures of the main job (nato-russia: 18 configurations of 20,000 runs of 36 steps,
@@ -239,3 +203,29 @@ def test_what_pays_for_a_sweep_pays_for_a_larger_one(
             assert before == "numpy" or after == "load"
         else:
             assert order.index(after) >= order.index(before)
+
+
+def test_an_interrupted_sweep_stops_the_compiling_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first unit: the compile (here one that would take a minute) is ended
+    and reaped before the interruption reaches the caller."""
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "cache"))
+    spec = run_spec(load_scenario(str(scenario)), RUNS, 3, None, None, CHUNK)
+    store = Store(tmp_path / "i.duckdb")
+    p = plan_sweep(spec, store)
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]
+    work = [(p.jobs[u.point].program, (u.stop - u.start) * 12) for u in p.todo]
+    warmup = FusedWarmup(work, pays=True, command=slow)
+
+    def interrupt(runs: int) -> None:
+        assert warmup.compiler is not None and warmup.compiler.running()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(p, store, Recording(), "auto", interrupt, warmup=warmup)
+    assert warmup.compiler is not None and warmup.compiler.process is not None
+    assert warmup.compiler.process.returncode is not None
+    assert not warmup.compiler.running()

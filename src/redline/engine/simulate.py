@@ -33,17 +33,17 @@ __all__ = [
 Backend = BackendName
 #: the registered backends' names
 BACKENDS: tuple[str, ...] = backends.BACKENDS
-#: what a sweep (``redline run``, ``redline sweep``) may run on besides a backend: the NumPy
-#: kernel at once, the fused engine once its module is ready (:mod:`redline.engine.warmup`)
+#: what a sweep (``redline run``, ``redline sweep``) may run on besides a backend: the fused
+#: engine where it pays, the NumPy kernel until its module is ready (:mod:`redline.engine.warmup`)
 AUTO: Literal["auto"] = "auto"
 #: a sweep's backend: one of the registered backends, or ``auto``
 SweepBackend = Literal["auto", "numba", "numpy", "reference"]
 SWEEP_BACKENDS: tuple[str, ...] = (AUTO, *BACKENDS)
 #: a sweep's backends, for a command-line option's help
 SWEEP_BACKEND_HELP = (
-    "auto (the default: numpy at once, then numba as soon as its compiled module is ready — "
-    "loaded from the disk cache, or compiled in the background where the sweep is large "
-    "enough to pay for it), " + BACKEND_HELP
+    "auto (the default: numba where it pays — from the start where its compiled module is in "
+    "the disk cache; else numpy, while a separate process compiles it where the sweep is "
+    "large enough to pay for that), " + BACKEND_HELP
 )
 #: the most runs one call may ask for (memory stays bounded by the chunk; time does not)
 MAX_RUNS = 100_000_000

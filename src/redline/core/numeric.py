@@ -31,7 +31,7 @@ def _power(x: float, y: float) -> float:
 #: the engine's own (the keyed generator's and the power operator's); the expression language's
 #: functions of the C library are declared in :mod:`redline.core.primitives`, which builds them
 #: here with :func:`ufunc`
-_OWN = {"log1p": _log1p, "cos": _cos, "power": _power}
+_OWN: dict[str, Callable[..., float]] = {"log1p": _log1p, "cos": _cos, "power": _power}
 _built: dict[str, Callable[..., Any]] = {}
 
 
@@ -40,6 +40,12 @@ def __getattr__(name: str) -> Callable[..., Any]:
     if name not in _OWN:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return ufunc(name)
+
+
+def scalar(name: str) -> Callable[..., float]:
+    """The plain scalar function of ``log1p``, ``cos`` or ``power``, which its ufunc compiles:
+    the fused engine compiles the same function into its loop."""
+    return _OWN[name]
 
 
 def ufunc(name: str, scalar: Callable[..., float] | None = None) -> Callable[..., Any]:

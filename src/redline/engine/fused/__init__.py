@@ -26,6 +26,7 @@ this engine raises :class:`~redline.engine.semantics.Unsupported`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -61,6 +62,10 @@ def run_chunk(
         raise Unsupported("plugged-in decision-makers")
     if program.strategic:
         raise Unsupported("choices that depend on each other")
+    if any(b == 0.0 and math.copysign(1.0, b) < 0 for v in program.variables for b in (v.lo, v.hi)):
+        # a bound of -0.0 could clip a value to -0.0, which adding 0.0 (what the other
+        # backends do to a variable no effect wrote) turns into 0.0: the loop skips those
+        raise Unsupported("a variable bounded by -0.0")
     from redline.engine.fused.cache import compiled  # Numba starts here
 
     c = compiled(program)
@@ -78,6 +83,8 @@ def run_chunk(
         drawn_row[names.index(name)] = row
     plan = np.zeros((max(len(program.deciders), 1), program.horizon), dtype=np.int64)
     for i, d in enumerate(program.deciders):
+        if d.kind != "scripted":
+            continue
         for step, k in d.plan.items():
             if 0 <= step < program.horizon:
                 plan[i, step] = k

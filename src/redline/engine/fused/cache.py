@@ -78,7 +78,7 @@ def compiled(program: Program) -> Compiled:
         if kernel is None:
             kernel = _load(generated.text, f"redline_fused_{digest}")
             _by_source[digest] = kernel
-        made = Compiled(kernel, generated.slots, tables(program))
+        made = Compiled(kernel, generated.slots, tables(program, generated.counted))
         if key:
             _by_structure[key] = made
     return made

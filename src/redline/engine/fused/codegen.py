@@ -58,13 +58,22 @@ class Inputs(NamedTuple):
 
 
 class Effects(NamedTuple):
-    """The program's effects as data: effect ``e`` emits ``tags[start[e]:start[e + 1]]`` and
-    reaches rung ``level[e]``; ``rule[r, 1]`` and ``rule[r, 2]`` are the effects of rule ``r``
-    firing and failing (``scheduled`` likewise), ``action[a, k]`` that of actor ``a``'s
-    candidate ``k``."""
+    """The program's effects and event columns as data. Effect ``e`` sets the event-word masks
+    ``mask[e]`` (tags as bits, 63 to an int64 word), adds one to the counters
+    ``ctags[cstart[e]:cstart[e + 1]]`` (positions in the event array of the tags that
+    ``count()`` reads), writes the state variables ``vars[vstart[e]:vstart[e + 1]]`` and reaches
+    rung ``level[e]``; after it, only the rules ``aff[astart[e]:astart[e + 1]]`` (those whose
+    triggers read what it changes) need testing again in the next round. ``rule[r, 1]`` and
+    ``rule[r, 2]`` are the effects of rule ``r`` firing and failing (``scheduled`` likewise),
+    ``action[a, k]`` that of actor ``a``'s candidate ``k``."""
 
-    tags: NDArray[np.int64]
-    start: NDArray[np.int64]
+    mask: NDArray[np.int64]  # (effects, words)
+    cstart: NDArray[np.int64]
+    ctags: NDArray[np.int64]
+    vstart: NDArray[np.int64]
+    vars: NDArray[np.int64]
+    astart: NDArray[np.int64]
+    aff: NDArray[np.int64]
     level: NDArray[np.float64]
     rule: NDArray[np.int64]
     scheduled: NDArray[np.int64]
@@ -101,6 +110,15 @@ class _Slots:
         return self.keys.setdefault((site, sub), len(self.keys))
 
 
+#: event tags per int64 word of the event array (the sign bit unused: masks stay positive)
+WORD_BITS = 63
+
+
+def event_words(program: Program) -> int:
+    """How many int64 words hold a step's events (one bit per tag)."""
+    return max(1, -(-len(program.tags) // WORD_BITS))
+
+
 def _lit(value: float) -> str:
     if math.isnan(value):
         return "np.nan"
@@ -116,6 +134,9 @@ class _Expressions:
         self.p = program
         self.slots = slots
         self.vars = {v.name: i for i, v in enumerate(program.variables)}
+        self.words = event_words(program)
+        #: the tags ``count()`` reads, each with its counter's slot
+        self.counted: dict[int, int] = {}
         self.params = {prm.name: i for i, prm in enumerate(program.params)}
         self.positions = {
             d.actor: (
@@ -177,21 +198,27 @@ class _Expressions:
             assert isinstance(arg, Str)
             cols = match_tags(arg.value, self.p.tags)
             if f == "count":
-                return f"_sum_count(C, {cols!r})" if cols else "0.0"
+                if not cols:
+                    return "0.0"
+                base = 2 * self.words + len(self.p.deciders)
+                slots = [base + self.counted.setdefault(c, len(self.counted)) for c in cols]
+                return "(0.0" + "".join(f" + E[{k}]" for k in slots) + ")"
             if not cols:
                 return "0.0" if self.mean else "False"
-            if len(cols) == 1:
-                code = f"N[{cols[0]}]" if f == "now" else f"(C[{cols[0]}] > 0)"
-            else:
-                code = f"_any_now(N, {cols!r})" if f == "now" else f"_any_count(C, {cols!r})"
-            return self.truth(code)
+            first = 0 if f == "now" else self.words
+            masks: dict[int, int] = {}
+            for c in cols:
+                masks[c // WORD_BITS] = masks.get(c // WORD_BITS, 0) | 1 << (c % WORD_BITS)
+            tests = [f"(E[{first + w}] & {m}) != 0" for w, m in sorted(masks.items())]
+            return self.truth(f"({' or '.join(tests)})")
         if f == "chose":
             if self.mean:
                 raise Unsupported("beliefs about choices")
             actor, action = (a.value for a in e.args if isinstance(a, Str))
             index, positions = self.positions[actor]
             position = positions.get(action)
-            return "False" if position is None else f"(CH[{index}] == {position})"
+            at = 2 * self.words + index
+            return "False" if position is None else f"(E[{at}] == {position})"
         primitive = SIGNATURES[f]
         site = 0
         if primitive.family == "random":
@@ -251,73 +278,93 @@ class _Indent:
         self.src.depth -= 1
 
 
-#: the arguments every generated element function takes: what expressions read
-_STATE = "X, P, N, C, CH, O, t, tf, run, level, peak"
+#: the arguments every generated phase function takes: what expressions read (the state, the
+#: parameters, the event array — this step's and every step's event words, the actors'
+#: choices, the counters of counted tags —, the stream origins) and the step's scalars
+_STATE = "X, P, E, O, t, tf, run, level, peak"
+
+#: the runtime helpers every generated module imports
+_HELPERS = (
+    "_apply, _check_probability, _check_state, _emit, _max, _min, _normal, _note, _scalar, _uniform"
+)
 
 
 class _Generator:
-    """Writes the module of one program: a function per element (each rule, each deciding
-    actor, the dynamics, the outcomes), which keeps each small for Numba to compile, and the
-    run loop that calls them. Tags and rungs that effects emit are data (:class:`_Effects`)."""
+    """Writes the module of one program: a function per phase of a step (the scheduled events,
+    the dynamics, the actors' decisions, their actions' deltas, a round of rules, the outcome
+    tests) and the run loop that calls them. A phase function holds the expressions written
+    out; what effects do beyond their deltas (tags, rungs, the variables they write, the
+    rules to test again) is data (:class:`Effects`), which the loop's few table-driven lines
+    apply — few lines and few functions keep Numba's compile short."""
 
     def __init__(self, program: Program) -> None:
         self.p = program
         self.slots = _Slots()
         self.ex = _Expressions(program, self.slots)
         self.out = _Source()
-        self.effects = _Effects()
         self.layout = event_layout(program)
+        self.words = event_words(program)
 
     def function(self, name: str, extra: str = "") -> _Indent:
         self.out("")
-        self.out("@_jit")
+        self.out("@_part")
         self.out(f"def {name}({_STATE}{', ' + extra if extra else ''}):")
         return self.out.block()
 
     def generate(self) -> str:
         p, w, ex = self.p, self.out, self.ex
-        w("import math")
         w("import numba")
         w("import numpy as np")
-        w("from redline.engine.fused.runtime import (")
-        w("    _any_count, _any_now, _emit, _max, _min, _normal, _sum_count, _trouble, _uniform")
-        w(")")
-        w("from redline.core.numeric import power as _power")
-        w("from redline.core.primitives import libm")
-        for name in LIBM:  # the C library's functions, the ufuncs every backend calls
-            w(f"_{name} = libm({name!r})")
+        w(f"from redline.engine.fused.runtime import {_HELPERS}")
+        for name in (*LIBM, "power"):  # the C library's functions, as every backend calls them
+            w(f"_{name} = _scalar({name!r})")
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
+        w("#: a phase function: called only from the run loop, so it needs no Python wrapper")
+        w('_part = numba.njit(cache=True, nogil=True, error_model="numpy",')
+        w("                   no_cpython_wrapper=True)")
         with self.function("initial", "LO, HI"):
             for j, var in enumerate(p.variables):
                 w(f"X[{j}] = _min(_max({ex.source(var.initial)} + 0.0, LO[{j}]), HI[{j}])")
             w("return 0")
-        with self.function("dynamics", "NEW, LO, HI"):
-            for k, dyn in enumerate(p.dynamics):
-                w(f"NEW[{k}] = {ex.source(dyn.value)} + 0.0")
-            for k, dyn in enumerate(p.dynamics):
-                w(f"X[{dyn.var}] = NEW[{k}]")
-            w(f"for j in range({len(p.variables)}):")
-            with w.block():
-                w("X[j] = _min(_max(X[j], LO[j]), HI[j])")
-            w("return 0")
-        for r, rule in enumerate(p.rules):
-            self.rule(f"rule_{r}", rule)
-        for r, rule in enumerate(p.schedule):
-            self.rule(f"scheduled_{r}", rule)
-        for i, d in enumerate(p.deciders):
-            if d.kind == "logit" and len(d.candidates) > 1:
-                with self.function(f"decide_{i}"):
-                    self.logit(i)
+        if p.dynamics:
+            with self.function("dynamics", "LO, HI"):
+                for k, dyn in enumerate(p.dynamics):
+                    w(f"n{k} = {ex.source(dyn.value)} + 0.0")
+                for k, dyn in enumerate(p.dynamics):
+                    w(f"X[{dyn.var}] = n{k}")
+                for j in sorted({dyn.var for dyn in p.dynamics}):  # only what they wrote
+                    w(f"X[{j}] = _min(_max(X[{j}], LO[{j}]), HI[{j}])")
+                w("return 0")
+        if any(r.at_step is not None for r in p.schedule):
+            self.scheduled()
+        self.decide()
         with self.function("perform", "D"):
             for i, d in enumerate(p.deciders):
                 if not self.chooses(i):
                     continue
                 for k, c in enumerate(d.candidates):
                     if c != HOLD and p.actions[c].effect.deltas:
-                        w(f"if CH[{i}] == {k}:")
+                        w(f"if E[{2 * self.words + i}] == {k}:")
                         with w.block():
                             self.add_deltas(p.actions[c].effect)
             w("return 0")
+        if p.rules:
+            self.rules()
+        with self.function("outcomes", "FIRST"):  # whether an absorbing one ended the run
+            w("ended = False")
+            for o, outcome in enumerate(p.outcomes):
+                if outcome.absorbing:
+                    w(f"if {ex.source(outcome.when)}:")
+                    with w.block():
+                        w(f"if FIRST[{o}] < 0:")
+                        with w.block():
+                            w(f"FIRST[{o}] = t")
+                        w("ended = True")
+                else:  # once recorded, not tested again
+                    w(f"if FIRST[{o}] < 0 and {ex.source(outcome.when)}:")
+                    with w.block():
+                        w(f"FIRST[{o}] = t")
+            w("return ended")
         self.kernel()
         return w.text()
 
@@ -328,40 +375,88 @@ class _Generator:
             return False
         return d.kind == "logit" or any(k != 0 for k in d.plan.values())
 
-    def rule(self, name: str, rule: Reaction) -> None:
-        """A triggered rule: whether it fires (1) or fails (2), adding its deltas to D, with its
-        probability left in Q[0] for the run loop's trouble check. (Its trigger is tested in
-        the run loop, so the call is made only when it holds.)"""
-        w, ex = self.out, self.ex
-        with self.function(name, "D, Q"):
-            u = f"_uniform(O[t, {self.slots(fire_site(rule))}], run)"
-            w(f"q = {ex.source(rule.probability)}")
-            w("Q[0] = q")
-            w(f"if {u} < q:")
-            with w.block():
-                self.add_deltas(rule.fire)
-                w("return 1")
+    def react(self, r: int, rule: Reaction, site: int) -> None:
+        """Rule ``r`` whose trigger held: its probability into Q[r], whether it fires (R[r]
+        = 1) or fails (2), its deltas added to D."""
+        w = self.out
+        w(f"q = {self.ex.source(rule.probability)}")
+        w(f"Q[{r}] = q")
+        w(f"if _uniform(O[t, {self.slots(site)}], run) < q:")
+        with w.block():
+            self.add_deltas(rule.fire)
+            w(f"R[{r}] = 1")
+        w("else:")
+        with w.block():
             self.add_deltas(rule.fail)
-            w("return 2")
+            w(f"R[{r}] = 2")
+        w("n += 1")
+
+    def scheduled(self) -> None:
+        """The scheduled events due at step t: the number that reacted (R, Q and D as for a
+        round of rules)."""
+        p, w = self.p, self.out
+        by_step: dict[int, list[int]] = {}
+        for r, rule in enumerate(p.schedule):
+            if rule.at_step is not None:
+                by_step.setdefault(rule.at_step, []).append(r)
+        with self.function("scheduled", "D, R, Q"):
+            w("n = 0")
+            for at, due in sorted(by_step.items()):
+                w(f"if t == {at}:")
+                with w.block():
+                    for r in due:
+                        w(f"if {self.ex.source(p.schedule[r].trigger)}:")
+                        with w.block():
+                            self.react(r, p.schedule[r], fire_site(p.schedule[r]))
+            w("return n")
+
+    def rules(self) -> None:
+        """A round of rules: each unspent one whose trigger may have changed (DT: every rule
+        in a step's first round, then those whose inputs the last round changed) and holds
+        reacts; the number that did."""
+        p, w = self.p, self.out
+        with self.function("round_of_rules", "D, R, Q, SP, DT"):
+            w("n = 0")
+            for r, rule in enumerate(p.rules):
+                w(f"if DT[{r}] and not SP[{r}] and {self.ex.source(rule.trigger)}:")
+                with w.block():
+                    self.react(r, rule, fire_site(rule))
+            w("return n")
+
+    def decide(self) -> None:
+        """Every actor's choice this step, in the actors' order, into the event array."""
+        p, w = self.p, self.out
+        with self.function("decide", "PLAN"):
+            for i, d in enumerate(p.deciders):
+                at = 2 * self.words + i
+                if d.kind == "logit" and len(d.candidates) > 1:
+                    self.logit(i, at)
+                elif d.kind == "scripted":
+                    w(f"E[{at}] = PLAN[{i}, t]")
+                else:
+                    w(f"E[{at}] = 0")
+            w("return 0")
 
     def kernel(self) -> None:
         p, w = self.p, self.out
-        nv, nt, no = len(p.variables), len(p.tags), len(p.outcomes)
+        nv, no, nd = len(p.variables), len(p.outcomes), len(p.deciders)
+        nr, ns, nw = len(p.rules), len(p.schedule), self.words
+        size = 2 * nw + nd + len(self.ex.counted)
+        choosers = [i for i in range(nd) if self.chooses(i)]
         w("")
         w("@_jit")
         w("def kernel(inp, FX, out):")
         with w.block():
             w("runs, PF, PD, PI, O = inp.runs, inp.fixed, inp.drawn, inp.drawn_row, inp.origins")
             w("LO, HI, PLAN, OCC = inp.lo, inp.hi, inp.plan, out.occupancy")
-            w(f"X = np.zeros({nv}); D = np.zeros({nv}); NEW = np.zeros({max(len(p.dynamics), 1)})")
-            w(f"N = np.zeros({nt}, np.bool_); C = np.zeros({nt}, np.int64)")
-            w(f"CH = np.zeros({max(len(p.deciders), 1)}, np.int64)")
-            w(f"SP = np.zeros({max(len(p.rules), 1)}, np.bool_)")
-            w(f"R = np.zeros({max(len(p.rules), len(p.schedule), 1)}, np.int64)")
+            w(f"X = np.zeros({max(nv, 1)}); D = np.zeros({max(nv, 1)})")
+            w(f"E = np.zeros({size}, np.int64)")
+            w(f"SP = np.zeros({max(nr, 1)}, np.bool_); DT = np.zeros({max(nr, 1)}, np.bool_)")
+            w(f"R = np.zeros({max(nr, ns, 1)}, np.int64); Q = np.zeros({max(nr, ns, 1)})")
             w(f"FIRST = np.zeros({max(no, 1)}, np.int64)")
-            w("Q = np.zeros(1)")
             w("TQ, TV, TR = out.trouble, out.trouble_value, out.trouble_runs")
             w(f"EV = np.zeros({max(self.layout.size, 1)}, np.int64)")
+            w("rec = out.events.shape[0] > 0")
             w("P = PF.copy()")
             w("for i in range(runs.shape[0]):")
             with w.block():
@@ -372,12 +467,12 @@ class _Generator:
                     with w.block():
                         w("P[j] = PD[PI[j], i]")
                 w("t = 0; tf = 0.0; level = 0.0; peak = 0.0")
-                w("X[:] = 0.0; N[:] = False; C[:] = 0; CH[:] = 0; FIRST[:] = -1; EV[:] = -1")
+                w("X[:] = 0.0; E[:] = 0; FIRST[:] = -1; EV[:] = -1")
                 w(f"initial({_STATE}, LO, HI)")
                 w(f"steps = {p.horizon}")
                 w(f"for t in range({p.horizon}):")
                 with w.block():
-                    self.step()
+                    self.step(choosers)
                 w(f"for o in range({no}):")
                 with w.block():
                     w("out.first_hit[i, o] = FIRST[o]")
@@ -386,94 +481,66 @@ class _Generator:
                 w(f"for j in range({nv}):")
                 with w.block():
                     w("out.final[i, j] = X[j]")
-                w("if out.events.shape[0] > 0:")
+                w("if rec:")
                 with w.block():
                     w(f"for j in range({self.layout.size}):")
                     with w.block():
                         w("out.events[i, j] = EV[j]")
             w("return 0")
 
-    def step(self) -> None:
-        p, w = self.p, self.out
+    def step(self, choosers: list[int]) -> None:
+        p, w, nw = self.p, self.out, self.words
         w("tf = float(t)")
-        w("N[:] = False; CH[:] = -1")
-        w("reached = -1.0")
-        by_step: dict[int, list[int]] = {}
-        for r, rule in enumerate(p.schedule):
-            if rule.at_step is not None:
-                by_step.setdefault(rule.at_step, []).append(r)
-        for at, due in sorted(by_step.items()):
-            w(f"if t == {at}:")
-            with w.block():
-                w("D[:] = 0.0")
-                for r in due:
-                    w(f"R[{r}] = 0")
-                    w(f"if {self.ex.source(p.schedule[r].trigger)}:")
-                    with w.block():
-                        w(f"R[{r}] = scheduled_{r}({_STATE}, D, Q)")
-                        self.check_probability(scheduled_column(r))
-                w(f"if {' or '.join(f'R[{r}] > 0' for r in due)}:")
-                with w.block():
-                    self.apply_deltas()
-                    w("got = -1.0")
-                    for r in due:
-                        w(f"if R[{r}] > 0:")
-                        with w.block():
-                            w(f"got = _max(got, _emit(FX, FX.scheduled[{r}, R[{r}]], N, C))")
-                            self.note(f"{self.layout.scheduled(r) - 1} + R[{r}]", STAGE_SCHEDULE)
-                    w("reached = _max(reached, got)")
-        if p.dynamics:
-            w(f"dynamics({_STATE}, NEW, LO, HI)")
-        for i, d in enumerate(p.deciders):
-            if d.kind == "logit" and len(d.candidates) > 1:
-                w(f"CH[{i}] = decide_{i}({_STATE})")
-            elif d.kind == "scripted":
-                w(f"CH[{i}] = PLAN[{i}, t]")
-            else:
-                w(f"CH[{i}] = 0")
-        for i, d in enumerate(p.deciders):
-            if len(d.candidates) > 1 and d.kind != "doctrine":
-                w(f"if CH[{i}] > 0:")
-                with w.block():
-                    self.note(f"{self.layout.choices[i] - 1} + CH[{i}]", STAGE_DECIDE)
-        w("D[:] = 0.0")
-        w(f"perform({_STATE}, D)")
-        self.apply_deltas()
-        w(f"for a in range({len(p.deciders)}):")
+        w(f"for j in range({nw}):")  # this step's events start empty, choices unmade
         with w.block():
-            w("if CH[a] > 0:")
+            w("E[j] = 0")
+        w(f"for j in range({2 * nw}, {2 * nw + len(p.deciders)}):")
+        with w.block():
+            w("E[j] = -1")
+        w("reached = -1.0")
+        if any(r.at_step is not None for r in p.schedule):
+            w(f"if scheduled({_STATE}, D, R, Q) > 0:")
             with w.block():
-                w("reached = _max(reached, _emit(FX, FX.action[a, CH[a]], N, C))")
+                w(f"for r in range({len(p.schedule)}):")
+                with w.block():
+                    w("if R[r] > 0:")
+                    with w.block():
+                        self.check(scheduled_column(0))
+                        column = f"{self.layout.scheduled(0) - 1} + 2 * r + R[r]"
+                        self.effect("FX.scheduled[r, R[r]]", column, str(STAGE_SCHEDULE))
+                        w("R[r] = 0")
+        if p.dynamics:
+            w(f"dynamics({_STATE}, LO, HI)")
+        w(f"decide({_STATE}, PLAN)")
+        if choosers:
+            w(f"perform({_STATE}, D)")
+            for i in choosers:
+                at = 2 * nw + i
+                w(f"if E[{at}] > 0:")
+                with w.block():
+                    column = f"{self.layout.choices[i] - 1} + E[{at}]"
+                    self.effect(f"FX.action[{i}, E[{at}]]", column, str(STAGE_DECIDE))
         if p.rules:
-            w("SP[:] = False")
+            nr = len(p.rules)
+            w("SP[:] = False; DT[:] = True")
             w(f"for depth in range({p.max_depth}):")
             with w.block():
-                w("D[:] = 0.0; R[:] = 0")
-                for r, rule in enumerate(p.rules):
-                    w(f"if not SP[{r}] and {self.ex.source(rule.trigger)}:")
-                    with w.block():
-                        w(f"R[{r}] = rule_{r}({_STATE}, D, Q)")
-                        self.check_probability(rule_column(p, r))
-                w("reacted = False")
-                w(f"for r in range({len(p.rules)}):")
-                with w.block():
-                    w("if R[r] > 0:")
-                    with w.block():
-                        w("SP[r] = True; reacted = True")
-                w("if not reacted:")
+                w(f"if round_of_rules({_STATE}, D, R, Q, SP, DT) == 0:")
                 with w.block():
                     w("break")
-                self.apply_deltas()
-                w("got = -1.0")
-                w(f"for r in range({len(p.rules)}):")
+                w("DT[:] = False")
+                w(f"for r in range({nr}):")
                 with w.block():
                     w("if R[r] > 0:")
                     with w.block():
-                        w("got = _max(got, _emit(FX, FX.rule[r, R[r]], N, C))")
-                        self.note(
-                            f"{self.layout.rule(0) - 1} + 2 * r + R[r]", f"{STAGE_ROUND} + depth"
-                        )
-                w("reached = _max(reached, got)")
+                        w("SP[r] = True")
+                        self.check(rule_column(p, 0))
+                        column = f"{self.layout.rule(0) - 1} + 2 * r + R[r]"
+                        self.effect("FX.rule[r, R[r]]", column, f"{STAGE_ROUND} + depth")
+                        w("for j in range(FX.astart[e], FX.astart[e + 1]):")
+                        with w.block():
+                            w("DT[FX.aff[j]] = True")
+                        w("R[r] = 0")
         w("if reached >= 0.0:")
         with w.block():
             w("level = reached")
@@ -483,100 +550,92 @@ class _Generator:
         with w.block():
             w("OCC[t, lv] += 1")
         if p.variables:
-            w(f"for j in range({len(p.variables)}):")
-            with w.block():
-                w("if X[j] != X[j]:")
-                with w.block():
-                    w(f"_trouble(TQ, TV, TR, {variable_column(p, 0)} + j, i, run, t, X[j])")
-        w("ended = False")
-        for o, outcome in enumerate(p.outcomes):
-            w(f"if {self.ex.source(outcome.when)}:")
-            with w.block():
-                w(f"if FIRST[{o}] < 0:")
-                with w.block():
-                    w(f"FIRST[{o}] = t")
-                if outcome.absorbing:
-                    w("ended = True")
-        w("if ended:")
+            w(f"_check_state(X, TQ, TV, TR, {variable_column(p, 0)}, i, run, t)")
+        w(f"if outcomes({_STATE}, FIRST):")
         with w.block():
             w("steps = t + 1")
             w("break")
 
-    def check_probability(self, column: int) -> None:
-        """Count the probability just used (Q[0]) if it is NaN (``column``) or outside [0, 1]
-        (the next column)."""
-        w = self.out
-        w("if not (Q[0] >= 0.0 and Q[0] <= 1.0):")
-        with w.block():
-            w(f"_trouble(TQ, TV, TR, {column} + (0 if Q[0] != Q[0] else 1), i, run, t, Q[0])")
+    def check(self, column: int) -> None:
+        """Count reaction r's probability (Q[r]) if it is NaN or outside [0, 1] (trouble
+        checks ``column + 2 * r`` and the next)."""
+        self.out(f"_check_probability(TQ, TV, TR, {column} + 2 * r, i, run, t, Q[r])")
 
-    def note(self, column: str, stage: int | str) -> None:
-        """Note an event in the run's record (``EV``) if it is its first time: ``column`` and
-        ``stage`` are source expressions (R[r] is 1 when a rule fired, 2 when it failed)."""
+    def effect(self, effect: str, column: str, stage: str) -> None:
+        """What an effect (the source of its index) does beyond its deltas: apply the
+        variables it wrote, emit its tags and rung, and note its event at ``column`` and
+        ``stage`` (source expressions) in the record when one is kept."""
         w = self.out
-        w(f"ev = {column}")
-        w("if EV[ev] < 0:")
+        w(f"e = {effect}")
+        w("_apply(FX, e, X, D, LO, HI)")
+        w(f"reached = _max(reached, _emit(FX, e, E, {self.words}))")
+        w("if rec:")
         with w.block():
-            w(f"EV[ev] = t * {self.layout.stride} + {stage}")
+            w(f"_note(EV, {column}, t * {self.layout.stride} + {stage})")
 
-    def logit(self, i: int) -> None:
+    def logit(self, i: int, at: int) -> None:
+        """Actor ``i``'s logit choice, into ``E[at]``; its names prefixed ``a{i}_``."""
         p, w, ex = self.p, self.out, self.ex
         d = p.deciders[i]
+        v = f"a{i}_"
         weights = dict(d.weights)
         for var, expr in d.weights:
-            w(f"w{var} = {ex.source(expr)}")
-        w(f"kappa = {ex.source(d.escalation_cost)}")
-        w(f"sigma = {ex.source(d.perception_noise)}")
+            w(f"{v}w{var} = {ex.source(expr)}")
+        w(f"{v}kappa = {ex.source(d.escalation_cost)}")
+        w(f"{v}sigma = {ex.source(d.perception_noise)}")
         perceived: set[int | str] = set()
         for owner in sorted({c.owner for cs in d.crossings for c in cs}):
-            w(f"z_{_ident(owner, p)} = 0.0")
+            w(f"{v}z_{_ident(owner, p)} = 0.0")
         K = len(d.candidates)
         for k in range(1, K):
             action = p.actions[d.candidates[k]]
-            w(f"ok{k} = {ex.source(action.requires)}")
-            w(f"u{k} = {self.effect_value(action.effect, weights)}")
-            w(f"u{k} = u{k} - kappa * {_lit(action.escalation)}")
+            w(f"{v}ok{k} = {ex.source(action.requires)}")
+            w(f"{v}u{k} = {self.effect_value(action.effect, weights, v)}")
+            w(f"{v}u{k} = {v}u{k} - {v}kappa * {_lit(action.escalation)}")
             for c in d.crossings[k]:
+                cr, z = f"{v}cr{c.red_line}", f"{v}z_{_ident(c.owner, p)}"
                 if c.red_line not in perceived:
-                    w(f"cr{c.red_line} = X[{c.credibility_var}]")
-                    w("if sigma != 0.0:")
+                    w(f"{cr} = X[{c.credibility_var}]")
+                    w(f"if {v}sigma != 0.0:")
                     with w.block():
                         if c.owner not in perceived:
                             s0 = self.slots(perceive_site(d.actor, c.owner), 0)
                             s1 = self.slots(perceive_site(d.actor, c.owner), 1)
-                            w(f"z_{_ident(c.owner, p)} = _normal(O[t, {s0}], O[t, {s1}], run)")
-                        w(f"cr{c.red_line} = cr{c.red_line} + sigma * z_{_ident(c.owner, p)}")
-                    w(f"cr{c.red_line} = _min(_max(cr{c.red_line}, 0.0), 1.0)")
+                            w(f"{z} = _normal(O[t, {s0}], O[t, {s1}], run)")
+                        w(f"{cr} = {cr} + {v}sigma * {z}")
+                    w(f"{cr} = _min(_max({cr}, 0.0), 1.0)")
                     perceived.update((c.red_line, c.owner))
                 if c.cost is not None:
                     cost = ex.source(c.cost, "mean")
                 else:
-                    cost = f"(-{self.effect_value(d.responses[c.red_line], weights)})"
-                w(f"u{k} = u{k} - {ex.source(c.when, 'mean')} * cr{c.red_line} * {cost}")
-        w(f"lam = {ex.source(d.rationality)}")
-        w("best = 0.0")
+                    cost = f"(-{self.effect_value(d.responses[c.red_line], weights, v)})"
+                w(f"{v}u{k} = {v}u{k} - {ex.source(c.when, 'mean')} * {cr} * {cost}")
+        w(f"{v}lam = {ex.source(d.rationality)}")
+        w(f"{v}best = 0.0")
         for k in range(1, K):
-            w(f"if ok{k}:")
+            w(f"if {v}ok{k}:")
             with w.block():
-                w(f"best = _max(best, u{k})")
-        w("acc = _exp(lam * (0.0 - best))")
+                w(f"{v}best = _max({v}best, {v}u{k})")
+        w(f"{v}acc = _exp({v}lam * (0.0 - {v}best))")
         for k in range(1, K):
-            w(f"c{k - 1} = acc")
-            w(f"if ok{k}:")
+            w(f"{v}c{k - 1} = {v}acc")
+            w(f"if {v}ok{k}:")
             with w.block():
-                w(f"acc = acc + _exp(lam * (u{k} - best))")
-        w(f"target = _uniform(O[t, {self.slots(decide_site(d.actor))}], run) * acc")
+                w(f"{v}acc = {v}acc + _exp({v}lam * ({v}u{k} - {v}best))")
+        w(f"{v}target = _uniform(O[t, {self.slots(decide_site(d.actor))}], run) * {v}acc")
         for k in range(K - 1):
-            w(f"if c{k} > target:")
+            w(f"{'if' if k == 0 else 'elif'} {v}c{k} > {v}target:")
             with w.block():
-                w(f"return {k}")
-        w(f"return {K - 1}")
+                w(f"E[{at}] = {k}")
+        w("else:")
+        with w.block():
+            w(f"E[{at}] = {K - 1}")
 
-    def effect_value(self, effect: Effect, weights: dict[int, Expression]) -> str:
+    def effect_value(self, effect: Effect, weights: dict[int, Expression], v: str) -> str:
         total = "0.0"
         for delta in effect.deltas:
             if delta.var in weights:
-                total = f"({total} + w{delta.var} * {self.ex.source(delta.expr, 'mean')})"
+                total = f"({total} + {v}w{delta.var} * {self.ex.source(delta.expr, 'mean')})"
         return total
 
     # -- effects -------------------------------------------------------------------------------
@@ -584,25 +643,42 @@ class _Generator:
         for delta in effect.deltas:
             self.out(f"D[{delta.var}] = D[{delta.var}] + {self.ex.source(delta.expr)}")
 
-    def apply_deltas(self) -> None:
-        w = self.out
-        w(f"for j in range({len(self.p.variables)}):")
-        with w.block():
-            w("X[j] = _min(_max(X[j] + D[j], LO[j]), HI[j])")
-
 
 @dataclass
 class _Effects:
-    """Effects' emitted tags and rungs as arrays: effect e emits ``tags[start[e]:start[e+1]]``
-    (each once) and reaches rung ``level[e]``."""
+    """Effects as rows of :class:`Effects`' tables."""
 
-    tags: list[int] = field(default_factory=list)
-    start: list[int] = field(default_factory=lambda: [0])
+    words: int
+    counted: dict[int, int]
+    base: int  # position of the first counter in the event array
+    rules: tuple[Reaction, ...]
+    mask: list[list[int]] = field(default_factory=list)
     level: list[float] = field(default_factory=list)
+    ctags: list[int] = field(default_factory=list)
+    cstart: list[int] = field(default_factory=lambda: [0])
+    vars: list[int] = field(default_factory=list)
+    vstart: list[int] = field(default_factory=lambda: [0])
+    aff: list[int] = field(default_factory=list)
+    astart: list[int] = field(default_factory=lambda: [0])
 
     def add(self, effect: Effect) -> int:
-        self.tags.extend(sorted(set(effect.tags)))
-        self.start.append(len(self.tags))
+        mask = [0] * self.words
+        for t in effect.unique_tags:
+            mask[t // WORD_BITS] |= 1 << (t % WORD_BITS)
+            if t in self.counted:
+                self.ctags.append(self.base + self.counted[t])
+        self.mask.append(mask)
+        self.cstart.append(len(self.ctags))
+        written = sorted({d.var for d in effect.deltas})
+        self.vars.extend(written)
+        self.vstart.append(len(self.vars))
+        tags = set(effect.tags)
+        self.aff.extend(
+            s
+            for s, rule in enumerate(self.rules)
+            if rule.watch_vars.intersection(written) or rule.watch_tags & tags
+        )
+        self.astart.append(len(self.aff))
         self.level.append(float(effect.level))
         return len(self.level) - 1
 
@@ -613,11 +689,17 @@ def _ident(owner: str, program: Program) -> str:
     return str(owners.index(owner))
 
 
-def tables(program: Program) -> Effects:
+def tables(program: Program, counted: tuple[int, ...]) -> Effects:
     """Effects as data: which effect a rule's firing (1) or failing (2), or an actor's
-    candidate, applies — indices into the emitted tags and rungs (depends on the program's
-    structure alone)."""
-    fx = _Effects()
+    candidate, applies, and what each effect does beyond its deltas (depends on the program's
+    structure alone). ``counted``: the tags ``count()`` reads, in their counters' order."""
+    words = event_words(program)
+    fx = _Effects(
+        words,
+        {t: k for k, t in enumerate(counted)},
+        2 * words + len(program.deciders),
+        program.rules,
+    )
     rules = np.zeros((max(len(program.rules), 1), 3), dtype=np.int64)
     for r, rule in enumerate(program.rules):
         rules[r, 1], rules[r, 2] = fx.add(rule.fire), fx.add(rule.fail)
@@ -630,10 +712,20 @@ def tables(program: Program) -> Effects:
         for k, c in enumerate(d.candidates):
             if c != HOLD:
                 acts[i, k] = fx.add(program.actions[c].effect)
+    fx.add(Effect())  # every table has a row
+
+    def ints(values: list[int]) -> NDArray[np.int64]:
+        return np.array(values or [0], dtype=np.int64)
+
     return Effects(
-        tags=np.array(fx.tags or [0], dtype=np.int64),
-        start=np.array(fx.start, dtype=np.int64),
-        level=np.array(fx.level or [0.0], dtype=np.float64),
+        mask=np.array(fx.mask, dtype=np.int64),
+        cstart=ints(fx.cstart),
+        ctags=ints(fx.ctags),
+        vstart=ints(fx.vstart),
+        vars=ints(fx.vars),
+        astart=ints(fx.astart),
+        aff=ints(fx.aff),
+        level=np.array(fx.level, dtype=np.float64),
         rule=rules,
         scheduled=sched,
         action=acts,
@@ -642,10 +734,13 @@ def tables(program: Program) -> Effects:
 
 @dataclass(frozen=True)
 class Generated:
-    """A program's module source and the draw sites of its origin table's columns."""
+    """A program's module source, the draw sites of its origin table's columns and its
+    counted tags."""
 
     text: str
     slots: tuple[tuple[int, int], ...]
+    #: the tags ``count()`` reads, in the order of their counters in the event array
+    counted: tuple[int, ...]
 
 
 def generate(program: Program) -> Generated:
@@ -653,7 +748,7 @@ def generate(program: Program) -> Generated:
     leaves to the NumPy kernel)."""
     gen = _Generator(program)
     text = gen.generate()
-    return Generated(text, tuple(gen.slots.keys))
+    return Generated(text, tuple(gen.slots.keys), tuple(gen.ex.counted))
 
 
 def source(program: Program) -> str:

@@ -1,20 +1,24 @@
 """The fused engine's runtime: the compiled helpers its generated modules call.
 
 Draws from the keyed generator (the same mixing as :mod:`redline.engine.rng`), ``np.minimum``
-and ``np.maximum`` as NumPy computes them (NaN wins), tests and counts over event-tag columns,
-and emitting an effect's tags. Every generated module imports these by name
+and ``np.maximum`` as NumPy computes them (NaN wins), the C library's functions as every backend
+calls them, and what effects do beyond their deltas — applying the variables they wrote, setting
+their tags' bits, noting events and trouble — read from the effect tables
+(:class:`~redline.engine.fused.codegen.Effects`). Every generated module imports these by name
 (:mod:`redline.engine.fused.codegen` writes the import).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 
 from redline.core import numeric
+from redline.core.primitives import LIBM
 from redline.engine import rng
 
 _GOLDEN, _M1, _M2, _TO_UNIT = rng.GOLDEN, rng.M1, rng.M2, rng.TO_UNIT
@@ -22,7 +26,24 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _ONE = np.uint64(1)
 _TWO_PI = 2.0 * np.pi
 
-_jit = numba.njit(error_model="numpy", cache=True)
+_jit = numba.njit(error_model="numpy", cache=True, nogil=True)
+
+#: the C library's functions compiled for calls from compiled code: the scalar functions whose
+#: ufuncs the other backends call (:mod:`redline.core.numeric`), so every backend gets the same
+#: bits, without a ufunc's dispatch to type and compile at every call site
+_SCALARS: dict[str, Any] = {}
+
+
+def _scalar(name: str) -> Any:
+    """The compiled scalar function ``name`` (``exp``, ``log`` …, or ``power``)."""
+    found = _SCALARS.get(name)
+    if found is None:
+        fn: Callable[..., float] = LIBM[name] if name in LIBM else numeric.scalar(name)
+        found = _SCALARS.setdefault(name, _jit(fn))
+    return found
+
+
+_log1p, _cos = _scalar("log1p"), _scalar("cos")
 
 
 @_jit
@@ -38,7 +59,7 @@ def _uniform(origin: Any, run: Any) -> float:
 def _normal(origin0: Any, origin1: Any, run: Any) -> float:
     u1 = _uniform(origin0, run)
     u2 = _uniform(origin1, run)
-    return float(math.sqrt(-2.0 * numeric.log1p(-u1)) * numeric.cos(_TWO_PI * u2))
+    return float(math.sqrt(-2.0 * _log1p(-u1)) * _cos(_TWO_PI * u2))
 
 
 @_jit
@@ -62,40 +83,40 @@ def _max(a: float, b: float) -> float:
 
 
 @_jit
-def _any_now(now: Any, cols: Any) -> bool:
-    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
-        if now[c]:
-            return True
-    return False
+def _apply(fx: Any, e: int, x: Any, d: Any, lo: Any, hi: Any) -> int:
+    """Apply the deltas collected in ``d`` to the variables effect ``e`` writes, clipped to
+    their bounds, and zero them in ``d``. A variable no delta wrote keeps its value exactly
+    (every written value is already clipped and never -0.0), so only these are touched; one
+    that two effects write is applied by the first (the second adds 0.0)."""
+    for j in range(fx.vstart[e], fx.vstart[e + 1]):
+        v = fx.vars[j]
+        x[v] = _min(_max(x[v] + d[v], lo[v]), hi[v])
+        d[v] = 0.0
+    return 0
 
 
 @_jit
-def _any_count(count: Any, cols: Any) -> bool:
-    for c in cols:  # noqa: SIM110 - a loop Numba compiles over a literal tuple
-        if count[c] > 0:
-            return True
-    return False
-
-
-@_jit
-def _sum_count(count: Any, cols: Any) -> float:
-    total = 0.0
-    for c in cols:
-        total += count[c]
-    return total
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _emit(fx: Any, e: int, now: Any, count: Any) -> float:
-    """Emit effect ``e``'s tags (``fx``: the effect tables, :class:`~.codegen.Effects`); the
-    rung it reaches (or -1)."""
-    for j in range(fx.start[e], fx.start[e + 1]):
-        now[fx.tags[j]] = True
-        count[fx.tags[j]] += 1
+def _emit(fx: Any, e: int, ev: Any, words: int) -> float:
+    """Emit effect ``e``'s tags into the event array ``ev`` (this step's words, every step's
+    words, the counters of counted tags); the rung it reaches (or -1)."""
+    for w in range(words):
+        m = fx.mask[e, w]
+        ev[w] |= m
+        ev[words + w] |= m
+    for j in range(fx.cstart[e], fx.cstart[e + 1]):
+        ev[fx.ctags[j]] += 1
     return float(fx.level[e])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_jit
+def _note(record: Any, column: int, code: int) -> int:
+    """Note an event in a run's record if it is its first time."""
+    if record[column] < 0:
+        record[column] = code
+    return 0
+
+
+@_jit
 def _trouble(tq: Any, tv: Any, tr: Any, c: int, i: int, run: int, t: int, value: float) -> int:
     """Count trouble check ``c`` failing at step ``t`` of the run at position ``i`` (index
     ``run``) with ``value``: ``tq[c]`` holds occurrences, runs, the last run's position + 1,
@@ -110,4 +131,29 @@ def _trouble(tq: Any, tv: Any, tr: Any, c: int, i: int, run: int, t: int, value:
         tq[c, 3] = run
         tq[c, 4] = t
         tv[c] = value
+    return 0
+
+
+@_jit
+def _check_probability(
+    tq: Any, tv: Any, tr: Any, c: int, i: int, run: int, t: int, q: float
+) -> int:
+    """Count a rule's probability ``q`` if it is NaN (check ``c``) or outside [0, 1] (``c +
+    1``)."""
+    if not (q >= 0.0 and q <= 1.0):
+        _trouble(tq, tv, tr, c + (0 if q != q else 1), i, run, t, q)
+    return 0
+
+
+@_jit
+def _check_state(x: Any, tq: Any, tv: Any, tr: Any, c: int, i: int, run: int, t: int) -> int:
+    """Count every state variable that is NaN at the end of step ``t`` (variable ``j``: check
+    ``c + j``); one pass that compares them all first, as NaN is rare."""
+    bad = False
+    for j in range(x.shape[0]):
+        bad |= x[j] != x[j]
+    if bad:
+        for j in range(x.shape[0]):
+            if x[j] != x[j]:
+                _trouble(tq, tv, tr, c + j, i, run, t, x[j])
     return 0

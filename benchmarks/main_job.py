@@ -6,6 +6,7 @@ timed end to end against the 10 s target, and where its time goes.
     python benchmarks/main_job.py --backend numpy --backend auto --repeat 3
     python benchmarks/main_job.py --phases             # and a profile of one in-process run
     python benchmarks/main_job.py --backend numpy --backend auto --cold   # auto cold and warm
+    python benchmarks/main_job.py --scenario convoy-strike --runs 400000 --backend auto --cold
 
 Each run starts a fresh ``redline`` process in an empty folder (a fresh store), as a user
 would, and is timed in wall-clock seconds and in CPU seconds of it and its worker processes
@@ -125,6 +126,7 @@ def main() -> None:
     parser.add_argument("--backend", action="append", help="backends to time (default: auto)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--runs", type=int, default=20_000, help="runs per configuration")
+    parser.add_argument("--scenario", help="another scenario than the main job's (nato-russia)")
     parser.add_argument("--phases", action="store_true", help="profile one in-process run")
     parser.add_argument("--cold", action="store_true", help="an empty cache of compiled modules")
     opts = parser.parse_args()
@@ -133,15 +135,15 @@ def main() -> None:
         env["PYTHONPATH"] = os.pathsep.join(
             str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep)
         )
-    args = ["--runs", str(opts.runs)]
+    args = [*([opts.scenario] if opts.scenario else []), "--runs", str(opts.runs)]
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     backends = opts.backend or ["auto"]
     if any(b in ("auto", "numba") for b in backends):
         t0 = time.perf_counter()
-        warm_up = [sys.executable, "-c", _START, "run", "--backend", "numba", "--runs", "10"]
+        warm_up = [sys.executable, "-c", _START, "run", *args[:-2], "--backend", "numba"]
         with tempfile.TemporaryDirectory(prefix="redline-main-job-") as where:
             subprocess.run(
-                [*warm_up, "--workers", "1", "--threads", "1"],
+                [*warm_up, "--runs", "10", "--workers", "1", "--threads", "1"],
                 cwd=where,
                 check=True,
                 stdout=subprocess.DEVNULL,

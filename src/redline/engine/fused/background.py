@@ -85,17 +85,8 @@ class BackgroundCompile:
         except OSError as exc:
             self._tell_rest(f"the compiling process did not start: {exc}")
             return
-        assert self.process.stdin is not None and self.process.stdout is not None
-        try:  # the programs; stdin stays open: it closing tells the process to end
-            self.process.stdin.write(pickle.dumps(list(self.programs.items())))
-            self.process.stdin.flush()
-        except OSError:  # it ended at once: the reader says so
-            pass
         self._reader = threading.Thread(
-            target=self._read,
-            args=(self.process, self.process.stdout),
-            name="redline-fused-compile",
-            daemon=True,
+            target=self._read, args=(self.process,), name="redline-fused-compile", daemon=True
         )
         self._reader.start()
 
@@ -139,9 +130,17 @@ class BackgroundCompile:
         if process.stdout is not None:
             process.stdout.close()
 
-    def _read(self, process: subprocess.Popen[bytes], stdout: IO[bytes]) -> None:
-        """Tell ``done`` about each program the process reports; at its end, about the rest."""
-        for line in stdout:
+    def _read(self, process: subprocess.Popen[bytes]) -> None:
+        """Hand the process the programs (from this thread: the pipe holds less than a large
+        program, and the process reads only once it has started); then tell ``done`` about each
+        program it reports, and at its end about the rest."""
+        assert process.stdin is not None and process.stdout is not None
+        try:  # stdin stays open: its closing tells the process to end
+            process.stdin.write(pickle.dumps(list(self.programs.items())))
+            process.stdin.flush()
+        except (OSError, ValueError):  # it ended at once, or was stopped: said below
+            pass
+        for line in process.stdout:
             try:
                 said = json.loads(line)
                 key, why = str(said["key"]), said.get("why")

@@ -99,9 +99,11 @@ class FusedWarmup:
 
     ``work``: each unit's program and run-steps. ``processes``: how many units are computed at
     once. ``here``: the units run in this process, which then loads each run loop once it is
-    compiled (worker processes load it themselves, on their first unit on it). ``compile``:
-    whether a cold compile pays, where the cost model (:func:`plan`) should not decide — a
-    test's small sweep. ``command``: the compiling process's command line (a test's).
+    compiled (worker processes load it themselves, on their first unit on it). ``pays``:
+    whether making the fused module ready pays, where the cost model (:func:`plan`) should not
+    decide (a test's small sweep): true, it is loaded where it is on disk and compiled where
+    not; false, the kernel runs everything. ``command``: the compiling process's command line
+    (a test's failing or slow compiler).
 
     Call :meth:`decide` before the first unit is handed out (a module on disk is used from the
     start), :meth:`start` then where the units run :attr:`here` and once the first unit has

@@ -7,7 +7,7 @@ sweep on ``auto`` weighs, for each program structure, what the fused engine woul
 the kernel against what making it ready costs (:func:`plan`):
 
 - a sweep too small to pay even for loading it (a story's, a test's, a few hundred runs) stays
-  on the kernel and does not import Numba;
+  on the kernel without looking at the disk cache;
 - where the module is on disk, every unit runs on the fused engine from the start;
 - where it is not and a compile pays for itself, the sweep starts on the kernel while a
   process of its own compiles the module (:mod:`redline.engine.fused.background`), and hands
@@ -74,21 +74,27 @@ class Costs:
         return self.compile_per_char * self.chars
 
 
-def plan(costs: Costs, run_steps: int, processes: int, on_disk: bool | None) -> Plan:
+def plan(
+    costs: Costs, run_steps: int, processes: int, on_disk: bool | None, spare_core: bool = False
+) -> Plan:
     """What to do about a program's fused module for a sweep of ``run_steps`` of it on
     ``processes`` processes at once: ``load`` it where it is ``on_disk`` and what it saves
     exceeds loading it in every process; ``compile`` it where it is not and what it saves on
     the run-steps left once it is compiled (the processes go on on the kernel meanwhile)
-    exceeds the compile; else ``numpy``. ``on_disk`` None: not looked at yet — ``load`` then
-    means "look", and says whether the sweep is large enough for that."""
+    exceeds what the compile costs — its CPU time, or, on a ``spare_core`` (a core the sweep's
+    processes leave idle), only the loading it brings; else ``numpy``. ``on_disk`` None: not
+    looked at yet — ``load`` then means "look", and says whether the sweep is large enough
+    for that."""
     processes = max(processes, 1)
     saved = costs.saved_per_run_step
-    if run_steps * saved <= processes * costs.load_seconds:
+    loading = processes * costs.load_seconds
+    if run_steps * saved <= loading:
         return "numpy"
     if on_disk is None or on_disk:
         return "load"
     meanwhile = processes * costs.compile_seconds / costs.numpy_per_run_step
-    if (run_steps - meanwhile) * saved > costs.compile_seconds:
+    cost = loading if spare_core else costs.compile_seconds
+    if (run_steps - meanwhile) * saved > cost:
         return "compile"
     return "numpy"
 
@@ -98,7 +104,8 @@ class FusedWarmup:
     which backend a unit of each program should run on at the moment it is handed out.
 
     ``work``: each unit's program and run-steps. ``processes``: how many units are computed at
-    once. ``here``: the units run in this process, which then loads each run loop once it is
+    once; ``spare_core``: whether the machine has a core they leave idle (for the compile).
+    ``here``: the units run in this process, which then loads each run loop once it is
     compiled (worker processes load it themselves, on their first unit on it). ``pays``:
     whether making the fused module ready pays, where the cost model (:func:`plan`) should not
     decide (a test's small sweep): true, it is loaded where it is on disk and compiled where
@@ -115,6 +122,7 @@ class FusedWarmup:
         work: Iterable[tuple[Program, int]],
         *,
         processes: int = 1,
+        spare_core: bool = False,
         here: bool = True,
         pays: bool | None = None,
         command: Sequence[str] | None = None,
@@ -128,6 +136,7 @@ class FusedWarmup:
             self._programs.setdefault(key, program)
             self._run_steps[key] = self._run_steps.get(key, 0) + run_steps
         self._processes = processes
+        self._spare_core = spare_core
         #: the units run in this process
         self.here = here
         self._force = pays
@@ -160,30 +169,33 @@ class FusedWarmup:
 
     def _plan(self, key: str, program: Program) -> Plan:
         from redline.engine.fused.codegen import generate  # no Numba
-        from redline.engine.semantics import Unsupported
 
         try:
             chars = len(generate(program).text)
-        except Unsupported as exc:
+        except Exception as exc:  # Unsupported, or a generator's failure: the kernel runs it
             self.failed[key] = str(exc)
             return "numpy"
         run_steps = self._run_steps[key]
         if self._force is False:
             return "numpy"
         if self._force is None and plan(Costs(chars), run_steps, self._processes, None) == "numpy":
-            return "numpy"  # too small even to look: Numba is not imported
+            return "numpy"  # too small even to look at the disk cache
         try:
-            from redline.engine.fused import background, cache  # imports Numba
+            from redline.engine.fused import background, cache  # Numba, the runtime
         except Exception as exc:  # Numba missing or broken here: the kernel runs everything
             self.unavailable = f"the fused engine is not available: {type(exc).__name__}: {exc}"
             return "numpy"
-        if cache.on_disk(program):
+        try:
+            on_disk = cache.on_disk(program)
+        except OSError:  # an unreadable cache folder: as good as empty
+            on_disk = False
+        if on_disk:
             return "load"
         if self._force:
             return "compile"
         rate = background.measured_seconds_per_char()
         costs = Costs(chars) if rate is None else Costs(chars, compile_per_char=rate)
-        return plan(costs, run_steps, self._processes, on_disk=False)
+        return plan(costs, run_steps, self._processes, False, self._spare_core)
 
     def start(self) -> None:
         """Start compiling, in a process of its own, the modules that pay for it (once; a no-op

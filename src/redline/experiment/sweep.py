@@ -19,7 +19,13 @@ from redline.engine.warmup import FusedWarmup
 from redline.errors import UserError
 from redline.experiment import claims
 from redline.experiment.design import DesignPoint, Unit, design, units
-from redline.experiment.executors import Executor, InProcess, UnitResult, UnitTask
+from redline.experiment.executors import (
+    Executor,
+    InProcess,
+    UnitResult,
+    UnitTask,
+    usable_cores,
+)
 from redline.experiment.job import Job
 from redline.experiment.layout import Expander, Layout, PointConfig
 from redline.experiment.spec import ExperimentSpec
@@ -292,4 +298,6 @@ def _warmup(p: Plan, executor: Executor) -> FusedWarmup | None:
         for u in p.todo
     ]
     at_once = max(getattr(executor, "workers", 1), getattr(executor, "threads", 1), 1)
-    return FusedWarmup(work, processes=at_once, here=isinstance(executor, InProcess))
+    spare = usable_cores() > at_once  # a core for the compile, beside the units
+    here = isinstance(executor, InProcess)
+    return FusedWarmup(work, processes=at_once, spare_core=spare, here=here)

@@ -31,9 +31,17 @@ EXIT_INTERRUPTED = 130
 
 class _App(typer.Typer):
     """The typer app; Ctrl-C while it builds its command line (before a command runs, where
-    no command's handling can see it) is a word and exit 130, not a traceback."""
+    no command's handling can see it) is a word and exit 130, not a traceback. ``redline
+    --version`` alone is answered before typer builds the command line from every command's
+    signature (most of the time of a start)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("args", args[0] if args else None)
+        argv = sys.argv[1:] if given is None else list(given)
+        if argv == ["--version"] and kwargs.get("standalone_mode", True):
+            with suppress(typer.Exit):
+                _print_version(True)
+            raise SystemExit(0)
         try:
             return super().__call__(*args, **kwargs)
         except KeyboardInterrupt:

@@ -84,6 +84,8 @@ class LLMOptions:
     template: Path | None = None
 
     def prices(self) -> tuple[float, float] | None:
+        if self.price is None:  # without importing the language-model client (slow)
+            return None
         from redline.llm.endpoint import parse_prices
 
         return parse_prices(self.price)

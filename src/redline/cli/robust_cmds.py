@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TaskID
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +19,8 @@ from redline.errors import UserError
 from redline.experiment.outputs import DEFAULT_STORE
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID  # rich.progress loads on use (run_cmds.progress_bar)
+
     from redline.analysis.robust import Robustness
 
 __all__ = ["print_robustness", "robust_cmd"]

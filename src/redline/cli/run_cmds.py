@@ -213,12 +213,14 @@ def execute(
     strict: bool = False,
     yes: bool = False,
     makers: Mapping[str, DecisionMaker] | MakersFor | None = None,
+    loaded: LoadedScenario | None = None,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
     status 130; ``strict``, numerical trouble stops it with a message (exit 2). A large sweep
     asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted.
-    ``makers`` decide for the actors they name (language models)."""
+    ``makers`` decide for the actors they name (language models); ``loaded``: the spec's
+    scenario, already loaded."""
     from redline.experiment import runner
 
     try:
@@ -242,6 +244,7 @@ def execute(
                 confirm=None if yes else confirm_large,
                 notes=print_note,
                 makers=makers,
+                loaded=loaded,
             )
     except runner.Stopped as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
@@ -357,6 +360,7 @@ def run(
             strict,
             yes,
             makers=models,
+            loaded=loaded,
         )
     except BaseException:
         llm_opts.close_all(models)

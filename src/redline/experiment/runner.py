@@ -65,6 +65,7 @@ def execute(
     confirm: Callable[[Estimate], bool] | None = None,
     notes: Callable[[str], None] | None = None,
     makers: Mapping[str, DecisionMaker] | MakersFor | None = None,
+    loaded: LoadedScenario | None = None,
 ) -> Plan:
     """Plan an experiment and run its missing units; the plan, with the experiment as it is
     after the sweep and how many units this process computed (others may have been computed
@@ -83,8 +84,9 @@ def execute(
     and how many units are stored; that unit is not. ``makers`` replace the named actors'
     decision-makers (a language model's: asked from this process, so ``executor_opts`` must
     ask for one process), or make them from the scenario once it is loaded (none: nothing is
-    replaced, and the executor options stand)."""
-    prep = prepare(spec)
+    replaced, and the executor options stand). ``loaded``: the spec's scenario, when the
+    caller has loaded it already (it is not read again)."""
+    prep = prepare(spec, loaded)
     if callable(makers):
         makers = makers(prep.loaded.scenario)
         if makers:  # asked from this process, every live run of a step at once
@@ -252,9 +254,11 @@ def stored_summaries(
     """Per design point with stored runs: its label, its point record and its outcome
     summaries, as :func:`redline.results.summarize` gives them, from counts DuckDB makes (so
     memory does not grow with the number of runs). No results yet: refused."""
-    counts = store.point_counts(name, [ident for ident, _ in outcomes])
+    with store.session(read_only=True, must_exist=True):  # the file opened once for both
+        counts = store.point_counts(name, [ident for ident, _ in outcomes])
+        points = store.points(name)
     rows = []
-    for point in store.points(name):
+    for point in points:
         tally = counts.get(point["point"])
         if tally is None:
             continue

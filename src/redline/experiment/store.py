@@ -36,7 +36,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,15 @@ class Store:
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         self.path = Path(path)
         self._schema_ready = False
+        #: the connection a :meth:`session` holds, and whether it only reads
+        self._held: tuple[duckdb.DuckDBPyConnection, bool] | None = None
+        #: experiments read in a read-only session, by name (nothing changes them meanwhile)
+        self._records: dict[str, ExperimentRecord | None] = {}
+        #: the parameter check of experiments this object registered or resumed, by key: drawn
+        #: by this very redline moments before, they need not be drawn again to be read
+        self._verified: dict[int, str] = {}
+        #: how many times this object opened the file (what :meth:`session` saves)
+        self.opened = 0
 
     def require_file(self) -> None:
         """Refuse a store that does not exist (reading commands never create one)."""
@@ -227,7 +236,16 @@ class Store:
         read-only disk, or one the user may not write, can still be listed and exported.
 
         A damaged file, a full disk or a store that cannot be written is refused with a
-        message (:mod:`redline.experiment.store_failures`), at opening or at any query."""
+        message (:mod:`redline.experiment.store_failures`), at opening or at any query.
+
+        Within a :meth:`session`, the session's connection (opened once)."""
+        if self._held is not None:
+            con, reads_only = self._held
+            if reads_only and not read_only:
+                raise RuntimeError("a read-only session of the store cannot write")
+            with self._translated(read_only):
+                yield con
+            return
         if must_exist or read_only:
             self.require_file()
         if os.path.lexists(self.path) and not self.path.is_file():
@@ -237,6 +255,7 @@ class Store:
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
+                self.opened += 1
                 break
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
@@ -245,23 +264,50 @@ class Store:
                     raise held(self.path, exc, wait) from None
                 time.sleep(0.05)
         try:
-            if not self._schema_ready and read_only and self._half_made(con, _tables(con)):
-                # a store whose making was interrupted holds no experiment: read it as empty
-                con.close()
-                con = duckdb.connect(":memory:")
-                con.execute(_SCHEMA)
-            elif not self._schema_ready:
-                self._prepare(con)
-            yield con
+            with self._translated(read_only):
+                if not self._schema_ready and read_only and self._half_made(con, _tables(con)):
+                    # a store whose making was interrupted holds no experiment: read it as empty
+                    con.close()
+                    con = duckdb.connect(":memory:")
+                    con.execute(_SCHEMA)
+                elif not self._schema_ready:
+                    self._prepare(con)
+                yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _translated(self, read_only: bool) -> Iterator[None]:
+        """DuckDB's failures in a piece of work as the store's: Ctrl-C in a query as
+        :class:`KeyboardInterrupt` (its transaction is rolled back), a damaged file, a full
+        disk or a store that cannot be written as a message."""
+        try:
+            yield
         except (RuntimeError, duckdb.Error) as exc:
-            if is_interruption(exc):  # Ctrl-C in a query: its transaction is rolled back
+            if is_interruption(exc):
                 raise KeyboardInterrupt from None
             failure = store_failure(self.path, exc, writing=not read_only)
             if failure is not None:
                 raise failure from None
             raise
-        finally:
-            con.close()
+
+    @contextlib.contextmanager
+    def session(self, read_only: bool = False, must_exist: bool = False) -> Iterator[None]:
+        """One connection for a sequence of calls on this store (a report's dozens of reads),
+        where each would open the file anew: opening a DuckDB file takes tens of milliseconds
+        however little is read. Other processes wait for the file as long as the session holds
+        it, as for one transaction: keep a session to a short piece of work. Read-only, the
+        experiments' records are read once. Within a session already held, nothing changes."""
+        if self._held is not None:
+            yield
+            return
+        with self.connect(must_exist=must_exist, read_only=read_only) as con:
+            self._held = (con, read_only)
+            try:
+                yield
+            finally:
+                self._held = None
+                self._records.clear()
 
     def _failure(self, exc: duckdb.Error, read_only: bool) -> UserError:
         """Why the store's file could not be opened, as a message."""
@@ -333,7 +379,12 @@ class Store:
             return self.require(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
-        return self._one(con.execute(_RECORD + "WHERE name = ?", [name]).fetchall())
+        if self._held is not None and self._held[1] and name in self._records:
+            return self._records[name]
+        record = self._one(con.execute(_RECORD + "WHERE name = ?", [name]).fetchall())
+        if self._held is not None and self._held[1]:
+            self._records[name] = record
+        return record
 
     def _by_key(self, con: duckdb.DuckDBPyConnection, key: int) -> ExperimentRecord | None:
         return self._one(con.execute(_RECORD + "WHERE key = ?", [key]).fetchall())
@@ -389,6 +440,11 @@ class Store:
             if existing is not None:
                 if existing.fingerprint != fingerprint:
                     raise UserError(self._mismatch(existing, spec, digest))
+                stored_check = con.execute(
+                    "SELECT params_check FROM experiments WHERE key = ?", [existing.key]
+                ).fetchall()[0][0]
+                if stored_check == params_check:
+                    self._verified[existing.key] = params_check
                 if not existing.complete:
                     con.execute(
                         "UPDATE experiments SET status = 'running' WHERE key = ? "
@@ -440,6 +496,7 @@ class Store:
             )
             con.execute(layout.create_table(f"results_{key}"))
             con.commit()
+            self._verified[key] = params_check
             record = self._by_key(con, key)
             assert record is not None
             return record
@@ -511,10 +568,12 @@ class Store:
         occupancy: np.ndarray,
         seconds: float,
         trouble: Sequence[TroubleRow] = (),
+        then: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         """Write one unit's rows, occupancy, numerical trouble and completion in a single
         transaction; raise :class:`ExperimentDeleted`, writing nothing, if the experiment is no
-        longer there."""
+        longer there. ``then`` is called after that transaction, on the same connection (a
+        sweep claims its next unit there: the file is opened once per unit, not twice)."""
         rows = record.layout.unit_rows(table, unit.point)
         steps, rungs = np.nonzero(occupancy)
         occupied = pa.table(
@@ -566,6 +625,8 @@ class Store:
                 con.commit()
             except duckdb.ConstraintException:
                 con.rollback()  # another process committed this unit first: keep theirs
+            if then is not None:
+                then(con)
 
     def finish(self, record: ExperimentRecord) -> ExperimentRecord:
         """Mark the experiment done if every unit is stored; the experiment as it is now
@@ -635,7 +696,8 @@ class Store:
         expander = Expander(
             record.layout, Scenario.model_validate_json(text), points, record.spec.seed
         )
-        if expander.check() != check:
+        # an experiment this object registered was checked then, by this redline
+        if self._verified.get(record.key) != check and expander.check() != check:
             raise UserError(
                 f"experiment '{record.name}' was swept by redline {record.version}, which drew "
                 f"its uncertain parameters differently from this redline ({__version__}); "

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import duckdb
+
 from redline.compile.configure import Configuration
 from redline.engine.deciders import DecisionMaker
 from redline.engine.simulate import AUTO, Backend, SweepBackend
@@ -80,9 +82,11 @@ class Prepared:
         return store.done_units(record)
 
 
-def prepare(spec: ExperimentSpec) -> Prepared:
-    """Load the scenario and lay out design points, units and the experiment's columns."""
-    loaded = load_scenario(spec.scenario)
+def prepare(spec: ExperimentSpec, loaded: LoadedScenario | None = None) -> Prepared:
+    """Load the scenario (unless the caller has: ``loaded``, from the spec's file) and lay out
+    design points, units and the experiment's columns."""
+    if loaded is None or str(loaded.path) != spec.scenario:
+        loaded = load_scenario(spec.scenario)
     s = loaded.scenario
     points = design(s, spec)
     all_units = units(points, spec.runs, spec.chunk_size)
@@ -135,60 +139,102 @@ def tasks(
 WAIT_SECONDS = 0.5
 
 
+class Claiming:
+    """This sweep's claims on the units of ``todo`` (:mod:`redline.experiment.claims`): which are
+    still to be stored (here or by another sweep) and which are computed here.
+
+    A claim opens the store's file, which takes tens of milliseconds; each unit's commit claims
+    the unit to compute next on the commit's own connection (:meth:`ahead`), so that a sweep
+    opens the file once per unit rather than twice."""
+
+    def __init__(self, p: Plan, store: Store, todo: list[UnitTask]) -> None:
+        self.p = p
+        self.store = store
+        self.remaining = {t.unit.index for t in todo}
+        self.in_flight: set[int] = set()
+        self.me = claims.Claimant.me()
+        #: units claimed ahead, at a commit, and not handed out yet
+        self.claimed: list[int] = []
+        #: whether units are being handed out (claims ahead are made only then)
+        self.handing_out = False
+
+    def _claim(self, con: duckdb.DuckDBPyConnection, limit: int) -> list[int]:
+        if not self.store._alive(con, self.p.record):
+            raise self.store._deleted(self.p.record)
+        candidates = sorted(self.remaining - self.in_flight)
+        taken, stored = claims.claim(con, self.p.record, candidates, self.me, limit)
+        self.remaining.difference_update(stored)
+        self.in_flight.update(taken)
+        return taken
+
+    def take(self, limit: int) -> list[int]:
+        """Up to ``limit`` units to compute here: those claimed ahead, else claimed now (none:
+        only what is stored is brought up to date)."""
+        if limit and self.claimed:
+            taken, self.claimed = self.claimed[:limit], self.claimed[limit:]
+            return taken
+        with self.store.connect() as con:
+            return self._claim(con, limit)
+
+    def ahead(self, con: duckdb.DuckDBPyConnection) -> None:
+        """On a commit's connection: claim the unit to hand out next, if none is."""
+        if self.handing_out and not self.claimed:
+            self.claimed = self._claim(con, 1)
+
+    def done(self, index: int) -> None:
+        self.in_flight.discard(index)
+        self.remaining.discard(index)
+
+
 def shared(
     p: Plan,
     store: Store,
     executor: Executor,
     todo: list[UnitTask],
     warmup: FusedWarmup | None = None,
+    claiming: Claiming | None = None,
 ) -> Iterator[UnitResult]:
     """The results of ``todo``, each unit computed here only once this sweep has claimed it in
     the store (:mod:`redline.experiment.claims`): units another live sweep of the same
     experiment claimed are left to it, and waited for; those of a sweep that died are taken
-    over. Ends when every unit of ``todo`` is stored, here or elsewhere.
+    over. Ends when every unit of ``todo`` is stored, here or elsewhere. ``claiming``: the
+    claims, when the caller's commits claim ahead (:meth:`Claiming.ahead`).
 
     With a ``warmup`` (the ``auto`` backend), each unit runs on the backend it names at the
     moment the unit is handed to the executor; it is started (if not already) once the first
     unit has been handed out (worker processes are forked by then)."""
     by_index = {t.unit.index: t for t in todo}
-    remaining = set(by_index)
-    in_flight: set[int] = set()
-    me = claims.Claimant.me()
+    mine = Claiming(p, store, todo) if claiming is None else claiming
     window = 2 * max(getattr(executor, "workers", 1), getattr(executor, "threads", 1), 1)
-
-    def take(limit: int) -> list[int]:
-        with store.connect() as con:
-            if not store._alive(con, p.record):
-                raise store._deleted(p.record)
-            candidates = sorted(remaining - in_flight)
-            taken, stored = claims.claim(con, p.record, candidates, me, limit)
-        remaining.difference_update(stored)
-        in_flight.update(taken)
-        return taken
 
     def claimed() -> Iterator[UnitTask]:
         first = True
-        while True:  # a window's worth at first, then one for each unit finished
-            taken = take(window if first else 1)
-            first = False
-            if not taken:
-                return
-            for index in taken:
-                task = by_index[index]
-                if warmup is not None:
-                    task = dataclasses.replace(task, backend=warmup.backend_for(task.job.program))
-                yield task
-                if warmup is not None:
-                    warmup.start()
+        mine.handing_out = True
+        try:
+            while True:  # a window's worth at first, then one for each unit finished
+                taken = mine.take(window if first else 1)
+                first = False
+                if not taken:
+                    return
+                for index in taken:
+                    task = by_index[index]
+                    if warmup is not None:
+                        task = dataclasses.replace(
+                            task, backend=warmup.backend_for(task.job.program)
+                        )
+                    yield task
+                    if warmup is not None:
+                        warmup.start()
+        finally:
+            mine.handing_out = False
 
-    while remaining:
+    while mine.remaining:
         for result in executor.run(claimed()):
-            in_flight.discard(result.unit.index)
-            remaining.discard(result.unit.index)
+            mine.done(result.unit.index)
             yield result
-        if remaining:  # the rest are claimed by other sweeps: wait for them to be stored
-            take(0)
-            if remaining:
+        if mine.remaining:  # the rest are claimed by other sweeps: wait for them to be stored
+            mine.take(0)
+            if mine.remaining:
                 time.sleep(WAIT_SECONDS)
     with store.connect() as con:
         claims.release(con, p.record.key)
@@ -229,7 +275,9 @@ def run_plan(
                 warmup.decide()  # a module on disk is used from the first unit
                 if warmup.here:  # no worker processes to fork later: compile from the start
                     warmup.start()
-            for result in shared(p, store, executor, tasks(p, chosen, strict, makers), warmup):
+            todo = tasks(p, chosen, strict, makers)
+            claiming = Claiming(p, store, todo)
+            for result in shared(p, store, executor, todo, warmup, claiming):
                 store.commit_unit(
                     p.record,
                     result.unit,
@@ -237,6 +285,7 @@ def run_plan(
                     result.occupancy,
                     result.seconds,
                     result.trouble,
+                    then=claiming.ahead,
                 )
                 if progress:
                     progress(result.unit.stop - result.unit.start)

@@ -117,12 +117,13 @@ def report_data(
     ("run" or "sweep"). ``makers`` decide for the actors they name in the narrated run (a
     language model's, replayed from its answers; their reasons are told when they give them)."""
     s = loaded if isinstance(loaded, Scenario) else loaded.scenario
-    record = store.get(name)
-    assert record is not None
-    tables = point_tables(store, name)  # the rows read once, for every section
-    run = narrated_run(store, name, tables)
-    configurations = configuration_reports(store, name, loaded, tables)
-    first = store.points(name)[0]
+    with store.session(read_only=True, must_exist=True):  # the file opened once for all
+        record = store.get(name)
+        assert record is not None
+        tables = point_tables(store, name)  # the rows read once, for every section
+        run = narrated_run(store, name, tables)
+        configurations = configuration_reports(store, name, loaded, tables)
+        first = store.points(name)[0]
     config = point_config(first)
     traced = trace(s, record.spec.seed, run, config.levers, config.lens, makers)
     program = traced.program

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from plotly.colors import qualitative
+from plotly.colors import make_colorscale, qualitative, sequential
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
@@ -474,9 +474,31 @@ def _figures(data: ReportData) -> dict[str, _Figure | None]:
         name: None
         if fig is None
         else _Figure(
-            f"fig-{name}", Markup(_script_json(pio.to_json(fig, validate=True, pretty=False)))
+            f"fig-{name}",
+            Markup(
+                _script_json(
+                    # a plain spec's layout was checked as it was made (:func:`_spec`)
+                    pio.to_json(fig, validate=not isinstance(fig, dict), pretty=False)
+                )
+            ),
         )
         for name, fig in figs.items()
+    }
+
+
+def _spec(fig: go.Figure, traces: list[dict[str, Any]]) -> dict[str, Any]:
+    """A figure as plotly JSON: the layout as plotly made and checked it (subplots, axes,
+    menus), and the traces as given. The traces are plain dicts of properties that plotly's
+    own figures would check one by one, which took most of the time of writing a report."""
+    return {"data": traces, "layout": fig.to_plotly_json()["layout"]}
+
+
+def _cell(fig: go.Figure, row: int, col: int) -> dict[str, str]:
+    """The axes a trace in subplot (``row``, ``col``) of ``fig`` names (``x2``, ``y2``)."""
+    subplot = fig.get_subplot(row, col)
+    return {
+        "xaxis": subplot.xaxis.plotly_name.replace("axis", ""),
+        "yaxis": subplot.yaxis.plotly_name.replace("axis", ""),
     }
 
 
@@ -510,7 +532,7 @@ def _settings(data: ReportData) -> list[str]:
     return list(dict.fromkeys(setting_of(c) for c in data.configurations))
 
 
-def _outcome_figure(data: ReportData) -> go.Figure | None:
+def _outcome_figure(data: ReportData) -> dict[str, Any] | None:
     """One panel per outcome (each on its own scale, so rare outcomes stay readable); in each,
     a row per lever setting and in it a dot per lens (its colour) with its 95% interval as
     whiskers. The legend names the lenses only, however many configurations there are."""
@@ -532,6 +554,7 @@ def _outcome_figure(data: ReportData) -> go.Figure | None:
         vertical_spacing=min(0.14, 0.5 / nrows),
     )
     tops = [0.0] * len(columns)
+    traces: list[dict[str, Any]] = []
     for j, o in enumerate(columns):
         for k, g in enumerate(groups):
             offset = (k - (n_lens - 1) / 2) * band
@@ -557,16 +580,17 @@ def _outcome_figure(data: ReportData) -> go.Figure | None:
                     ]
                 )
             name = _plot_text(g.name or "base values")
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="markers",
-                    name=name,
-                    legendgroup=f"lens{k}",
-                    showlegend=j == 0,
-                    marker={"color": lens_color(k), "size": 8},
-                    error_x={
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": ys,
+                    "mode": "markers",
+                    "name": name,
+                    "legendgroup": f"lens{k}",
+                    "showlegend": j == 0,
+                    "marker": {"color": lens_color(k), "size": 8},
+                    "error_x": {
                         "type": "data",
                         "symmetric": False,
                         "array": hi,
@@ -575,15 +599,14 @@ def _outcome_figure(data: ReportData) -> go.Figure | None:
                         "thickness": 1.2,
                         "width": 3,
                     },
-                    customdata=hover,
-                    hovertemplate=(
+                    "customdata": hover,
+                    "hovertemplate": (
                         "%{customdata[0]}<br>p = %{customdata[1]} (95% CI %{customdata[2]})"
                         "<br>%{customdata[3]:,} of %{customdata[4]:,} runs"
                         "<extra>" + name + " · " + _plot_text(o.name) + "</extra>"
                     ),
-                ),
-                row=j // ncols + 1,
-                col=j % ncols + 1,
+                    **_cell(fig, j // ncols + 1, j % ncols + 1),
+                }
             )
     for j, top in enumerate(tops):
         fig.update_xaxes(
@@ -613,14 +636,14 @@ def _outcome_figure(data: ReportData) -> go.Figure | None:
             hovermode="closest",
         )
     )
-    return fig
+    return _spec(fig, traces)
 
 
 #: more lever settings than this and the incidence figure colours only the defaults
 _SETTING_COLOURS = 10
 
 
-def _incidence_figure(data: ReportData) -> go.Figure | None:
+def _incidence_figure(data: ReportData) -> dict[str, Any] | None:
     """One panel per outcome (each on its own scale); in each, one cumulative-incidence line per
     lever setting (its colour) for one lens at a time — a menu picks the lens. With more than
     ten settings (a sweep over sampled uncertainties), the defaults are drawn in colour and the
@@ -645,6 +668,8 @@ def _incidence_figure(data: ReportData) -> go.Figure | None:
     dates = _step_dates(data, longest + 1)
     tops = [0.0] * len(columns)
     owner: list[int] = []  # each trace's lens group, for the menu
+    traces: list[dict[str, Any]] = []
+    cells = [_cell(fig, j // ncols + 1, j % ncols + 1) for j in range(len(columns))]
     for k, g in enumerate(groups):
         legend_done: set[str] = set()
         for c in g.configurations:
@@ -666,24 +691,24 @@ def _incidence_figure(data: ReportData) -> go.Figure | None:
                     xs = [d.isoformat() for d in dates[: len(ys)]]
                     when = [f"{w} ({d:%d %b %Y})" for w, d in zip(when, dates, strict=False)]
                 name = _plot_text(setting)
-                fig.add_trace(
-                    go.Scatter(
-                        x=xs,
-                        y=ys,
-                        customdata=when,
-                        mode="lines",
-                        line={"color": color, "width": 1 if grey else 2, "shape": "hv"},
-                        name=_plot_text(entry),
-                        legendgroup=entry,
-                        showlegend=entry not in legend_done,
-                        visible=k == 0,
-                        hovertemplate=(
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": xs,
+                        "y": ys,
+                        "customdata": when,
+                        "mode": "lines",
+                        "line": {"color": color, "width": 1 if grey else 2, "shape": "hv"},
+                        "name": _plot_text(entry),
+                        "legendgroup": entry,
+                        "showlegend": entry not in legend_done,
+                        "visible": k == 0,
+                        "hovertemplate": (
                             name + "<br>%{customdata}: %{y:.1%}"
                             "<extra>" + _plot_text(o.name) + "</extra>"
                         ),
-                    ),
-                    row=j // ncols + 1,
-                    col=j % ncols + 1,
+                        **cells[j],
+                    }
                 )
                 owner.append(k)
                 legend_done.add(entry)
@@ -706,7 +731,7 @@ def _incidence_figure(data: ReportData) -> go.Figure | None:
             _menu([f"lens: {g.name}" for g in groups], owner, y=1.0 + 125 / height)
         ]
     fig.update_layout(**layout)
-    return fig
+    return _spec(fig, traces)
 
 
 def _menu(labels: list[str], owner: list[int], y: float = 1.0) -> dict[str, Any]:
@@ -733,7 +758,7 @@ def _menu(labels: list[str], owner: list[int], y: float = 1.0) -> dict[str, Any]
     }
 
 
-def _occupancy_figure(data: ReportData) -> go.Figure | None:
+def _occupancy_figure(data: ReportData) -> dict[str, Any] | None:
     """Heatmap of the share of a configuration's runs on each rung after each step, and above it
     a thin grey strip with the share of runs an outcome has already ended; a menu picks the
     configuration."""
@@ -768,59 +793,63 @@ def _occupancy_figure(data: ReportData) -> go.Figure | None:
     else:
         fig = go.Figure()
     per_config = 2 if show_ended else 1
+    traces: list[dict[str, Any]] = []
+    strip, grid = (_cell(fig, 1, 1), _cell(fig, 2, 1)) if show_ended else ({}, {})
     for k, (c, s, e) in enumerate(zip(configs, shares, ended, strict=True)):
         steps = list(range(s.shape[1]))
         xs: list[Any] = steps
         if dates is not None and len(steps) <= len(dates):
             xs = [d.isoformat() for d in dates[: len(steps)]]
         name = _plot_text(c.label)
-        heat = go.Heatmap(
-            x=xs,
-            y=list(range(nr)),
-            z=_cells(s),
-            zmin=0.0,
-            zmax=zmax,
-            colorscale="YlOrRd",
-            visible=k == 0,
-            name=name,
-            xgap=1,
-            ygap=1,
-            colorbar={
+        heat = {
+            "type": "heatmap",
+            "x": xs,
+            "y": list(range(nr)),
+            "z": _cells(s),
+            "zmin": 0.0,
+            "zmax": zmax,
+            # spelt out, as plotly's figures spell a named scale (plotly.js reads names its way)
+            "colorscale": make_colorscale(sequential.YlOrRd),
+            "visible": k == 0,
+            "name": name,
+            "xgap": 1,
+            "ygap": 1,
+            "colorbar": {
                 "title": {"text": "share of runs"},
                 "tickformat": ".0%",
                 "len": 0.9,
                 "y": 0.45,
             },
-            customdata=[[label] * len(steps) for label in labels],
-            text=[[str(t) for t in steps] for _ in labels],
-            hovertemplate=(
+            "customdata": [[label] * len(steps) for label in labels],
+            "text": [[str(t) for t in steps] for _ in labels],
+            "hovertemplate": (
                 "step %{text}<br>%{customdata}: %{z:.1%} of runs<extra>" + name + "</extra>"
             ),
-        )
+        }
         if not show_ended:
-            fig.add_trace(heat)
+            traces.append(heat)
             continue
-        fig.add_trace(
-            go.Heatmap(
-                x=xs,
-                y=[0],
-                z=_cells(e[None, :]),
-                zmin=0.0,
-                zmax=1.0,
-                showscale=False,
-                colorscale=[[0.0, "#eef0f2"], [1.0, "#3a4550"]],
-                visible=k == 0,
-                name=name,
-                xgap=1,
-                text=[[str(t) for t in steps]],
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "heatmap",
+                "x": xs,
+                "y": [0],
+                "z": _cells(e[None, :]),
+                "zmin": 0.0,
+                "zmax": 1.0,
+                "showscale": False,
+                "colorscale": [[0.0, "#eef0f2"], [1.0, "#3a4550"]],
+                "visible": k == 0,
+                "name": name,
+                "xgap": 1,
+                "text": [[str(t) for t in steps]],
+                "hovertemplate": (
                     "step %{text}: an outcome has ended %{z:.1%} of runs<extra>" + name + "</extra>"
                 ),
-            ),
-            row=1,
-            col=1,
+                **strip,
+            }
         )
-        fig.add_trace(heat, row=2, col=1)
+        traces.append({**heat, **grid})
     rung_axis = {
         "tickmode": "array",
         "tickvals": list(range(nr)),
@@ -881,7 +910,7 @@ def _occupancy_figure(data: ReportData) -> go.Figure | None:
             }
         ]
     fig.update_layout(**layout)
-    return fig
+    return _spec(fig, traces)
 
 
 def _cells(z: np.ndarray) -> list[list[float | None]]:

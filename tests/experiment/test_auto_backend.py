@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redline.engine.fused.background import measured_seconds_per_char
 from redline.engine.simulate import SweepBackend
 from redline.engine.warmup import Costs, FusedWarmup, plan
 from redline.experiment.executors import InProcess, UnitResult, UnitTask
@@ -125,6 +126,9 @@ def test_auto_sweeps_use_the_fused_engine_where_ready_and_store_the_kernels_rows
         "the fused engine was compiled in the background; 3 of 4 units ran on it, the others "
         "on the NumPy kernel"
     ]
+    # and what the compile cost is kept for the next estimate
+    rate = measured_seconds_per_char()
+    assert rate is not None and rate > 0
     # a module on disk: used from the first unit, nothing compiled, nothing to note
     assert warm.backends == ["numba"] * 4
     assert warm.warmup is not None and warm.warmup.compiler is None

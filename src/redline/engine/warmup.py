@@ -81,8 +81,8 @@ def plan(
     ``processes`` processes at once: ``load`` it where it is ``on_disk`` and what it saves
     exceeds loading it in every process; ``compile`` it where it is not and what it saves on
     the run-steps left once it is compiled (the processes go on on the kernel meanwhile)
-    exceeds what the compile costs — its CPU time, or, on a ``spare_core`` (a core the sweep's
-    processes leave idle), only the loading it brings; else ``numpy``. ``on_disk`` None: not
+    exceeds what the compile costs: the loading it brings, and its CPU time unless it has a
+    ``spare_core`` (a core the sweep's processes leave idle); else ``numpy``. ``on_disk`` None: not
     looked at yet — ``load`` then means "look", and says whether the sweep is large enough
     for that."""
     processes = max(processes, 1)
@@ -93,7 +93,7 @@ def plan(
     if on_disk is None or on_disk:
         return "load"
     meanwhile = processes * costs.compile_seconds / costs.numpy_per_run_step
-    cost = loading if spare_core else costs.compile_seconds
+    cost = loading + (0.0 if spare_core else costs.compile_seconds)
     if (run_steps - meanwhile) * saved > cost:
         return "compile"
     return "numpy"

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from redline.core.program import Program
@@ -115,6 +115,9 @@ class BackgroundCompile:
         process = self.process
         if process is None:
             return
+        if not self.pending():  # every program told about: it is ending by itself
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(STOP_SECONDS)
         if process.poll() is None:
             process.terminate()
             try:
@@ -214,9 +217,11 @@ def compile_program(program: Program) -> None:
         _record_rate(time.process_time() - started, len(generate(program).text))
 
 
-def _exit_when_orphaned(stdin: IO[bytes]) -> None:
-    """End this process when the sweep closes its end of the pipe (it stopped us, or died)."""
-    while stdin.read(65536):
+def _exit_when_orphaned(fd: int) -> None:
+    """End this process when the sweep closes its end of the pipe (it stopped us, or died).
+    Reads the descriptor itself: a thread blocked in ``sys.stdin`` would hold its buffer's
+    lock, and the interpreter aborts at exit on a lock a daemon thread holds."""
+    while os.read(fd, 65536):
         pass
     os._exit(0)
 
@@ -224,7 +229,7 @@ def _exit_when_orphaned(stdin: IO[bytes]) -> None:
 def main() -> None:
     """The process: read the programs, compile each, say which are in the cache."""
     programs: list[tuple[str, Program]] = pickle.load(sys.stdin.buffer)
-    threading.Thread(target=_exit_when_orphaned, args=(sys.stdin.buffer,), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(sys.stdin.fileno(),), daemon=True).start()
     for key, program in programs:
         why: str | None = None
         try:

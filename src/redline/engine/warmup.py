@@ -45,20 +45,22 @@ class Costs:
     """What the choice weighs, in CPU seconds, for a program whose fused module has ``chars``
     characters (its size: the kernel's time and the compile's both grow with it).
 
-    Measured on nato-russia (56,605 characters) and convoy-strike (13,409) on one core, chunks
-    of 20,000 runs: the kernel takes 5.4e-11 s a run-step per character (3.0 µs and 0.75 µs a
-    run-step), the fused engine saves 60–65 % of it, and a cold compile takes 6.1e-4 s per
-    character (35 s and 8.6 s). A compile measured on this machine replaces the last figure
+    Measured with the fused engine of a function per phase, on nato-russia (47,873 characters)
+    and convoy-strike (11,916) on one core of a busy machine, chunks of 20,000 runs: the kernel
+    takes about 5e-11 s a run-step per character (2.3 µs and 0.65 µs a run-step), the fused
+    engine saves about half of it (55 % and 46 %), and a cold compile takes 3.1–3.8e-4 s per
+    character (15–18 s and 4–6 s). A compile measured on this machine replaces the last figure
     (:func:`~redline.engine.fused.background.measured_seconds_per_char`)."""
 
     chars: int
     #: the kernel's CPU seconds a run-step, per character of the module
-    numpy_per_char_step: float = 5.4e-11
+    numpy_per_char_step: float = 5.0e-11
     #: the share of the kernel's time the fused engine saves
-    saved_share: float = 0.6
+    saved_share: float = 0.5
     #: a cold compile's CPU seconds per character of the module
-    compile_per_char: float = 6.1e-4
-    #: importing Numba and loading a module from the disk cache, in each process that runs units
+    compile_per_char: float = 3.5e-4
+    #: the fused engine's runtime and a module loaded from the disk cache, in each process that
+    #: runs units
     load_seconds: float = 1.0
 
     @property

@@ -104,6 +104,42 @@ def assert_same_chunks(a: ChunkResult, b: ChunkResult, context: str = "") -> Non
         )
 
 
+def features(chunk: ChunkResult) -> NDArray[np.bool_]:
+    """Per run, what it exercised: each mechanism event that happened (the event record), each
+    outcome it reached, and its peak rung (one column per rung)."""
+    assert chunk.events is not None
+    peak = chunk.peak_level.astype(np.int64) + 1  # -1 (none) is column 0
+    rungs = np.zeros((len(peak), int(peak.max(initial=0)) + 1), dtype=np.bool_)
+    rungs[np.arange(len(peak)), peak] = True
+    return np.concatenate([chunk.events >= 0, chunk.first_hit >= 0, rungs], axis=1)
+
+
+def covering_runs(exercised: NDArray[np.bool_], budget: int) -> NDArray[np.int64]:
+    """Indices of runs (rows): first, greedily, runs until every feature any run exercised is
+    exercised by one of them (however many that takes: the budget never cuts the cover short);
+    then, up to ``budget`` runs in all, the runs whose combination of features is rarest; ties
+    in run order (deterministic)."""
+    covered = np.zeros(exercised.shape[1], dtype=np.bool_)
+    chosen: list[int] = []
+    while True:
+        gain = (exercised & ~covered).sum(axis=1)
+        best = int(np.argmax(gain))
+        if gain[best] == 0:
+            break
+        chosen.append(best)
+        covered |= exercised[best]
+    _, inverse, counts = np.unique(exercised, axis=0, return_inverse=True, return_counts=True)
+    rarity = counts[inverse.ravel()]
+    taken = set(chosen)
+    for i in np.argsort(rarity, kind="stable"):
+        if len(chosen) >= budget:
+            break
+        if int(i) not in taken:
+            chosen.append(int(i))
+            taken.add(int(i))
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
 def engine_vs_reference(
     program: Program, seed: int, run_ids: NDArray[np.int64], context: str = ""
 ) -> ChunkResult:

@@ -7,7 +7,9 @@ reference interpreter on fewer runs.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +23,7 @@ from engine_support import (
     runs,
     sized,
 )
+from test_engine_differential import _builtin
 from test_engine_oracles import chicken
 
 import redline
@@ -81,26 +84,51 @@ def test_worker_processes_do_not_change_results(builtin: Scenario, backend: str)
     assert two.table.column("run").to_pylist() == list(range(n))
 
 
+@cache
+def _on_reference(
+    name: str,
+    n: int,
+    seed: int,
+    levers: tuple[tuple[str, str], ...] = (),
+    lens: str | None = None,
+    chunk_size: int | None = None,
+) -> pa.Table:
+    """The reference interpreter's table of a built-in scenario, made once per test process for
+    every backend compared with it."""
+    options: dict[str, Any] = {"chunk_size": chunk_size} if chunk_size else {}
+    scenario = _builtin(name)
+    return redline.simulate(
+        scenario,
+        n,
+        seed=seed,
+        levers=dict(levers) or None,
+        lens=lens,
+        backend="reference",
+        **options,
+    ).table
+
+
 def test_backends_give_the_same_table(builtin: Scenario, backend: str) -> None:
     if backend == "reference":
         pytest.skip("the reference interpreter is the backend the others are compared with")
     require(backend, program_of(builtin))
     fast = redline.simulate(builtin, 12, seed=8, backend=backend, chunk_size=5).table
-    slow = redline.simulate(builtin, 12, seed=8, backend="reference", chunk_size=5).table
+    slow = _on_reference(builtin.id, 12, 8, chunk_size=5)
     _assert_tables_equal(fast, slow, f"{backend} vs reference")
     # with every lens and the last option of every lever, too
     levers = {lever.id: lever.options[-1].id for lever in builtin.levers}
     for lens in [lz.id for lz in builtin.lenses]:
         fast = redline.simulate(builtin, 2, seed=2, levers=levers, lens=lens, backend=backend)
-        slow = redline.simulate(builtin, 2, seed=2, levers=levers, lens=lens, backend="reference")
-        _assert_tables_equal(fast.table, slow.table, f"lens {lens}")
+        slow = _on_reference(builtin.id, 2, 2, tuple(levers.items()), lens)
+        _assert_tables_equal(fast.table, slow, f"lens {lens}")
 
 
 def test_a_run_does_not_depend_on_its_chunk(builtin: Scenario, backend: str) -> None:
     program = program_of(builtin)
-    # a run among n, alone, and in a window of runs
+    # a run among n, alone, and in a window of runs (fewer on the reference interpreter, at a
+    # tenth of a second per run of the larger scenarios)
     n, target, (start, stop) = (
-        (20, 13, (8, 18)) if backend == "reference" else (1000, 123, (100, 150))
+        (10, 7, (4, 9)) if backend == "reference" else (1000, 123, (100, 150))
     )
     whole = on_backend(backend, program, 9, runs(n))
     alone = on_backend(backend, program, 9, np.array([target], dtype=np.int64))

@@ -9,9 +9,10 @@ is sized to what finds bugs rather than to a number of runs: the NumPy kernel si
 runs of the scenario (cheap), and the reference interpreter (a tenth of a second per run of the
 larger scenarios) re-simulates the runs that together exercise everything those 10,000 did —
 each mechanism event (every rule, red line, treaty clause and scheduled reaction firing or
-failing, each actor's each choice), each outcome and each peak rung — then the runs with the
-rarest combinations of them, up to 250 runs per scenario. On nato-russia, 1,000 runs taken in
-order exercise 75 of the 80 such features that 10,000 runs do; the chosen 250 exercise all 80.
+failing, each actor's each choice), each outcome and each peak rung — however many that takes,
+then the runs with the rarest combinations of them, up to 100 runs per scenario. On nato-russia,
+1,000 runs taken in order exercise 75 of the 80 such features that 10,000 runs do; 35 chosen
+runs exercise all of them (escalaition, with 7 configurations, needs about 140).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import numpy as np
 import pytest
 from engine_support import (
     assert_same_chunks,
+    covering_runs,
     engine_vs_reference,
+    features,
     load_dict,
     program_from,
     program_of,
@@ -34,13 +37,11 @@ from engine_support import (
     scenario_dict,
 )
 from hypothesis import HealthCheck, given, settings
-from numpy.typing import NDArray
 from scenario_strategy import scenarios
 
 import redline
 from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference_chunk
-from redline.engine.semantics import ChunkResult
 from redline.scenario.loader import builtin_scenarios
 from redline.scenario.model import Scenario
 
@@ -52,8 +53,9 @@ QUICK_RUNS_PER_SCENARIO = 24
 #: runs the kernel simulates per built-in scenario in the slow tier, whose features (mechanism
 #: events, outcomes, peak rungs) the runs the reference re-simulates must all exercise
 CANDIDATE_RUNS_PER_SCENARIO = 10_000
-#: runs the reference re-simulates per built-in scenario in the slow tier
-REFERENCE_RUNS_PER_SCENARIO = 250
+#: runs the reference re-simulates per built-in scenario in the slow tier, beyond those needed
+#: to exercise every feature (which it always re-simulates, however many)
+REFERENCE_RUNS_PER_SCENARIO = 100
 #: the slow tier's runs start here, after those of the quick tier and the fused tier
 SLOW_TIER_START = 1_000_000
 
@@ -90,41 +92,6 @@ def _label(name: str, levers: dict[str, str], lens: str | None) -> str:
     return f"{name} " + ",".join(f"{k}={v}" for k, v in levers.items()) + f",lens={lens}"
 
 
-def features(chunk: ChunkResult) -> NDArray[np.bool_]:
-    """Per run, what it exercised: each mechanism event that happened (the event record), each
-    outcome it reached, and its peak rung (one column per rung)."""
-    assert chunk.events is not None
-    peak = chunk.peak_level.astype(np.int64) + 1  # -1 (none) is column 0
-    rungs = np.zeros((len(peak), int(peak.max(initial=0)) + 1), dtype=np.bool_)
-    rungs[np.arange(len(peak)), peak] = True
-    return np.concatenate([chunk.events >= 0, chunk.first_hit >= 0, rungs], axis=1)
-
-
-def covering_runs(exercised: NDArray[np.bool_], budget: int) -> NDArray[np.int64]:
-    """Indices of at most ``budget`` runs (rows): first, greedily, runs until every feature any
-    run exercised is exercised by one of them; then the runs whose combination of features is
-    rarest; ties in run order (deterministic)."""
-    covered = np.zeros(exercised.shape[1], dtype=np.bool_)
-    chosen: list[int] = []
-    while len(chosen) < budget:
-        gain = (exercised & ~covered).sum(axis=1)
-        best = int(np.argmax(gain))
-        if gain[best] == 0:
-            break
-        chosen.append(best)
-        covered |= exercised[best]
-    _, inverse, counts = np.unique(exercised, axis=0, return_inverse=True, return_counts=True)
-    rarity = counts[inverse.ravel()]
-    taken = set(chosen)
-    for i in np.argsort(rarity, kind="stable"):
-        if len(chosen) >= budget:
-            break
-        if int(i) not in taken:
-            chosen.append(int(i))
-            taken.add(int(i))
-    return np.array(sorted(chosen), dtype=np.int64)
-
-
 def test_configurations_cover_every_option_and_lens() -> None:
     assert BUILTINS, "no built-in scenarios"
     for name in BUILTINS:
@@ -153,6 +120,7 @@ def test_covering_runs_exercise_everything_then_the_rarest() -> None:
     cover = covering_runs(exercised, 3)
     assert exercised[cover].any(axis=0).all()  # every feature, in 3 runs
     assert set(cover) >= {4, 6}
+    assert set(covering_runs(exercised, 1)) == set(cover)  # the cover, whatever the budget
     more = covering_runs(exercised, 5)
     assert set(more) >= set(cover) and len(more) == 5
     assert set(covering_runs(exercised, 100)) == set(range(8))
@@ -188,7 +156,7 @@ def test_builtin_engine_equals_reference_on_runs_that_exercise_everything(name: 
             features(run_chunk(program, 2024, chosen, events=True)).any(axis=0)
             == exercised.any(axis=0)
         ).all()
-        assert len(chosen) == min(budget, candidates) and fast.first_hit.shape[0] == len(chosen)
+        assert len(chosen) >= min(budget, candidates) and fast.first_hit.shape[0] == len(chosen)
 
 
 @settings(

@@ -6,10 +6,12 @@ that are ``ValueError``/``TypeError`` naming the parameter (the command line nam
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 import runpy
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -54,14 +56,20 @@ def results(scenario: redline.Scenario) -> redline.Results:
     return redline.simulate(scenario, 200, seed=1, levers={"nato_response": "none"})
 
 
+@pytest.mark.slow
 def test_mypy_strict_sees_the_api_typed(tmp_path: Path, pytestconfig: pytest.Config) -> None:
     """A user's script passes ``mypy --strict``; ``redline.simulate`` and ``redline.trace`` are
     real signatures (keyword-only after ``runs``), and misuses are caught."""
     misuse = tmp_path / "misuse.py"
     misuse.write_text(MISUSE)
-    # mypy's cache kept between sessions where pytest keeps one (a cold check takes seconds)
+    # mypy's cache kept between sessions (a cold check takes 15-20 s of CPU, a warm one one):
+    # where pytest keeps one, else in this user's temporary folder, as the fused kernels are
     kept = getattr(pytestconfig, "cache", None)
-    cache = kept.mkdir("mypy") if kept is not None else tmp_path / "cache"
+    cache = (
+        kept.mkdir("mypy")
+        if kept is not None
+        else Path(tempfile.gettempdir()) / f"redline-test-cache-{os.getuid()}" / "mypy"
+    )
     proc = subprocess.run(
         [
             sys.executable,

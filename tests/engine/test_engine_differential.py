@@ -159,6 +159,7 @@ def test_builtin_engine_equals_reference_on_runs_that_exercise_everything(name: 
         assert len(chosen) >= min(budget, candidates) and fast.first_hit.shape[0] == len(chosen)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -60,6 +60,7 @@ def test_builtin_fused_equals_reference_and_kernel(name: str) -> None:
         )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -327,6 +327,7 @@ def _computed(out: str) -> int:
 MANY_UNITS = POINTS * RUNS // 50
 
 
+@pytest.mark.slow
 def test_two_identical_sweeps_at_once_compute_each_unit_once(
     tmp_path: Path, reference: Reference
 ) -> None:

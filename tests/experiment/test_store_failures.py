@@ -57,6 +57,7 @@ def test_a_damaged_store_file_is_a_message(reference: Reference, tmp_path: Path,
         _damaged_message(proc.stderr, store)
 
 
+@pytest.mark.slow
 def test_an_overwritten_block_is_a_message_wherever_it_is(
     reference: Reference, tmp_path: Path
 ) -> None:

@@ -101,6 +101,7 @@ def assert_clean(db: Path) -> None:
 
 
 # -- 1 -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_names_that_differ_only_in_punctuation_never_share_rows(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     alone = tmp_path / "alone.duckdb"
@@ -283,6 +284,7 @@ def test_no_output_overwrites_the_store(tmp_path: Path, force: list[str]) -> Non
     assert _names(db) == ["kept"]
 
 
+@pytest.mark.slow
 def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     _sweep(db, "e", *ONE)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,6 +71,7 @@ def _verbatim(text: str, expected: list[str], command: str) -> None:
         assert name in text, f"{command}: {name!r} is not shown as written\n{text}"
 
 
+@pytest.mark.slow
 @settings(
     max_examples=6,
     deadline=None,

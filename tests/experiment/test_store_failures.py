@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from experiment_support import SCRIPT, SPEC, assert_refused, env, flat, redline
+from experiment_support import SCRIPT, SPEC, assert_refused, env, flat, redline, redline_here
 
 from conftest import Reference
 
@@ -62,7 +62,9 @@ def test_an_overwritten_block_is_a_message_wherever_it_is(
     reference: Reference, tmp_path: Path
 ) -> None:
     """Each of the store's blocks overwritten in turn: every command that reads a damaged
-    block says so in one line (DuckDB finds it by the block's checksum); none fails otherwise."""
+    block says so in one line (DuckDB finds it by the block's checksum); none fails otherwise.
+    The commands run in this process (about 40 of them): what they say is the check, not the
+    process, which the damaged-file test above starts."""
     clean = reference.store.read_bytes()
     block, header = 262_144, 3 * 4096  # DuckDB's block size, after its file headers
     damaged_seen = 0
@@ -74,7 +76,7 @@ def test_an_overwritten_block_is_a_message_wherever_it_is(
         store.write_bytes(bytes(data))
         out = tmp_path / f"block{k}.csv"
         for command in (["results", "list"], ["results", "export", "ref", "-o", str(out)]):
-            proc = redline(*command, "--store", str(store), cwd=tmp_path)
+            proc = redline_here(*command, "--store", str(store))
             assert "Traceback" not in proc.stderr, (k, command, proc.stderr)
             assert proc.returncode in (0, 2), (k, command, proc.stderr)
             if proc.returncode == 2:

@@ -32,6 +32,7 @@ from experiment_support import (
     flat,
     read_export,
     redline,
+    redline_here,
     snapshot,
     start,
 )
@@ -56,8 +57,10 @@ ONE = [
 
 
 def _export(db: Path, name: str, where: Path) -> pa.Table:
+    """The experiment's rows, exported by ``redline results export`` (in this process: what is
+    checked is the rows, and the tests here export often)."""
     target = where / f"{name}-{time.monotonic_ns()}.parquet"
-    proc = redline("results", "export", name, "-o", str(target), "--store", str(db), cwd=where)
+    proc = redline_here("results", "export", name, "-o", str(target), "--store", str(db))
     assert_ok(proc)
     return read_export(target)
 
@@ -113,14 +116,14 @@ def test_names_that_differ_only_in_punctuation_never_share_rows(tmp_path: Path) 
         _sweep(db, name, *ONE)
     for name in names:
         assert_same_rows(_export(db, name, tmp_path), expected)
-    listed = redline("results", "list", "--store", str(db), cwd=tmp_path)
+    listed = redline_here("results", "list", "--store", str(db))
     assert_ok(listed)
     assert listed.stdout.count("2/2") == 3, listed.stdout
-    shown = redline("results", "show", "col-b", "--store", str(db), cwd=tmp_path)
+    shown = redline_here("results", "show", "col-b", "--store", str(db))
     assert_ok(shown)
     assert "2/2 units, done" in flat(shown.stdout)
     # deleting one leaves the others whole
-    assert_ok(redline("results", "delete", "col.b", "--store", str(db), cwd=tmp_path))
+    assert_ok(redline_here("results", "delete", "col.b", "--store", str(db)))
     for name in ("col-b", "col_b"):
         record = Store(db).get(name)
         assert record is not None and record.complete and record.done_units == 2

@@ -4,6 +4,8 @@ on the largest built-in scenario, their ratio, and peak memory at 10^7 runs (DES
     python benchmarks/engine.py                 # full: 10^6 runs, memory at 10^7
     python benchmarks/engine.py --quick         # smaller counts, for a smoke check
     python benchmarks/engine.py --memory-runs 0 # speeds only
+    python benchmarks/engine.py --scenario nato-russia --one-core --quick
+                                                # the fused engine's CPU ns per run-step
 
 Both compiled backends are measured: the fused engine (``--backend numba``: one compiled loop
 per program, compiled on first use and cached — the compile or cache load is timed apart) and
@@ -13,7 +15,9 @@ as ``redline.simulate`` does; the speed target is checked on the fused engine's 
 Run-steps are nominal (runs × horizon), as the targets are stated; the actual steps simulated
 (runs end early when absorbed) are printed too. The memory figure is measured in a fresh child
 process that streams 10^7 runs through the fused engine chunk by chunk on the same threads,
-keeping per-outcome counts.
+keeping per-outcome counts. First, the fused engine's CPU time per run-step on one core (the
+fastest of 5 chunks on this thread, in its CPU time), with nato-russia its ratio to the figure
+before the phase-function generator (``BASELINE_NS``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ from redline.scenario.loader import builtin_scenarios, load_scenario
 TARGET_RATE = 2_000_000
 TARGET_RATIO = 100
 TARGET_MEMORY_GB = 2.0
+#: CPU nanoseconds per nominal run-step of nato-russia on one core before the phase-function
+#: generator (commit 50ae2fb), measured with ``--one-core`` on a loaded 2-core machine
+#: (1,000–1,100 there, 1,220 in issue 15's profile); the ratio printed is to this figure
+BASELINE_NS = 1_100
 
 
 def largest_builtin() -> str:
@@ -80,6 +88,23 @@ def engine_rate(
         steps = sum(pool.map(steps_of, chunk_bounds(runs, chunk)))
     elapsed = time.perf_counter() - started
     return runs * program.horizon / elapsed, steps / elapsed, elapsed
+
+
+def one_core_ns(name: str, runs: int, runner: Runner, repeats: int = 5) -> tuple[float, float]:
+    """CPU nanoseconds per nominal and per actual run-step on this thread (its CPU time, so
+    that other work on the machine counts as little as it can): the fastest of ``repeats``
+    chunks of ``runs`` runs."""
+    s = load_scenario(name).scenario
+    program = compile_scenario(s, resolve(s))
+    runner(program, 1, np.arange(100))  # warm-up
+    best: tuple[float, int] | None = None
+    for k in range(repeats):
+        started = time.thread_time()
+        steps = int(runner(program, 1, np.arange(k * runs, (k + 1) * runs)).steps.sum())
+        took = (time.thread_time() - started, steps)
+        best = took if best is None or took[0] < best[0] else best
+    assert best is not None
+    return best[0] / (runs * program.horizon) * 1e9, best[0] / best[1] * 1e9
 
 
 def reference_rate(name: str, runs: int, seed: int = 1) -> tuple[float, float, float]:
@@ -131,6 +156,12 @@ def main() -> None:
     parser.add_argument(
         "--memory-runs", type=int, default=None, help="runs of the memory check (0: skip it)"
     )
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="only the fused engine's CPU time per run-step on one core (and its ratio to the "
+        "figure before the phase-function generator)",
+    )
     args = parser.parse_args()
     name = args.scenario or largest_builtin()
     if args.stream:
@@ -148,6 +179,18 @@ def main() -> None:
     RUNNERS["numba"](compile_scenario(s, resolve(s)), 1, np.arange(10))  # Numba compiles here
     seconds = time.perf_counter() - started
     print(f"fused engine: compiled (or loaded from the cache) in {seconds:.1f} s")
+    nominal, actual = one_core_ns(name, 5_000 if args.quick else 20_000, RUNNERS["numba"])
+    before = (
+        f", {BASELINE_NS / nominal:.2f}× the speed of {BASELINE_NS:,} ns before"
+        if name == "nato-russia"
+        else ""
+    )
+    print(
+        f"fused engine, one core: {nominal:,.0f} ns CPU per run-step nominal ({actual:,.0f} "
+        f"per actual step){before}"
+    )
+    if args.one_core:
+        return
     rates = {}
     for backend in ("numba", "numpy"):
         for threads in sorted({1, args.threads}):

@@ -10,6 +10,7 @@ randomly generated scenarios. Each distinct program is compiled once per machine
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ from engine_support import (
     write_scenario,
 )
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scenario_strategy import scenarios
 from test_engine_cli import redline_cli
 from test_engine_determinism import _assert_tables_equal
@@ -34,9 +36,10 @@ from test_engine_differential import _builtin, configurations, run_ranges
 from test_engine_oracles import chicken
 
 import redline
+from redline.core.primitives import LIBM, libm
 from redline.engine import fused
 from redline.engine.fused import cache
-from redline.engine.fused.codegen import Effects, Inputs, Outputs
+from redline.engine.fused.codegen import Effects, Inputs, Outputs, Work
 from redline.engine.kernel import run_chunk
 from redline.engine.reference import run_reference_chunk
 from redline.engine.semantics import Unsupported
@@ -135,12 +138,12 @@ def test_generated_source_holds_no_scenario_text(tmp_path: Path) -> None:
 
 
 def test_the_kernel_takes_named_structures() -> None:
-    """The generated run loop takes its inputs, the effect tables and its outputs as three
-    named tuples of arrays, whose fields the generated code reads by name."""
+    """The generated run loop takes its inputs, the effect tables, its outputs and its working
+    arrays as four named tuples of arrays, whose fields the generated code reads by name."""
     program = program_of(_builtin("convoy-strike"))
     text = fused.source(program)
-    assert "def kernel(inp, FX, out):" in text
-    for structure, name in ((Inputs, "inp"), (Effects, "FX"), (Outputs, "out")):
+    assert "def kernel(inp, FX, out, work):" in text
+    for structure, name in ((Inputs, "inp"), (Effects, "FX"), (Outputs, "out"), (Work, "work")):
         used = set(re.findall(rf"\b{name}\.(\w+)", text))
         assert used and used <= set(structure._fields), (structure.__name__, used)
     # every output is a field of the chunk's result (the trouble arrays make up its `trouble`)
@@ -172,3 +175,38 @@ def test_compiled_loops_are_kept_by_program_structure(monkeypatch: pytest.Monkey
     anonymous = dataclasses.replace(programs[0], fingerprint="")
     assert cache.compiled(anonymous).kernel is first.kernel
     assert generated == [""]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    xs=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=50)
+)
+def test_compiled_scalar_functions_give_the_ufuncs_bits(xs: list[float]) -> None:
+    """The fused loop calls the C library's functions as plain scalar calls; they give the
+    very bits of the ufuncs the reference and the NumPy kernel call."""
+    values = np.array(xs)
+    for name in LIBM:
+        got = _scalar_loop(name)(values)
+        want = np.asarray(libm(name)(values), dtype=np.float64)
+        assert np.array_equal(got.view(np.int64), want.view(np.int64)), name
+
+
+@functools.cache
+def _scalar_loop(name: str) -> Any:
+    """A compiled loop calling the fused engine's scalar function ``name`` (Numba imported
+    only when the test runs)."""
+    import numba
+
+    from redline.engine.fused.runtime import _scalar
+
+    f = _scalar(name)
+
+    @numba.njit(error_model="numpy")
+    def loop(values: Any) -> Any:
+        out = np.empty_like(values)
+        for i in range(values.shape[0]):
+            out[i] = f(values[i])
+        return out
+
+    return loop
+

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from redline.core.program import Program
 from redline.engine import rng
 from redline.engine.deciders import DecisionMaker
-from redline.engine.fused.codegen import Inputs, Outputs, source
+from redline.engine.fused.codegen import Inputs, Outputs, source, workspace
 from redline.engine.params import sample_params
 from redline.engine.semantics import ChunkResult, Unsupported, event_layout
 from redline.engine.trouble import Trouble, checks
@@ -110,7 +110,7 @@ def run_chunk(
         trouble_runs=np.zeros(n, dtype=np.int32),
     )
     out.trouble[:, 3:] = -1
-    c.kernel(inputs, c.effects, out)
+    c.kernel(inputs, c.effects, out, workspace(program, c.counted, inputs.fixed))
     size = len(checks(program))
     return ChunkResult(
         runs=runs,

@@ -29,12 +29,14 @@ from redline.engine.semantics import Unsupported
 
 @dataclass(frozen=True)
 class Compiled:
-    """A program's compiled run loop, the draw sites of its origin table's columns, and the
-    tables of the tags and rungs its effects emit."""
+    """A program's compiled run loop, the draw sites of its origin table's columns, the
+    tables of what its effects do, and its counted tags."""
 
     kernel: Any
     slots: tuple[tuple[int, int], ...]
     effects: Effects
+    #: the tags count() reads, in the order of their counters
+    counted: tuple[int, ...]
 
 
 def cache_dir() -> Path:
@@ -78,7 +80,9 @@ def compiled(program: Program) -> Compiled:
         if kernel is None:
             kernel = _load(generated.text, f"redline_fused_{digest}")
             _by_source[digest] = kernel
-        made = Compiled(kernel, generated.slots, tables(program, generated.counted))
+        made = Compiled(
+            kernel, generated.slots, tables(program, generated.counted), generated.counted
+        )
         if key:
             _by_structure[key] = made
     return made

@@ -19,6 +19,9 @@ This module imports no Numba: ``redline explain FILE --fused`` prints the source
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -65,7 +68,8 @@ class Effects(NamedTuple):
     rung ``level[e]``; after it, only the rules ``aff[astart[e]:astart[e + 1]]`` (those whose
     triggers read what it changes) need testing again in the next round. ``rule[r, 1]`` and
     ``rule[r, 2]`` are the effects of rule ``r`` firing and failing (``scheduled`` likewise),
-    ``action[a, k]`` that of actor ``a``'s candidate ``k``."""
+    ``action[a, k]`` that of actor ``a``'s candidate ``k``; ``choosers`` the actors that can
+    perform anything but hold, ``choice[a]`` the event-record column of ``a``'s candidate 1."""
 
     mask: NDArray[np.int64]  # (effects, words)
     cstart: NDArray[np.int64]
@@ -78,6 +82,48 @@ class Effects(NamedTuple):
     rule: NDArray[np.int64]
     scheduled: NDArray[np.int64]
     action: NDArray[np.int64]
+    #: the actors that can perform anything but hold, and each actor's event-record column
+    #: of its candidate 1
+    choosers: NDArray[np.int64]
+    choice: NDArray[np.int64]
+
+
+class Work(NamedTuple):
+    """The run loop's working arrays (made by :func:`workspace`, so that the compiled code
+    allocates nothing and counts no references): a run's state, deltas, event array (this
+    step's event words, every step's, the actors' choices, the counters of counted tags),
+    parameters and event record, and a round's reactions."""
+
+    X: NDArray[np.float64]  # (variables,)
+    D: NDArray[np.float64]  # (variables,) deltas collected, zero between phases
+    E: NDArray[np.int64]
+    P: NDArray[np.float64]  # (params,) the run's parameter values
+    R: NDArray[np.int64]  # (reactions,) 1 fired, 2 failed, 0 did not react
+    Q: NDArray[np.float64]  # (reactions,) their probabilities
+    SP: NDArray[np.bool_]  # (rules,) reacted this step
+    DT: NDArray[np.bool_]  # (rules,) to be tested this round
+    FIRST: NDArray[np.int64]  # (outcomes,)
+    EV: NDArray[np.int64]  # (event columns,) the run's event record
+
+
+def workspace(program: Program, counted: tuple[int, ...], fixed: NDArray[np.float64]) -> Work:
+    """Working arrays for the run loop of ``program`` (with ``counted`` tags), its parameter
+    values starting as ``fixed``."""
+    nv, nr = max(len(program.variables), 1), max(len(program.rules), 1)
+    reactions = max(len(program.rules), len(program.schedule), 1)
+    size = 2 * event_words(program) + len(program.deciders) + len(counted)
+    return Work(
+        X=np.zeros(nv),
+        D=np.zeros(nv),
+        E=np.zeros(size, dtype=np.int64),
+        P=fixed.copy(),
+        R=np.zeros(reactions, dtype=np.int64),
+        Q=np.zeros(reactions),
+        SP=np.zeros(nr, dtype=np.bool_),
+        DT=np.zeros(nr, dtype=np.bool_),
+        FIRST=np.zeros(max(len(program.outcomes), 1), dtype=np.int64),
+        EV=np.zeros(max(event_layout(program).size, 1), dtype=np.int64),
+    )
 
 
 class Outputs(NamedTuple):
@@ -119,6 +165,29 @@ def event_words(program: Program) -> int:
     return max(1, -(-len(program.tags) // WORD_BITS))
 
 
+#: operators folded where both operands are literals: Python's float arithmetic is the same
+#: IEEE double arithmetic the compiled loop does (no fused multiply-add, no fast-math)
+_FOLD = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def _number(code: str) -> float | None:
+    """The value of a finite float literal the generator wrote (``0.5``, ``(-0.3)``), else
+    None."""
+    text = code[1:-1] if code.startswith("(") and code.endswith(")") else code
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _fold(op: str, left: str, right: str) -> str | None:
+    """``left op right`` as a literal where both are literals (less code to compile)."""
+    a, b = _number(left), _number(right)
+    if a is None or b is None or op not in _FOLD:
+        return None
+    return _lit(_FOLD[op](a, b))
+
+
 def _lit(value: float) -> str:
     if math.isnan(value):
         return "np.nan"
@@ -137,6 +206,9 @@ class _Expressions:
         self.words = event_words(program)
         #: the tags ``count()`` reads, each with its counter's slot
         self.counted: dict[int, int] = {}
+        #: in a function that reads state and parameters into locals once (none changes
+        #: while it runs), each local's name and what loads it
+        self.local: dict[str, str] | None = None
         self.params = {prm.name: i for i, prm in enumerate(program.params)}
         self.positions = {
             d.actor: (
@@ -164,9 +236,14 @@ class _Expressions:
         if isinstance(e, Name):
             return self.name(e.name)
         if isinstance(e, Unary):
-            return self.apply(UNARY[e.op], [self.visit(e.operand)])
+            operand = self.visit(e.operand)
+            value = _number(operand)
+            if e.op == "-" and value is not None:
+                return _lit(-value)
+            return self.apply(UNARY[e.op], [operand])
         if isinstance(e, Binary):
-            return self.apply(BINARY[e.op], [self.visit(e.left), self.visit(e.right)])
+            left, right = self.visit(e.left), self.visit(e.right)
+            return _fold(e.op, left, right) or self.apply(BINARY[e.op], [left, right])
         if isinstance(e, Compare):
             values = [self.visit(x) for x in (e.first, *e.rest)]
             links = [
@@ -178,11 +255,25 @@ class _Expressions:
             return self.call(e)
         raise Unsupported(f"expression node {type(e).__name__}")
 
+    def var(self, j: int) -> str:
+        """State variable ``j``: a local loaded once where the function holds them."""
+        if self.local is None:
+            return f"X[{j}]"
+        self.local.setdefault(f"x{j}", f"X[{j}]")
+        return f"x{j}"
+
+    def param(self, k: int) -> str:
+        """Parameter ``k``: a local loaded once where the function holds them."""
+        if self.local is None:
+            return f"P[{k}]"
+        self.local.setdefault(f"p{k}", f"P[{k}]")
+        return f"p{k}"
+
     def name(self, name: str) -> str:
         if name in self.vars:
-            return f"X[{self.vars[name]}]"
+            return self.var(self.vars[name])
         if name in self.params:
-            return f"P[{self.params[name]}]"
+            return self.param(self.params[name])
         if name == "step":
             return "tf"
         if name == "level":
@@ -305,11 +396,31 @@ class _Generator:
         self.layout = event_layout(program)
         self.words = event_words(program)
 
-    def function(self, name: str, extra: str = "") -> _Indent:
-        self.out("")
-        self.out("@_part")
-        self.out(f"def {name}({_STATE}{', ' + extra if extra else ''}):")
-        return self.out.block()
+    @contextmanager
+    def function(
+        self, name: str, extra: str = "", result: str = "0", local: bool = True
+    ) -> Iterator[None]:
+        """A phase function returning ``result``. With ``local`` (the state does not change
+        while it runs) the variables and parameters it reads are loaded into locals once, at
+        its start, and deltas add up in locals written to D at its end (D is zero between
+        phases): fewer array accesses for Numba to type and lower."""
+        w = self.out
+        w("")
+        w("@_part")
+        w(f"def {name}({_STATE}{', ' + extra if extra else ''}):")
+        start = len(w.lines)
+        self.ex.local = {} if local else None
+        self.deltas: dict[int, None] = {}
+        with w.block():
+            yield
+            for v in self.deltas:
+                w(f"D[{v}] = d{v}")
+            w(f"return {result}")
+        if self.ex.local is not None:
+            head = [f"    {k} = {code}" for k, code in self.ex.local.items()]
+            head += [f"    d{v} = 0.0" for v in self.deltas]
+            w.lines[start:start] = head
+        self.ex.local = None
 
     def generate(self) -> str:
         p, w, ex = self.p, self.out, self.ex
@@ -318,23 +429,21 @@ class _Generator:
         w(f"from redline.engine.fused.runtime import {_HELPERS}")
         for name in (*LIBM, "power"):  # the C library's functions, as every backend calls them
             w(f"_{name} = _scalar({name!r})")
-        w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy")')
-        w("#: a phase function: called only from the run loop, so it needs no Python wrapper")
-        w('_part = numba.njit(cache=True, nogil=True, error_model="numpy",')
+        w("# nothing allocates, so no reference is counted (_nrt=False); a phase function is")
+        w("# called only from the run loop, so it needs no Python wrapper")
+        w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)')
+        w('_part = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False,')
         w("                   no_cpython_wrapper=True)")
-        with self.function("initial", "LO, HI"):
+        with self.function("initial", "LO, HI", local=False):  # each may read the last
             for j, var in enumerate(p.variables):
                 w(f"X[{j}] = _min(_max({ex.source(var.initial)} + 0.0, LO[{j}]), HI[{j}])")
-            w("return 0")
         if p.dynamics:
             with self.function("dynamics", "LO, HI"):
                 for k, dyn in enumerate(p.dynamics):
                     w(f"n{k} = {ex.source(dyn.value)} + 0.0")
-                for k, dyn in enumerate(p.dynamics):
-                    w(f"X[{dyn.var}] = n{k}")
-                for j in sorted({dyn.var for dyn in p.dynamics}):  # only what they wrote
-                    w(f"X[{j}] = _min(_max(X[{j}], LO[{j}]), HI[{j}])")
-                w("return 0")
+                last = {dyn.var: k for k, dyn in enumerate(p.dynamics)}  # the last write wins
+                for j, k in sorted(last.items()):  # clipped: only what they wrote
+                    w(f"X[{j}] = _min(_max(n{k}, LO[{j}]), HI[{j}])")
         if any(r.at_step is not None for r in p.schedule):
             self.scheduled()
         self.decide()
@@ -347,10 +456,9 @@ class _Generator:
                         w(f"if E[{2 * self.words + i}] == {k}:")
                         with w.block():
                             self.add_deltas(p.actions[c].effect)
-            w("return 0")
         if p.rules:
             self.rules()
-        with self.function("outcomes", "FIRST"):  # whether an absorbing one ended the run
+        with self.function("outcomes", "FIRST", "ended"):  # whether an absorbing one ended it
             w("ended = False")
             for o, outcome in enumerate(p.outcomes):
                 if outcome.absorbing:
@@ -364,24 +472,19 @@ class _Generator:
                     w(f"if FIRST[{o}] < 0 and {ex.source(outcome.when)}:")
                     with w.block():
                         w(f"FIRST[{o}] = t")
-            w("return ended")
         self.kernel()
         return w.text()
 
     def chooses(self, i: int) -> bool:
-        """Whether actor ``i`` can perform anything but hold."""
-        d = self.p.deciders[i]
-        if len(d.candidates) < 2 or d.kind == "doctrine":
-            return False
-        return d.kind == "logit" or any(k != 0 for k in d.plan.values())
+        return _chooses(self.p, i)
 
     def react(self, r: int, rule: Reaction, site: int) -> None:
         """Rule ``r`` whose trigger held: its probability into Q[r], whether it fires (R[r]
         = 1) or fails (2), its deltas added to D."""
         w = self.out
-        w(f"q = {self.ex.source(rule.probability)}")
-        w(f"Q[{r}] = q")
-        w(f"if _uniform(O[t, {self.slots(site)}], run) < q:")
+        w(f"q{r} = {self.ex.source(rule.probability)}")
+        w(f"Q[{r}] = q{r}")
+        w(f"if _uniform(O[t, {self.slots(site)}], run) < q{r}:")
         with w.block():
             self.add_deltas(rule.fire)
             w(f"R[{r}] = 1")
@@ -389,18 +492,15 @@ class _Generator:
         with w.block():
             self.add_deltas(rule.fail)
             w(f"R[{r}] = 2")
-        w("n += 1")
 
     def scheduled(self) -> None:
-        """The scheduled events due at step t: the number that reacted (R, Q and D as for a
-        round of rules)."""
+        """The scheduled events due at step t (R, Q and D as for a round of rules)."""
         p, w = self.p, self.out
         by_step: dict[int, list[int]] = {}
         for r, rule in enumerate(p.schedule):
             if rule.at_step is not None:
                 by_step.setdefault(rule.at_step, []).append(r)
         with self.function("scheduled", "D, R, Q"):
-            w("n = 0")
             for at, due in sorted(by_step.items()):
                 w(f"if t == {at}:")
                 with w.block():
@@ -408,20 +508,18 @@ class _Generator:
                         w(f"if {self.ex.source(p.schedule[r].trigger)}:")
                         with w.block():
                             self.react(r, p.schedule[r], fire_site(p.schedule[r]))
-            w("return n")
 
     def rules(self) -> None:
         """A round of rules: each unspent one whose trigger may have changed (DT: every rule
         in a step's first round, then those whose inputs the last round changed) and holds
-        reacts; the number that did."""
+        reacts: whether it fired (R[r] = 1) or failed (2), its probability in Q[r], its deltas
+        added to D."""
         p, w = self.p, self.out
         with self.function("round_of_rules", "D, R, Q, SP, DT"):
-            w("n = 0")
             for r, rule in enumerate(p.rules):
                 w(f"if DT[{r}] and not SP[{r}] and {self.ex.source(rule.trigger)}:")
                 with w.block():
                     self.react(r, rule, fire_site(rule))
-            w("return n")
 
     def decide(self) -> None:
         """Every actor's choice this step, in the actors' order, into the event array."""
@@ -435,29 +533,28 @@ class _Generator:
                     w(f"E[{at}] = PLAN[{i}, t]")
                 else:
                     w(f"E[{at}] = 0")
-            w("return 0")
 
     def kernel(self) -> None:
         p, w = self.p, self.out
         nv, no, nd = len(p.variables), len(p.outcomes), len(p.deciders)
-        nr, ns, nw = len(p.rules), len(p.schedule), self.words
-        size = 2 * nw + nd + len(self.ex.counted)
         choosers = [i for i in range(nd) if self.chooses(i)]
         w("")
         w("@_jit")
-        w("def kernel(inp, FX, out):")
+        w("def kernel(inp, FX, out, work):")
         with w.block():
-            w("runs, PF, PD, PI, O = inp.runs, inp.fixed, inp.drawn, inp.drawn_row, inp.origins")
+            w("runs, PD, PI, O = inp.runs, inp.drawn, inp.drawn_row, inp.origins")
             w("LO, HI, PLAN, OCC = inp.lo, inp.hi, inp.plan, out.occupancy")
-            w(f"X = np.zeros({max(nv, 1)}); D = np.zeros({max(nv, 1)})")
-            w(f"E = np.zeros({size}, np.int64)")
-            w(f"SP = np.zeros({max(nr, 1)}, np.bool_); DT = np.zeros({max(nr, 1)}, np.bool_)")
-            w(f"R = np.zeros({max(nr, ns, 1)}, np.int64); Q = np.zeros({max(nr, ns, 1)})")
-            w(f"FIRST = np.zeros({max(no, 1)}, np.int64)")
+            # the tables as locals, read in the loop without a tuple's attribute lookup
+            w("FM, FCS, FCT, FVS, FV = FX.mask, FX.cstart, FX.ctags, FX.vstart, FX.vars")
+            w("FAS, FA, FL = FX.astart, FX.aff, FX.level")
+            w("FR, FS, FAC = FX.rule, FX.scheduled, FX.action")
+            w("FCH, FCC = FX.choosers, FX.choice")
+            w("FH, PK, NS, FIN = out.first_hit, out.peak_level, out.steps, out.final")
+            w("EVO = out.events")
+            w("X, D, E, P, R, Q = work.X, work.D, work.E, work.P, work.R, work.Q")
+            w("SP, DT, FIRST, EV = work.SP, work.DT, work.FIRST, work.EV")
             w("TQ, TV, TR = out.trouble, out.trouble_value, out.trouble_runs")
-            w(f"EV = np.zeros({max(self.layout.size, 1)}, np.int64)")
-            w("rec = out.events.shape[0] > 0")
-            w("P = PF.copy()")
+            w("rec = EVO.shape[0] > 0")
             w("for i in range(runs.shape[0]):")
             with w.block():
                 w("run = runs[i]")
@@ -475,17 +572,17 @@ class _Generator:
                     self.step(choosers)
                 w(f"for o in range({no}):")
                 with w.block():
-                    w("out.first_hit[i, o] = FIRST[o]")
-                w("out.peak_level[i] = int(peak)")
-                w("out.steps[i] = steps")
+                    w("FH[i, o] = FIRST[o]")
+                w("PK[i] = int(peak)")
+                w("NS[i] = steps")
                 w(f"for j in range({nv}):")
                 with w.block():
-                    w("out.final[i, j] = X[j]")
+                    w("FIN[i, j] = X[j]")
                 w("if rec:")
                 with w.block():
                     w(f"for j in range({self.layout.size}):")
                     with w.block():
-                        w("out.events[i, j] = EV[j]")
+                        w("EVO[i, j] = EV[j]")
             w("return 0")
 
     def step(self, choosers: list[int]) -> None:
@@ -499,48 +596,48 @@ class _Generator:
             w("E[j] = -1")
         w("reached = -1.0")
         if any(r.at_step is not None for r in p.schedule):
-            w(f"if scheduled({_STATE}, D, R, Q) > 0:")
+            w(f"scheduled({_STATE}, D, R, Q)")
+            w(f"for r in range({len(p.schedule)}):")
             with w.block():
-                w(f"for r in range({len(p.schedule)}):")
+                w("if R[r] > 0:")
                 with w.block():
-                    w("if R[r] > 0:")
-                    with w.block():
-                        self.check(scheduled_column(0))
-                        column = f"{self.layout.scheduled(0) - 1} + 2 * r + R[r]"
-                        self.effect("FX.scheduled[r, R[r]]", column, str(STAGE_SCHEDULE))
-                        w("R[r] = 0")
+                    self.check(scheduled_column(0))
+                    column = f"{self.layout.scheduled(0) - 1} + 2 * r + R[r]"
+                    self.effect("FS[r, R[r]]", column, str(STAGE_SCHEDULE))
+                    w("R[r] = 0")
         if p.dynamics:
             w(f"dynamics({_STATE}, LO, HI)")
         w(f"decide({_STATE}, PLAN)")
         if choosers:
             w(f"perform({_STATE}, D)")
-            for i in choosers:
-                at = 2 * nw + i
-                w(f"if E[{at}] > 0:")
+            w("for a in FCH:")
+            with w.block():
+                w(f"k = E[{2 * nw} + a]")
+                w("if k > 0:")
                 with w.block():
-                    column = f"{self.layout.choices[i] - 1} + E[{at}]"
-                    self.effect(f"FX.action[{i}, E[{at}]]", column, str(STAGE_DECIDE))
+                    self.effect("FAC[a, k]", "FCC[a] - 1 + k", str(STAGE_DECIDE))
         if p.rules:
             nr = len(p.rules)
             w("SP[:] = False; DT[:] = True")
             w(f"for depth in range({p.max_depth}):")
             with w.block():
-                w(f"if round_of_rules({_STATE}, D, R, Q, SP, DT) == 0:")
-                with w.block():
-                    w("break")
-                w("DT[:] = False")
+                w(f"round_of_rules({_STATE}, D, R, Q, SP, DT)")
+                w("DT[:] = False; reacted = False")
                 w(f"for r in range({nr}):")
                 with w.block():
                     w("if R[r] > 0:")
                     with w.block():
-                        w("SP[r] = True")
+                        w("SP[r] = True; reacted = True")
                         self.check(rule_column(p, 0))
                         column = f"{self.layout.rule(0) - 1} + 2 * r + R[r]"
-                        self.effect("FX.rule[r, R[r]]", column, f"{STAGE_ROUND} + depth")
-                        w("for j in range(FX.astart[e], FX.astart[e + 1]):")
+                        self.effect("FR[r, R[r]]", column, f"{STAGE_ROUND} + depth")
+                        w("for j in range(FAS[e], FAS[e + 1]):")
                         with w.block():
-                            w("DT[FX.aff[j]] = True")
+                            w("DT[FA[j]] = True")
                         w("R[r] = 0")
+                w("if not reacted:")
+                with w.block():
+                    w("break")
         w("if reached >= 0.0:")
         with w.block():
             w("level = reached")
@@ -567,62 +664,75 @@ class _Generator:
         ``stage`` (source expressions) in the record when one is kept."""
         w = self.out
         w(f"e = {effect}")
-        w("_apply(FX, e, X, D, LO, HI)")
-        w(f"reached = _max(reached, _emit(FX, e, E, {self.words}))")
+        w("_apply(FVS, FV, e, X, D, LO, HI)")
+        w(f"_emit(FM, FCS, FCT, e, E, {self.words})")
+        w("reached = _max(reached, FL[e])")
         w("if rec:")
         with w.block():
             w(f"_note(EV, {column}, t * {self.layout.stride} + {stage})")
 
     def logit(self, i: int, at: int) -> None:
-        """Actor ``i``'s logit choice, into ``E[at]``; its names prefixed ``a{i}_``."""
+        """Actor ``i``'s logit choice, into ``E[at]``; its names prefixed ``a{i}_``, each
+        assigned once (fewer values for Numba to join across branches)."""
         p, w, ex = self.p, self.out, self.ex
         d = p.deciders[i]
         v = f"a{i}_"
-        weights = dict(d.weights)
+        weights: dict[int, str] = {}  # each weight's literal, or the local that holds it
         for var, expr in d.weights:
-            w(f"{v}w{var} = {ex.source(expr)}")
-        w(f"{v}kappa = {ex.source(d.escalation_cost)}")
-        w(f"{v}sigma = {ex.source(d.perception_noise)}")
+            weights[var] = self.value(f"{v}w{var}", ex.source(expr))
+        kappa = self.value(f"{v}kappa", ex.source(d.escalation_cost))
+        sigma = self.value(f"{v}sigma", ex.source(d.perception_noise))
+        noisy = f"{sigma} != 0.0"  # the test, or its known answer
+        if _number(sigma) is not None:
+            noisy = str(_number(sigma) != 0.0)
         perceived: set[int | str] = set()
-        for owner in sorted({c.owner for cs in d.crossings for c in cs}):
-            w(f"{v}z_{_ident(owner, p)} = 0.0")
         K = len(d.candidates)
+        ok: dict[int, str] = {}  # each candidate's availability: known, or a local
         for k in range(1, K):
             action = p.actions[d.candidates[k]]
-            w(f"{v}ok{k} = {ex.source(action.requires)}")
-            w(f"{v}u{k} = {self.effect_value(action.effect, weights, v)}")
-            w(f"{v}u{k} = {v}u{k} - {v}kappa * {_lit(action.escalation)}")
+            ok[k] = self.value(f"{v}ok{k}", ex.source(action.requires), ("True", "False"))
+            cost = (
+                _fold("*", kappa, _lit(action.escalation)) or f"{kappa} * {_lit(action.escalation)}"
+            )
+            value = self.effect_value(action.effect, weights)
+            u = _fold("-", value, cost) or f"({value} - {cost})"
             for c in d.crossings[k]:
                 cr, z = f"{v}cr{c.red_line}", f"{v}z_{_ident(c.owner, p)}"
                 if c.red_line not in perceived:
-                    w(f"{cr} = X[{c.credibility_var}]")
-                    w(f"if {v}sigma != 0.0:")
-                    with w.block():
-                        if c.owner not in perceived:
-                            s0 = self.slots(perceive_site(d.actor, c.owner), 0)
-                            s1 = self.slots(perceive_site(d.actor, c.owner), 1)
-                            w(f"{z} = _normal(O[t, {s0}], O[t, {s1}], run)")
-                        w(f"{cr} = {cr} + {v}sigma * {z}")
-                    w(f"{cr} = _min(_max({cr}, 0.0), 1.0)")
+                    if c.owner not in perceived:
+                        s0 = self.slots(perceive_site(d.actor, c.owner), 0)
+                        s1 = self.slots(perceive_site(d.actor, c.owner), 1)
+                        draw = f"_normal(O[t, {s0}], O[t, {s1}], run)"
+                        w(
+                            f"{z} = "
+                            + {"True": draw, "False": "0.0"}.get(
+                                noisy, f"{draw} if {noisy} else 0.0"
+                            )
+                        )
+                    x = ex.var(c.credibility_var)
+                    seen = f"({x} + {sigma} * {z}) if {noisy} else {x}"
+                    if noisy in ("True", "False"):  # known: no test
+                        seen = f"({x} + {sigma} * {z})" if noisy == "True" else x
+                    w(f"{cr} = _min(_max({seen}, 0.0), 1.0)")
                     perceived.update((c.red_line, c.owner))
                 if c.cost is not None:
                     cost = ex.source(c.cost, "mean")
                 else:
-                    cost = f"(-{self.effect_value(d.responses[c.red_line], weights, v)})"
-                w(f"{v}u{k} = {v}u{k} - {ex.source(c.when, 'mean')} * {cr} * {cost}")
-        w(f"{v}lam = {ex.source(d.rationality)}")
-        w(f"{v}best = 0.0")
+                    cost = f"(-{self.effect_value(d.responses[c.red_line], weights)})"
+                u = f"({u} - {ex.source(c.when, 'mean')} * {cr} * {cost})"
+            w(f"{v}u{k} = {u}")
+        lam = self.value(f"{v}lam", ex.source(d.rationality))
+        w(f"{v}b0 = 0.0")
         for k in range(1, K):
-            w(f"if {v}ok{k}:")
-            with w.block():
-                w(f"{v}best = _max({v}best, {v}u{k})")
-        w(f"{v}acc = _exp({v}lam * (0.0 - {v}best))")
+            w(f"{v}b{k} = " + self.unless(ok[k], f"_max({v}b{k - 1}, {v}u{k})", f"{v}b{k - 1}"))
+        best = f"{v}b{K - 1}"
+        # c_k: the weights of candidates 0..k added up
+        w(f"{v}c0 = _exp({lam} * (0.0 - {best}))")
         for k in range(1, K):
-            w(f"{v}c{k - 1} = {v}acc")
-            w(f"if {v}ok{k}:")
-            with w.block():
-                w(f"{v}acc = {v}acc + _exp({v}lam * ({v}u{k} - {v}best))")
-        w(f"{v}target = _uniform(O[t, {self.slots(decide_site(d.actor))}], run) * {v}acc")
+            term = f"({v}c{k - 1} + _exp({lam} * ({v}u{k} - {best})))"
+            w(f"{v}c{k} = " + self.unless(ok[k], term, f"{v}c{k - 1}"))
+        draw = f"_uniform(O[t, {self.slots(decide_site(d.actor))}], run)"
+        w(f"{v}target = {draw} * {v}c{K - 1}")
         for k in range(K - 1):
             w(f"{'if' if k == 0 else 'elif'} {v}c{k} > {v}target:")
             with w.block():
@@ -631,17 +741,43 @@ class _Generator:
         with w.block():
             w(f"E[{at}] = {K - 1}")
 
-    def effect_value(self, effect: Effect, weights: dict[int, Expression], v: str) -> str:
+    def value(self, name: str, code: str, known: tuple[str, ...] = ()) -> str:
+        """A decider's number (or truth, with ``known`` its literals): its literal where it
+        is one, else a local ``name`` that holds it."""
+        if _number(code) is not None or code in known:
+            return code
+        self.out(f"{name} = {code}")
+        return name
+
+    @staticmethod
+    def unless(test: str, then: str, other: str) -> str:
+        """``then if test else other``, or the branch a known test takes."""
+        return {"True": then, "False": other}.get(test, f"{then} if {test} else {other}")
+
+    def effect_value(self, effect: Effect, weights: dict[int, str]) -> str:
+        """What an effect's deltas are worth by the decider's ``weights`` (literals folded)."""
         total = "0.0"
         for delta in effect.deltas:
             if delta.var in weights:
-                total = f"({total} + {v}w{delta.var} * {self.ex.source(delta.expr, 'mean')})"
+                x = self.ex.source(delta.expr, "mean")
+                term = _fold("*", weights[delta.var], x) or f"{weights[delta.var]} * {x}"
+                total = _fold("+", total, term) or f"({total} + {term})"
         return total
 
     # -- effects -------------------------------------------------------------------------------
     def add_deltas(self, effect: Effect) -> None:
-        for delta in effect.deltas:
-            self.out(f"D[{delta.var}] = D[{delta.var}] + {self.ex.source(delta.expr)}")
+        """Add an effect's deltas to the locals that collect them; an expression that several
+        of its deltas share (as a red line's credibility spilling over to others) is computed
+        once: the same value, less code to compile."""
+        codes = [self.ex.source(delta.expr) for delta in effect.deltas]
+        shared: dict[str, str] = {}
+        for code in codes:
+            if codes.count(code) > 1 and "(" in code and code not in shared:
+                shared[code] = f"s{len(shared)}"
+                self.out(f"{shared[code]} = {code}")
+        for delta, code in zip(effect.deltas, codes, strict=True):
+            self.deltas[delta.var] = None
+            self.out(f"d{delta.var} = d{delta.var} + {shared.get(code, code)}")
 
 
 @dataclass
@@ -683,6 +819,14 @@ class _Effects:
         return len(self.level) - 1
 
 
+def _chooses(program: Program, i: int) -> bool:
+    """Whether actor ``i`` can perform anything but hold."""
+    d = program.deciders[i]
+    if len(d.candidates) < 2 or d.kind == "doctrine":
+        return False
+    return d.kind == "logit" or any(k != 0 for k in d.plan.values())
+
+
 def _ident(owner: str, program: Program) -> str:
     """A red-line owner as a source identifier: its position among the actors."""
     owners = sorted({c.owner for d in program.deciders for cs in d.crossings for c in cs})
@@ -713,6 +857,7 @@ def tables(program: Program, counted: tuple[int, ...]) -> Effects:
             if c != HOLD:
                 acts[i, k] = fx.add(program.actions[c].effect)
     fx.add(Effect())  # every table has a row
+    choosers = [i for i in range(len(program.deciders)) if _chooses(program, i)]
 
     def ints(values: list[int]) -> NDArray[np.int64]:
         return np.array(values or [0], dtype=np.int64)
@@ -729,6 +874,8 @@ def tables(program: Program, counted: tuple[int, ...]) -> Effects:
         rule=rules,
         scheduled=sched,
         action=acts,
+        choosers=np.array(choosers, dtype=np.int64),
+        choice=ints(list(event_layout(program).choices)),
     )
 
 

@@ -26,7 +26,10 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _ONE = np.uint64(1)
 _TWO_PI = 2.0 * np.pi
 
-_jit = numba.njit(error_model="numpy", cache=True, nogil=True)
+#: the helpers allocate nothing, so they count no references (``_nrt``: Numba's reference
+#: counting, an option its type hints do not list)
+_OPTIONS: dict[str, Any] = {"error_model": "numpy", "cache": True, "nogil": True, "_nrt": False}
+_jit: Callable[[Callable[..., Any]], Any] = numba.njit(**_OPTIONS)
 
 #: the C library's functions compiled for calls from compiled code: the scalar functions whose
 #: ufuncs the other backends call (:mod:`redline.core.numeric`), so every backend gets the same
@@ -34,8 +37,15 @@ _jit = numba.njit(error_model="numpy", cache=True, nogil=True)
 _SCALARS: dict[str, Any] = {}
 
 
+#: the functions whose scalar form is the math module's own call (``math.exp(x)``): called as
+#: that, which Numba compiles to the same C library call with no function of its own
+_MATH = {"exp": math.exp, "tanh": math.tanh}
+
+
 def _scalar(name: str) -> Any:
     """The compiled scalar function ``name`` (``exp``, ``log`` …, or ``power``)."""
+    if name in _MATH:
+        return _MATH[name]
     found = _SCALARS.get(name)
     if found is None:
         fn: Callable[..., float] = LIBM[name] if name in LIBM else numeric.scalar(name)
@@ -83,29 +93,31 @@ def _max(a: float, b: float) -> float:
 
 
 @_jit
-def _apply(fx: Any, e: int, x: Any, d: Any, lo: Any, hi: Any) -> int:
+def _apply(vstart: Any, written: Any, e: int, x: Any, d: Any, lo: Any, hi: Any) -> int:
     """Apply the deltas collected in ``d`` to the variables effect ``e`` writes, clipped to
     their bounds, and zero them in ``d``. A variable no delta wrote keeps its value exactly
     (every written value is already clipped and never -0.0), so only these are touched; one
-    that two effects write is applied by the first (the second adds 0.0)."""
-    for j in range(fx.vstart[e], fx.vstart[e + 1]):
-        v = fx.vars[j]
+    that two effects write is applied by the first (the second adds 0.0). ``vstart`` and
+    ``written``: the effect tables' ``vstart`` and ``vars``."""
+    for j in range(vstart[e], vstart[e + 1]):
+        v = written[j]
         x[v] = _min(_max(x[v] + d[v], lo[v]), hi[v])
         d[v] = 0.0
     return 0
 
 
 @_jit
-def _emit(fx: Any, e: int, ev: Any, words: int) -> float:
+def _emit(mask: Any, cstart: Any, ctags: Any, e: int, ev: Any, words: int) -> int:
     """Emit effect ``e``'s tags into the event array ``ev`` (this step's words, every step's
-    words, the counters of counted tags); the rung it reaches (or -1)."""
+    words, the counters of counted tags), from the effect tables' ``mask``, ``cstart`` and
+    ``ctags``."""
     for w in range(words):
-        m = fx.mask[e, w]
+        m = mask[e, w]
         ev[w] |= m
         ev[words + w] |= m
-    for j in range(fx.cstart[e], fx.cstart[e + 1]):
-        ev[fx.ctags[j]] += 1
-    return float(fx.level[e])
+    for j in range(cstart[e], cstart[e + 1]):
+        ev[ctags[j]] += 1
+    return 0
 
 
 @_jit

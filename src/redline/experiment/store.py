@@ -23,7 +23,9 @@ The file is opened for each piece of work and closed after it, so several proces
 turns writing to one store; one that cannot get the file for a while is refused with a clear
 message. Opening it costs tens of milliseconds however little is done, so a piece of work
 does all it can on one opening: a sweep's commit claims its next unit on the commit's
-connection, and a report reads everything through one :meth:`Store.session`. Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
+connection, and a report reads everything through one :meth:`Store.session`.
+
+Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
 interrupted``) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
 interrupted is rolled back when the connection closes.
 

@@ -376,7 +376,8 @@ _STATE = "X, P, E, O, t, tf, run, level, peak"
 
 #: the runtime helpers every generated module imports
 _HELPERS = (
-    "_apply, _check_probability, _check_state, _emit, _max, _min, _normal, _note, _scalar, _uniform"
+    "_add_weight_if, _apply, _check_probability, _check_state, _emit, _max, _max_if, _min, "
+    "_normal, _note, _scalar, _uniform"
 )
 
 
@@ -430,13 +431,22 @@ class _Generator:
         for name in (*LIBM, "power"):  # the C library's functions, as every backend calls them
             w(f"_{name} = _scalar({name!r})")
         w("# nothing allocates, so no reference is counted (_nrt=False); a phase function is")
-        w("# called only from the run loop, so it needs no Python wrapper")
+        w("# called only from the run loop, so it needs no Python wrapper and no cache of its")
+        w("# own (the loop's machine code, cached, holds it)")
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)')
-        w('_part = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False,')
+        w('_part = numba.njit(cache=False, nogil=True, error_model="numpy", _nrt=False,')
         w("                   no_cpython_wrapper=True)")
         with self.function("initial", "LO, HI", local=False):  # each may read the last
-            for j, var in enumerate(p.variables):
-                w(f"X[{j}] = _min(_max({ex.source(var.initial)} + 0.0, LO[{j}]), HI[{j}])")
+            codes = [ex.source(var.initial) for var in p.variables]
+            if any("X[" in code for code in codes):  # one reads another: clipped in order
+                for j, code in enumerate(codes):
+                    w(f"X[{j}] = _min(_max({code} + 0.0, LO[{j}]), HI[{j}])")
+            else:  # none reads another: set, then clipped in one loop
+                for j, code in enumerate(codes):
+                    w(f"X[{j}] = {code} + 0.0")
+                w(f"for j in range({len(codes)}):")
+                with w.block():
+                    w("X[j] = _min(_max(X[j], LO[j]), HI[j])")
         if p.dynamics:
             with self.function("dynamics", "LO, HI"):
                 for k, dyn in enumerate(p.dynamics):
@@ -723,14 +733,13 @@ class _Generator:
             w(f"{v}u{k} = {u}")
         lam = self.value(f"{v}lam", ex.source(d.rationality))
         w(f"{v}b0 = 0.0")
-        for k in range(1, K):
-            w(f"{v}b{k} = " + self.unless(ok[k], f"_max({v}b{k - 1}, {v}u{k})", f"{v}b{k - 1}"))
+        for k in range(1, K):  # the best available utility (helpers: no branch here)
+            w(f"{v}b{k} = _max_if({ok[k]}, {v}b{k - 1}, {v}u{k})")
         best = f"{v}b{K - 1}"
         # c_k: the weights of candidates 0..k added up
         w(f"{v}c0 = _exp({lam} * (0.0 - {best}))")
         for k in range(1, K):
-            term = f"({v}c{k - 1} + _exp({lam} * ({v}u{k} - {best})))"
-            w(f"{v}c{k} = " + self.unless(ok[k], term, f"{v}c{k - 1}"))
+            w(f"{v}c{k} = _add_weight_if({ok[k]}, {v}c{k - 1}, {lam}, {v}u{k}, {best})")
         draw = f"_uniform(O[t, {self.slots(decide_site(d.actor))}], run)"
         w(f"{v}target = {draw} * {v}c{K - 1}")
         for k in range(K - 1):

@@ -93,6 +93,19 @@ def _max(a: float, b: float) -> float:
 
 
 @_jit
+def _max_if(ok: bool, best: float, u: float) -> float:
+    """A logit decider's best utility so far, with candidate utility ``u`` if available."""
+    return _max(best, u) if ok else best
+
+
+@_jit
+def _add_weight_if(ok: bool, acc: float, lam: float, u: float, best: float) -> float:
+    """A logit decider's weights added up so far, with candidate utility ``u``'s,
+    exp(λ(u − best)), if it is available."""
+    return acc + math.exp(lam * (u - best)) if ok else acc
+
+
+@_jit
 def _apply(vstart: Any, written: Any, e: int, x: Any, d: Any, lo: Any, hi: Any) -> int:
     """Apply the deltas collected in ``d`` to the variables effect ``e`` writes, clipped to
     their bounds, and zero them in ``d``. A variable no delta wrote keeps its value exactly

@@ -45,9 +45,9 @@ TARGET_RATE = 2_000_000
 TARGET_RATIO = 100
 TARGET_MEMORY_GB = 2.0
 #: CPU nanoseconds per nominal run-step of nato-russia on one core before the phase-function
-#: generator (commit 50ae2fb), measured with ``--one-core`` on a loaded 2-core machine
-#: (1,000–1,100 there, 1,220 in issue 15's profile); the ratio printed is to this figure
-BASELINE_NS = 1_100
+#: generator (commit 50ae2fb), measured with ``--one-core --quick`` on a loaded 2-core machine
+#: (975–1,000; 1,220 in issue 15's profile); the ratio printed is to this figure
+BASELINE_NS = 1_000
 
 
 def largest_builtin() -> str:

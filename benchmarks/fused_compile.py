@@ -11,8 +11,9 @@ with the target (under 10 s for nato-russia). The runtime helpers the generated 
 are compiled once per installation (in the package's own cache), not per scenario, and are
 warmed first.
 
-Measured with this script on a loaded 2-core machine (minimum of 3): 36.9 s CPU before the
-phase-function generator (commit 50ae2fb), 9.1–13 s after it; see docs/engine.md.
+Measured with this script on a 2-core machine shared with other work: before the
+phase-function generator (commit 50ae2fb) 32.5–37.4 s CPU; after it 12.5–14.2 s in the same
+hour under the same load, and 8.8–9.3 s when the load was lighter (docs/engine.md).
 """
 
 from __future__ import annotations

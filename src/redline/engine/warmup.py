@@ -1,15 +1,16 @@
 """The ``auto`` backend: the fused engine where it pays, the NumPy kernel until it is ready.
 
-The fused engine (``numba``) runs a chunk two to three times as fast as the NumPy kernel, but its
+The fused engine (``numba``) runs a chunk about twice as fast as the NumPy kernel, but its
 module must first be made ready — loaded in about a second where an earlier run left it in the
-disk cache (:mod:`redline.engine.fused.cache`), compiled in tens of seconds where none did. A
-sweep on ``auto`` weighs, for each program structure, what the fused engine would save over
-the kernel against what making it ready costs (:func:`plan`):
+disk cache (:mod:`redline.engine.fused.cache`), compiled in ten seconds or more of CPU where
+none did. A sweep on ``auto`` weighs, for each program structure, what the fused engine would
+save over the kernel against what making it ready costs (:func:`plan`):
 
 - a sweep too small to pay even for loading it (a story's, a test's, a few hundred runs) stays
   on the kernel without looking at the disk cache;
 - where the module is on disk, every unit runs on the fused engine from the start;
-- where it is not and a compile pays for itself, the sweep starts on the kernel while a
+- where it is not and a compile pays for itself (on this sweep, and on later ones that load
+  it from the disk cache), the sweep starts on the kernel while a
   process of its own compiles the module (:mod:`redline.engine.fused.background`), and hands
   each unit after that to the fused engine;
 - otherwise the sweep stays on the kernel.
@@ -45,23 +46,27 @@ class Costs:
     """What the choice weighs, in CPU seconds, for a program whose fused module has ``chars``
     characters (its size: the kernel's time and the compile's both grow with it).
 
-    Measured with the fused engine of a function per phase, on nato-russia (47,873 characters)
-    and convoy-strike (11,916) on one core of a busy machine, chunks of 20,000 runs: the kernel
-    takes about 5e-11 s a run-step per character (2.3 µs and 0.65 µs a run-step), the fused
-    engine saves about half of it (55 % and 46 %), and a cold compile takes 3.1–3.8e-4 s per
-    character (15–18 s and 4–6 s). A compile measured on this machine replaces the last figure
-    (:func:`~redline.engine.fused.background.measured_seconds_per_char`)."""
+    Measured with the fused engine of a function per phase, on nato-russia (40,489 characters)
+    on one core of a busy machine, chunks of 20,000 runs: the kernel takes about 2.3 µs a
+    run-step (5.7e-11 s per character), the fused engine about half of that, and a cold compile
+    9–14 s (2.5e-4 s per character). A compile measured on this machine replaces the last
+    figure (:func:`~redline.engine.fused.background.measured_seconds_per_char`). A compiled
+    module stays in the disk cache, where later sweeps of the same structure (the same
+    scenario under other levers or lenses, the same command again) load it: a compile counts
+    what it saves on ``later_sweeps`` sweeps like this one besides what it saves on this one."""
 
     chars: int
     #: the kernel's CPU seconds a run-step, per character of the module
-    numpy_per_char_step: float = 5.0e-11
+    numpy_per_char_step: float = 5.7e-11
     #: the share of the kernel's time the fused engine saves
     saved_share: float = 0.5
     #: a cold compile's CPU seconds per character of the module
-    compile_per_char: float = 3.5e-4
+    compile_per_char: float = 2.5e-4
     #: the fused engine's runtime and a module loaded from the disk cache, in each process that
     #: runs units
     load_seconds: float = 1.0
+    #: the sweeps of the same size after this one that load the module a compile leaves on disk
+    later_sweeps: float = 1.0
 
     @property
     def numpy_per_run_step(self) -> float:
@@ -81,11 +86,12 @@ def plan(
 ) -> Plan:
     """What to do about a program's fused module for a sweep of ``run_steps`` of it on
     ``processes`` processes at once: ``load`` it where it is ``on_disk`` and what it saves
-    exceeds loading it in every process; ``compile`` it where it is not and what it saves on
-    the run-steps left once it is compiled (the processes go on on the kernel meanwhile)
-    exceeds what the compile costs: the loading it brings, and its CPU time unless it has a
-    ``spare_core`` (a core the sweep's processes leave idle); else ``numpy``. ``on_disk`` None: not
-    looked at yet — ``load`` then means "look", and says whether the sweep is large enough
+    exceeds loading it in every process; ``compile`` it where it is not and what it saves —
+    on the run-steps left once it is compiled (the processes go on on the kernel meanwhile),
+    and on the later sweeps that load it from the disk cache (``costs.later_sweeps``) — exceeds
+    what the compile costs: the loading it brings, and its CPU time unless it has a
+    ``spare_core`` (a core the sweep's processes leave idle); else ``numpy``. ``on_disk`` None:
+    not looked at yet — ``load`` then means "look", and says whether the sweep is large enough
     for that."""
     processes = max(processes, 1)
     saved = costs.saved_per_run_step
@@ -95,8 +101,10 @@ def plan(
     if on_disk is None or on_disk:
         return "load"
     meanwhile = processes * costs.compile_seconds / costs.numpy_per_run_step
+    now = max(run_steps - meanwhile, 0.0) * saved
+    later = costs.later_sweeps * (run_steps * saved - loading)
     cost = loading + (0.0 if spare_core else costs.compile_seconds)
-    if (run_steps - meanwhile) * saved > cost:
+    if now + later > cost:
         return "compile"
     return "numpy"
 

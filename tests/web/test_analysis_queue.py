@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from redline.errors import UserError
 from redline.web import Settings, create_app
 from redline.web.analyses import AnalysisJob, AnalysisQueue, Finished, Progress
-from redline.web.jobs import QueueFull
+from redline.web.queue import QueueFull
 
 
 def until_finished(job: AnalysisJob) -> None:

@@ -10,18 +10,15 @@ command prints with ``--json``."""
 from __future__ import annotations
 
 import html
-import itertools
-import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import plotly.graph_objects as go
 
 from redline.engine.trouble import NumericalTrouble
 from redline.errors import UserError
-from redline.web.jobs import Cancelled, QueueFull
+from redline.web.queue import Cancelled, Job, JobQueue
 
 AnalysisState = Literal["queued", "running", "done", "failed", "cancelled"]
 #: a part of an analysis page: ("html", fragment) or ("figure", plotly JSON)
@@ -38,23 +35,16 @@ class Finished:
     data: dict[str, Any]
 
 
-@dataclass
-class AnalysisJob:
+@dataclass(kw_only=True)
+class AnalysisJob(Job):
     """One analysis the page asked for, where it stands, and its result once done."""
 
-    id: str
     kind: str
-    label: str
     back: str
     compute: Callable[[Progress], Finished]
     state: AnalysisState = "queued"
-    done: int = 0
-    total: int = 0
     step: str = ""
-    message: str = ""
     result: Finished | None = None
-    created: float = field(default_factory=time.time)
-    cancel: threading.Event = field(default_factory=threading.Event)
 
     @property
     def fraction(self) -> float:
@@ -63,87 +53,21 @@ class AnalysisJob:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
 
-class AnalysisQueue:
+class AnalysisQueue(JobQueue[AnalysisJob]):
     """A bounded queue of analyses, computed by ``runners`` threads."""
 
+    noun, nouns = "analysis", "analyses"
+
     def __init__(self, runners: int = 1, capacity: int = 4) -> None:
-        self.capacity = capacity
-        self._jobs: dict[str, AnalysisJob] = {}
-        self._waiting: list[AnalysisJob] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Condition()
-        self._closed = False
-        self._threads = [
-            threading.Thread(target=self._work, name=f"redline-analysis-{i}", daemon=True)
-            for i in range(runners)
-        ]
-        for t in self._threads:
-            t.start()
+        super().__init__(runners, capacity, "a")
 
     def submit(
         self, kind: str, label: str, back: str, compute: Callable[[Progress], Finished]
     ) -> AnalysisJob:
         """Queue an analysis; refused when the queue is full."""
-        with self._lock:
-            active = [j for j in self._jobs.values() if j.state in ("queued", "running")]
-            if len(active) >= self.capacity:
-                raise QueueFull(
-                    f"the analysis queue is full ({self.capacity} analyses waiting or "
-                    "running); wait for one to finish, or cancel one"
-                )
-            job = AnalysisJob(f"a{next(self._ids)}", kind, label, back, compute)
-            self._jobs[job.id] = job
-            self._waiting.append(job)
-            self._lock.notify_all()
-            return job
-
-    def get(self, ident: str) -> AnalysisJob | None:
-        with self._lock:
-            return self._jobs.get(ident)
-
-    def position(self, job: AnalysisJob) -> int:
-        """1 for the next analysis to start, …; 0 once it started."""
-        with self._lock:
-            return next((i + 1 for i, j in enumerate(self._waiting) if j is job), 0)
-
-    def cancel(self, ident: str) -> AnalysisJob | None:
-        """Cancel an analysis: a waiting one at once, a running one at its next progress."""
-        with self._lock:
-            job = self._jobs.get(ident)
-            if job is None:
-                return None
-            job.cancel.set()
-            if job in self._waiting:
-                self._waiting.remove(job)
-                job.state, job.message = "cancelled", "cancelled before it started"
-            return job
-
-    def close(self, wait: float = 30.0) -> None:
-        with self._lock:
-            self._closed = True
-            for job in self._jobs.values():
-                job.cancel.set()
-            for job in self._waiting:
-                job.state = "cancelled"
-            self._waiting.clear()
-            self._lock.notify_all()
-        deadline = time.monotonic() + wait
-        for t in self._threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-
-    def _next(self) -> AnalysisJob | None:
-        with self._lock:
-            while not self._closed:
-                if self._waiting:
-                    job = self._waiting.pop(0)
-                    job.state = "running"
-                    return job
-                self._lock.wait()
-            return None
-
-    def _work(self) -> None:
-        while (job := self._next()) is not None:
-            self._compute(job)
+        return self._queue(
+            lambda ident: AnalysisJob(id=ident, label=label, kind=kind, back=back, compute=compute)
+        )
 
     @staticmethod
     def _compute(job: AnalysisJob) -> None:

@@ -20,7 +20,7 @@ from redline.experiment.outputs import DEFAULT_STORE
 from redline.scenario.errors import suggest
 
 if TYPE_CHECKING:
-    from redline.analysis.why import Paths
+    from redline.analysis.why import Paths, Progress
 
 #: events and paths shown by default
 TOP = 10
@@ -186,35 +186,28 @@ def why_cmd(
     from redline.experiment.store import Store
 
     models = llm_opts.language_makers_for(loaded.scenario, options, Store(store_path))
+
+    def paths(progress: Progress | None = None) -> Paths:
+        return why(
+            loaded,
+            outcome,
+            runs=runs,
+            seed=seed,
+            levers=levers,
+            lens=lens,
+            backend=backend,
+            threads=threads,
+            progress=progress,
+            makers=models or None,
+        )
+
     try:
         if as_json:
-            p = why(
-                loaded,
-                outcome,
-                runs=runs,
-                seed=seed,
-                levers=levers,
-                lens=lens,
-                backend=backend,
-                threads=threads,
-                makers=models or None,
-            )
-            print(json.dumps(p.to_json(), indent=2))
+            print(json.dumps(paths().to_json(), indent=2))
             return
         with progress_bar() as bar:
             task = bar.add_task(f"why {outcome}: {loaded.scenario.id}", total=runs)
-            p = why(
-                loaded,
-                outcome,
-                runs=runs,
-                seed=seed,
-                levers=levers,
-                lens=lens,
-                backend=backend,
-                threads=threads,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-                makers=models or None,
-            )
+            p = paths(lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         llm_opts.close_all(models)
     print_paths(p, top)

@@ -152,14 +152,11 @@ def unsupported_warning(file: str, rows: Iterable[RegisterRow]) -> str | None:
     """``validate``'s warning about values with neither a source nor a stated assumption: how
     many, and the first few by element and name; None when there are none."""
     missing = [r for r in rows if r.kind == "unsupported"]
-    if not missing:
-        return None
-    n = len(missing)
-    named = ", ".join(f"{r.element} {r.name}" for r in missing[:_NAMED])
-    more = f" and {n - _NAMED} more" if n > _NAMED else ""
-    return (
-        f"{file}: warning: {n} value{'s' if n != 1 else ''} without support (no evidence, no "
-        f"assumption): {named}{more}; `redline explain {file} --full` lists the register"
+    return _warning(
+        file,
+        missing,
+        "without support (no evidence, no assumption)",
+        f"`redline explain {file} --full` lists the register",
     )
 
 
@@ -168,17 +165,24 @@ def unreasoned_warning(file: str, rows: Iterable[RegisterRow]) -> str | None:
     from quote to number (no ``assumption`` on the element): how many, and the first few by
     element and name; None when every such value gives its reasoning."""
     missing = [r for r in rows if r.kind == "qualitative" and not (r.assumption or "").strip()]
+    return _warning(
+        file,
+        missing,
+        "supported by a quote without the reasoning from quote to number (no assumption on "
+        "the element)",
+        "give it as the element's `assumption`, or say `numbers: assumption` if the quote does "
+        "not support the number",
+    )
+
+
+def _warning(file: str, missing: list[RegisterRow], what: str, then: str) -> str | None:
+    """``FILE: warning: N values WHAT: the first few by element and name; THEN``, or None."""
     if not missing:
         return None
     n = len(missing)
     named = ", ".join(f"{r.element} {r.name}" for r in missing[:_NAMED])
     more = f" and {n - _NAMED} more" if n > _NAMED else ""
-    return (
-        f"{file}: warning: {n} value{'s' if n != 1 else ''} supported by a quote without the "
-        f"reasoning from quote to number (no assumption on the element): {named}{more}; give "
-        f"it as the element's `assumption`, or say `numbers: assumption` if the quote does not "
-        f"support the number"
-    )
+    return f"{file}: warning: {n} value{'s' if n != 1 else ''} {what}: {named}{more}; {then}"
 
 
 def _describe_dist(dist: object) -> str:

@@ -237,7 +237,12 @@ def _interrupted_commit(
 ) -> KeyboardInterrupt | None:
     """Commit a unit and interrupt its connection ``delay`` seconds in, as Ctrl-C does; the
     KeyboardInterrupt if the interruption landed in a query (else None: it came after)."""
-    timer = threading.Timer(delay, lambda: opened[-1].interrupt())
+
+    def interrupt() -> None:
+        with contextlib.suppress(duckdb.ConnectionException):  # the commit ended first
+            opened[-1].interrupt()
+
+    timer = threading.Timer(delay, interrupt)
     timer.start()
     try:
         store.commit_unit(p.record, p.units[0], rows, occupancy, 1.0)

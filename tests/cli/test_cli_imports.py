@@ -48,7 +48,14 @@ print(sorted(m for m in heavy if m in sys.modules))
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["run", "--help"], ["sweep", "--help"], ["results", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["run", "--help"],
+        ["sweep", "--help"],
+        ["results", "--help"],
+        ["analyze", "--help"],
+    ],
     ids=" ".join,
 )
 def test_answering_for_itself_loads_no_simulation_library(args: list[str]) -> None:

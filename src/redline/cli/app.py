@@ -8,13 +8,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
+from redline.cli.command_index import COMMANDS
+from redline.cli.lazy_group import LazyGroup
 from redline.errors import ArgumentError, UserError, is_interruption
 from redline.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from typer._click import Command
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240
@@ -31,17 +37,9 @@ EXIT_INTERRUPTED = 130
 
 class _App(typer.Typer):
     """The typer app; Ctrl-C while it builds its command line (before a command runs, where
-    no command's handling can see it) is a word and exit 130, not a traceback. ``redline
-    --version`` alone is answered before typer builds the command line from every command's
-    signature (most of the time of a start)."""
+    no command's handling can see it) is a word and exit 130, not a traceback."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        given = kwargs.get("args", args[0] if args else None)
-        argv = sys.argv[1:] if given is None else list(given)
-        if argv == ["--version"] and kwargs.get("standalone_mode", True):
-            with suppress(typer.Exit):
-                _print_version(True)
-            raise SystemExit(0)
         try:
             return super().__call__(*args, **kwargs)
         except KeyboardInterrupt:
@@ -49,8 +47,23 @@ class _App(typer.Typer):
             raise SystemExit(EXIT_INTERRUPTED) from None
 
 
+class _Commands(LazyGroup):
+    """``redline``'s commands: listed from :data:`~redline.cli.command_index.COMMANDS`, each
+    imported and built when used, and summarised in one sentence (:func:`summarise`)."""
+
+    index = COMMANDS
+
+    @classmethod
+    def source(cls) -> typer.Typer:
+        return app
+
+    def prepare(self, command: Command) -> None:
+        summarise(command)
+
+
 app = _App(
     name="redline",
+    cls=_Commands,
     help="Model, simulate and analyse escalation between states and alliances.",
     no_args_is_help=False,
     add_completion=False,
@@ -201,18 +214,17 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def summarise_commands(typer_app: typer.Typer) -> None:
-    """Give every command of ``typer_app`` (and of its groups) without a ``short_help`` the
-    first sentence of its docstring, on one line: the command lists of ``--help`` show that,
-    where they would show the docstring's first paragraph with its line breaks."""
-    for command in typer_app.registered_commands:
-        doc = command.help or (command.callback.__doc__ if command.callback else None) or ""
-        doc = inspect.cleandoc(doc)
-        if command.short_help is None and doc:
-            command.short_help = _first_sentence(doc.split("\n\n")[0].replace("\n", " "))
-    for group in typer_app.registered_groups:
-        if group.typer_instance is not None:
-            summarise_commands(group.typer_instance)
+def summarise(command: Command) -> None:
+    """Give ``command`` (or each command of a group, recursively) without a ``short_help`` the
+    first sentence of its help, on one line: the command lists of ``--help`` show that, where
+    they would show the help's first paragraph with its line breaks. A group keeps its own
+    help line."""
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            summarise(sub)
+    elif command.short_help is None and command.help:
+        first = inspect.cleandoc(command.help).split("\n\n")[0].replace("\n", " ")
+        command.short_help = _first_sentence(first)
 
 
 def _first_sentence(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import multiprocessing
 import os
 import signal
 import sys
@@ -258,8 +259,15 @@ class LocalProcesses:
         self.workers = workers
         self.description = f"{workers} local worker processes"
         self.shares_cache = True
+        context = multiprocessing.get_context()
+        #: the workers are forked from this process when the first unit is handed out: what
+        #: this process has loaded by then, they start with
+        self.forks = context.get_start_method() == "fork"
         self.pool = ProcessPoolExecutor(
-            max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
 
     def run(self, tasks: Iterable[UnitTask]) -> Iterator[UnitResult]:

@@ -5,8 +5,9 @@ a user's shell runs them — a fresh Python process each — against the 0.3 s t
     python benchmarks/cli.py --repeat 5
 
 Each start is timed in wall-clock seconds and in CPU seconds (user + system, of the child
-process: on a machine shared with other work, CPU time is the steadier figure). The machine's
-load average is printed with them. ``python -X importtime -c "import redline.cli"`` says where
+process: on a machine shared with other work, CPU time is the steadier figure, and the best of
+the starts the least disturbed one); the median and the best of each are printed, with the
+machine's load average. ``python -X importtime -c "import redline.cli"`` says where
 the time of an import goes.
 
 The starts read redline's modules from bytecode, as an installed package has it (pip compiles it
@@ -58,7 +59,8 @@ def main() -> None:
         print(
             f"redline {' '.join(args):10s} median of {opts.repeat}: {wall:.3f} s wall, "
             f"{cpu:.3f} s CPU — {verdict} the {TARGET_SECONDS} s target "
-            f"({wall / TARGET_SECONDS:.0%} of it)"
+            f"({wall / TARGET_SECONDS:.0%} of it); best {min(t[0] for t in times):.3f} s wall, "
+            f"{min(t[1] for t in times):.3f} s CPU"
         )
     bare = statistics.median(one_start_python() for _ in range(opts.repeat))
     print(f"python -c pass    median of {opts.repeat}: {bare:.3f} s wall (the interpreter alone)")

@@ -140,10 +140,12 @@ def test_help_from_the_index_is_the_help_of_every_command(fresh_start: dict[str,
 
 
 def test_help_imports_no_command(fresh_start: dict[str, Any]) -> None:
-    """``redline --help`` loads the app, the index and the group — no command's module."""
+    """``redline --help`` loads the app, the index, the group and its page — no command's
+    module."""
     assert fresh_start["loaded"] == [
         "redline.cli.app",
         "redline.cli.command_index",
+        "redline.cli.help_page",
         "redline.cli.lazy_group",
     ]
 

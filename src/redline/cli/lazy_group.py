@@ -23,6 +23,8 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_command_name, get_group_from_info
 
+from redline.cli import help_page
+
 if TYPE_CHECKING:  # the types typer's groups are annotated with (typer vendors click)
     from typer._click import Command, Context, HelpFormatter
 
@@ -91,9 +93,16 @@ class LazyGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        """The group's help (typer's layout), listing each command from the index."""
+        """The group's help as typer lays it out, listing each command from the index; drawn
+        without typer's help module where the page has nothing that needs it
+        (:mod:`redline.cli.help_page`)."""
         with _listing(ctx):
-            super().format_help(ctx, formatter)
+            if help_page.draws(self, ctx):
+                names = self.list_commands(ctx)
+                listed = [c for c in (self.get_command(ctx, n) for n in names) if c is not None]
+                help_page.print_help(self, ctx, listed)
+            else:
+                super().format_help(ctx, formatter)
 
     def resolve_all(self) -> list[Command]:
         """Import and build every command of the index (in its order)."""

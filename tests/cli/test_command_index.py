@@ -79,15 +79,13 @@ def test_the_indexed_modules_register_the_command(every_command: dict[str, Any])
 
 
 def test_every_command_answers_its_own_help(every_command: dict[str, Any]) -> None:
-    """``redline NAME --help`` (and each group's ``NAME SUB --help``) prints the command's usage
-    and exits 0."""
+    """``redline NAME --help`` prints the command's usage and exits 0 for every command (a
+    group's commands are built with it, as before the index)."""
     runner = CliRunner()
-    for name, command in every_command.items():
-        subs = list(command.commands) if isinstance(command, TyperGroup) else []
-        for words in ([name], *([name, sub] for sub in subs)):
-            result = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
-            assert result.exit_code == 0, (words, result.output)
-            assert f"redline {' '.join(words)} [OPTIONS]" in result.output, result.output
+    for name in every_command:
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (name, result.output)
+        assert f"redline {name} [OPTIONS]" in result.output, result.output
 
 
 _PROBE = """

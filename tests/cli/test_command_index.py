@@ -12,6 +12,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 import redline.cli
-from redline.cli import app
+from redline.cli import app, lazy_group
 from redline.cli.command_index import COMMANDS
 
 
@@ -152,3 +153,19 @@ def test_a_mistyped_command_is_told_the_close_names(fresh_start: dict[str, Any])
     typo = fresh_start["typo"]
     assert typo["code"] == 2
     assert "No such command 'rn'. Did you mean 'run'?" in typo["err"]
+
+
+def test_ctrl_c_while_a_command_loads_is_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while a command's module is imported: the word and exit 130, as anywhere."""
+
+    def interrupt(module: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lazy_group, "importlib", SimpleNamespace(import_module=interrupt))
+    group = type(get_command(app))(name="redline")  # nothing built yet
+    with pytest.raises(SystemExit) as stop:
+        group.main(["run", "--help"], prog_name="redline")
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"

@@ -57,6 +57,14 @@ class _Commands(LazyGroup):
     def source(cls) -> typer.Typer:
         return app
 
+    def load(self, module: str) -> None:
+        """Import a command's module; Ctrl-C meanwhile (typer would exit 130 without a word)
+        is said as everywhere else."""
+        try:
+            super().load(module)
+        except KeyboardInterrupt:
+            interrupted()
+
     def prepare(self, command: Command) -> None:
         summarise(command)
 

@@ -58,6 +58,10 @@ class LazyGroup(TyperGroup):
         """The typer app whose registered commands and groups the index's modules add to."""
         raise NotImplementedError
 
+    def load(self, module: str) -> None:
+        """Import ``module``, which registers commands on :meth:`source`'s app."""
+        importlib.import_module(module)
+
     def prepare(self, command: Command) -> None:
         """What to do to a command before the group hands it out (nothing here); called each
         time, so it must be idempotent."""
@@ -111,7 +115,7 @@ class LazyGroup(TyperGroup):
     def _resolve(self, entry: IndexedCommand) -> Command:
         """Import ``entry``'s modules, build its command from what they registered, keep it."""
         for module in entry.modules:
-            importlib.import_module(module)
+            self.load(module)
         app = self.source()
         command: Command | None = None
         for info in app.registered_commands:

@@ -6,6 +6,7 @@ on the largest built-in scenario, their ratio, and peak memory at 10^7 runs (DES
     python benchmarks/engine.py --memory-runs 0 # speeds only
     python benchmarks/engine.py --scenario nato-russia --one-core --quick
                                                 # the fused engine's CPU ns per run-step
+    python benchmarks/engine.py --draws         # CPU ns per keyed normal draw, alone
 
 Both compiled backends are measured: the fused engine (``--backend numba``: one compiled loop
 per program, compiled on first use and cached — the compile or cache load is timed apart) and
@@ -107,6 +108,42 @@ def one_core_ns(name: str, runs: int, runner: Runner, repeats: int = 5) -> tuple
     return best[0] / (runs * program.horizon) * 1e9, best[0] / best[1] * 1e9
 
 
+def draw_ns(runs: int = 1_000_000, repeats: int = 5) -> dict[str, float]:
+    """CPU nanoseconds per keyed draw alone, the fastest of ``repeats``: the NumPy path's
+    standard normal and uniform over ``runs`` runs (one key), and the fused runtime's normal
+    called from a compiled loop over the same runs."""
+    import numba
+
+    from redline.engine import rng
+    from redline.engine.fused.runtime import _normal
+
+    @numba.njit
+    def compiled(o0: np.uint64, o1: np.uint64, ids: np.ndarray) -> float:
+        total = 0.0
+        for i in range(ids.shape[0]):
+            total += _normal(o0, o1, ids[i])
+        return total
+
+    ids = np.arange(runs, dtype=np.int64)
+    site = rng.site_id("benchmarks.engine.draws")
+    origins = (np.uint64(rng.stream_origin(1, 0, site, sub)) for sub in (0, 1))
+    o0, o1 = origins
+    timed: dict[str, Callable[[int], object]] = {
+        "numpy normal": lambda k: rng.standard_normal(1, k, site, ids),
+        "numpy uniform": lambda k: rng.uniform(1, k, site, ids),
+        "compiled normal": lambda k: compiled(o0, o1, ids),
+    }
+    best: dict[str, float] = {}
+    for label, work in timed.items():
+        work(-1)  # warm-up (and compile)
+        for k in range(repeats):
+            started = time.thread_time()
+            work(k)
+            took = (time.thread_time() - started) / runs * 1e9
+            best[label] = min(best.get(label, took), took)
+    return best
+
+
 def reference_rate(name: str, runs: int, seed: int = 1) -> tuple[float, float, float]:
     s = load_scenario(name).scenario
     program = compile_scenario(s, resolve(s))
@@ -162,7 +199,16 @@ def main() -> None:
         help="only the fused engine's CPU time per run-step on one core (and its ratio to the "
         "figure before the phase-function generator)",
     )
+    parser.add_argument(
+        "--draws",
+        action="store_true",
+        help="only the CPU time per keyed draw alone (normal and uniform, 10^6 runs)",
+    )
     args = parser.parse_args()
+    if args.draws:
+        for label, ns in draw_ns().items():
+            print(f"{label + ':':<17} {ns:6.1f} ns CPU per draw (fastest of 5, 10^6 runs)")
+        return
     name = args.scenario or largest_builtin()
     if args.stream:
         stream(name, args.stream, args.chunk, args.threads)

@@ -60,7 +60,8 @@ def transform(dist: Draw, u: NDArray[np.float64]) -> NDArray[np.float64]:
 def sample_distribution(
     dist: Draw, seed: int, site: int, runs: NDArray[np.int64]
 ) -> NDArray[np.float64]:
-    """Draw one value per run: Box–Muller for the normal, the inverse CDF for the others."""
+    """Draw one value per run: the keyed ziggurat for the normal (:func:`rng.standard_normal`),
+    the inverse CDF for the others."""
     if isinstance(dist, NormalDraw):
         return dist.mean + dist.sd * rng.standard_normal(seed, rng.SETUP_STEP, site, runs)
     return transform(dist, rng.uniform(seed, rng.SETUP_STEP, site, runs))

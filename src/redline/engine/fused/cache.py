@@ -9,6 +9,7 @@ in parameter values, which are inputs), so chunks after the first neither genera
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -90,10 +91,21 @@ def compiled(program: Program) -> Compiled:
 
 def _digest(text: str) -> str:
     """The name of a generated module's source in the cache (with the versions that compile
-    it: another Numba or NumPy compiles it anew)."""
+    it and the sources of the runtime it calls: another Numba or NumPy, or a changed runtime
+    or keyed generator, compiles it anew — Numba's cached machine code holds the runtime's
+    helpers inlined)."""
     return hashlib.blake2b(
-        (text + numba.__version__ + np.__version__).encode(), digest_size=12
+        (text + numba.__version__ + np.__version__ + _runtime_digest()).encode(), digest_size=12
     ).hexdigest()
+
+
+@functools.cache
+def _runtime_digest() -> str:
+    """A hash of the sources the generated modules' compiled code takes in: the runtime, the
+    keyed generator and its ziggurat tables."""
+    engine = Path(__file__).resolve().parent.parent
+    parts = [engine / "fused" / "runtime.py", engine / "rng.py", engine / "ziggurat.py"]
+    return hashlib.blake2b(b"".join(p.read_bytes() for p in parts), digest_size=12).hexdigest()
 
 
 def on_disk(program: Program) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 
 from redline.core import numeric
 from redline.core.primitives import LIBM
-from redline.engine import rng
+from redline.engine import rng, ziggurat
 
 _GOLDEN, _M1, _M2, _TO_UNIT = rng.GOLDEN, rng.M1, rng.M2, rng.TO_UNIT
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
@@ -53,22 +53,86 @@ def _scalar(name: str) -> Any:
     return found
 
 
-_log1p, _cos = _scalar("log1p"), _scalar("cos")
+_log1p, _cos, _exp = _scalar("log1p"), _scalar("cos"), _scalar("exp")
+
+#: the ziggurat's tables and bounds, the very arrays :mod:`redline.engine.rng` draws with,
+#: frozen into the compiled code as constants
+_THRESHOLD, _WIDTH, _DENSITY = ziggurat.TABLES
+_R, _NEG_INV_R = ziggurat.R, -ziggurat.INV_R
+_MAX_ATTEMPTS, _MAX_TAIL_TRIES = rng.MAX_ATTEMPTS, rng.MAX_TAIL_TRIES
+_LAYER, _S8, _S9 = np.uint64(0xFF), np.uint64(8), np.uint64(9)
+_MAGNITUDE = np.uint64((1 << ziggurat.MAGNITUDE_BITS) - 1)
+
+
+@_jit
+def _bits(origin: Any, run: Any) -> Any:
+    """Run ``run``'s 64-bit output of the stream started at ``origin`` (also: word ``run - 1``
+    of the sequence a seed ``origin`` starts)."""
+    z = origin + (np.uint64(run) + _ONE) * _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@_jit
+def _unit(z: Any) -> float:
+    """A uniform in [0, 1) from the word's top 53 bits."""
+    return float(np.float64(z >> _S11) * _TO_UNIT)
 
 
 @_jit
 def _uniform(origin: Any, run: Any) -> float:
-    z = origin + (np.uint64(run) + _ONE) * _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return np.float64(z >> _S11) * _TO_UNIT
+    return float(_unit(_bits(origin, run)))
 
 
 @_jit
 def _normal(origin0: Any, origin1: Any, run: Any) -> float:
-    u1 = _uniform(origin0, run)
-    u2 = _uniform(origin1, run)
+    """Run ``run``'s standard normal draw from the streams of sub-draws 0 and 1: the ziggurat's
+    first attempt here, the rare rest in :func:`_normal_rejected` (see :mod:`redline.engine.rng`,
+    whose vectorised steps these are, one run at a time)."""
+    z = _bits(origin0, run)
+    layer = np.intp(z & _LAYER)
+    magnitude = (z >> _S9) & _MAGNITUDE
+    x = np.float64(magnitude) * _WIDTH[layer]
+    if (z >> _S8) & _ONE:
+        x = -x
+    if magnitude < _THRESHOLD[layer]:
+        return float(x)
+    return float(_normal_rejected(z, origin1, run))
+
+
+@_jit
+def _normal_rejected(first: Any, origin1: Any, run: Any) -> float:
+    """The draw whose first attempt (word ``first``) was not accepted outright, going on with
+    the words of the sequence that sub-draw 1's output seeds."""
+    seed = _bits(origin1, run)
+    used = 0  # words of the sequence used so far (word j is _bits(seed, j))
+    z = first
+    for attempt in range(_MAX_ATTEMPTS):
+        if attempt:
+            z = _bits(seed, used)
+            used += 1
+        layer = np.intp(z & _LAYER)
+        magnitude = (z >> _S9) & _MAGNITUDE
+        x = np.float64(magnitude) * _WIDTH[layer]
+        if (z >> _S8) & _ONE:
+            x = -x
+        if magnitude < _THRESHOLD[layer]:
+            return float(x)
+        if layer == 0:
+            for _ in range(_MAX_TAIL_TRIES):
+                xx = _NEG_INV_R * _log1p(-_unit(_bits(seed, used)))
+                yy = -_log1p(-_unit(_bits(seed, used + 1)))
+                used += 2
+                if yy + yy > xx * xx:
+                    return float(-(_R + xx) if x < 0.0 else _R + xx)
+            break
+        height = _unit(_bits(seed, used))
+        used += 1
+        if (_DENSITY[layer - 1] - _DENSITY[layer]) * height + _DENSITY[layer] < _exp(-0.5 * x * x):
+            return float(x)
+    u1 = _unit(_bits(seed, used))
+    u2 = _unit(_bits(seed, used + 1))
     return float(math.sqrt(-2.0 * _log1p(-u1)) * _cos(_TWO_PI * u2))
 
 

@@ -236,6 +236,15 @@ def _tail(
     return done, value
 
 
+def build_ufuncs() -> None:
+    """Build the C library's functions that normal draws call as ufuncs (``log1p``, ``exp``,
+    ``cos``, :mod:`redline.core.numeric`), which starts Numba: for a process about to fork
+    workers, which then inherit them. Only a draw's rare steps call them, so a first draw may
+    not."""
+    for name in ("log1p", "exp", "cos"):
+        numeric.ufunc(name)
+
+
 @dataclass(frozen=True)
 class KeyedDraws:
     """The keyed generator bound to a seed, a step and a set of runs.

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 
 from redline.compile.configure import Configuration
 from redline.engine.deciders import DecisionMaker
@@ -277,7 +276,7 @@ def run_plan(
                 if warmup.here:  # no worker processes to fork later: compile from the start
                     warmup.start()
             if getattr(executor, "forks", False):
-                _start_numba(p.spec.seed)
+                _start_numba()
             todo = tasks(p, chosen, strict, makers)
             claiming = Claiming(p, store, todo)
             for result in shared(p, store, executor, todo, warmup, claiming):
@@ -338,15 +337,15 @@ def point_config(point: dict[str, object]) -> Configuration:
     )
 
 
-def _start_numba(seed: int) -> None:
-    """Draw one normal here, before worker processes are forked: that builds the Numba ufuncs
-    the engines draw with (:mod:`redline.core.numeric`) and starts Numba's compiler, which
-    each worker would otherwise do for itself on its first unit (half a second of CPU each;
-    the fused engine's module loads in half the time in a process where Numba has started),
-    and which this process needs anyway for the report's narrated run."""
+def _start_numba() -> None:
+    """Build the Numba ufuncs the engines draw with here, before worker processes are forked
+    (:mod:`redline.core.numeric`), which starts Numba's compiler: each worker would otherwise
+    do it for itself on its first unit (half a second of CPU each; the fused engine's module
+    loads in half the time in a process where Numba has started), and this process needs it
+    anyway for the report's narrated run."""
     from redline.engine import rng
 
-    rng.standard_normal(seed, 0, 0, np.zeros(1, dtype=np.int64))
+    rng.build_ufuncs()
 
 
 def _warmup(p: Plan, executor: Executor) -> FusedWarmup | None:

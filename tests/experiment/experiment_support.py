@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,7 +92,10 @@ def redline_here(*args: str) -> subprocess.CompletedProcess[str]:
 
 def start(*args: str, cwd: Path, **popen: Any) -> subprocess.Popen[str]:
     """Start the console script without waiting for it (``popen``: more Popen options; a sweep
-    without its report, unless asked)."""
+    without its report, unless asked), with SIGINT at its default disposition: a test process
+    started in the background by a non-interactive shell inherits SIGINT ignored, and so
+    would the command, which the tests that interrupt it would then wait on for minutes."""
+    popen.setdefault("preexec_fn", _default_sigint)
     return subprocess.Popen(
         [str(SCRIPT), *_no_report(args)],
         cwd=cwd,
@@ -101,6 +105,10 @@ def start(*args: str, cwd: Path, **popen: Any) -> subprocess.Popen[str]:
         env=env(),
         **popen,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def flat(text: str) -> str:

@@ -284,6 +284,7 @@ def test_a_large_sweep_asks_on_a_terminal(tmp_path: Path, answer: str) -> None:
         stderr=terminal,
         env=env(),
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as start() does
     )
     os.close(terminal)
     try:

@@ -20,7 +20,7 @@ from redline.errors import ArgumentError, UserError, is_interruption
 from redline.scenario.errors import ScenarioError
 
 if TYPE_CHECKING:
-    from typer._click import Command
+    from typer._click import Command, Context
 
 #: width for output that goes to a file or pipe (a terminal uses its own width)
 PIPE_WIDTH = 240
@@ -67,6 +67,15 @@ class _Commands(LazyGroup):
 
     def prepare(self, command: Command) -> None:
         summarise(command)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command; Ctrl-C where its own handling cannot see it (while typer builds it
+        from its signature or hands it its options) is said as everywhere else, where typer
+        would exit 130 without a word."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
 
 
 app = _App(

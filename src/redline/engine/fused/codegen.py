@@ -64,8 +64,8 @@ class Effects(NamedTuple):
     """The program's effects and event columns as data. Effect ``e`` sets the event-word masks
     ``mask[e]`` (tags as bits, 63 to an int64 word), adds one to the counters
     ``ctags[cstart[e]:cstart[e + 1]]`` (positions in the event array of the tags that
-    ``count()`` reads), writes the state variables ``vars[vstart[e]:vstart[e + 1]]`` and reaches
-    rung ``level[e]``; after it, only the rules ``aff[astart[e]:astart[e + 1]]`` (those whose
+    ``count()`` reads) and reaches rung ``level[e]`` (the phase function that applies it has
+    already added its deltas to the state variables it writes); after it, only the rules ``aff[astart[e]:astart[e + 1]]`` (those whose
     triggers read what it changes) need testing again in the next round. ``rule[r, 1]`` and
     ``rule[r, 2]`` are the effects of rule ``r`` firing and failing (``scheduled`` likewise),
     ``action[a, k]`` that of actor ``a``'s candidate ``k``; ``choosers`` the actors that can
@@ -74,8 +74,6 @@ class Effects(NamedTuple):
     mask: NDArray[np.int64]  # (effects, words)
     cstart: NDArray[np.int64]
     ctags: NDArray[np.int64]
-    vstart: NDArray[np.int64]
-    vars: NDArray[np.int64]
     astart: NDArray[np.int64]
     aff: NDArray[np.int64]
     level: NDArray[np.float64]
@@ -95,10 +93,10 @@ class Work(NamedTuple):
     parameters and event record, and a round's reactions."""
 
     X: NDArray[np.float64]  # (variables,)
-    D: NDArray[np.float64]  # (variables,) deltas collected, zero between phases
     E: NDArray[np.int64]
     P: NDArray[np.float64]  # (params,) the run's parameter values
     R: NDArray[np.int64]  # (reactions,) 1 fired, 2 failed, 0 did not react
+    F: NDArray[np.int64]  # (reactions,) the reactions of a phase, in their order
     Q: NDArray[np.float64]  # (reactions,) their probabilities
     SP: NDArray[np.bool_]  # (rules,) reacted this step
     DT: NDArray[np.bool_]  # (rules,) to be tested this round
@@ -114,10 +112,10 @@ def workspace(program: Program, counted: tuple[int, ...], fixed: NDArray[np.floa
     size = 2 * event_words(program) + len(program.deciders) + len(counted)
     return Work(
         X=np.zeros(nv),
-        D=np.zeros(nv),
         E=np.zeros(size, dtype=np.int64),
         P=fixed.copy(),
         R=np.zeros(reactions, dtype=np.int64),
+        F=np.zeros(reactions, dtype=np.int64),
         Q=np.zeros(reactions),
         SP=np.zeros(nr, dtype=np.bool_),
         DT=np.zeros(nr, dtype=np.bool_),
@@ -376,7 +374,7 @@ _STATE = "X, P, E, O, t, tf, run, level, peak"
 
 #: the runtime helpers every generated module imports
 _HELPERS = (
-    "_add_weight_if, _apply, _check_probability, _check_state, _emit, _max, _max_if, _min, "
+    "_add_weight_if, _check_probability, _check_state, _emit, _max, _max_if, _min, "
     "_normal, _note, _scalar, _uniform"
 )
 
@@ -403,8 +401,11 @@ class _Generator:
     ) -> Iterator[None]:
         """A phase function returning ``result``. With ``local`` (the state does not change
         while it runs) the variables and parameters it reads are loaded into locals once, at
-        its start, and deltas add up in locals written to D at its end (D is zero between
-        phases): fewer array accesses for Numba to type and lower."""
+        its start, and deltas add up in locals applied at its end: each variable a delta
+        changed is set to its value plus the sum, clipped to its bounds (it takes ``LO`` and
+        ``HI``). Only a variable whose sum is not zero is touched: a stored value is within its
+        bounds and never -0.0, so adding a zero (a delta of 0.0, or none) and clipping leaves
+        it as it is, and the loop needs no list of the variables each effect wrote."""
         w = self.out
         w("")
         w("@_part")
@@ -415,7 +416,10 @@ class _Generator:
         with w.block():
             yield
             for v in self.deltas:
-                w(f"D[{v}] = d{v}")
+                w(f"if d{v} != 0.0:")
+                with w.block():
+                    x = f"x{v}" if self.ex.local and f"x{v}" in self.ex.local else f"X[{v}]"
+                    w(f"X[{v}] = _min(_max({x} + d{v}, LO[{v}]), HI[{v}])")
             w(f"return {result}")
         if self.ex.local is not None:
             head = [f"    {k} = {code}" for k, code in self.ex.local.items()]
@@ -457,7 +461,7 @@ class _Generator:
         if any(r.at_step is not None for r in p.schedule):
             self.scheduled()
         self.decide()
-        with self.function("perform", "D"):
+        with self.function("perform", "LO, HI"):
             for i, d in enumerate(p.deciders):
                 if not self.chooses(i):
                     continue
@@ -490,7 +494,7 @@ class _Generator:
 
     def react(self, r: int, rule: Reaction, site: int) -> None:
         """Rule ``r`` whose trigger held: its probability into Q[r], whether it fires (R[r]
-        = 1) or fails (2), its deltas added to D."""
+        = 1) or fails (2), its deltas added up, and ``r`` listed in F (its ``n``-th)."""
         w = self.out
         w(f"q{r} = {self.ex.source(rule.probability)}")
         w(f"Q[{r}] = q{r}")
@@ -502,15 +506,19 @@ class _Generator:
         with w.block():
             self.add_deltas(rule.fail)
             w(f"R[{r}] = 2")
+        w(f"F[n] = {r}")
+        w("n += 1")
 
     def scheduled(self) -> None:
-        """The scheduled events due at step t (R, Q and D as for a round of rules)."""
+        """The scheduled events due at step t (R, Q, F and the result as for a round of
+        rules)."""
         p, w = self.p, self.out
         by_step: dict[int, list[int]] = {}
         for r, rule in enumerate(p.schedule):
             if rule.at_step is not None:
                 by_step.setdefault(rule.at_step, []).append(r)
-        with self.function("scheduled", "D, R, Q"):
+        with self.function("scheduled", "LO, HI, R, Q, F", "n"):
+            w("n = 0")
             for at, due in sorted(by_step.items()):
                 w(f"if t == {at}:")
                 with w.block():
@@ -523,9 +531,10 @@ class _Generator:
         """A round of rules: each unspent one whose trigger may have changed (DT: every rule
         in a step's first round, then those whose inputs the last round changed) and holds
         reacts: whether it fired (R[r] = 1) or failed (2), its probability in Q[r], its deltas
-        added to D."""
+        applied at the round's end; returns how many reacted, listed in F in order."""
         p, w = self.p, self.out
-        with self.function("round_of_rules", "D, R, Q, SP, DT"):
+        with self.function("round_of_rules", "LO, HI, R, Q, F, SP, DT", "n"):
+            w("n = 0")
             for r, rule in enumerate(p.rules):
                 w(f"if DT[{r}] and not SP[{r}] and {self.ex.source(rule.trigger)}:")
                 with w.block():
@@ -555,13 +564,13 @@ class _Generator:
             w("runs, PD, PI, O = inp.runs, inp.drawn, inp.drawn_row, inp.origins")
             w("LO, HI, PLAN, OCC = inp.lo, inp.hi, inp.plan, out.occupancy")
             # the tables as locals, read in the loop without a tuple's attribute lookup
-            w("FM, FCS, FCT, FVS, FV = FX.mask, FX.cstart, FX.ctags, FX.vstart, FX.vars")
+            w("FM, FCS, FCT = FX.mask, FX.cstart, FX.ctags")
             w("FAS, FA, FL = FX.astart, FX.aff, FX.level")
             w("FR, FS, FAC = FX.rule, FX.scheduled, FX.action")
             w("FCH, FCC = FX.choosers, FX.choice")
             w("FH, PK, NS, FIN = out.first_hit, out.peak_level, out.steps, out.final")
             w("EVO = out.events")
-            w("X, D, E, P, R, Q = work.X, work.D, work.E, work.P, work.R, work.Q")
+            w("X, E, P, R, Q, F = work.X, work.E, work.P, work.R, work.Q, work.F")
             w("SP, DT, FIRST, EV = work.SP, work.DT, work.FIRST, work.EV")
             w("TQ, TV, TR = out.trouble, out.trouble_value, out.trouble_runs")
             w("rec = EVO.shape[0] > 0")
@@ -606,20 +615,19 @@ class _Generator:
             w("E[j] = -1")
         w("reached = -1.0")
         if any(r.at_step is not None for r in p.schedule):
-            w(f"scheduled({_STATE}, D, R, Q)")
-            w(f"for r in range({len(p.schedule)}):")
+            w(f"n = scheduled({_STATE}, LO, HI, R, Q, F)")
+            w("for f in range(n):")
             with w.block():
-                w("if R[r] > 0:")
-                with w.block():
-                    self.check(scheduled_column(0))
-                    column = f"{self.layout.scheduled(0) - 1} + 2 * r + R[r]"
-                    self.effect("FS[r, R[r]]", column, str(STAGE_SCHEDULE))
-                    w("R[r] = 0")
+                w("r = F[f]")
+                self.check(scheduled_column(0))
+                column = f"{self.layout.scheduled(0) - 1} + 2 * r + R[r]"
+                self.effect("FS[r, R[r]]", column, str(STAGE_SCHEDULE))
+                w("R[r] = 0")
         if p.dynamics:
             w(f"dynamics({_STATE}, LO, HI)")
         w(f"decide({_STATE}, PLAN)")
         if choosers:
-            w(f"perform({_STATE}, D)")
+            w(f"perform({_STATE}, LO, HI)")
             w("for a in FCH:")
             with w.block():
                 w(f"k = E[{2 * nw} + a]")
@@ -627,27 +635,25 @@ class _Generator:
                 with w.block():
                     self.effect("FAC[a, k]", "FCC[a] - 1 + k", str(STAGE_DECIDE))
         if p.rules:
-            nr = len(p.rules)
             w("SP[:] = False; DT[:] = True")
             w(f"for depth in range({p.max_depth}):")
             with w.block():
-                w(f"round_of_rules({_STATE}, D, R, Q, SP, DT)")
-                w("DT[:] = False; reacted = False")
-                w(f"for r in range({nr}):")
-                with w.block():
-                    w("if R[r] > 0:")
-                    with w.block():
-                        w("SP[r] = True; reacted = True")
-                        self.check(rule_column(p, 0))
-                        column = f"{self.layout.rule(0) - 1} + 2 * r + R[r]"
-                        self.effect("FR[r, R[r]]", column, f"{STAGE_ROUND} + depth")
-                        w("for j in range(FAS[e], FAS[e + 1]):")
-                        with w.block():
-                            w("DT[FA[j]] = True")
-                        w("R[r] = 0")
-                w("if not reacted:")
+                w(f"n = round_of_rules({_STATE}, LO, HI, R, Q, F, SP, DT)")
+                w("if n == 0:")
                 with w.block():
                     w("break")
+                w("DT[:] = False")
+                w("for f in range(n):")
+                with w.block():
+                    w("r = F[f]")
+                    w("SP[r] = True")
+                    self.check(rule_column(p, 0))
+                    column = f"{self.layout.rule(0) - 1} + 2 * r + R[r]"
+                    self.effect("FR[r, R[r]]", column, f"{STAGE_ROUND} + depth")
+                    w("for j in range(FAS[e], FAS[e + 1]):")
+                    with w.block():
+                        w("DT[FA[j]] = True")
+                    w("R[r] = 0")
         w("if reached >= 0.0:")
         with w.block():
             w("level = reached")
@@ -669,12 +675,11 @@ class _Generator:
         self.out(f"_check_probability(TQ, TV, TR, {column} + 2 * r, i, run, t, Q[r])")
 
     def effect(self, effect: str, column: str, stage: str) -> None:
-        """What an effect (the source of its index) does beyond its deltas: apply the
-        variables it wrote, emit its tags and rung, and note its event at ``column`` and
+        """What an effect (the source of its index) does beyond its deltas (which its phase
+        function applied): emit its tags and rung, and note its event at ``column`` and
         ``stage`` (source expressions) in the record when one is kept."""
         w = self.out
         w(f"e = {effect}")
-        w("_apply(FVS, FV, e, X, D, LO, HI)")
         w(f"_emit(FM, FCS, FCT, e, E, {self.words})")
         w("reached = _max(reached, FL[e])")
         w("if rec:")
@@ -801,8 +806,6 @@ class _Effects:
     level: list[float] = field(default_factory=list)
     ctags: list[int] = field(default_factory=list)
     cstart: list[int] = field(default_factory=lambda: [0])
-    vars: list[int] = field(default_factory=list)
-    vstart: list[int] = field(default_factory=lambda: [0])
     aff: list[int] = field(default_factory=list)
     astart: list[int] = field(default_factory=lambda: [0])
 
@@ -814,9 +817,7 @@ class _Effects:
                 self.ctags.append(self.base + self.counted[t])
         self.mask.append(mask)
         self.cstart.append(len(self.ctags))
-        written = sorted({d.var for d in effect.deltas})
-        self.vars.extend(written)
-        self.vstart.append(len(self.vars))
+        written = {d.var for d in effect.deltas}
         tags = set(effect.tags)
         self.aff.extend(
             s
@@ -875,8 +876,6 @@ def tables(program: Program, counted: tuple[int, ...]) -> Effects:
         mask=np.array(fx.mask, dtype=np.int64),
         cstart=ints(fx.cstart),
         ctags=ints(fx.ctags),
-        vstart=ints(fx.vstart),
-        vars=ints(fx.vars),
         astart=ints(fx.astart),
         aff=ints(fx.aff),
         level=np.array(fx.level, dtype=np.float64),

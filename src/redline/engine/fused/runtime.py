@@ -2,8 +2,8 @@
 
 Draws from the keyed generator (the same mixing as :mod:`redline.engine.rng`), ``np.minimum``
 and ``np.maximum`` as NumPy computes them (NaN wins), the C library's functions as every backend
-calls them, and what effects do beyond their deltas — applying the variables they wrote, setting
-their tags' bits, noting events and trouble — read from the effect tables
+calls them, and what effects do beyond their deltas (which the generated phase functions apply) —
+setting their tags' bits, noting events and trouble — read from the effect tables
 (:class:`~redline.engine.fused.codegen.Effects`). Every generated module imports these by name
 (:mod:`redline.engine.fused.codegen` writes the import).
 """
@@ -167,20 +167,6 @@ def _add_weight_if(ok: bool, acc: float, lam: float, u: float, best: float) -> f
     """A logit decider's weights added up so far, with candidate utility ``u``'s,
     exp(λ(u − best)), if it is available."""
     return acc + math.exp(lam * (u - best)) if ok else acc
-
-
-@_jit
-def _apply(vstart: Any, written: Any, e: int, x: Any, d: Any, lo: Any, hi: Any) -> int:
-    """Apply the deltas collected in ``d`` to the variables effect ``e`` writes, clipped to
-    their bounds, and zero them in ``d``. A variable no delta wrote keeps its value exactly
-    (every written value is already clipped and never -0.0), so only these are touched; one
-    that two effects write is applied by the first (the second adds 0.0). ``vstart`` and
-    ``written``: the effect tables' ``vstart`` and ``vars``."""
-    for j in range(vstart[e], vstart[e + 1]):
-        v = written[j]
-        x[v] = _min(_max(x[v] + d[v], lo[v]), hi[v])
-        d[v] = 0.0
-    return 0
 
 
 @_jit

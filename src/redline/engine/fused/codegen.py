@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,8 +66,9 @@ class Effects(NamedTuple):
     ``mask[e]`` (tags as bits, 63 to an int64 word), adds one to the counters
     ``ctags[cstart[e]:cstart[e + 1]]`` (positions in the event array of the tags that
     ``count()`` reads) and reaches rung ``level[e]`` (the phase function that applies it has
-    already added its deltas to the state variables it writes); after it, only the rules ``aff[astart[e]:astart[e + 1]]`` (those whose
-    triggers read what it changes) need testing again in the next round. ``rule[r, 1]`` and
+    already added its deltas to the state variables it writes); after it, only the rules
+    ``aff[astart[e]:astart[e + 1]]`` (those whose triggers read what it changes) need testing
+    again in the next round. ``rule[r, 1]`` and
     ``rule[r, 2]`` are the effects of rule ``r`` firing and failing (``scheduled`` likewise),
     ``action[a, k]`` that of actor ``a``'s candidate ``k``; ``choosers`` the actors that can
     perform anything but hold, ``choice[a]`` the event-record column of ``a``'s candidate 1."""
@@ -394,6 +396,8 @@ class _Generator:
         self.out = _Source()
         self.layout = event_layout(program)
         self.words = event_words(program)
+        #: each phase function's arguments (the names it uses, in the order of the list)
+        self.args: dict[str, str] = {}
 
     @contextmanager
     def function(
@@ -409,7 +413,7 @@ class _Generator:
         w = self.out
         w("")
         w("@_part")
-        w(f"def {name}({_STATE}{', ' + extra if extra else ''}):")
+        w(f"def {name}():")  # its arguments once its body is written
         start = len(w.lines)
         self.ex.local = {} if local else None
         self.deltas: dict[int, None] = {}
@@ -426,6 +430,16 @@ class _Generator:
             head += [f"    d{v} = 0.0" for v in self.deltas]
             w.lines[start:start] = head
         self.ex.local = None
+        body = "\n".join(w.lines[start:])
+        names = [*_STATE.split(", "), *(extra.split(", ") if extra else ())]
+        self.args[name] = ", ".join(n for n in names if re.search(rf"\b{n}\b", body))
+        w.lines[start - 1] = f"def {name}({self.args[name]}):"
+
+    def call(self, name: str) -> str:
+        """A call of the phase function ``name`` from the run loop: it passes only the
+        arguments the function reads or writes (each array is a struct of seven fields, so
+        a call with every one of them costs more than what a small phase does)."""
+        return f"{name}({self.args[name]})"
 
     def generate(self) -> str:
         p, w, ex = self.p, self.out, self.ex
@@ -584,7 +598,7 @@ class _Generator:
                         w("P[j] = PD[PI[j], i]")
                 w("t = 0; tf = 0.0; level = 0.0; peak = 0.0")
                 w("X[:] = 0.0; E[:] = 0; FIRST[:] = -1; EV[:] = -1")
-                w(f"initial({_STATE}, LO, HI)")
+                w(self.call("initial"))
                 w(f"steps = {p.horizon}")
                 w(f"for t in range({p.horizon}):")
                 with w.block():
@@ -615,7 +629,7 @@ class _Generator:
             w("E[j] = -1")
         w("reached = -1.0")
         if any(r.at_step is not None for r in p.schedule):
-            w(f"n = scheduled({_STATE}, LO, HI, R, Q, F)")
+            w(f"n = {self.call('scheduled')}")
             w("for f in range(n):")
             with w.block():
                 w("r = F[f]")
@@ -624,10 +638,10 @@ class _Generator:
                 self.effect("FS[r, R[r]]", column, str(STAGE_SCHEDULE))
                 w("R[r] = 0")
         if p.dynamics:
-            w(f"dynamics({_STATE}, LO, HI)")
-        w(f"decide({_STATE}, PLAN)")
+            w(self.call("dynamics"))
+        w(self.call("decide"))
         if choosers:
-            w(f"perform({_STATE}, LO, HI)")
+            w(self.call("perform"))
             w("for a in FCH:")
             with w.block():
                 w(f"k = E[{2 * nw} + a]")
@@ -638,7 +652,7 @@ class _Generator:
             w("SP[:] = False; DT[:] = True")
             w(f"for depth in range({p.max_depth}):")
             with w.block():
-                w(f"n = round_of_rules({_STATE}, LO, HI, R, Q, F, SP, DT)")
+                w(f"n = {self.call('round_of_rules')}")
                 w("if n == 0:")
                 with w.block():
                     w("break")
@@ -664,7 +678,7 @@ class _Generator:
             w("OCC[t, lv] += 1")
         if p.variables:
             w(f"_check_state(X, TQ, TV, TR, {variable_column(p, 0)}, i, run, t)")
-        w(f"if outcomes({_STATE}, FIRST):")
+        w(f"if {self.call('outcomes')}:")
         with w.block():
             w("steps = t + 1")
             w("break")

@@ -6,15 +6,20 @@ must be whole all the same, and the file free for others once the report has rea
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from redline.experiment.executors import InProcess
+from redline.experiment.runner import execute
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
-from redline.experiment.sweep import plan, run_plan
+from redline.experiment.sweep import Plan, plan, run_plan
 from redline.report.build import report_data
 from redline.scenario.loader import load_scenario
 
@@ -80,3 +85,43 @@ def test_a_report_reads_the_store_through_one_connection(swept: tuple[Path, int]
     assert [c.runs for c in data.configurations] == [60, 60]
     assert store.opened == 1, f"the report opened the store {store.opened} times"
     duckdb.connect(str(path)).close()  # the file is free for a writer
+
+
+def test_a_sweep_attaches_the_store_and_lets_go_of_it_after_each_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``redline run`` and ``redline sweep`` (:func:`redline.experiment.runner.execute`) start
+    DuckDB once for the sweep and attach the file to it for each claim and commit, rather than
+    start DuckDB on the file for each (tens of milliseconds of CPU); after each unit the file
+    is released and written out, so another process opens it and finds the unit there."""
+    path = tmp_path / "a.duckdb"
+    started: list[str] = []
+    real = duckdb.connect
+
+    def counting(database: str = ":memory:", *args: Any, **kwargs: Any) -> Any:
+        started.append(str(database))
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counting)
+    seen: list[str] = []
+
+    def progress(p: Plan, on: str) -> Callable[[int], None]:
+        def advance(runs: int) -> None:
+            if not seen:  # after the first unit's commit: read by another process
+                probe = (
+                    f"import duckdb; c = duckdb.connect({str(path)!r}, read_only=True); "
+                    "print(c.execute('SELECT count(*) FROM units').fetchone()[0])"
+                )
+                done = subprocess.run(
+                    [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+                )
+                seen.append(done.stdout.strip() or done.stderr)
+
+        return advance
+
+    store = Store(path)
+    p = execute(SPEC, store, {"workers": 1, "threads": 1}, progress=progress)
+    assert p.record.complete and p.record.done_units == UNITS
+    assert seen == ["1"], f"another process could not read the first unit: {seen}"
+    assert started == [":memory:"], f"DuckDB was started on the file: {started}"
+    assert store.opened >= UNITS  # each claim and commit attached the file

@@ -98,29 +98,30 @@ def execute(
     key: int | None = None  # the experiment's key in the store, once it is registered
     computed = 0
     try:
-        p = register(prep, store)
-        key = p.record.key
-        shown = progress(p, executor.description) if progress is not None else None
+        with store.attached():  # the sweep's claims and commits: the file attached, not opened
+            p = register(prep, store)
+            key = p.record.key
+            shown = progress(p, executor.description) if progress is not None else None
 
-        def advance(runs: int) -> None:
-            nonlocal computed
-            computed += 1
-            if shown is not None:
-                shown(runs)
+            def advance(runs: int) -> None:
+                nonlocal computed
+                computed += 1
+                if shown is not None:
+                    shown(runs)
 
-        p = dataclasses.replace(
-            p,
-            record=run_plan(
+            p = dataclasses.replace(
                 p,
-                store,
-                executor,
-                backend,
-                advance,
-                strict=strict,
-                makers=tuple(sorted((makers or {}).items())),
-                notes=notes,
-            ),
-        )
+                record=run_plan(
+                    p,
+                    store,
+                    executor,
+                    backend,
+                    advance,
+                    strict=strict,
+                    makers=tuple(sorted((makers or {}).items())),
+                    notes=notes,
+                ),
+            )
     except NumericalTrouble as exc:
         executor.close()
         where = stopped(store, spec.name, key).split(";")[0]

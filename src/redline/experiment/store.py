@@ -25,6 +25,11 @@ message. Opening it costs tens of milliseconds however little is done, so a piec
 does all it can on one opening: a sweep's commit claims its next unit on the commit's
 connection, and a report reads everything through one :meth:`Store.session`.
 
+A sweep's many pieces of work (a claim and a commit per unit) run within
+:meth:`Store.attached`: each attaches the file to one in-memory DuckDB kept for the sweep and
+detaches it after, rather than starting DuckDB on the file anew, which is most of what opening
+costs; detaching releases the file, and writes it out, as closing it does.
+
 Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
 interrupted``) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
 interrupted is rolled back when the connection closes.
@@ -39,6 +44,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -220,6 +227,11 @@ class Store:
         self._verified: dict[int, str] = {}
         #: how many times this object opened the file (what :meth:`session` saves)
         self.opened = 0
+        #: within :meth:`attached`: the in-memory DuckDB the file is attached to for each piece
+        #: of work, the thread that uses it, and how deep that thread's pieces of work are
+        self._hub: duckdb.DuckDBPyConnection | None = None
+        self._hub_thread: int | None = None
+        self._hub_depth = 0
 
     def require_file(self) -> None:
         """Refuse a store that does not exist (reading commands never create one)."""
@@ -256,13 +268,14 @@ class Store:
             raise UserError(f"{self.path} is not a redline store: it is not a regular file")
         wait = lock_wait() if wait is None else wait
         deadline = time.monotonic() + wait
+        hub = self._hub if self._hub_thread == threading.get_ident() else None
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = self._open(read_only) if hub is None else self._attach(hub, read_only)
                 self.opened += 1
                 break
             except duckdb.Error as exc:
-                if not is_lock_conflict(exc):
+                if not (is_lock_conflict(exc) or _attached_here(exc)):
                     raise self._failure(exc, read_only) from None
                 if time.monotonic() > deadline:
                     raise held(self.path, exc, wait) from None
@@ -278,7 +291,71 @@ class Store:
                     self._prepare(con)
                 yield con
         finally:
+            con.close()  # a transaction left open (an interruption) is rolled back
+            if hub is not None:  # an exception on its way out goes on rather than the detach's
+                self._detach(hub, quiet=sys.exc_info()[0] is not None)
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """DuckDB started on the store's file."""
+        return duckdb.connect(str(self.path), read_only=read_only)
+
+    def _attach(self, hub: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A connection of ``hub`` to the store's file, attached to it (once however deep the
+        pieces of work nest) as the connection's default database."""
+        if self._hub_depth == 0:
+            path = str(self.path).replace("'", "''")
+            hub.execute(f"ATTACH '{path}' AS {_ATTACHED}{' (READ_ONLY)' if read_only else ''}")
+        self._hub_depth += 1
+        con = hub.cursor()
+        try:
+            con.execute(f"USE {_ATTACHED}")
+        except BaseException:
             con.close()
+            self._detach(hub, quiet=True)
+            raise
+        return con
+
+    def _detach(self, hub: duckdb.DuckDBPyConnection, quiet: bool) -> None:
+        """Release the file at the end of the outermost piece of work (DuckDB writes it out and
+        unlocks it, as when it is closed). Should detaching fail, the hub is closed, which
+        releases the file too, and the rest of :meth:`attached` opens the file as any other
+        piece of work does. As closing a connection, detaching raises nothing else: a file
+        that could not be written out (a full disk) keeps what was committed in its log, and
+        the next piece of work that writes meets the failure itself; an interruption is raised
+        (unless ``quiet``: another exception is on its way)."""
+        self._hub_depth -= 1
+        if self._hub_depth > 0:
+            return
+        try:
+            hub.execute(f"DETACH {_ATTACHED}")
+        except BaseException as exc:
+            self._hub = self._hub_thread = None
+            with contextlib.suppress(duckdb.Error):
+                hub.close()
+            if is_interruption(exc) and not quiet:
+                raise KeyboardInterrupt from None
+            if not isinstance(exc, Exception):
+                raise
+
+    @contextlib.contextmanager
+    def attached(self) -> Iterator[None]:
+        """For a sequence of short pieces of work from this thread (a sweep's claims and
+        commits): each attaches the file to one in-memory DuckDB kept for the sequence, and
+        detaches it when done, where starting DuckDB on the file anew would take tens of
+        milliseconds of CPU each time. Between pieces of work the file is released to other
+        processes exactly as when it is closed; other threads open it as usual. Within a
+        :meth:`session` or another ``attached``, nothing changes."""
+        if self._hub is not None or self._held is not None:
+            yield
+            return
+        hub = duckdb.connect(":memory:")
+        self._hub, self._hub_thread, self._hub_depth = hub, threading.get_ident(), 0
+        try:
+            yield
+        finally:
+            if self._hub is hub:
+                self._hub = self._hub_thread = None
+            hub.close()
 
     @contextlib.contextmanager
     def _translated(self, read_only: bool) -> Iterator[None]:
@@ -888,6 +965,17 @@ def _writer(fmt: str, path: Path, schema: pa.Schema) -> Any:
     import pyarrow.csv as pacsv
 
     return pacsv.CSVWriter(path, schema)
+
+
+#: the name the store's file is attached under (:meth:`Store.attached`)
+_ATTACHED = "redline_store"
+
+
+def _attached_here(exc: BaseException) -> bool:
+    """Whether DuckDB refused the file because this process has it open in another DuckDB (a
+    sweep's attached file, used by another thread): it is released when that piece of work
+    ends, as a file another process holds is."""
+    return "unique file handle conflict" in str(exc).lower()
 
 
 def _column(name: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from redline.core.distributions import (
@@ -150,6 +152,26 @@ def test_site_id_is_stable_63_bit() -> None:
     assert a == rng.site_id("actions.strike@RUS.effects.x#0")
     assert a != rng.site_id("actions.strike@RUS.effects.x#1")
     assert 0 <= a < 2**63
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(-(2**63), 2**64 - 1),
+    keys=st.lists(
+        st.tuples(st.integers(0, 2**63 - 1), st.integers(0, 300)), min_size=1, max_size=6
+    ),
+    steps=st.integers(1, 40),
+)
+def test_stream_origin_tables_are_the_scalar_origins(
+    seed: int, keys: list[tuple[int, int]], steps: int
+) -> None:
+    """The fused engine's table of stream origins, computed as arrays, holds exactly the
+    origins the other engines key their draws with (sites up to 63 bits, subs past a byte)."""
+    sites, subs = [k[0] for k in keys], [k[1] for k in keys]
+    table = rng.stream_origins(seed, steps, sites, subs)
+    assert table.shape == (steps, len(keys)) and table.dtype == np.uint64
+    want = [[rng.stream_origin(seed, t, s, b) for s, b in keys] for t in range(steps)]
+    assert table.tolist() == want
 
 
 # -- values do not depend on which runs are drawn together -----------------------------------

@@ -41,6 +41,7 @@ so both give the same bits.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,19 @@ def stream_origin(seed: int, step: int, site: int, sub: int = 0) -> int:
     z = _mix_int(z ^ (site & _MASK))
     z = _mix_int(z ^ ((step & 0xFFFFFFFF) << 8 | (sub & 0xFF)))
     return z
+
+
+def stream_origins(
+    seed: int, steps: int, sites: Sequence[int], subs: Sequence[int]
+) -> NDArray[np.uint64]:
+    """``stream_origin(seed, t, sites[k], subs[k])`` for every step ``t < steps`` and every
+    ``k``, a (steps, sites) table computed as arrays (the fused engine's table of a chunk's
+    stream origins: thousands of them, which Python ints would take milliseconds over)."""
+    first = np.uint64(_mix_int(seed + 0x632BE59BD9B4E019))
+    site = np.array([s & _MASK for s in sites], dtype=np.uint64)
+    sub = np.array([s & 0xFF for s in subs], dtype=np.uint64)
+    step = np.arange(steps, dtype=np.uint64) & np.uint64(0xFFFFFFFF)
+    return _mix(_mix(first ^ site)[None, :] ^ ((step[:, None] << np.uint64(8)) | sub[None, :]))
 
 
 def keyed_bits(

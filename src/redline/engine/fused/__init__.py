@@ -134,8 +134,7 @@ def run_chunk(
 
 def origins(seed: int, horizon: int, slots: tuple[tuple[int, int], ...]) -> NDArray[np.uint64]:
     """Stream origins of every (step, draw site) the loop draws at."""
-    table = np.zeros((horizon, max(len(slots), 1)), dtype=np.uint64)
-    for t in range(horizon):
-        for k, (site, sub) in enumerate(slots):
-            table[t, k] = rng.stream_origin(seed, t, site, sub)
-    return table
+    if not slots:
+        return np.zeros((horizon, 1), dtype=np.uint64)
+    sites, subs = zip(*slots, strict=True)
+    return rng.stream_origins(seed, horizon, sites, subs)

@@ -47,8 +47,9 @@ class SourceDoc:
         return (self.file, 1)
 
 
-def read_yaml(path: Path, display: str | None = None) -> SourceDoc:
-    """Read and compose one YAML file safely; raise :class:`ScenarioError` on any problem."""
+def read_yaml(path: Path, display: str | None = None, *, trusted: bool = False) -> SourceDoc:
+    """Read and compose one YAML file safely; raise :class:`ScenarioError` on any problem.
+    ``trusted``: a file shipped with redline (see :func:`parse_yaml`)."""
     name = display or str(path)
     try:
         # opened without waiting (a named pipe would block until a writer came), then refused
@@ -70,11 +71,15 @@ def read_yaml(path: Path, display: str | None = None) -> SourceDoc:
         raise ScenarioError([Issue(name, 0, "", "is a directory, not a scenario file")]) from None
     except OSError as exc:
         raise ScenarioError([Issue(name, 0, "", f"cannot read: {exc.strerror}")]) from None
-    return parse_yaml(raw, name)
+    return parse_yaml(raw, name, trusted=trusted)
 
 
-def parse_yaml(raw: bytes, name: str) -> SourceDoc:
-    """Compose YAML bytes into a :class:`SourceDoc`."""
+def parse_yaml(raw: bytes, name: str, *, trusted: bool = False) -> SourceDoc:
+    """Compose YAML bytes into a :class:`SourceDoc`. ``trusted`` text (a built-in scenario,
+    shipped with redline) is composed by libyaml where PyYAML has it, about five times faster
+    (0.05 s for ``nato-russia`` against 0.24 s); anything else by the pure-Python composer,
+    which bounds nesting as it goes (libyaml's composer recurses on the C stack) and words its
+    errors as the messages here expect. Both give the same nodes and lines."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
             [Issue(name, 0, "", f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")]
@@ -89,7 +94,7 @@ def parse_yaml(raw: bytes, name: str) -> SourceDoc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError([Issue(name, line, "", "not UTF-8 text")]) from None
     try:
-        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+        node = yaml.compose(text, Loader=_TRUSTED if trusted else _DepthLimitedLoader)
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         message = f"invalid YAML: character U+{exc.character:04X} is not allowed ({exc.reason})"
@@ -146,6 +151,12 @@ class _DepthLimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+#: the composer for trusted text: libyaml's where PyYAML was built with it
+_TRUSTED: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", _DepthLimitedLoader
+)
 
 
 class _Builder:

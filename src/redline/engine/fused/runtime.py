@@ -91,14 +91,22 @@ def _normal(origin0: Any, origin1: Any, run: Any) -> float:
     first attempt here, the rare rest in :func:`_normal_rejected` (see :mod:`redline.engine.rng`,
     whose vectorised steps these are, one run at a time)."""
     z = _bits(origin0, run)
+    x, accepted, _ = _attempt(z)
+    if accepted:
+        return float(x)
+    return float(_normal_rejected(z, origin1, run))
+
+
+@_jit
+def _attempt(z: Any) -> tuple[float, bool, Any]:
+    """Word ``z``'s ziggurat attempt: its signed value, whether it lies inside its layer's
+    rectangle (accepted outright), and the layer."""
     layer = np.intp(z & _LAYER)
     magnitude = (z >> _S9) & _MAGNITUDE
     x = np.float64(magnitude) * _WIDTH[layer]
     if (z >> _S8) & _ONE:
         x = -x
-    if magnitude < _THRESHOLD[layer]:
-        return float(x)
-    return float(_normal_rejected(z, origin1, run))
+    return x, magnitude < _THRESHOLD[layer], layer
 
 
 @_jit
@@ -112,12 +120,8 @@ def _normal_rejected(first: Any, origin1: Any, run: Any) -> float:
         if attempt:
             z = _bits(seed, used)
             used += 1
-        layer = np.intp(z & _LAYER)
-        magnitude = (z >> _S9) & _MAGNITUDE
-        x = np.float64(magnitude) * _WIDTH[layer]
-        if (z >> _S8) & _ONE:
-            x = -x
-        if magnitude < _THRESHOLD[layer]:
+        x, accepted, layer = _attempt(z)
+        if accepted:
             return float(x)
         if layer == 0:
             for _ in range(_MAX_TAIL_TRIES):

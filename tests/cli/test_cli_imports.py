@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -86,32 +85,3 @@ def test_a_command_still_loads_what_it_needs() -> None:
     code, loaded = done.stdout.strip().splitlines()[-2:]
     assert code in ("0", "None"), done.stdout + done.stderr
     assert "redline.scenario.model" in loaded and "yaml" in loaded
-
-
-_MEANWHILE = """
-import sys, threading
-from redline.cli.run_cmds import load_report_meanwhile
-hook = load_report_meanwhile()
-before = "redline.report.publish" in sys.modules
-for _ in range(3):  # one call per stored unit
-    hook()
-threads = [t for t in threading.enumerate() if t is not threading.main_thread()]
-for t in threads:
-    t.join()
-print(before, len(threads), "redline.report.publish" in sys.modules, "plotly" in sys.modules)
-"""
-
-
-def test_a_sweeps_report_modules_load_once_while_it_computes(tmp_path: Path) -> None:
-    """The hook a sweep with a report calls at each stored unit imports the report's modules
-    on one thread, at the first call; ``run --json`` (no report) never loads them."""
-    done = subprocess.run(
-        [sys.executable, "-c", _MEANWHILE], capture_output=True, text=True, timeout=120
-    )
-    assert done.stdout.split() == ["False", "1", "True", "True"], done.stdout + done.stderr
-    probe = _PROBE.format(heavy=("plotly", "jinja2", "redline.report"))
-    run = ["run", "convoy-strike", "--runs", "200", "--json", "--store", str(tmp_path / "s.db")]
-    quiet = subprocess.run(
-        [sys.executable, "-c", probe, *run], capture_output=True, text=True, timeout=120
-    )
-    assert quiet.stdout.strip().splitlines()[-1] == "[]", quiet.stdout[-500:] + quiet.stderr

@@ -190,7 +190,6 @@ def sweep(
             strict,
             yes=yes,
             makers=language_models,
-            report=report_path is not None,
         )
     finally:
         llm_opts.close_all(models)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
 import textwrap
-import threading
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -216,15 +214,13 @@ def execute(
     yes: bool = False,
     makers: Mapping[str, DecisionMaker] | MakersFor | None = None,
     loaded: LoadedScenario | None = None,
-    report: bool = False,
 ) -> Plan:
     """Run an experiment's missing units (:func:`redline.experiment.runner.execute`) with a
     progress bar. Interrupted (Ctrl-C), it says how many units are stored and exits with
     status 130; ``strict``, numerical trouble stops it with a message (exit 2). A large sweep
     asks first (:func:`confirm_large`) unless ``yes``; capped worker processes are noted.
     ``makers`` decide for the actors they name (language models); ``loaded``: the spec's
-    scenario, already loaded. ``report``: a report is written after it (its modules are
-    loaded while the units compute, :func:`load_report_meanwhile`)."""
+    scenario, already loaded."""
     from redline.experiment import runner
 
     try:
@@ -236,14 +232,7 @@ def execute(
                     f"{spec.name}: {counted(len(p.points), 'configuration')} on {on}",
                     total=p.runs_todo,
                 )
-                meanwhile = load_report_meanwhile() if report else None
-
-                def advance(k: int) -> None:
-                    bar.advance(task, k)
-                    if meanwhile is not None:
-                        meanwhile()
-
-                return advance
+                return lambda k: bar.advance(task, k)
 
             return runner.execute(
                 spec,
@@ -260,30 +249,6 @@ def execute(
     except runner.Stopped as exc:
         err.print(str(exc), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-
-
-def load_report_meanwhile() -> Callable[[], None]:
-    """A hook for each stored unit of a sweep whose report is written after it: at the first,
-    the report's modules (Plotly, Jinja and the report's own: a few tenths of a second) are
-    imported on a thread, while the workers compute the rest, rather than after them. Not
-    before the first: worker processes are forked by then, and none inherits a half-done
-    import."""
-    started = threading.Event()
-
-    def load() -> None:
-        for module in _REPORT_MODULES:
-            importlib.import_module(module)
-
-    def hook() -> None:
-        if not started.is_set():
-            started.set()
-            threading.Thread(target=load, daemon=True).start()
-
-    return hook
-
-
-#: what writing a report imports (:func:`write_experiment_report` imports the first on use)
-_REPORT_MODULES = ("redline.report.publish", "redline.report.build", "redline.report.html")
 
 
 @app.command()
@@ -396,7 +361,6 @@ def run(
             yes,
             makers=models,
             loaded=loaded,
-            report=not as_json,
         )
     except BaseException:
         llm_opts.close_all(models)

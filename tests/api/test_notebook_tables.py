@@ -158,9 +158,7 @@ def test_the_story_function_tells_what_redline_story_prints(evil: redline.Scenar
         at = found
 
 
-def test_a_sweep_is_the_command_lines_experiment(
-    swept: redline.Experiment, tmp_path: Path
-) -> None:
+def test_a_sweep_is_the_command_lines_experiment(swept: redline.Experiment, tmp_path: Path) -> None:
     """The CLI's sweep with the same options finds the API's experiment complete (the same
     specification), and the summary counts what the stored rows give."""
     assert swept.record.complete and swept.record.points == 8
@@ -230,9 +228,7 @@ def test_the_command_lines_compare_prints_what_the_function_returns(
         )
 
 
-def test_write_report_writes_the_sweeps_report(
-    swept: redline.Experiment, tmp_path: Path
-) -> None:
+def test_write_report_writes_the_sweeps_report(swept: redline.Experiment, tmp_path: Path) -> None:
     path = redline.write_report(swept, path=tmp_path / "nb.html")
     assert path == tmp_path / "nb.html"
     text = path.read_text(encoding="utf-8")

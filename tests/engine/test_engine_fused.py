@@ -209,4 +209,3 @@ def _scalar_loop(name: str) -> Any:
         return out
 
     return loop
-

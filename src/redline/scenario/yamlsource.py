@@ -78,8 +78,9 @@ def parse_yaml(raw: bytes, name: str, *, trusted: bool = False) -> SourceDoc:
     """Compose YAML bytes into a :class:`SourceDoc`. ``trusted`` text (a built-in scenario,
     shipped with redline) is composed by libyaml where PyYAML has it, about five times faster
     (0.05 s for ``nato-russia`` against 0.24 s); anything else by the pure-Python composer,
-    which bounds nesting as it goes (libyaml's composer recurses on the C stack) and words its
-    errors as the messages here expect. Both give the same nodes and lines."""
+    whose errors (problem, context, marks) the messages here are worded from and which refuses
+    nesting beyond :data:`MAX_DEPTH` as it composes (libyaml words its errors otherwise and
+    allows deeper nesting). Both give the same nodes and lines."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
             [Issue(name, 0, "", f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")]

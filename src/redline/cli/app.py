@@ -57,21 +57,13 @@ class _Commands(LazyGroup):
     def source(cls) -> typer.Typer:
         return app
 
-    def load(self, module: str) -> None:
-        """Import a command's module; Ctrl-C meanwhile (typer would exit 130 without a word)
-        is said as everywhere else."""
-        try:
-            super().load(module)
-        except KeyboardInterrupt:
-            interrupted()
-
     def prepare(self, command: Command) -> None:
         summarise(command)
 
     def invoke(self, ctx: Context) -> Any:
-        """Run the command; Ctrl-C where its own handling cannot see it (while typer builds it
-        from its signature or hands it its options) is said as everywhere else, where typer
-        would exit 130 without a word."""
+        """Run the command; Ctrl-C where its own handling cannot see it (while its module is
+        imported, typer builds it from its signature or hands it its options) is said as
+        everywhere else, where typer would exit 130 without a word."""
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

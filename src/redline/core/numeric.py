@@ -20,10 +20,6 @@ def _log1p(x: float) -> float:
     return math.log1p(x) if x > -1.0 else (-math.inf if x == -1.0 else math.nan)
 
 
-def _exp(x: float) -> float:
-    return math.exp(x)
-
-
 def _cos(x: float) -> float:
     return math.cos(x)
 
@@ -35,25 +31,20 @@ def _power(x: float, y: float) -> float:
 #: the engine's own (the keyed generator's and the power operator's); the expression language's
 #: functions of the C library are declared in :mod:`redline.core.primitives`, which builds them
 #: here with :func:`ufunc`
-_OWN: dict[str, Callable[..., float]] = {
-    "log1p": _log1p,
-    "cos": _cos,
-    "exp": _exp,
-    "power": _power,
-}
+_OWN: dict[str, Callable[..., float]] = {"log1p": _log1p, "cos": _cos, "power": _power}
 _built: dict[str, Callable[..., Any]] = {}
 
 
 def __getattr__(name: str) -> Callable[..., Any]:
-    """``log1p``, ``cos``, ``exp`` and ``power`` as ufuncs (see :func:`ufunc`)."""
+    """``log1p``, ``cos`` and ``power`` as ufuncs (see :func:`ufunc`)."""
     if name not in _OWN:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return ufunc(name)
 
 
 def scalar(name: str) -> Callable[..., float]:
-    """The plain scalar function of ``log1p``, ``cos``, ``exp`` or ``power``, which its ufunc
-    compiles: the fused engine compiles the same function into its loop."""
+    """The plain scalar function of ``log1p``, ``cos`` or ``power``, which its ufunc compiles:
+    the fused engine compiles the same function into its loop."""
     return _OWN[name]
 
 

@@ -48,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redline.core import numeric
+from redline.core.primitives import libm
 from redline.engine.ziggurat import INV_R, MAGNITUDE_BITS, TABLES, R
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -206,7 +207,7 @@ def rejected_normal(
         at, i, xw = lanes[wedge], layer[wedge], x[wedge]
         height = _unit(_word(seeds[at], used[at]))
         used[at] += np.uint64(1)
-        below = (ZIG.density[i - 1] - ZIG.density[i]) * height + ZIG.density[i] < numeric.exp(
+        below = (ZIG.density[i - 1] - ZIG.density[i]) * height + ZIG.density[i] < libm("exp")(
             -0.5 * xw * xw
         )
         out[at[below]] = xw[below]
@@ -255,8 +256,9 @@ def build_ufuncs() -> None:
     ``cos``, :mod:`redline.core.numeric`), which starts Numba: for a process about to fork
     workers, which then inherit them. Only a draw's rare steps call them, so a first draw may
     not."""
-    for name in ("log1p", "exp", "cos"):
-        numeric.ufunc(name)
+    numeric.ufunc("log1p")
+    numeric.ufunc("cos")
+    libm("exp")
 
 
 @dataclass(frozen=True)

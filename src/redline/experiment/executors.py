@@ -32,7 +32,7 @@ import pyarrow as pa
 from redline.engine import backends
 from redline.engine.deciders import DecisionMaker
 from redline.engine.simulate import Backend
-from redline.engine.trouble import TroubleRow, rows, strict_check
+from redline.engine.trouble import NumericalTrouble, TroubleRow, rows, strict_check
 from redline.errors import UserError
 from redline.experiment.design import Unit
 from redline.experiment.job import Job
@@ -177,20 +177,39 @@ def _windowed(
     tasks: Iterable[UnitTask],
     window: int,
 ) -> Iterator[UnitResult]:
-    todo = iter(tasks)
-    pending: set[Any] = set()
-    for task in todo:
-        pending.add(submit(task))
-        if len(pending) >= window:
-            break
+    """The tasks' results as they finish, at most ``window`` in flight. Strict, the
+    :class:`~redline.engine.trouble.NumericalTrouble` raised is the earliest task's that
+    raised one, whichever finished first: once one does, nothing more is started, the tasks
+    before it in flight are waited for (and their results yielded), the later ones dropped."""
+    todo = enumerate(tasks)
+    pending: dict[Any, int] = {}  # future -> its task's place in ``tasks``
+
+    def start_next() -> None:
+        item = next(todo, None)
+        if item is not None:
+            pending[submit(item[1])] = item[0]
+
+    for _ in range(window):
+        start_next()
+    failed: tuple[int, NumericalTrouble] | None = None
     while pending:
-        done = wait_any(pending)
-        pending -= done
-        for future in done:
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.add(submit(nxt))
-            yield result(future)
+        done = wait_any(set(pending))
+        for future in sorted(done, key=pending.__getitem__):
+            place = pending.pop(future)
+            if failed is not None and place > failed[0]:
+                continue
+            try:
+                finished = result(future)
+            except NumericalTrouble as exc:
+                failed = (place, exc) if failed is None or place < failed[0] else failed
+                continue
+            if failed is None:
+                start_next()
+            yield finished
+        if failed is not None:
+            pending = {f: place for f, place in pending.items() if place < failed[0]}
+    if failed is not None:
+        raise failed[1]
 
 
 #: how often a worker checks that the process that started it is still there

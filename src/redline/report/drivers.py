@@ -13,11 +13,12 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from typing import TYPE_CHECKING
 
 from redline.analysis.ablation import KIND_NAMES, Ablation
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["TOP", "DriversView", "OutcomePaths", "drivers_figure", "drivers_view"]
 
@@ -97,6 +98,11 @@ def drivers_figure(a: Ablation, top: int = TOP) -> go.Figure | None:
     outcomes = _headline(a)
     if not outcomes:
         return None
+    # on use: plotly's figure objects take a while to import (a report without an ablation
+    # makes its figures without them)
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
     names = dict(a.outcomes)
     ncols = 1 if len(outcomes) == 1 else 2
     nrows = math.ceil(len(outcomes) / ncols)

@@ -22,17 +22,16 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.colors import make_colorscale, qualitative, sequential
 from plotly.offline import get_plotlyjs
-from plotly.subplots import make_subplots
 
 from redline.report.data import ConfigurationReport, ReportData
 from redline.report.drivers import drivers_figure, drivers_view
 from redline.report.narrative import beats
+from redline.report.plotly_spec import Subplots, merge, template, to_json
 from redline.report.record import record_figure, record_view
 from redline.report.summary import (
     disagreement,
@@ -452,7 +451,7 @@ def _finite(x: float) -> float | None:
 
 def _base_layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
-        "template": "plotly_white",
+        "template": template("plotly_white"),
         "font": {"family": _FONT, "size": 13},
         "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "hoverlabel": {"font": {"family": _FONT}},
@@ -462,6 +461,8 @@ def _base_layout(**extra: Any) -> dict[str, Any]:
 
 
 def _figures(data: ReportData) -> dict[str, _Figure | None]:
+    """The report's figures as JSON: its own made as plain specs (:mod:`.plotly_spec`), those
+    of an ablation or a score as plotly's figures."""
     figs = {
         "summary": summary_figure(data, {"family": _FONT, "size": 13}),
         "outcomes": _outcome_figure(data),
@@ -477,8 +478,7 @@ def _figures(data: ReportData) -> dict[str, _Figure | None]:
             f"fig-{name}",
             Markup(
                 _script_json(
-                    # a plain spec's layout was checked as it was made (:func:`_spec`)
-                    pio.to_json(fig, validate=not isinstance(fig, dict), pretty=False)
+                    to_json(fig) if isinstance(fig, dict) else pio.to_json(fig, pretty=False)
                 )
             ),
         )
@@ -486,20 +486,11 @@ def _figures(data: ReportData) -> dict[str, _Figure | None]:
     }
 
 
-def _spec(fig: go.Figure, traces: list[dict[str, Any]]) -> dict[str, Any]:
-    """A figure as plotly JSON: the layout as plotly made and checked it (subplots, axes,
-    menus), and the traces as given. The traces are plain dicts of properties that plotly's
-    own figures would check one by one, which took most of the time of writing a report."""
-    return {"data": traces, "layout": fig.to_plotly_json()["layout"]}
-
-
-def _cell(fig: go.Figure, row: int, col: int) -> dict[str, str]:
-    """The axes a trace in subplot (``row``, ``col``) of ``fig`` names (``x2``, ``y2``)."""
-    subplot = fig.get_subplot(row, col)
-    return {
-        "xaxis": subplot.xaxis.plotly_name.replace("axis", ""),
-        "yaxis": subplot.yaxis.plotly_name.replace("axis", ""),
-    }
+def _spec(traces: list[dict[str, Any]], grid: Subplots | None, **layout: Any) -> dict[str, Any]:
+    """A figure as plotly JSON: its traces, and as its layout the template, the grid's axes
+    and panel titles, and ``layout`` merged into them (as plotly's ``update_layout`` merges)."""
+    head = {"template": layout.pop("template")} | (grid.layout if grid is not None else {})
+    return {"data": traces, "layout": merge(head, layout)}
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -516,10 +507,10 @@ def _percent_scale(top: float) -> dict[str, Any]:
     return {"range": [0, upper], "tickformat": f".{digits}~%"}
 
 
-def _percent_axes(fig: go.Figure, tops: list[float], ncols: int) -> None:
+def _percent_axes(grid: Subplots, tops: list[float], ncols: int) -> None:
     """Each panel's y axis from 0 to a little above its highest value, in percent."""
     for j, top in enumerate(tops):
-        fig.update_yaxes(
+        grid.update_yaxes(
             **_percent_scale(top),
             rangemode="tozero",
             row=j // ncols + 1,
@@ -545,10 +536,10 @@ def _outcome_figure(data: ReportData) -> dict[str, Any] | None:
     row_of = {name: n_set - 1 - i for i, name in enumerate(settings)}
     band = 0.7 / n_lens
     nrows, ncols = _grid(len(columns))
-    fig = make_subplots(
+    grid = Subplots(
         rows=nrows,
         cols=ncols,
-        subplot_titles=[_panel_title(o.name) for o in columns],
+        titles=[_panel_title(o.name) for o in columns],
         shared_yaxes=True,
         horizontal_spacing=0.045,
         vertical_spacing=min(0.14, 0.5 / nrows),
@@ -605,18 +596,18 @@ def _outcome_figure(data: ReportData) -> dict[str, Any] | None:
                         "<br>%{customdata[3]:,} of %{customdata[4]:,} runs"
                         "<extra>" + name + " · " + _plot_text(o.name) + "</extra>"
                     ),
-                    **_cell(fig, j // ncols + 1, j % ncols + 1),
+                    **grid.cell(j // ncols + 1, j % ncols + 1),
                 }
             )
     for j, top in enumerate(tops):
-        fig.update_xaxes(
+        grid.update_xaxes(
             **_percent_scale(top),
             nticks=4,
             ticklabelstandoff=2,
             row=j // ncols + 1,
             col=j % ncols + 1,
         )
-    fig.update_yaxes(
+    grid.update_yaxes(
         tickmode="array",
         tickvals=list(range(n_set)),
         ticktext=[_plot_text(name) for name in reversed(settings)],
@@ -627,16 +618,17 @@ def _outcome_figure(data: ReportData) -> dict[str, Any] | None:
     )
     panel = 40 + max(60, n_set * max(22, 8 * n_lens))
     height = 110 + panel * nrows
-    fig.update_layout(
+    return _spec(
+        traces,
+        grid,
         **_base_layout(
             height=height,
             showlegend=n_lens > 1,
             legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 45 / height, "x": 0},
             margin={"l": 20, "r": 20, "t": 80, "b": 30},
             hovermode="closest",
-        )
+        ),
     )
-    return _spec(fig, traces)
 
 
 #: more lever settings than this and the incidence figure colours only the defaults
@@ -657,19 +649,26 @@ def _incidence_figure(data: ReportData) -> dict[str, Any] | None:
     settings = _settings(data)
     many = len(settings) > _SETTING_COLOURS
     nrows, ncols = _grid(len(columns))
-    fig = make_subplots(
+    grid = Subplots(
         rows=nrows,
         cols=ncols,
-        subplot_titles=[_panel_title(o.name) for o in columns],
+        titles=[_panel_title(o.name) for o in columns],
         horizontal_spacing=0.07,
         vertical_spacing=min(0.16, 0.5 / nrows),
     )
     longest = max((len(v) for c in data.configurations for v in c.incidence.values()), default=0)
     dates = _step_dates(data, longest + 1)
+    # each point's x and hover label, made once for the longest curve (each curve takes the
+    # first of them): the start, then the end of each step, by date where there is a calendar
+    steps_x: list[Any] = list(range(longest + 1))
+    steps_when = ["start", *(f"end of step {i}" for i in range(longest))]
+    if dates is not None:
+        steps_x = [d.isoformat() for d in dates]
+        steps_when = [f"{w} ({d:%d %b %Y})" for w, d in zip(steps_when, dates, strict=False)]
     tops = [0.0] * len(columns)
     owner: list[int] = []  # each trace's lens group, for the menu
     traces: list[dict[str, Any]] = []
-    cells = [_cell(fig, j // ncols + 1, j % ncols + 1) for j in range(len(columns))]
+    cells = [grid.cell(j // ncols + 1, j % ncols + 1) for j in range(len(columns))]
     for k, g in enumerate(groups):
         legend_done: set[str] = set()
         for c in g.configurations:
@@ -685,18 +684,13 @@ def _incidence_figure(data: ReportData) -> dict[str, Any] | None:
                 # each step, drawn at the boundary where that step ends
                 ys = [0.0, *(_finite(float(v)) for v in curve)]
                 tops[j] = max([tops[j], *(v for v in ys if v is not None)])
-                xs: list[Any] = list(range(len(ys)))
-                when = ["start", *(f"end of step {i}" for i in range(len(curve)))]
-                if dates is not None:
-                    xs = [d.isoformat() for d in dates[: len(ys)]]
-                    when = [f"{w} ({d:%d %b %Y})" for w, d in zip(when, dates, strict=False)]
                 name = _plot_text(setting)
                 traces.append(
                     {
                         "type": "scatter",
-                        "x": xs,
+                        "x": steps_x[: len(ys)],
                         "y": ys,
-                        "customdata": when,
+                        "customdata": steps_when[: len(ys)],
                         "mode": "lines",
                         "line": {"color": color, "width": 1 if grey else 2, "shape": "hv"},
                         "name": _plot_text(entry),
@@ -712,13 +706,14 @@ def _incidence_figure(data: ReportData) -> dict[str, Any] | None:
                 )
                 owner.append(k)
                 legend_done.add(entry)
-    _percent_axes(fig, tops, ncols)
-    fig.update_yaxes(title_text="cumulative incidence", col=1)
-    fig.update_xaxes(
-        title_text="date" if dates is not None else f"steps completed ({data.step_unit})", row=nrows
+    _percent_axes(grid, tops, ncols)
+    grid.update_yaxes(title={"text": "cumulative incidence"}, col=1)
+    grid.update_xaxes(
+        title={"text": "date" if dates is not None else f"steps completed ({data.step_unit})"},
+        row=nrows,
     )
     if dates is not None:
-        fig.update_xaxes(type="date")
+        grid.update_xaxes(type="date")
     height = 140 + 260 * nrows + (70 if len(groups) > 1 else 0)
     layout = _base_layout(
         height=height,
@@ -730,8 +725,7 @@ def _incidence_figure(data: ReportData) -> dict[str, Any] | None:
         layout["updatemenus"] = [
             _menu([f"lens: {g.name}" for g in groups], owner, y=1.0 + 125 / height)
         ]
-    fig.update_layout(**layout)
-    return _spec(fig, traces)
+    return _spec(traces, grid, **layout)
 
 
 def _menu(labels: list[str], owner: list[int], y: float = 1.0) -> dict[str, Any]:
@@ -782,19 +776,20 @@ def _occupancy_figure(data: ReportData) -> dict[str, Any] | None:
     dates = _step_dates(data, steps_n)
     labels = [_plot_text(r) for r in data.rungs]
     zmax = max(float(s.max()) for s in shares) or 1.0
-    if show_ended:
-        fig = make_subplots(
+    grid = (
+        Subplots(
             rows=2,
             cols=1,
             shared_xaxes=True,
             vertical_spacing=0.02,
             row_heights=[0.6 / (nr + 1), 1 - 0.6 / (nr + 1)],
         )
-    else:
-        fig = go.Figure()
+        if show_ended
+        else None
+    )
     per_config = 2 if show_ended else 1
     traces: list[dict[str, Any]] = []
-    strip, grid = (_cell(fig, 1, 1), _cell(fig, 2, 1)) if show_ended else ({}, {})
+    strip, rungs = (grid.cell(1, 1), grid.cell(2, 1)) if grid is not None else ({}, {})
     for k, (c, s, e) in enumerate(zip(configs, shares, ended, strict=True)):
         steps = list(range(s.shape[1]))
         xs: list[Any] = steps
@@ -849,7 +844,7 @@ def _occupancy_figure(data: ReportData) -> dict[str, Any] | None:
                 **strip,
             }
         )
-        traces.append({**heat, **grid})
+        traces.append({**heat, **rungs})
     rung_axis = {
         "tickmode": "array",
         "tickvals": list(range(nr)),
@@ -909,8 +904,7 @@ def _occupancy_figure(data: ReportData) -> dict[str, Any] | None:
                 ],
             }
         ]
-    fig.update_layout(**layout)
-    return _spec(fig, traces)
+    return _spec(traces, grid, **layout)
 
 
 def _cells(z: np.ndarray) -> list[list[float | None]]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from redline.analysis.score import Score
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["RecordView", "record_figure", "record_view"]
 
@@ -207,6 +209,8 @@ def record_figure(sc: Score) -> go.Figure | None:
     shown = [x for x in sc.lenses if math.isfinite(x.loglik)]
     if not shown:
         return None
+    import plotly.graph_objects as go  # on use: as the drivers figure's
+
     fig = go.Figure(
         go.Scatter(
             x=[x.loglik for x in shown],

@@ -16,11 +16,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from redline.experiment.design import setting_label
 from redline.report.data import ConfigurationReport, ReportData
+from redline.report.plotly_spec import template
 from redline.results import OutcomeSummary
 from redline.stats import wilson_interval
 
@@ -256,10 +256,10 @@ def _plot_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def summary_figure(data: ReportData, font: dict[str, Any]) -> go.Figure | None:
+def summary_figure(data: ReportData, font: dict[str, Any]) -> dict[str, Any] | None:
     """One panel: each outcome (a row) under each lens (a colour), with every lever at its
     default — a dot with its 95% interval — and a thin bar over the range the lens's lever
-    settings span. The legend has one entry per lens."""
+    settings span. The legend has one entry per lens. A plotly spec (:mod:`.plotly_spec`)."""
     groups = lens_groups(data)
     names: dict[str, str] = dict(data.outcome_names)
     for g in groups:
@@ -270,7 +270,7 @@ def summary_figure(data: ReportData, font: dict[str, Any]) -> go.Figure | None:
     ids = list(names)
     n, k_count = len(ids), len(groups)
     width = 0.7 / k_count  # each lens's band within an outcome's row
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for k, g in enumerate(groups):
         offset = (k - (k_count - 1) / 2) * width
         ref = _by_id(g.reference)
@@ -301,25 +301,27 @@ def summary_figure(data: ReportData, font: dict[str, Any]) -> go.Figure | None:
         color = lens_color(k)
         label = _plot_text(g.name or "base values")
         if span_x:
-            fig.add_trace(
-                go.Scatter(
-                    x=span_x,
-                    y=span_y,
-                    mode="lines",
-                    line={"color": color, "width": 7},
-                    opacity=0.28,
-                    legendgroup=f"lens{k}",
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": span_x,
+                    "y": span_y,
+                    "mode": "lines",
+                    "line": {"color": color, "width": 7},
+                    "opacity": 0.28,
+                    "legendgroup": f"lens{k}",
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
             )
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="markers",
-                marker={"color": color, "size": 9, "line": {"color": "#fff", "width": 1}},
-                error_x={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "markers",
+                "marker": {"color": color, "size": 9, "line": {"color": "#fff", "width": 1}},
+                "error_x": {
                     "type": "data",
                     "symmetric": False,
                     "array": hi,
@@ -328,32 +330,34 @@ def summary_figure(data: ReportData, font: dict[str, Any]) -> go.Figure | None:
                     "thickness": 1.2,
                     "width": 3,
                 },
-                name=label,
-                legendgroup=f"lens{k}",
-                customdata=hover,
-                hovertemplate="%{customdata}<extra>" + label + "</extra>",
-            )
+                "name": label,
+                "legendgroup": f"lens{k}",
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra>" + label + "</extra>",
+            }
         )
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=[n - 1 - j for j in range(n)],
-        ticktext=[_plot_text(names[i]) for i in ids],
-        range=[-0.6, n - 0.4],
-        showgrid=False,
-        zeroline=False,
-        automargin=True,
-    )
-    fig.update_xaxes(
-        tickformat=".0%", rangemode="tozero", title_text="probability within the horizon"
-    )
     height = 110 + n * max(34, 14 * k_count)
-    fig.update_layout(
-        template="plotly_white",
-        font=font,
-        height=height,
-        margin={"l": 20, "r": 20, "t": 40, "b": 50},
-        showlegend=True,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        hovermode="closest",
-    )
-    return fig
+    layout = {
+        "template": template("plotly_white"),
+        "yaxis": {
+            "tickmode": "array",
+            "tickvals": [n - 1 - j for j in range(n)],
+            "ticktext": [_plot_text(names[i]) for i in ids],
+            "range": [-0.6, n - 0.4],
+            "showgrid": False,
+            "zeroline": False,
+            "automargin": True,
+        },
+        "xaxis": {
+            "title": {"text": "probability within the horizon"},
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+        },
+        "font": font,
+        "margin": {"l": 20, "r": 20, "t": 40, "b": 50},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        "height": height,
+        "showlegend": True,
+        "hovermode": "closest",
+    }
+    return {"data": traces, "layout": layout}

@@ -180,3 +180,30 @@ def test_show_and_compare_count_in_duckdb_what_the_rows_give(reference: Referenc
     assert all(x.runs == 1000 for _, _, summ in got for x in summ)
     assert any(x.mean_first_step is not None for _, _, summ in got for x in summ)
     assert any(x.mean_first_step is None for _, _, summ in got for x in summ)
+
+
+def test_reading_some_columns_gives_those_of_the_full_rows(reference: Reference) -> None:
+    """``columns`` gives those columns of the full rows, in that order — stored ones, the
+    configuration's (made from the design point) and the parameters' (recomputed) — reading
+    from the store only the stored columns they need (the report reads the stored ones)."""
+    store = Store(reference.store)
+    full = store.results("ref")
+    record = store.get("ref")
+    assert record is not None
+    layout = record.layout
+    stored = [c for c, _ in layout.stored()]
+    lever, param = f"lever.{layout.levers[0]}", f"param.{layout.params[0]}"
+    for columns in (
+        stored,
+        ["steps", "first.war", "run"],
+        ["lens", lever],
+        [param, "point"],
+        full.column_names[::-1],
+    ):
+        assert store.results("ref", columns).equals(full.select(columns))
+    assert store.results("ref", stored, params=False).equals(full.select(stored))
+    assert layout.stored_for(["steps", "first.war"]) == ["first.war", "steps"]
+    assert layout.stored_for(["lens"]) == ["point", "run"]
+    assert layout.stored_for([param, "steps"]) == ["point", "run", "steps"]
+    with pytest.raises(KeyError):
+        store.results("ref", [param], params=False)  # no parameter values were asked for

@@ -145,9 +145,13 @@ class Layout:
         return pa.Table.from_arrays(columns, schema=schema)
 
     # -- what reading gives back -------------------------------------------------------------
-    def read_schema(self, params: bool = True) -> pa.Schema:
+    def read_schema(self, params: bool = True, columns: Sequence[str] | None = None) -> pa.Schema:
         """The columns rows are read and exported with (as :func:`redline.results.chunk_table`
-        makes them, after ``point``); without the ``param.*`` columns unless ``params``."""
+        makes them, after ``point``); without the ``param.*`` columns unless ``params``;
+        ``columns``: only those, in that order (a column it does not have: KeyError)."""
+        if columns is not None:
+            full = self.read_schema(params)
+            return pa.schema([full.field(c) for c in columns])
         if not params:
             return pa.schema([f for f in self.read_schema() if not f.name.startswith("param.")])
         return pa.schema(
@@ -159,6 +163,16 @@ class Layout:
             + [("peak_level", pa.int32()), ("steps", pa.int32())]
             + [(f"final.{v}", pa.float64()) for v in self.finals]
         )
+
+    def stored_for(self, columns: Sequence[str]) -> list[str]:
+        """The stored columns that reading ``columns`` takes: those among them, and ``point``
+        and ``run`` where a lever's, the lens's or a parameter's column is among them (they are
+        made from the run's design point and number)."""
+        stored = [c for c, _ in self.stored()]
+        wanted = set(columns)
+        if any(c not in stored for c in wanted):
+            wanted |= {"point", "run"}
+        return [c for c in stored if c in wanted]
 
     def to_json(self) -> str:
         return json.dumps(
@@ -270,27 +284,41 @@ class Expander:
                 digest.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
         return digest.hexdigest()[:16]
 
-    def expand(self, batch: pa.RecordBatch, params: bool = True) -> pa.RecordBatch:
+    def expand(
+        self, batch: pa.RecordBatch, params: bool = True, columns: Sequence[str] | None = None
+    ) -> pa.RecordBatch:
         """Full rows of a batch of stored rows (of any design points); without the runs'
-        parameter values unless ``params`` (recomputing them is most of the cost of reading)."""
-        point = batch.column("point").to_numpy(zero_copy_only=False)
-        runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
-        present, which = np.unique(point, return_inverse=True)
-        configs = [self.points[int(pt)] for pt in present]
-        index = pa.array(which.astype(np.int32))
+        parameter values unless ``params`` (recomputing them is most of the cost of reading);
+        ``columns``: only those, in that order, of which the batch need hold only the stored
+        columns :meth:`Layout.stored_for` names."""
+        if columns is None:
+            schema = self.schema if params else self.layout.read_schema(params=False)
+        else:
+            schema = self.layout.read_schema(params, columns)
+        stored = {c for c, _ in self.layout.stored()}
+        made = {name for name in schema.names if name not in stored}
         extra: dict[str, pa.Array] = {}
-        for lv in self.layout.levers:
-            options = pa.array([c.levers[lv] for c in configs], pa.string())
-            extra[f"lever.{lv}"] = options.take(index)
-        extra["lens"] = pa.array([c.lens for c in configs], pa.string()).take(index)
-        values_of = {p: np.empty(len(runs), dtype=np.float64) for p in self.layout.params}
-        for k, pt in enumerate(present if params else []):
-            rows = which == k
-            for name, values in self.params(int(pt), runs[rows]).items():
-                values_of[name][rows] = values
-        for name in self.layout.params:
-            extra[f"param.{name}"] = pa.array(values_of[name], pa.float64())
-        schema = self.schema if params else self.layout.read_schema(params=False)
+        if made:  # the configuration's and the parameters' columns, from the runs' points
+            point = batch.column("point").to_numpy(zero_copy_only=False)
+            runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
+            present, which = np.unique(point, return_inverse=True)
+            configs = [self.points[int(pt)] for pt in present]
+            index = pa.array(which.astype(np.int32))
+            for lv in self.layout.levers:
+                if f"lever.{lv}" in made:
+                    options = pa.array([c.levers[lv] for c in configs], pa.string())
+                    extra[f"lever.{lv}"] = options.take(index)
+            if "lens" in made:
+                extra["lens"] = pa.array([c.lens for c in configs], pa.string()).take(index)
+            drawn = [p for p in self.layout.params if f"param.{p}" in made]
+            values_of = {p: np.empty(len(runs), dtype=np.float64) for p in drawn}
+            for k, pt in enumerate(present if drawn else []):
+                rows = which == k
+                for name, values in self.params(int(pt), runs[rows]).items():
+                    if name in values_of:
+                        values_of[name][rows] = values
+            for name in drawn:
+                extra[f"param.{name}"] = pa.array(values_of[name], pa.float64())
         arrays = []
         for field in schema:
             if field.name in extra:
@@ -300,8 +328,11 @@ class Expander:
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def expand_all(
-        self, batches: Iterator[pa.RecordBatch], params: bool = True
+        self,
+        batches: Iterator[pa.RecordBatch],
+        params: bool = True,
+        columns: Sequence[str] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             if batch.num_rows:
-                yield self.expand(batch, params)
+                yield self.expand(batch, params, columns)

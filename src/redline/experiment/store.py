@@ -787,27 +787,36 @@ class Store:
         return expander
 
     def _batches(
-        self, con: duckdb.DuckDBPyConnection, record: ExperimentRecord, params: bool = True
+        self,
+        con: duckdb.DuckDBPyConnection,
+        record: ExperimentRecord,
+        params: bool = True,
+        columns: Sequence[str] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The experiment's full rows, ordered by design point and run, a batch at a time
-        (without the runs' parameter values unless ``params``)."""
+        (without the runs' parameter values unless ``params``; ``columns``: only those, and
+        only the stored columns they need are read)."""
         expander = self._expander(con, record)
-        query = con.sql(f'SELECT * FROM "{record.results_table}" ORDER BY point, run')
+        if columns is None:
+            read = "*"
+        else:
+            read = ", ".join(f'"{_column(c)}"' for c in record.layout.stored_for(columns))
+        query = con.sql(f'SELECT {read} FROM "{record.results_table}" ORDER BY point, run')
         reader: pa.RecordBatchReader = query.to_arrow_reader(READ_BATCH)
-        yield from expander.expand_all(iter(reader), params)
+        yield from expander.expand_all(iter(reader), params, columns)
 
     def results(
         self, name: str, columns: Sequence[str] | None = None, params: bool = True
     ) -> pa.Table:
         """The per-run rows of an experiment, ordered by design point and run (``columns``:
-        only those; ``params`` false: without the ``param.*`` columns, which are recomputed
-        from each run's draws — most of the time of reading all rows)."""
+        only those, in that order, and only what they need is read; ``params`` false: without
+        the ``param.*`` columns, which are recomputed from each run's draws — most of the time
+        of reading all rows)."""
         with self.connect(must_exist=True, read_only=True) as con:
             record = self.require(con, name)
-            schema = record.layout.read_schema(params)
-            batches = list(self._batches(con, record, params))
-            table = pa.Table.from_batches(batches, schema=schema)
-        return table.select(list(columns)) if columns is not None else table
+            schema = record.layout.read_schema(params, columns)
+            batches = list(self._batches(con, record, params, columns))
+            return pa.Table.from_batches(batches, schema=schema)
 
     def point_counts(self, name: str, outcomes: list[str]) -> dict[int, PointTally]:
         """Per design point with stored runs: the runs and, per outcome, its hits and mean

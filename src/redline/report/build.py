@@ -34,8 +34,13 @@ STORY_SEARCH = 200
 def point_tables(store: Store, name: str, table: pa.Table | None = None) -> dict[int, pa.Table]:
     """An experiment's rows split by design point: slices of the one table (no copies) where
     the rows come ordered by point, as the store gives them."""
-    # the report reads no parameter values: recomputing them was most of reading the rows
-    table = store.results(name, params=False) if table is None else table
+    if table is None:
+        # the stored columns alone: the report takes each configuration's levers and lens from
+        # its design point (not from every row), and reads no parameter values (recomputing
+        # them was most of reading the rows)
+        record = store.get(name)
+        stored = None if record is None else [c for c, _ in record.layout.stored()]
+        table = store.results(name, stored, params=False)
     points = table.column("point").to_numpy()
     if len(points) and bool(np.all(points[1:] >= points[:-1])):
         starts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]])

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 
-from redline.compile import Configuration, Program
+from redline.compile import Configuration, Program, lowered
 from redline.compile.configure import configure, overrides
-from redline.compile.lower import lower
 from redline.scenario.model import Scenario
 
 
@@ -29,15 +26,9 @@ class Job:
     ) -> Job:
         values = overrides(scenario, config)
         values.update(fixed)
-        program = configure(_lowered(scenario.model_dump_json(by_alias=True)), values)
+        program = configure(lowered(scenario), values)
         return cls(program, tuple(sorted(config.levers.items())), config.lens, fixed)
 
     @property
     def config(self) -> Configuration:
         return Configuration(dict(self.levers), self.lens)
-
-
-@lru_cache(maxsize=8)
-def _lowered(scenario_json: str) -> Program:
-    """The scenario lowered once per process, shared by all its configurations."""
-    return lower(Scenario.model_validate(json.loads(scenario_json)))

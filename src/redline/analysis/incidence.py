@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from redline.arrays import numpy_array
+
 
 def aalen_johansen(
     times: NDArray[np.int64], causes: NDArray[np.int64], horizon: int, cause: int = 1
@@ -46,9 +48,9 @@ def aalen_johansen(
 def outcome_incidence(table: pa.Table, outcome: str, horizon: int) -> NDArray[np.float64]:
     """Cumulative incidence of an outcome; a run ended first by another (absorbing) outcome
     competes with it, a run that reached the horizon is censored there."""
-    first = table.column(f"first.{outcome}").to_numpy(zero_copy_only=False)
+    first = numpy_array(table.column(f"first.{outcome}"))
     hit = ~np.isnan(first.astype(np.float64))
-    steps = table.column("steps").to_numpy().astype(np.int64)
+    steps = numpy_array(table.column("steps")).astype(np.int64)
     ended = steps < horizon
     times = np.where(hit, np.nan_to_num(first, nan=0).astype(np.int64), steps - 1)
     causes = np.where(hit, 1, np.where(ended, 2, 0)).astype(np.int64)

@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from redline.arrays import arrow_array
 from redline.compile import Configuration, Program
 from redline.engine.params import sample_params
 from redline.engine.semantics import ChunkResult
@@ -197,17 +198,6 @@ class Layout:
             data["step_type"],
             data["level_type"],
         )
-
-
-def arrow_array(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    """A one-dimensional NumPy array of numbers as an Arrow array of the same type, null where
-    ``valid`` is false. Built from the array's buffer: ``pa.array`` would import pandas (a
-    second of a worker process's start) to ask whether the array is one of its objects."""
-    values = np.ascontiguousarray(values)
-    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(
-        pa.from_numpy_dtype(values.dtype), len(values), [bitmap, pa.py_buffer(values)]
-    )
 
 
 def _all_at(rows: pa.Table, point: int) -> bool:

@@ -56,6 +56,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from redline.arrays import arrow_array
 from redline.engine.trouble import TroubleRow, merge_rows
 from redline.errors import UserError
 from redline.experiment.csv_cells import guard_batch
@@ -659,12 +660,12 @@ class Store:
         steps, rungs = np.nonzero(occupancy)
         occupied = pa.table(
             {
-                "experiment": pa.array(np.full(len(steps), record.key, np.int32)),
-                "unit": pa.array(np.full(len(steps), unit.index, np.int32)),
-                "point": pa.array(np.full(len(steps), unit.point, np.int32)),
-                "step": pa.array(steps, pa.int32()),
-                "rung": pa.array(rungs, pa.int32()),
-                "runs": pa.array(occupancy[steps, rungs], pa.int64()),
+                "experiment": arrow_array(np.full(len(steps), record.key, np.int32)),
+                "unit": arrow_array(np.full(len(steps), unit.index, np.int32)),
+                "point": arrow_array(np.full(len(steps), unit.point, np.int32)),
+                "step": arrow_array(steps.astype(np.int32)),
+                "rung": arrow_array(rungs.astype(np.int32)),
+                "runs": arrow_array(occupancy[steps, rungs].astype(np.int64)),
             }
         )
         with self.connect() as con:

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from redline.analysis.ablation import Ablation
 from redline.analysis.incidence import outcome_incidence
 from redline.analysis.score import Score
+from redline.arrays import numpy_array
 from redline.compile import compile_scenario
 from redline.engine.deciders import DecisionMaker
 from redline.experiment.design import lever_defaults, setting_label
@@ -41,7 +42,7 @@ def point_tables(store: Store, name: str, table: pa.Table | None = None) -> dict
         record = store.get(name)
         stored = None if record is None else [c for c, _ in record.layout.stored()]
         table = store.results(name, stored, params=False)
-    points = table.column("point").to_numpy()
+    points = numpy_array(table.column("point"))
     if len(points) and bool(np.all(points[1:] >= points[:-1])):
         starts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]])
         ends = np.r_[starts[1:], len(points)]
@@ -101,7 +102,7 @@ def narrated_run(store: Store, name: str, tables: dict[int, pa.Table] | None = N
     first = store.points(name)[0]
     tables = point_tables(store, name) if tables is None else tables
     table = tables[first["point"]].slice(0, STORY_SEARCH)
-    peaks = table.column("peak_level").to_numpy()
+    peaks = numpy_array(table.column("peak_level"))
     index = int(np.argmax(peaks))
     return int(table.column("run")[index].as_py())
 

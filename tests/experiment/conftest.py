@@ -7,26 +7,13 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
-from experiment_support import SPEC, assert_ok, read_export, redline
+from experiment_support import SPEC, Reference, assert_ok, read_export, redline
 
 #: the files of the reference: its store and its exports
 FILES = ("reference.duckdb", "ref.csv", "ref.parquet")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An uninterrupted sweep of :data:`SPEC` named ``ref``, and its exports made with
-    ``redline results export``."""
-
-    store: Path
-    csv: Path
-    parquet: Path
-    table: pa.Table
 
 
 def _sweep(where: Path) -> None:

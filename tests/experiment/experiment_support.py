@@ -44,6 +44,17 @@ UNITS = POINTS * (RUNS // CHUNK)
 HALF = ["--lever", "nato_response=none", "--lever", "nato_response=consultation"]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """An uninterrupted sweep of :data:`SPEC` named ``ref``, and its exports made with
+    ``redline results export``: the session's ``reference`` fixture (conftest.py here)."""
+
+    store: Path
+    csv: Path
+    parquet: Path
+    table: pa.Table
+
+
 def env() -> dict[str, str]:
     out = dict(os.environ)
     out.pop("FORCE_COLOR", None)

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from experiment_support import SPEC, assert_refused, redline, run_concurrently, store_state
+from experiment_support import (
+    SPEC,
+    Reference,
+    assert_refused,
+    redline,
+    run_concurrently,
+    store_state,
+)
 
-from conftest import Reference
 from redline.experiment.store import Store
 
 NOTES = "This is a text file, not a store.\n"

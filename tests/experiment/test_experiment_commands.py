@@ -14,13 +14,13 @@ from experiment_support import (
     LENSES,
     OPTIONS,
     SCENARIO,
+    Reference,
     assert_ok,
     assert_same_rows,
     redline,
     where_point_below,
 )
 
-from conftest import Reference
 from redline.analysis.compare import difference, format_difference
 from redline.experiment.runner import stored_summaries
 from redline.experiment.store import Store

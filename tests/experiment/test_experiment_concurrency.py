@@ -8,6 +8,7 @@ from pathlib import Path
 from experiment_support import (
     HALF,
     SPEC,
+    Reference,
     assert_refused,
     assert_same_rows,
     planned_units,
@@ -16,7 +17,6 @@ from experiment_support import (
     where_point_below,
 )
 
-from conftest import Reference
 from redline.experiment.store import Store
 
 

@@ -14,6 +14,7 @@ from experiment_support import (
     RUNS,
     SEED,
     SPEC,
+    Reference,
     assert_ok,
     assert_same_rows,
     planned_units,
@@ -22,7 +23,6 @@ from experiment_support import (
     where_point_below,
 )
 
-from conftest import Reference
 from redline.experiment.design import Unit, design
 from redline.experiment.executors import (
     MMAP_THRESHOLD,

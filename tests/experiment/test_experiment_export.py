@@ -7,9 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from experiment_support import flat, read_export, run_concurrently
-
-from conftest import Reference
+from experiment_support import Reference, flat, read_export, run_concurrently
 
 CASES = {
     "out.csv": [],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from experiment_support import (
+    Reference,
     assert_ok,
     assert_refused,
     assert_same_rows,
@@ -21,7 +22,6 @@ from experiment_support import (
 )
 
 import redline as package
-from conftest import Reference
 from redline.experiment.store import Store
 
 BUILTIN = Path(package.__file__).parent / "scenarios" / "convoy-strike.yaml"

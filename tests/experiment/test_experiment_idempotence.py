@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pytest
 from experiment_support import (
     SPEC,
+    Reference,
     assert_ok,
     assert_refused,
     assert_same_rows,
@@ -22,7 +23,6 @@ from experiment_support import (
     wait_snapshot,
 )
 
-from conftest import Reference
 from redline import __version__
 from redline.experiment.store import Store
 

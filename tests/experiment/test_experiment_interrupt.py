@@ -24,6 +24,7 @@ from experiment_support import (
     SCENARIO,
     SPEC,
     UNITS,
+    Reference,
     assert_ok,
     flat,
     read_export,
@@ -33,7 +34,6 @@ from experiment_support import (
     wait_snapshot,
 )
 
-from conftest import Reference
 from redline.experiment.spec import ExperimentSpec
 from redline.experiment.store import Store
 from redline.experiment.sweep import Plan, plan

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from experiment_support import SCENARIO, SCRIPT, env, wait_snapshot
-
-from conftest import Reference
+from experiment_support import SCENARIO, SCRIPT, Reference, env, wait_snapshot
 
 #: run in a fresh interpreter: the peak RSS of its only child, the sweep, in KiB
 MEASURE = """

@@ -24,6 +24,7 @@ from experiment_support import (
     SCENARIO,
     SCRIPT,
     SPEC,
+    Reference,
     assert_ok,
     assert_refused,
     assert_same_rows,
@@ -37,7 +38,6 @@ from experiment_support import (
     wait_snapshot,
 )
 
-from conftest import Reference
 from redline.compile import Program
 from redline.experiment import claims
 from redline.experiment.resources import (

@@ -13,6 +13,7 @@ import pytest
 from experiment_support import (
     SPEC,
     UNITS,
+    Reference,
     Snapshot,
     assert_ok,
     flat,
@@ -24,7 +25,6 @@ from experiment_support import (
     wait_snapshot,
 )
 
-from conftest import Reference
 from redline.experiment.store import Store
 
 

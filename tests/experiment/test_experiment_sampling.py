@@ -13,9 +13,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from experiment_support import SCENARIO, assert_ok, read_export, redline, run_concurrently
+from experiment_support import (
+    SCENARIO,
+    Reference,
+    assert_ok,
+    read_export,
+    redline,
+    run_concurrently,
+)
 
-from conftest import Reference
 from redline.analysis.compare import difference
 from redline.experiment.design import sobol_note
 from redline.experiment.store import Store

@@ -10,10 +10,10 @@ from statistics import NormalDist
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from experiment_support import Reference
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import Reference
 from redline.analysis.compare import (
     PointCounts,
     compare_along,

@@ -19,9 +19,16 @@ import time
 from pathlib import Path
 
 import pytest
-from experiment_support import SCRIPT, SPEC, assert_refused, env, flat, redline, redline_here
-
-from conftest import Reference
+from experiment_support import (
+    SCRIPT,
+    SPEC,
+    Reference,
+    assert_refused,
+    env,
+    flat,
+    redline,
+    redline_here,
+)
 
 #: a sweep that writes more than 2 MB: 8 design points × 50,000 runs of convoy-strike
 BIG = ["sweep", "convoy-strike", "--name", "big", "--runs", "50000", "--yes"]

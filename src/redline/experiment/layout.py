@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from redline.arrays import arrow_array
+from redline.arrays import arrow_array, numpy_array
 from redline.compile import Configuration, Program
 from redline.engine.params import sample_params
 from redline.engine.semantics import ChunkResult
@@ -289,8 +289,8 @@ class Expander:
         made = {name for name in schema.names if name not in stored}
         extra: dict[str, pa.Array] = {}
         if made:  # the configuration's and the parameters' columns, from the runs' points
-            point = batch.column("point").to_numpy(zero_copy_only=False)
-            runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
+            point = numpy_array(batch.column("point"))
+            runs = numpy_array(batch.column("run")).astype(np.int64)
             present, which = np.unique(point, return_inverse=True)
             configs = [self.points[int(pt)] for pt in present]
             index = pa.array(which.astype(np.int32))

@@ -67,6 +67,7 @@ def run_chunk(
         # backends do to a variable no effect wrote) turns into 0.0: the loop skips those
         raise Unsupported("a variable bounded by -0.0")
     from redline.engine.fused.cache import compiled  # Numba starts here
+    from redline.engine.fused.resolution import remembered
 
     c = compiled(program)
     layout = event_layout(program)
@@ -94,8 +95,6 @@ def run_chunk(
         drawn=drawn_values,
         drawn_row=drawn_row,
         origins=origins(seed, program.horizon, c.slots),
-        lo=np.array([v.lo for v in program.variables], dtype=np.float64),
-        hi=np.array([v.hi for v in program.variables], dtype=np.float64),
         plan=plan,
     )
     out = Outputs(
@@ -110,7 +109,8 @@ def run_chunk(
         trouble_runs=np.zeros(n, dtype=np.int32),
     )
     out.trouble[:, 3:] = -1
-    c.kernel(inputs, c.effects, out, workspace(program, c.counted, inputs.fixed))
+    with remembered():  # the first call compiles the loop
+        c.kernel(inputs, c.effects, out, workspace(program, c.counted, inputs.fixed))
     size = len(checks(program))
     return ChunkResult(
         runs=runs,

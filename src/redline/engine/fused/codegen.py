@@ -48,16 +48,14 @@ from redline.engine.trouble import rule_column, scheduled_column, variable_colum
 
 # -- what the kernel takes ----------------------------------------------------------------------
 class Inputs(NamedTuple):
-    """A chunk's inputs: its runs, their parameter values, the keyed draws' stream origins, the
-    variables' bounds and the scripted actors' plans."""
+    """A chunk's inputs: its runs, their parameter values, the keyed draws' stream origins and
+    the scripted actors' plans (the variables' bounds are literals in the source)."""
 
     runs: NDArray[np.int64]  # (runs,)
     fixed: NDArray[np.float64]  # (params,) each parameter's value; 0 for a drawn one
     drawn: NDArray[np.float64]  # (drawn params, runs) each run's drawn values
     drawn_row: NDArray[np.int64]  # (params,) a parameter's row in ``drawn``; -1 if fixed
     origins: NDArray[np.uint64]  # (steps, slots) stream origin of every draw site of a step
-    lo: NDArray[np.float64]  # (variables,)
-    hi: NDArray[np.float64]  # (variables,)
     plan: NDArray[np.int64]  # (actors, steps) a scripted actor's candidate at each step
 
 
@@ -269,6 +267,14 @@ class _Expressions:
         self.local.setdefault(f"p{k}", f"P[{k}]")
         return f"p{k}"
 
+    def event(self, k: int) -> str:
+        """Slot ``k`` of the event array (an event word or a tag's counter, which only the run
+        loop changes): a local loaded once where the function holds them."""
+        if self.local is None:
+            return f"E[{k}]"
+        self.local.setdefault(f"ew{k}", f"E[{k}]")
+        return f"ew{k}"
+
     def name(self, name: str) -> str:
         if name in self.vars:
             return self.var(self.vars[name])
@@ -293,14 +299,14 @@ class _Expressions:
                     return "0.0"
                 base = 2 * self.words + len(self.p.deciders)
                 slots = [base + self.counted.setdefault(c, len(self.counted)) for c in cols]
-                return "(0.0" + "".join(f" + E[{k}]" for k in slots) + ")"
+                return "(0.0" + "".join(f" + {self.event(k)}" for k in slots) + ")"
             if not cols:
                 return "0.0" if self.mean else "False"
             first = 0 if f == "now" else self.words
             masks: dict[int, int] = {}
             for c in cols:
                 masks[c // WORD_BITS] = masks.get(c // WORD_BITS, 0) | 1 << (c % WORD_BITS)
-            tests = [f"(E[{first + w}] & {m}) != 0" for w, m in sorted(masks.items())]
+            tests = [f"({self.event(first + w)} & {m}) != 0" for w, m in sorted(masks.items())]
             return self.truth(f"({' or '.join(tests)})")
         if f == "chose":
             if self.mean:
@@ -406,8 +412,8 @@ class _Generator:
         """A phase function returning ``result``. With ``local`` (the state does not change
         while it runs) the variables and parameters it reads are loaded into locals once, at
         its start, and deltas add up in locals applied at its end: each variable a delta
-        changed is set to its value plus the sum, clipped to its bounds (it takes ``LO`` and
-        ``HI``). Only a variable whose sum is not zero is touched: a stored value is within its
+        changed is set to its value plus the sum, clipped to its bounds. Only a variable whose
+        sum is not zero is touched: a stored value is within its
         bounds and never -0.0, so adding a zero (a delta of 0.0, or none) and clipping leaves
         it as it is, and the loop needs no list of the variables each effect wrote."""
         w = self.out
@@ -423,7 +429,7 @@ class _Generator:
                 w(f"if d{v} != 0.0:")
                 with w.block():
                     x = f"x{v}" if self.ex.local and f"x{v}" in self.ex.local else f"X[{v}]"
-                    w(f"X[{v}] = _min(_max({x} + d{v}, LO[{v}]), HI[{v}])")
+                    w(f"X[{v}] = {self.clip(f'{x} + d{v}', v)}")
             w(f"return {result}")
         if self.ex.local is not None:
             head = [f"    {k} = {code}" for k, code in self.ex.local.items()]
@@ -434,6 +440,22 @@ class _Generator:
         names = [*_STATE.split(", "), *(extra.split(", ") if extra else ())]
         self.args[name] = ", ".join(n for n in names if re.search(rf"\b{n}\b", body))
         w.lines[start - 1] = f"def {name}({self.args[name]}):"
+
+    def clip(self, code: str, j: int) -> str:
+        """``code`` clipped to variable ``j``'s bounds, written as literals: np.maximum with
+        -inf and np.minimum with inf leave every value as it is, so an infinite bound is no
+        test at all."""
+        var = self.p.variables[j]
+        value = _number(code)
+        if value is not None:  # folded as the compiled code would (NaN wins)
+            for bound, pick in ((var.lo, max), (var.hi, min)):
+                value = value if value != value else bound if bound != bound else pick(value, bound)
+            return _lit(value)
+        if var.lo != -math.inf:
+            code = f"_max({code}, {_lit(var.lo)})"
+        if var.hi != math.inf:
+            code = f"_min({code}, {_lit(var.hi)})"
+        return code
 
     def call(self, name: str) -> str:
         """A call of the phase function ``name`` from the run loop: it passes only the
@@ -454,34 +476,27 @@ class _Generator:
         w('_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)')
         w('_part = numba.njit(cache=False, nogil=True, error_model="numpy", _nrt=False,')
         w("                   no_cpython_wrapper=True)")
-        with self.function("initial", "LO, HI", local=False):  # each may read the last
-            codes = [ex.source(var.initial) for var in p.variables]
-            if any("X[" in code for code in codes):  # one reads another: clipped in order
-                for j, code in enumerate(codes):
-                    w(f"X[{j}] = _min(_max({code} + 0.0, LO[{j}]), HI[{j}])")
-            else:  # none reads another: set, then clipped in one loop
-                for j, code in enumerate(codes):
-                    w(f"X[{j}] = {code} + 0.0")
-                w(f"for j in range({len(codes)}):")
-                with w.block():
-                    w("X[j] = _min(_max(X[j], LO[j]), HI[j])")
+        with self.function("initial", local=False):  # each may read the last
+            for j, var in enumerate(p.variables):
+                code = ex.source(var.initial)
+                w(f"X[{j}] = {self.clip(_fold('+', code, '0.0') or f'{code} + 0.0', j)}")
         if p.dynamics:
-            with self.function("dynamics", "LO, HI"):
+            with self.function("dynamics"):
                 for k, dyn in enumerate(p.dynamics):
                     w(f"n{k} = {ex.source(dyn.value)} + 0.0")
                 last = {dyn.var: k for k, dyn in enumerate(p.dynamics)}  # the last write wins
                 for j, k in sorted(last.items()):  # clipped: only what they wrote
-                    w(f"X[{j}] = _min(_max(n{k}, LO[{j}]), HI[{j}])")
+                    w(f"X[{j}] = {self.clip(f'n{k}', j)}")
         if any(r.at_step is not None for r in p.schedule):
             self.scheduled()
         self.decide()
-        with self.function("perform", "LO, HI"):
+        with self.function("perform"):
             for i, d in enumerate(p.deciders):
                 if not self.chooses(i):
                     continue
                 for k, c in enumerate(d.candidates):
                     if c != HOLD and p.actions[c].effect.deltas:
-                        w(f"if E[{2 * self.words + i}] == {k}:")
+                        w(f"if {ex.event(2 * self.words + i)} == {k}:")
                         with w.block():
                             self.add_deltas(p.actions[c].effect)
         if p.rules:
@@ -531,7 +546,7 @@ class _Generator:
         for r, rule in enumerate(p.schedule):
             if rule.at_step is not None:
                 by_step.setdefault(rule.at_step, []).append(r)
-        with self.function("scheduled", "LO, HI, R, Q, F", "n"):
+        with self.function("scheduled", "R, Q, F", "n"):
             w("n = 0")
             for at, due in sorted(by_step.items()):
                 w(f"if t == {at}:")
@@ -547,7 +562,7 @@ class _Generator:
         reacts: whether it fired (R[r] = 1) or failed (2), its probability in Q[r], its deltas
         applied at the round's end; returns how many reacted, listed in F in order."""
         p, w = self.p, self.out
-        with self.function("round_of_rules", "LO, HI, R, Q, F, SP, DT", "n"):
+        with self.function("round_of_rules", "R, Q, F, SP, DT", "n"):
             w("n = 0")
             for r, rule in enumerate(p.rules):
                 w(f"if DT[{r}] and not SP[{r}] and {self.ex.source(rule.trigger)}:")
@@ -576,7 +591,7 @@ class _Generator:
         w("def kernel(inp, FX, out, work):")
         with w.block():
             w("runs, PD, PI, O = inp.runs, inp.drawn, inp.drawn_row, inp.origins")
-            w("LO, HI, PLAN, OCC = inp.lo, inp.hi, inp.plan, out.occupancy")
+            w("PLAN, OCC = inp.plan, out.occupancy")
             # the tables as locals, read in the loop without a tuple's attribute lookup
             w("FM, FCS, FCT = FX.mask, FX.cstart, FX.ctags")
             w("FAS, FA, FL = FX.astart, FX.aff, FX.level")

@@ -31,7 +31,8 @@ detaches it after, rather than starting DuckDB on the file anew, which is most o
 costs; detaching releases the file, and writes it out, as closing it does.
 
 Ctrl-C that lands inside a DuckDB query (DuckDB reports it as ``RuntimeError: Query
-interrupted``) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
+interrupted``, or as a registered Arrow table's failure when it lands in the Python code that
+reads it) is raised as :class:`KeyboardInterrupt`, as anywhere else; the transaction it
 interrupted is rolled back when the connection closes.
 
 An experiment's ``status`` is ``running`` while a sweep works on it (or after one was killed),
@@ -58,7 +59,7 @@ import pyarrow as pa
 
 from redline.arrays import arrow_array
 from redline.engine.trouble import TroubleRow, merge_rows
-from redline.errors import UserError
+from redline.errors import UserError, is_interruption
 from redline.experiment.csv_cells import guard_batch
 from redline.experiment.design import DesignPoint, Unit
 from redline.experiment.layout import Expander, Layout, PointConfig
@@ -147,13 +148,6 @@ def lock_wait() -> float:
     return seconds
 
 
-def is_interruption(exc: BaseException) -> bool:
-    """Whether an exception is Ctrl-C: Python's, or DuckDB's report of one in a query."""
-    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
-        return True
-    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
-
-
 class ExperimentDeleted(UserError):
     """The experiment a sweep works on was deleted (or replaced) while it ran."""
 
@@ -213,26 +207,32 @@ class ExperimentRecord:
         )
 
 
+class _ThreadWork(threading.local):
+    """What one thread's pieces of work on a store share (each thread its own: the server's
+    threads share one store): the connection a :meth:`Store.session` holds and whether it only
+    reads, the experiments read in a read-only session by name (nothing changes them
+    meanwhile), and within :meth:`Store.attached` the in-memory DuckDB the file is attached to
+    for each piece of work and how deep the pieces of work are."""
+
+    def __init__(self) -> None:
+        self.held: tuple[duckdb.DuckDBPyConnection, bool] | None = None
+        self.records: dict[str, ExperimentRecord | None] = {}
+        self.hub: duckdb.DuckDBPyConnection | None = None
+        self.depth = 0
+
+
 class Store:
     """One DuckDB file of experiments."""
 
     def __init__(self, path: Path = DEFAULT_STORE) -> None:
         self.path = Path(path)
         self._schema_ready = False
-        #: the connection a :meth:`session` holds, and whether it only reads
-        self._held: tuple[duckdb.DuckDBPyConnection, bool] | None = None
-        #: experiments read in a read-only session, by name (nothing changes them meanwhile)
-        self._records: dict[str, ExperimentRecord | None] = {}
+        self._work = _ThreadWork()
         #: the parameter check of experiments this object registered or resumed, by key: drawn
         #: by this very redline moments before, they need not be drawn again to be read
         self._verified: dict[int, str] = {}
         #: how many times this object opened the file (what :meth:`session` saves)
         self.opened = 0
-        #: within :meth:`attached`: the in-memory DuckDB the file is attached to for each piece
-        #: of work, the thread that uses it, and how deep that thread's pieces of work are
-        self._hub: duckdb.DuckDBPyConnection | None = None
-        self._hub_thread: int | None = None
-        self._hub_depth = 0
 
     def require_file(self) -> None:
         """Refuse a store that does not exist (reading commands never create one)."""
@@ -256,8 +256,8 @@ class Store:
         message (:mod:`redline.experiment.store_failures`), at opening or at any query.
 
         Within a :meth:`session`, the session's connection (opened once)."""
-        if self._held is not None:
-            con, reads_only = self._held
+        if self._work.held is not None:
+            con, reads_only = self._work.held
             if reads_only and not read_only:
                 raise RuntimeError("a read-only session of the store cannot write")
             with self._translated(read_only):
@@ -269,7 +269,7 @@ class Store:
             raise UserError(f"{self.path} is not a redline store: it is not a regular file")
         wait = lock_wait() if wait is None else wait
         deadline = time.monotonic() + wait
-        hub = self._hub if self._hub_thread == threading.get_ident() else None
+        hub = self._work.hub
         while True:
             try:
                 con = self._open(read_only) if hub is None else self._attach(hub, read_only)
@@ -303,10 +303,10 @@ class Store:
     def _attach(self, hub: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
         """A connection of ``hub`` to the store's file, attached to it (once however deep the
         pieces of work nest) as the connection's default database."""
-        if self._hub_depth == 0:
+        if self._work.depth == 0:
             path = str(self.path).replace("'", "''")
             hub.execute(f"ATTACH '{path}' AS {_ATTACHED}{' (READ_ONLY)' if read_only else ''}")
-        self._hub_depth += 1
+        self._work.depth += 1
         con = hub.cursor()
         try:
             con.execute(f"USE {_ATTACHED}")
@@ -324,13 +324,13 @@ class Store:
         that could not be written out (a full disk) keeps what was committed in its log, and
         the next piece of work that writes meets the failure itself; an interruption is raised
         (unless ``quiet``: another exception is on its way)."""
-        self._hub_depth -= 1
-        if self._hub_depth > 0:
+        self._work.depth -= 1
+        if self._work.depth > 0:
             return
         try:
             hub.execute(f"DETACH {_ATTACHED}")
         except BaseException as exc:
-            self._hub = self._hub_thread = None
+            self._work.hub = None
             with contextlib.suppress(duckdb.Error):
                 hub.close()
             if is_interruption(exc) and not quiet:
@@ -346,16 +346,17 @@ class Store:
         milliseconds of CPU each time. Between pieces of work the file is released to other
         processes exactly as when it is closed; other threads open it as usual. Within a
         :meth:`session` or another ``attached``, nothing changes."""
-        if self._hub is not None or self._held is not None:
+        work = self._work
+        if work.hub is not None or work.held is not None:
             yield
             return
         hub = duckdb.connect(":memory:")
-        self._hub, self._hub_thread, self._hub_depth = hub, threading.get_ident(), 0
+        work.hub, work.depth = hub, 0
         try:
             yield
         finally:
-            if self._hub is hub:
-                self._hub = self._hub_thread = None
+            if work.hub is hub:
+                work.hub = None
             hub.close()
 
     @contextlib.contextmanager
@@ -380,16 +381,17 @@ class Store:
         however little is read. Other processes wait for the file as long as the session holds
         it, as for one transaction: keep a session to a short piece of work. Read-only, the
         experiments' records are read once. Within a session already held, nothing changes."""
-        if self._held is not None:
+        work = self._work
+        if work.held is not None:
             yield
             return
         with self.connect(must_exist=must_exist, read_only=read_only) as con:
-            self._held = (con, read_only)
+            work.held = (con, read_only)
             try:
                 yield
             finally:
-                self._held = None
-                self._records.clear()
+                work.held = None
+                work.records.clear()
 
     def _failure(self, exc: duckdb.Error, read_only: bool) -> UserError:
         """Why the store's file could not be opened, as a message."""
@@ -461,11 +463,12 @@ class Store:
             return self.require(con, name)
 
     def _get(self, con: duckdb.DuckDBPyConnection, name: str) -> ExperimentRecord | None:
-        if self._held is not None and self._held[1] and name in self._records:
-            return self._records[name]
+        work = self._work
+        if work.held is not None and work.held[1] and name in work.records:
+            return work.records[name]
         record = self._one(con.execute(_RECORD + "WHERE name = ?", [name]).fetchall())
-        if self._held is not None and self._held[1]:
-            self._records[name] = record
+        if work.held is not None and work.held[1]:
+            work.records[name] = record
         return record
 
     def _by_key(self, con: duckdb.DuckDBPyConnection, key: int) -> ExperimentRecord | None:

@@ -45,10 +45,16 @@ def check_index(name: str, value: int) -> int:
 
 
 def is_interruption(exc: BaseException) -> bool:
-    """Ctrl-C as Python raises it, or as DuckDB reports it when it lands in a query."""
+    """Ctrl-C as Python raises it, or as DuckDB reports it: when it lands in a query, or in the
+    Python code a query calls to read a registered object (an Arrow table's schema), which
+    DuckDB reports as that object's failure naming the KeyboardInterrupt."""
     if isinstance(exc, KeyboardInterrupt):
         return True
     kind = type(exc)
-    if kind.__name__ == "InterruptException" and kind.__module__.lstrip("_") == "duckdb":
-        return True
+    if kind.__module__.lstrip("_") == "duckdb":
+        if kind.__name__ == "InterruptException":
+            return True
+        text = str(exc)
+        if "registered as" in text and "KeyboardInterrupt" in text:
+            return True
     return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"

@@ -330,3 +330,24 @@ def test_a_stopped_experiment_is_running_again_when_resumed(tmp_path: Path) -> N
     record = store.get("p")
     assert record is not None
     assert record.status == "done"
+
+
+def test_ctrl_c_in_the_python_code_a_query_calls_is_a_keyboard_interrupt(tmp_path: Path) -> None:
+    """Ctrl-C can land in the Python code DuckDB calls to read a registered Arrow object (a
+    unit's rows, its occupancy); DuckDB then reports the object's failure, naming the
+    KeyboardInterrupt. The store raises it as KeyboardInterrupt, as any other Ctrl-C (a sweep
+    then stops cleanly), and a registered object's other failures stay what they were."""
+    schema = pa.schema([("a", pa.int64())])
+
+    def failing(exc: BaseException) -> Iterator[pa.RecordBatch]:
+        raise exc
+        yield  # a generator, read only when DuckDB scans it
+
+    store = Store(tmp_path / "s.duckdb")
+    for exc, expected in (
+        (KeyboardInterrupt(), KeyboardInterrupt),
+        (ValueError("x"), duckdb.Error),
+    ):
+        with pytest.raises(expected), store.connect() as con:
+            con.register("rows", pa.RecordBatchReader.from_batches(schema, failing(exc)))
+            con.execute("SELECT * FROM rows").fetchall()

@@ -88,38 +88,81 @@ class Effects(NamedTuple):
 
 class Work(NamedTuple):
     """The run loop's working arrays (made by :func:`workspace`, so that the compiled code
-    allocates nothing and counts no references): a run's state, deltas, event array (this
-    step's event words, every step's, the actors' choices, the counters of counted tags),
-    parameters and event record, and a round's reactions."""
+    allocates nothing and counts no references): a run's state, parameters, event array (this
+    step's event words, every step's, the actors' choices, the counters of counted tags) and
+    event record, and a round's reactions. All but the record are views of two arrays, ``V``
+    (floats) and ``I`` (integers), laid out as :class:`Packing` says: a phase function takes
+    those two rather than seven arrays (a call passes each array as seven values)."""
 
+    V: NDArray[np.float64]
+    I: NDArray[np.int64]  # noqa: E741 (the integers, beside V)
     X: NDArray[np.float64]  # (variables,)
-    E: NDArray[np.int64]
     P: NDArray[np.float64]  # (params,) the run's parameter values
+    Q: NDArray[np.float64]  # (reactions,) their probabilities
     R: NDArray[np.int64]  # (reactions,) 1 fired, 2 failed, 0 did not react
     F: NDArray[np.int64]  # (reactions,) the reactions of a phase, in their order
-    Q: NDArray[np.float64]  # (reactions,) their probabilities
-    SP: NDArray[np.bool_]  # (rules,) reacted this step
-    DT: NDArray[np.bool_]  # (rules,) to be tested this round
+    SP: NDArray[np.int64]  # (rules,) 1: reacted this step
+    DT: NDArray[np.int64]  # (rules,) 1: to be tested this round
     FIRST: NDArray[np.int64]  # (outcomes,)
+    E: NDArray[np.int64]
     EV: NDArray[np.int64]  # (event columns,) the run's event record
+
+
+class Packing(NamedTuple):
+    """Where each working array starts in ``V`` (the state, the parameters, the reactions'
+    probabilities) and ``I`` (the reactions, their order, the rules' two flags, the outcomes'
+    first steps, then the event array, whose size the generator learns last)."""
+
+    p: int
+    q: int
+    v_size: int
+    f: int
+    sp: int
+    dt: int
+    first: int
+    e: int
+
+    @classmethod
+    def of(cls, program: Program) -> Packing:
+        nv, nr = max(len(program.variables), 1), max(len(program.rules), 1)
+        reactions = max(len(program.rules), len(program.schedule), 1)
+        params = max(len(program.params), 1)
+        f = reactions  # R first, at 0
+        sp = f + reactions
+        dt = sp + nr
+        first = dt + nr
+        return cls(
+            nv,
+            nv + params,
+            nv + params + reactions,
+            f,
+            sp,
+            dt,
+            first,
+            first + max(len(program.outcomes), 1),
+        )
 
 
 def workspace(program: Program, counted: tuple[int, ...], fixed: NDArray[np.float64]) -> Work:
     """Working arrays for the run loop of ``program`` (with ``counted`` tags), its parameter
     values starting as ``fixed``."""
-    nv, nr = max(len(program.variables), 1), max(len(program.rules), 1)
-    reactions = max(len(program.rules), len(program.schedule), 1)
+    at = Packing.of(program)
     size = 2 * event_words(program) + len(program.deciders) + len(counted)
+    V = np.zeros(at.v_size)
+    V[at.p : at.q] = fixed
+    I = np.zeros(at.e + size, dtype=np.int64)  # noqa: E741
     return Work(
-        X=np.zeros(nv),
-        E=np.zeros(size, dtype=np.int64),
-        P=fixed.copy(),
-        R=np.zeros(reactions, dtype=np.int64),
-        F=np.zeros(reactions, dtype=np.int64),
-        Q=np.zeros(reactions),
-        SP=np.zeros(nr, dtype=np.bool_),
-        DT=np.zeros(nr, dtype=np.bool_),
-        FIRST=np.zeros(max(len(program.outcomes), 1), dtype=np.int64),
+        V=V,
+        I=I,
+        X=V[: at.p],
+        P=V[at.p : at.q],
+        Q=V[at.q :],
+        R=I[: at.f],
+        F=I[at.f : at.sp],
+        SP=I[at.sp : at.dt],
+        DT=I[at.dt : at.first],
+        FIRST=I[at.first : at.e],
+        E=I[at.e :],
         EV=np.zeros(max(event_layout(program).size, 1), dtype=np.int64),
     )
 
@@ -202,6 +245,7 @@ class _Expressions:
         self.slots = slots
         self.vars = {v.name: i for i, v in enumerate(program.variables)}
         self.words = event_words(program)
+        self.at = Packing.of(program)
         #: the tags ``count()`` reads, each with its counter's slot
         self.counted: dict[int, int] = {}
         #: in a function that reads state and parameters into locals once (none changes
@@ -256,23 +300,23 @@ class _Expressions:
     def var(self, j: int) -> str:
         """State variable ``j``: a local loaded once where the function holds them."""
         if self.local is None:
-            return f"X[{j}]"
-        self.local.setdefault(f"x{j}", f"X[{j}]")
+            return f"V[{j}]"
+        self.local.setdefault(f"x{j}", f"V[{j}]")
         return f"x{j}"
 
     def param(self, k: int) -> str:
         """Parameter ``k``: a local loaded once where the function holds them."""
         if self.local is None:
-            return f"P[{k}]"
-        self.local.setdefault(f"p{k}", f"P[{k}]")
+            return f"V[{self.at.p + k}]"
+        self.local.setdefault(f"p{k}", f"V[{self.at.p + k}]")
         return f"p{k}"
 
     def event(self, k: int) -> str:
         """Slot ``k`` of the event array (an event word or a tag's counter, which only the run
         loop changes): a local loaded once where the function holds them."""
         if self.local is None:
-            return f"E[{k}]"
-        self.local.setdefault(f"ew{k}", f"E[{k}]")
+            return f"I[{self.at.e + k}]"
+        self.local.setdefault(f"ew{k}", f"I[{self.at.e + k}]")
         return f"ew{k}"
 
     def name(self, name: str) -> str:
@@ -315,7 +359,7 @@ class _Expressions:
             index, positions = self.positions[actor]
             position = positions.get(action)
             at = 2 * self.words + index
-            return "False" if position is None else f"(E[{at}] == {position})"
+            return "False" if position is None else f"(I[{self.at.e + at}] == {position})"
         primitive = SIGNATURES[f]
         site = 0
         if primitive.family == "random":
@@ -378,7 +422,7 @@ class _Indent:
 #: the arguments every generated phase function takes: what expressions read (the state, the
 #: parameters, the event array — this step's and every step's event words, the actors'
 #: choices, the counters of counted tags —, the stream origins) and the step's scalars
-_STATE = "X, P, E, O, t, tf, run, level, peak"
+_STATE = "V, I, O, t, tf, run, level, peak"
 
 #: the runtime helpers every generated module imports
 _HELPERS = (
@@ -402,6 +446,7 @@ class _Generator:
         self.out = _Source()
         self.layout = event_layout(program)
         self.words = event_words(program)
+        self.at = self.ex.at
         #: each phase function's arguments (the names it uses, in the order of the list)
         self.args: dict[str, str] = {}
 
@@ -428,8 +473,8 @@ class _Generator:
             for v in self.deltas:
                 w(f"if d{v} != 0.0:")
                 with w.block():
-                    x = f"x{v}" if self.ex.local and f"x{v}" in self.ex.local else f"X[{v}]"
-                    w(f"X[{v}] = {self.clip(f'{x} + d{v}', v)}")
+                    x = f"x{v}" if self.ex.local and f"x{v}" in self.ex.local else f"V[{v}]"
+                    w(f"V[{v}] = {self.clip(f'{x} + d{v}', v)}")
             w(f"return {result}")
         if self.ex.local is not None:
             head = [f"    {k} = {code}" for k, code in self.ex.local.items()]
@@ -479,14 +524,14 @@ class _Generator:
         with self.function("initial", local=False):  # each may read the last
             for j, var in enumerate(p.variables):
                 code = ex.source(var.initial)
-                w(f"X[{j}] = {self.clip(_fold('+', code, '0.0') or f'{code} + 0.0', j)}")
+                w(f"V[{j}] = {self.clip(_fold('+', code, '0.0') or f'{code} + 0.0', j)}")
         if p.dynamics:
             with self.function("dynamics"):
                 for k, dyn in enumerate(p.dynamics):
                     w(f"n{k} = {ex.source(dyn.value)} + 0.0")
                 last = {dyn.var: k for k, dyn in enumerate(p.dynamics)}  # the last write wins
                 for j, k in sorted(last.items()):  # clipped: only what they wrote
-                    w(f"X[{j}] = {self.clip(f'n{k}', j)}")
+                    w(f"V[{j}] = {self.clip(f'n{k}', j)}")
         if any(r.at_step is not None for r in p.schedule):
             self.scheduled()
         self.decide()
@@ -501,20 +546,21 @@ class _Generator:
                             self.add_deltas(p.actions[c].effect)
         if p.rules:
             self.rules()
-        with self.function("outcomes", "FIRST", "ended"):  # whether an absorbing one ended it
+        first = self.at.first
+        with self.function("outcomes", result="ended"):  # whether an absorbing one ended it
             w("ended = False")
             for o, outcome in enumerate(p.outcomes):
                 if outcome.absorbing:
                     w(f"if {ex.source(outcome.when)}:")
                     with w.block():
-                        w(f"if FIRST[{o}] < 0:")
+                        w(f"if I[{first + o}] < 0:")
                         with w.block():
-                            w(f"FIRST[{o}] = t")
+                            w(f"I[{first + o}] = t")
                         w("ended = True")
                 else:  # once recorded, not tested again
-                    w(f"if FIRST[{o}] < 0 and {ex.source(outcome.when)}:")
+                    w(f"if I[{first + o}] < 0 and {ex.source(outcome.when)}:")
                     with w.block():
-                        w(f"FIRST[{o}] = t")
+                        w(f"I[{first + o}] = t")
         self.kernel()
         return w.text()
 
@@ -526,16 +572,16 @@ class _Generator:
         = 1) or fails (2), its deltas added up, and ``r`` listed in F (its ``n``-th)."""
         w = self.out
         w(f"q{r} = {self.ex.source(rule.probability)}")
-        w(f"Q[{r}] = q{r}")
+        w(f"V[{self.at.q + r}] = q{r}")
         w(f"if _uniform(O[t, {self.slots(site)}], run) < q{r}:")
         with w.block():
             self.add_deltas(rule.fire)
-            w(f"R[{r}] = 1")
+            w(f"I[{r}] = 1")
         w("else:")
         with w.block():
             self.add_deltas(rule.fail)
-            w(f"R[{r}] = 2")
-        w(f"F[n] = {r}")
+            w(f"I[{r}] = 2")
+        w(f"I[{self.at.f} + n] = {r}")
         w("n += 1")
 
     def scheduled(self) -> None:
@@ -546,7 +592,7 @@ class _Generator:
         for r, rule in enumerate(p.schedule):
             if rule.at_step is not None:
                 by_step.setdefault(rule.at_step, []).append(r)
-        with self.function("scheduled", "R, Q, F", "n"):
+        with self.function("scheduled", result="n"):
             w("n = 0")
             for at, due in sorted(by_step.items()):
                 w(f"if t == {at}:")
@@ -562,10 +608,11 @@ class _Generator:
         reacts: whether it fired (R[r] = 1) or failed (2), its probability in Q[r], its deltas
         applied at the round's end; returns how many reacted, listed in F in order."""
         p, w = self.p, self.out
-        with self.function("round_of_rules", "R, Q, F, SP, DT", "n"):
+        with self.function("round_of_rules", result="n"):
             w("n = 0")
             for r, rule in enumerate(p.rules):
-                w(f"if DT[{r}] and not SP[{r}] and {self.ex.source(rule.trigger)}:")
+                test = f"I[{self.at.dt + r}] != 0 and I[{self.at.sp + r}] == 0"
+                w(f"if {test} and {self.ex.source(rule.trigger)}:")
                 with w.block():
                     self.react(r, rule, fire_site(rule))
 
@@ -578,9 +625,9 @@ class _Generator:
                 if d.kind == "logit" and len(d.candidates) > 1:
                     self.logit(i, at)
                 elif d.kind == "scripted":
-                    w(f"E[{at}] = PLAN[{i}, t]")
+                    w(f"I[{self.at.e + at}] = PLAN[{i}, t]")
                 else:
-                    w(f"E[{at}] = 0")
+                    w(f"I[{self.at.e + at}] = 0")
 
     def kernel(self) -> None:
         p, w = self.p, self.out
@@ -599,8 +646,9 @@ class _Generator:
             w("FCH, FCC = FX.choosers, FX.choice")
             w("FH, PK, NS, FIN = out.first_hit, out.peak_level, out.steps, out.final")
             w("EVO = out.events")
-            w("X, E, P, R, Q, F = work.X, work.E, work.P, work.R, work.Q, work.F")
-            w("SP, DT, FIRST, EV = work.SP, work.DT, work.FIRST, work.EV")
+            w("V, I, X, E, P = work.V, work.I, work.X, work.E, work.P")
+            w("R, Q, F, SP, DT = work.R, work.Q, work.F, work.SP, work.DT")
+            w("FIRST, EV = work.FIRST, work.EV")
             w("TQ, TV, TR = out.trouble, out.trouble_value, out.trouble_runs")
             w("rec = EVO.shape[0] > 0")
             w("for i in range(runs.shape[0]):")
@@ -664,24 +712,24 @@ class _Generator:
                 with w.block():
                     self.effect("FAC[a, k]", "FCC[a] - 1 + k", str(STAGE_DECIDE))
         if p.rules:
-            w("SP[:] = False; DT[:] = True")
+            w("SP[:] = 0; DT[:] = 1")
             w(f"for depth in range({p.max_depth}):")
             with w.block():
                 w(f"n = {self.call('round_of_rules')}")
                 w("if n == 0:")
                 with w.block():
                     w("break")
-                w("DT[:] = False")
+                w("DT[:] = 0")
                 w("for f in range(n):")
                 with w.block():
                     w("r = F[f]")
-                    w("SP[r] = True")
+                    w("SP[r] = 1")
                     self.check(rule_column(p, 0))
                     column = f"{self.layout.rule(0) - 1} + 2 * r + R[r]"
                     self.effect("FR[r, R[r]]", column, f"{STAGE_ROUND} + depth")
                     w("for j in range(FAS[e], FAS[e + 1]):")
                     with w.block():
-                        w("DT[FA[j]] = True")
+                        w("DT[FA[j]] = 1")
                     w("R[r] = 0")
         w("if reached >= 0.0:")
         with w.block():
@@ -779,10 +827,10 @@ class _Generator:
         for k in range(K - 1):
             w(f"{'if' if k == 0 else 'elif'} {v}c{k} > {v}target:")
             with w.block():
-                w(f"E[{at}] = {k}")
+                w(f"I[{self.at.e + at}] = {k}")
         w("else:")
         with w.block():
-            w(f"E[{at}] = {K - 1}")
+            w(f"I[{self.at.e + at}] = {K - 1}")
 
     def value(self, name: str, code: str, known: tuple[str, ...] = ()) -> str:
         """A decider's number (or truth, with ``known`` its literals): its literal where it

@@ -476,10 +476,9 @@ class _Generator:
                     x = f"x{v}" if self.ex.local and f"x{v}" in self.ex.local else f"V[{v}]"
                     w(f"V[{v}] = {self.clip(f'{x} + d{v}', v)}")
             w(f"return {result}")
-        if self.ex.local is not None:
-            head = [f"    {k} = {code}" for k, code in self.ex.local.items()]
-            head += [f"    d{v} = 0.0" for v in self.deltas]
-            w.lines[start:start] = head
+        head = [f"    {k} = {code}" for k, code in (self.ex.local or {}).items()]
+        head += [f"    d{v} = 0.0" for v in self.deltas]
+        w.lines[start:start] = head
         self.ex.local = None
         body = "\n".join(w.lines[start:])
         names = [*_STATE.split(", "), *(extra.split(", ") if extra else ())]
@@ -608,7 +607,9 @@ class _Generator:
         reacts: whether it fired (R[r] = 1) or failed (2), its probability in Q[r], its deltas
         applied at the round's end; returns how many reacted, listed in F in order."""
         p, w = self.p, self.out
-        with self.function("round_of_rules", result="n"):
+        # a round after the first tests only the rules whose inputs changed: each value read
+        # where a rule reads it, not all of them at the start of every round
+        with self.function("round_of_rules", result="n", local=False):
             w("n = 0")
             for r, rule in enumerate(p.rules):
                 test = f"I[{self.at.dt + r}] != 0 and I[{self.at.sp + r}] == 0"

@@ -15,7 +15,7 @@ from experiment_support import (
     Reference,
     assert_refused,
     redline,
-    run_concurrently,
+    redline_here,
     store_state,
 )
 
@@ -144,13 +144,13 @@ class Outcome:
     rc: int
     stdout: str
     stderr: str
-    seconds: float
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory, reference: Reference) -> dict[str, Outcome]:
-    """Every case at once, each in its own directory with its own copy of the reference store
-    and a text file."""
+    """Every case, each in its own directory with its own copy of the reference store and a text
+    file, run in this process (what each command says and leaves behind is checked; the
+    process's own exit, signals and locks are in the tests that start the console script)."""
     prepared = []
     for case, spec in CASES.items():
         where = tmp_path_factory.mktemp(case)
@@ -162,11 +162,11 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory, reference: Reference) -> 
             (where / spec.mkdir).mkdir()
         args = spec.command.replace("{ref}", str(ref)).replace("{dir}", str(where)).split()
         prepared.append((case, where, ref, store_state(ref, "ref"), args))
-    results = run_concurrently([(args, where) for _, where, _, _, args in prepared])
-    return {
-        case: Outcome(where, ref, state, *result)
-        for (case, where, ref, state, _), result in zip(prepared, results, strict=True)
-    }
+    outcomes = {}
+    for case, where, ref, state, args in prepared:
+        done = redline_here(*args)
+        outcomes[case] = Outcome(where, ref, state, done.returncode, done.stdout, done.stderr)
+    return outcomes
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -254,12 +254,12 @@ def test_an_experiment_without_results_is_refused_by_show_compare_and_export(
         ["compare", "e", "--by", "lens"],
         ["results", "export", "e", "-o", str(tmp_path / "e.csv")],
     ]
-    results = run_concurrently([([*c, "--store", str(db)], tmp_path) for c in commands])
-    for rc, stdout, stderr, _ in results:
+    for command in commands:
+        done = redline_here(*command, "--store", str(db))
         assert_refused(
-            rc,
-            stdout,
-            stderr,
+            done.returncode,
+            done.stdout,
+            done.stderr,
             "experiment 'e' has no results yet (0 of 16 units stored)",
             "run its sweep again",
         )

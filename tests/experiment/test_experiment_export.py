@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from experiment_support import Reference, flat, read_export, run_concurrently
+from experiment_support import Reference, flat, read_export, redline_here
 
 CASES = {
     "out.csv": [],
@@ -22,25 +22,18 @@ CASES = {
 
 
 def test_export_writes_the_format_the_file_name_says(tmp_path: Path, reference: Reference) -> None:
-    commands = [
-        (
-            [
-                "results",
-                "export",
-                "ref",
-                "-o",
-                str(tmp_path / name),
-                *given,
-                "--store",
-                str(reference.store),
-            ],
-            tmp_path,
+    for name, given in CASES.items():
+        done = redline_here(
+            "results",
+            "export",
+            "ref",
+            "-o",
+            str(tmp_path / name),
+            *given,
+            "--store",
+            str(reference.store),
         )
-        for name, given in CASES.items()
-    ]
-    for (name, given), (rc, stdout, stderr, _) in zip(
-        CASES.items(), run_concurrently(commands), strict=True
-    ):
+        rc, stdout, stderr = done.returncode, done.stdout, done.stderr
         assert rc == 0, f"{name}: exit {rc}\n{stdout}\n{stderr}"
         fmt = given[1] if given else ("csv" if name.lower().endswith(".csv") else "parquet")
         assert f"wrote 8,000 rows to {tmp_path / name} ({fmt})" in flat(stdout)

@@ -13,7 +13,9 @@ warmed first.
 
 Measured with this script on a 2-core machine shared with other work: before the
 phase-function generator (commit 50ae2fb) 32.5–37.4 s CPU; after it 12.5–14.2 s in the same
-hour under the same load, and 8.8–9.3 s when the load was lighter (docs/engine.md).
+hour under the same load, and 8.8–9.3 s when the load was lighter; 11.9–12.6 s before Numba's
+typing was remembered during a compile (redline.engine.fused.resolution) and 8.8–10.0 s after,
+alternating; 7.6–9.0 s with the bounds as literals too (docs/engine.md).
 """
 
 from __future__ import annotations

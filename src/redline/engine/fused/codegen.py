@@ -124,23 +124,16 @@ class Packing(NamedTuple):
 
     @classmethod
     def of(cls, program: Program) -> Packing:
-        nv, nr = max(len(program.variables), 1), max(len(program.rules), 1)
+        """The layout for ``program``: the state and the reactions start their arrays."""
+        rules = max(len(program.rules), 1)
         reactions = max(len(program.rules), len(program.schedule), 1)
-        params = max(len(program.params), 1)
-        f = reactions  # R first, at 0
+        p = max(len(program.variables), 1)
+        q = p + max(len(program.params), 1)
+        f = reactions
         sp = f + reactions
-        dt = sp + nr
-        first = dt + nr
-        return cls(
-            nv,
-            nv + params,
-            nv + params + reactions,
-            f,
-            sp,
-            dt,
-            first,
-            first + max(len(program.outcomes), 1),
-        )
+        dt = sp + rules
+        first = dt + rules
+        return cls(p, q, q + reactions, f, sp, dt, first, first + max(len(program.outcomes), 1))
 
 
 def workspace(program: Program, counted: tuple[int, ...], fixed: NDArray[np.float64]) -> Work:
@@ -458,9 +451,9 @@ class _Generator:
         while it runs) the variables and parameters it reads are loaded into locals once, at
         its start, and deltas add up in locals applied at its end: each variable a delta
         changed is set to its value plus the sum, clipped to its bounds. Only a variable whose
-        sum is not zero is touched: a stored value is within its
-        bounds and never -0.0, so adding a zero (a delta of 0.0, or none) and clipping leaves
-        it as it is, and the loop needs no list of the variables each effect wrote."""
+        sum is not zero is touched: a stored value is within its bounds and never -0.0, so
+        adding a zero (a delta of 0.0, or none) and clipping leaves it as it is, and the loop
+        needs no list of the variables each effect wrote."""
         w = self.out
         w("")
         w("@_part")

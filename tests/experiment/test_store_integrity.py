@@ -66,7 +66,7 @@ def _export(db: Path, name: str, where: Path) -> pa.Table:
 
 
 def _sweep(db: Path, name: str, *args: str) -> None:
-    assert_ok(redline("sweep", *args, "--name", name, "--store", str(db), cwd=db.parent))
+    assert_ok(redline_here("sweep", *args, "--name", name, "--store", str(db)))
 
 
 def inventory(db: Path) -> dict[str, object]:
@@ -154,7 +154,7 @@ def test_names_that_differ_only_in_punctuation_may_sweep_different_scenarios(
 def test_run_stores_a_lens_that_fixes_a_parameter_another_draws(tmp_path: Path) -> None:
     scenario = derived_scenario(tmp_path)
     db = tmp_path / "store.duckdb"
-    proc = redline(
+    proc = redline_here(
         "run",
         str(scenario),
         "--runs",
@@ -165,7 +165,6 @@ def test_run_stores_a_lens_that_fixes_a_parameter_another_draws(tmp_path: Path) 
         str(db),
         "--report",
         str(tmp_path / "report.html"),
-        cwd=tmp_path,
     )
     assert_ok(proc)
     (record,) = Store(db).experiments()
@@ -250,7 +249,7 @@ def test_no_output_overwrites_the_store(tmp_path: Path, force: list[str]) -> Non
     _sweep(db, "kept", *ONE)
     before = db.read_bytes()
     for fmt in ("csv", "parquet"):
-        proc = redline(
+        proc = redline_here(
             "results",
             "export",
             "kept",
@@ -261,11 +260,10 @@ def test_no_output_overwrites_the_store(tmp_path: Path, force: list[str]) -> Non
             "--store",
             str(db),
             *force,
-            cwd=tmp_path,
         )
         assert_refused(proc.returncode, proc.stdout, proc.stderr, "is the store")
     same_file = tmp_path / "." / db.name  # the same file, named another way
-    proc = redline(
+    proc = redline_here(
         "run",
         SCENARIO,
         "--runs",
@@ -279,7 +277,6 @@ def test_no_output_overwrites_the_store(tmp_path: Path, force: list[str]) -> Non
         "--report",
         str(same_file),
         *force,
-        cwd=tmp_path,
     )
     assert_refused(proc.returncode, proc.stdout, proc.stderr, "is the store")
     assert "outcome probabilities" not in proc.stdout, "refused only after simulating"
@@ -299,7 +296,7 @@ def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) ->
     page.write_text("<html>mine</html>")
 
     def export(target: Path, *extra: str) -> tuple[int, str, str]:
-        proc = redline(
+        proc = redline_here(
             "results",
             "export",
             "e",
@@ -310,7 +307,6 @@ def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) ->
             "--store",
             str(db),
             *extra,
-            cwd=tmp_path,
         )
         return proc.returncode, proc.stdout, proc.stderr
 
@@ -328,13 +324,11 @@ def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) ->
     for fmt in ("parquet",):
         own_pq = tmp_path / f"own.{fmt}"
         for _ in range(2):
-            proc = redline(
-                "results", "export", "e", "-o", str(own_pq), "--store", str(db), cwd=tmp_path
-            )
+            proc = redline_here("results", "export", "e", "-o", str(own_pq), "--store", str(db))
             assert_ok(proc)
 
     def run(report: Path, *extra: str) -> tuple[int, str, str]:
-        proc = redline(
+        proc = redline_here(
             "run",
             SCENARIO,
             "--runs",
@@ -348,7 +342,6 @@ def test_outputs_overwrite_only_their_own_files_unless_forced(tmp_path: Path) ->
             "--report",
             str(report),
             *extra,
-            cwd=tmp_path,
         )
         return proc.returncode, proc.stdout, proc.stderr
 
@@ -375,7 +368,7 @@ def test_a_store_of_the_earlier_layout_is_refused_with_a_message(tmp_path: Path)
     con.close()
     before = db.read_bytes()
     for command in (["results", "list"], ["sweep", *ONE, "--name", "x"]):
-        proc = redline(*command, "--store", str(db), cwd=tmp_path)
+        proc = redline_here(*command, "--store", str(db))
         assert_refused(proc.returncode, proc.stdout, proc.stderr, "another layout", "format 1")
     assert db.read_bytes() == before
 
@@ -389,9 +382,9 @@ def test_a_store_whose_making_was_interrupted_is_made_again(tmp_path: Path, made
     for table in ("store_meta", "experiments", "points")[:made]:
         con.execute(f"CREATE TABLE {table} (name VARCHAR)")
     con.close()
-    listed = redline("results", "list", "--store", str(db), cwd=tmp_path)
+    listed = redline_here("results", "list", "--store", str(db))
     assert listed.returncode == 0 and "x" not in listed.stdout.split(), listed.stderr
-    swept = redline("sweep", *ONE, "--name", "x", "--store", str(db), cwd=tmp_path)
+    swept = redline_here("sweep", *ONE, "--name", "x", "--store", str(db))
     assert swept.returncode == 0, swept.stderr
     assert Store(db).get("x") is not None
 
@@ -404,9 +397,7 @@ def test_parameters_that_this_redline_would_draw_differently_are_refused(tmp_pat
     con = duckdb.connect(str(db))
     con.execute("UPDATE experiments SET params_check = '0000000000000000', version = '0.0.9'")
     con.close()
-    proc = redline(
-        "results", "export", "e", "-o", str(tmp_path / "e.csv"), "--store", str(db), cwd=tmp_path
-    )
+    proc = redline_here("results", "export", "e", "-o", str(tmp_path / "e.csv"), "--store", str(db))
     assert_refused(proc.returncode, proc.stdout, proc.stderr, "redline 0.0.9", "differently")
     assert not (tmp_path / "e.csv").exists()
 

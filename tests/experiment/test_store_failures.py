@@ -59,7 +59,7 @@ def test_a_damaged_store_file_is_a_message(reference: Reference, tmp_path: Path,
         ["results", "show", "ref"],
         ["sweep", *SPEC, "--name", "x"],
     ):
-        proc = redline(*command, "--store", str(store), cwd=tmp_path)
+        proc = redline_here(*command, "--store", str(store))
         assert_refused(proc.returncode, proc.stdout, proc.stderr)
         _damaged_message(proc.stderr, store)
 
@@ -252,13 +252,9 @@ def test_a_report_that_cannot_be_written_is_refused_before_simulating(
     os.mkfifo(tmp_path / "pipe.html")
     store = tmp_path / "store.duckdb"
     target = report.format(dir=tmp_path)
-    started = time.monotonic()
-    proc = redline(
-        "run", *SPEC, "--report", target, "--store", str(store), cwd=tmp_path, timeout=120
-    )
+    proc = redline_here("run", *SPEC, "--report", target, "--store", str(store))
     assert_refused(proc.returncode, proc.stdout, proc.stderr, fragment.format(dir=tmp_path))
     assert not store.exists(), "nothing was simulated nor stored"
-    del started
 
 
 @pytest.mark.parametrize(
@@ -273,9 +269,7 @@ def test_an_export_that_cannot_be_written_is_refused(
 ) -> None:
     os.mkfifo(tmp_path / "pipe.csv")
     target = output.format(dir=tmp_path)
-    proc = redline(
-        "results", "export", "ref", "-o", target, "--store", str(reference.store), cwd=tmp_path
-    )
+    proc = redline_here("results", "export", "ref", "-o", target, "--store", str(reference.store))
     assert_refused(proc.returncode, proc.stdout, proc.stderr, fragment)
 
 
@@ -293,7 +287,7 @@ def test_an_export_that_cannot_be_written_is_refused(
 def test_seeds_and_runs_out_of_range_are_argument_messages(
     tmp_path: Path, args: list[str], fragment: str
 ) -> None:
-    proc = redline(*args, cwd=tmp_path)
+    proc = redline_here(*args)
     assert_refused(proc.returncode, proc.stdout, proc.stderr, fragment, "below 2**63")
 
 
@@ -301,8 +295,8 @@ def test_seeds_and_runs_out_of_range_are_argument_messages(
 def test_a_scheduler_that_is_not_an_address_is_a_message(tmp_path: Path, address: str) -> None:
     pytest.importorskip("distributed")
     store = tmp_path / "store.duckdb"
-    proc = redline(
-        "sweep", *SPEC, "--name", "d", "--scheduler", address, "--store", str(store), cwd=tmp_path
+    proc = redline_here(
+        "sweep", *SPEC, "--name", "d", "--scheduler", address, "--store", str(store)
     )
     assert_refused(
         proc.returncode,

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -175,6 +179,44 @@ def test_compiled_loops_are_kept_by_program_structure(monkeypatch: pytest.Monkey
     anonymous = dataclasses.replace(programs[0], fingerprint="")
     assert cache.compiled(anonymous).kernel is first.kernel
     assert generated == [""]
+
+
+_FIRST_CHUNK = """
+import json, sys
+import numpy as np
+from redline.compile import compile_scenario, resolve
+from redline.engine.fused import run_chunk
+from redline.engine.fused.cache import compiled
+from redline.scenario.loader import load_scenario
+s = load_scenario(sys.argv[1]).scenario
+program = compile_scenario(s, resolve(s))
+run_chunk(program, 1, np.arange(10))
+run_chunk(program, 1, np.arange(10, 30))
+stats = compiled(program).kernel.stats
+print(json.dumps([len(compiled(program).kernel.signatures),
+                  sum(stats.cache_misses.values()), sum(stats.cache_hits.values())]))
+"""
+
+
+def test_processes_that_start_on_one_new_module_compile_it_once(tmp_path: Path) -> None:
+    """A sweep's workers, or any processes, that start on the same uncompiled module at once:
+    one compiles it into the cache folder while the others wait, then load what it wrote
+    (each process's machine code is made once, and serves every later chunk)."""
+    data = scenario_dict(
+        variables=[{"id": "v", "initial": 0.2, "min": 0, "max": 1}],
+        dynamics=[{"id": "d", "variable": "v", "value": "v + 0.1 * normal(0, 1)"}],
+        outcomes=[{"id": "high", "when": "v > 0.9"}],
+    )
+    path = write_scenario(data, tmp_path)
+    env = {**os.environ, "REDLINE_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-c", _FIRST_CHUNK, str(path)]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    made = sorted(tuple(json.loads(p.communicate(timeout=600)[0])) for p in procs)
+    # (signatures, compiled, loaded): one process compiled, the other loaded; a chunk after the
+    # first compiled nothing more in either
+    assert made == [(1, 0, 1), (1, 1, 0)]
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

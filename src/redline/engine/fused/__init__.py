@@ -67,7 +67,6 @@ def run_chunk(
         # backends do to a variable no effect wrote) turns into 0.0: the loop skips those
         raise Unsupported("a variable bounded by -0.0")
     from redline.engine.fused.cache import compiled  # Numba starts here
-    from redline.engine.fused.resolution import remembered
 
     c = compiled(program)
     layout = event_layout(program)
@@ -109,8 +108,9 @@ def run_chunk(
         trouble_runs=np.zeros(n, dtype=np.int32),
     )
     out.trouble[:, 3:] = -1
-    with remembered():  # the first call compiles the loop
-        c.kernel(inputs, c.effects, out, workspace(program, c.counted, inputs.fixed))
+    args = (inputs, c.effects, out, workspace(program, c.counted, inputs.fixed))
+    c.prepare(*args)
+    c.kernel(*args)
     size = len(checks(program))
     return ChunkResult(
         runs=runs,

@@ -9,6 +9,7 @@ in parameter values, which are inputs), so chunks after the first neither genera
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -16,6 +17,7 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +33,48 @@ from redline.engine.semantics import Unsupported
 @dataclass(frozen=True)
 class Compiled:
     """A program's compiled run loop, the draw sites of its origin table's columns, the
-    tables of what its effects do, and its counted tags."""
+    tables of what its effects do, its counted tags, and the lock file beside its module."""
 
     kernel: Any
     slots: tuple[tuple[int, int], ...]
     effects: Effects
     #: the tags count() reads, in the order of their counters
     counted: tuple[int, ...]
+    lock: Path
+
+    def prepare(self, *args: Any) -> None:
+        """Make the loop's machine code ready for a call with ``args``: loaded from the cache
+        folder, or compiled into it by one process at a time, so that processes that start on
+        the same new module at once (a sweep's workers, the test suite's) compile it once and
+        the others load what it wrote. Numba's typing is remembered while it compiles
+        (:mod:`~redline.engine.fused.resolution`)."""
+        if self.kernel.signatures:
+            return
+        from redline.engine.fused.resolution import remembered
+
+        with _held(self.lock), remembered():
+            self.kernel.compile(tuple(numba.typeof(a) for a in args))
+
+
+@contextlib.contextmanager
+def _held(lock: Path) -> Iterator[None]:
+    """An exclusive advisory lock on the file ``lock`` (made if missing), or none where the
+    system has no such locks or the file cannot be opened."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        handle = open(lock, "a")  # noqa: SIM115 - closed below, which releases the lock
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()
 
 
 def cache_dir() -> Path:
@@ -82,7 +119,11 @@ def compiled(program: Program) -> Compiled:
             kernel = _load(generated.text, f"redline_fused_{digest}")
             _by_source[digest] = kernel
         made = Compiled(
-            kernel, generated.slots, tables(program, generated.counted), generated.counted
+            kernel,
+            generated.slots,
+            tables(program, generated.counted),
+            generated.counted,
+            Path(kernel.py_func.__code__.co_filename).with_suffix(".lock"),
         )
         if key:
             _by_structure[key] = made

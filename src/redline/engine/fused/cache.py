@@ -33,14 +33,13 @@ from redline.engine.semantics import Unsupported
 @dataclass(frozen=True)
 class Compiled:
     """A program's compiled run loop, the draw sites of its origin table's columns, the
-    tables of what its effects do, its counted tags, and the lock file beside its module."""
+    tables of what its effects do, and its counted tags."""
 
     kernel: Any
     slots: tuple[tuple[int, int], ...]
     effects: Effects
     #: the tags count() reads, in the order of their counters
     counted: tuple[int, ...]
-    lock: Path
 
     def prepare(self, *args: Any) -> None:
         """Make the loop's machine code ready for a call with ``args``: loaded from the cache
@@ -52,7 +51,8 @@ class Compiled:
             return
         from redline.engine.fused.resolution import remembered
 
-        with _held(self.lock), remembered():
+        lock = Path(self.kernel.py_func.__code__.co_filename).with_suffix(".lock")  # by the module
+        with _held(lock), remembered():
             self.kernel.compile(tuple(numba.typeof(a) for a in args))
 
 
@@ -119,11 +119,7 @@ def compiled(program: Program) -> Compiled:
             kernel = _load(generated.text, f"redline_fused_{digest}")
             _by_source[digest] = kernel
         made = Compiled(
-            kernel,
-            generated.slots,
-            tables(program, generated.counted),
-            generated.counted,
-            Path(kernel.py_func.__code__.co_filename).with_suffix(".lock"),
+            kernel, generated.slots, tables(program, generated.counted), generated.counted
         )
         if key:
             _by_structure[key] = made
